@@ -1,0 +1,39 @@
+# The two commands: `make demo` and `make test`. Each installs missing Debian packages,
+# then configures and builds in build/ (sanitizer build in build-asan/).
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: deps configure build demo test test-asan bench clean
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	rm -rf $(BUILD)/demo-blog
+	$(BUILD)/bin/blog $(BUILD)/demo-blog
+	@echo
+	@echo "== ashlar log $(BUILD)/demo-blog"
+	$(BUILD)/bin/ashlar log $(BUILD)/demo-blog
+	@echo
+	$(BUILD)/bin/ashlar stats $(BUILD)/demo-blog
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug"
+
+bench: build
+	$(BUILD)/bin/bench_create
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,7 @@
+#pragma once
+// Everything an embedder needs: the model DSL and the engine.
+
+#include <ashlar/engine.hpp>
+#include <ashlar/model/dsl.hpp>
+#include <ashlar/model/json.hpp>
+#include <ashlar/record.hpp>

@@ -1,0 +1,80 @@
+#pragma once
+// The engine: open a store for a domain, then run actions on its resources.
+//
+//   auto engine = ashlar::Engine::open("./data", blog).value();
+//   auto alice = engine.create("User", {{"name", "Alice"}}).value();
+//   auto found = engine.get("User", alice.id());
+
+#include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/resource.hpp>
+#include <ashlar/notifiers/notifier.hpp>
+#include <ashlar/record.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+struct Options {
+  // sync survives power loss; no_sync trades the last commits for speed. See Durability.
+  Durability durability = Durability::sync;
+  // The map starts here and doubles when full, up to max_map_size; past that an action
+  // fails with a clear error and writes nothing.
+  std::size_t initial_map_size = std::size_t{16} << 20;
+  std::size_t max_map_size = std::size_t{64} << 30;
+  // A secret (16..64 bytes) that keys the hash chain; empty for an unkeyed chain.
+  std::string chain_key;
+  // Told of every committed transaction's events, in log order, after commit.
+  std::vector<std::shared_ptr<Notifier>> notifiers;
+};
+
+// Per call: which action, on whose behalf, and how to correlate it.
+struct CallOptions {
+  std::string action;          // empty: the resource's primary action of the call's type
+  Value actor;                 // any value; recorded in the event; nil when none
+  std::string correlation_id;  // empty: a new uuid per call
+  std::string causation_id;
+  std::string tenant;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the store in directory `path` for `domain`. The first open stores
+  // the model; a later open with a model the stored events do not fit is a Framework
+  // error listing each incompatibility. Conflict when another writer has the store open.
+  static Result<Engine> open(const std::string& path, const Domain& domain, Options options = {});
+
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  const Domain& domain() const;
+
+  // Runs a create action with `inputs`. Invalid (every bad field at once) when an input
+  // is unknown, not accepted, of the wrong type, nil where required, or breaks a
+  // constraint; Conflict when a record with that key exists; Framework for an unknown
+  // resource or action. On any error nothing is appended.
+  Result<Record> create(std::string_view resource, const Fields& inputs, const CallOptions& call = {});
+  // Runs an update action on the record with primary key `id` (a map for composite keys).
+  // NotFound when there is no such record; otherwise as create.
+  Result<Record> update(std::string_view resource, const Value& id, const Fields& inputs,
+                        const CallOptions& call = {});
+  // Runs a destroy action; returns the record as it was. NotFound when there is none.
+  Result<Record> destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
+
+  // One B-tree lookup in the state projection. NotFound when there is no such record.
+  Result<Record> get(std::string_view resource, const Value& id, const CallOptions& call = {}) const;
+  // Every record of the resource, in primary key order, from one snapshot.
+  Result<std::vector<Record>> read(std::string_view resource, const CallOptions& call = {}) const;
+
+  // The underlying log, for tools and tests that inspect events.
+  const Log& log() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ashlar

@@ -1,0 +1,112 @@
+#pragma once
+// The builder DSL: declare a domain of resources, then build() validates it.
+//
+//   using namespace ashlar::dsl;
+//   auto blog = domain("blog")
+//     .resource(resource("User")
+//       .uuid_primary_key("id")
+//       .attribute("name", type::string, {.allow_nil = false})
+//       .defaults({"read", "destroy", "create:*", "update:*"}))
+//     .build().value();
+
+#include <ashlar/model/resource.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+// Options of one attribute. Designated initializers must follow this order.
+struct AttributeOptions {
+  bool allow_nil = true;
+  Value default_value{};             // a constant default; null means none
+  std::function<Value()> default_fn{};  // computed on each create; wins over default_value
+  std::function<Value()> update_default_fn{};  // computed on each update
+  bool is_public = true;             // unlike Ash 3, public by default: `*` accepts it
+  bool writable = true;              // false: no action may accept it; defaults still apply
+  bool sensitive = false;            // stored, but redacted by the command line
+  bool primary_key = false;          // several attributes make a composite key
+  Constraints constraints{};
+};
+
+// An accept list that distinguishes "not given" (use default_accept) from "nothing".
+class AcceptList {
+ public:
+  AcceptList() = default;
+  AcceptList(std::initializer_list<std::string> names) : names_(names), given_(true) {}
+  AcceptList(std::vector<std::string> names) : names_(std::move(names)), given_(true) {}
+  static AcceptList none() { return AcceptList(std::vector<std::string>{}); }
+  bool given() const { return given_; }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  bool given_ = false;
+};
+
+struct ActionDecl {
+  AcceptList accept{};   // create/update only; "*" means every public writable attribute
+  bool primary = false;  // used when a call names no action
+};
+
+class ResourceBuilder {
+ public:
+  explicit ResourceBuilder(std::string name);
+
+  ResourceBuilder& attribute(std::string name, Type type, AttributeOptions options = {});
+  // uuid, primary key, generated (v4) on create, not writable, never nil.
+  ResourceBuilder& uuid_primary_key(std::string name);
+  // utc_datetime set to the action's time on create (and, for update_timestamp, on update).
+  ResourceBuilder& create_timestamp(std::string name);
+  ResourceBuilder& update_timestamp(std::string name);
+
+  ResourceBuilder& create(std::string name, ActionDecl options = {});
+  ResourceBuilder& read(std::string name, ActionDecl options = {});
+  ResourceBuilder& update(std::string name, ActionDecl options = {});
+  ResourceBuilder& destroy(std::string name, ActionDecl options = {});
+  // The accept list of create/update actions that give none.
+  ResourceBuilder& default_accept(std::vector<std::string> names);
+  // Ash's shorthand: "read", "destroy", "create", "update", "create:*", "update:*",
+  // "create:a,b" — primary actions named after their type.
+  ResourceBuilder& defaults(std::vector<std::string> specs);
+
+ private:
+  friend class DomainBuilder;
+  struct PendingAction {
+    std::string name;
+    ActionType type;
+    ActionDecl options;
+  };
+  ResourceBuilder& add_action(std::string name, ActionType type, ActionDecl options);
+
+  std::string name_;
+  std::vector<Attribute> attributes_;
+  std::vector<PendingAction> actions_;
+  std::optional<std::vector<std::string>> default_accept_;
+  std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
+};
+
+class DomainBuilder {
+ public:
+  explicit DomainBuilder(std::string name);
+  DomainBuilder& resource(ResourceBuilder resource);
+
+  // Validates the whole model; on mistakes a Framework error whose field errors name
+  // each one ("Comment.user_id", "duplicate_attribute", ...), all of them at once.
+  Result<Domain> build() const;
+
+ private:
+  std::string name_;
+  std::vector<ResourceBuilder> resources_;
+};
+
+namespace dsl {
+inline DomainBuilder domain(std::string name) { return DomainBuilder(std::move(name)); }
+inline ResourceBuilder resource(std::string name) { return ResourceBuilder(std::move(name)); }
+namespace type = ::ashlar::type;
+using ::ashlar::AttributeOptions;
+using ::ashlar::Constraints;
+}  // namespace dsl
+
+}  // namespace ashlar

@@ -1,0 +1,18 @@
+#pragma once
+// Order-preserving, self-delimiting byte encoding of key values, for LMDB keys:
+// comparing encodings with memcmp orders like comparing the values, and a sequence of
+// encoded values can be split without knowing the types.
+
+#include <ashlar/model/value.hpp>
+
+#include <span>
+#include <string>
+
+namespace ashlar {
+
+// Appends the encoding of `value` to `out`. Maps and arrays are not key values: the
+// model's build() refuses them as primary keys; here they encode by their text form.
+void append_key(std::string& out, const Value& value);
+std::string encode_key(std::span<const Value> values);
+
+}  // namespace ashlar

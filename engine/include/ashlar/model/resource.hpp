@@ -1,0 +1,101 @@
+#pragma once
+// The built, validated model: resources, attributes, actions, and the domain.
+
+#include <ashlar/model/result.hpp>
+#include <ashlar/model/type.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+enum class ActionType : std::uint8_t { create, read, update, destroy };
+const char* to_string(ActionType type);
+std::optional<ActionType> parse_action_type(std::string_view name);
+
+// Timestamps take the action's own time, the same as its event's.
+enum class Timestamp : std::uint8_t { none, create, update };
+
+struct Attribute {
+  std::string name;
+  Type type;
+  bool allow_nil = true;
+  Value default_value;                       // used on create when no input is given
+  std::function<Value()> default_fn;         // takes precedence over default_value
+  std::function<Value()> update_default_fn;  // set on every update (update timestamps)
+  bool is_public = true;
+  bool writable = true;
+  bool sensitive = false;
+  bool primary_key = false;
+  Constraints constraints;
+  Timestamp timestamp = Timestamp::none;  // set by create_timestamp / update_timestamp
+
+  bool has_default() const { return default_fn || !default_value.is_null(); }
+};
+
+struct Action {
+  std::string name;
+  ActionType type = ActionType::read;
+  bool primary = false;
+  // Attributes this create/update action accepts, resolved at build time ("*" expanded,
+  // default_accept applied). Empty for read and destroy.
+  std::vector<std::string> accept;
+
+  bool accepts(std::string_view attribute) const;
+};
+
+class Resource {
+ public:
+  const std::string& name() const { return name_; }
+  const std::vector<Attribute>& attributes() const { return attributes_; }
+  const std::vector<Action>& actions() const { return actions_; }
+  // Indexes into attributes(), in declaration order.
+  const std::vector<std::size_t>& primary_key() const { return primary_key_; }
+
+  const Attribute* attribute(std::string_view name) const;
+  std::optional<std::size_t> attribute_index(std::string_view name) const;
+  const Action* action(std::string_view name) const;
+  // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
+  const Action* primary_action(ActionType type) const;
+
+ private:
+  friend class ResourceBuilder;
+  friend class DomainBuilder;
+  friend Result<class Domain> domain_from_json(std::string_view);
+  std::string name_;
+  std::vector<Attribute> attributes_;
+  std::vector<Action> actions_;
+  std::vector<std::size_t> primary_key_;
+};
+
+// An immutable, validated set of resources. Cheap to copy (shared).
+class Domain {
+ public:
+  Domain() = default;
+  const std::string& name() const;
+  const std::vector<Resource>& resources() const;
+  const Resource* resource(std::string_view name) const;
+
+ private:
+  friend class DomainBuilder;
+  friend Result<Domain> domain_from_json(std::string_view);
+  struct Data {
+    std::string name;
+    std::vector<Resource> resources;
+  };
+  std::shared_ptr<const Data> data_;
+};
+
+// The model as the log stores it (JSON; see eventlog/FORMAT.md). Functions (default_fn)
+// are not stored: a model read back has the same names, types and options, no code.
+std::string domain_to_json(const Domain& domain);
+Result<Domain> domain_from_json(std::string_view json);
+
+// Empty when `next` can open a store written with `stored`; otherwise one line per
+// incompatibility ("User.name: type changed from string to integer").
+std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next);
+
+}  // namespace ashlar

@@ -1,0 +1,67 @@
+#pragma once
+// Attribute types and constraints.
+
+#include <ashlar/model/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+enum class TypeKind : std::uint8_t {
+  string, integer, floating, boolean, uuid, utc_datetime, date, atom, binary, map, array,
+};
+
+struct Type {
+  TypeKind kind = TypeKind::string;
+  TypeKind element = TypeKind::string;  // the element type, when kind == array
+
+  // "string", "integer", ..., "array(integer)": the names the stored model uses.
+  std::string name() const;
+  static std::optional<Type> parse(std::string_view name);
+  bool operator==(const Type&) const = default;
+};
+
+namespace type {
+inline constexpr Type string{TypeKind::string};
+inline constexpr Type integer{TypeKind::integer};
+inline constexpr Type floating{TypeKind::floating};
+inline constexpr Type boolean{TypeKind::boolean};
+inline constexpr Type uuid{TypeKind::uuid};
+inline constexpr Type utc_datetime{TypeKind::utc_datetime};
+inline constexpr Type date{TypeKind::date};
+inline constexpr Type atom{TypeKind::atom};
+inline constexpr Type binary{TypeKind::binary};
+inline constexpr Type map{TypeKind::map};
+constexpr Type array(Type element) { return Type{TypeKind::array, element.kind}; }
+}  // namespace type
+
+// Checked on every non-nil value (each element, for arrays).
+struct Constraints {
+  std::optional<std::size_t> min_length{};  // strings: characters (UTF-8 code points)
+  std::optional<std::size_t> max_length{};
+  std::optional<std::string> match{};     // strings: ECMAScript regex, must match the whole value
+  std::optional<double> min{};            // integers and floats, inclusive
+  std::optional<double> max{};
+  std::vector<std::string> one_of{};      // atoms: the closed set of allowed values
+
+  bool operator==(const Constraints&) const = default;
+};
+
+// Casts `input` to `type`, as Ash casts inputs: a string becomes a uuid, time, date or
+// atom by parsing; an integer becomes a float. Returns nullopt (and a reason) when the
+// value cannot be cast. Null stays null.
+struct CastResult {
+  std::optional<Value> value;
+  std::string error;  // set when value is nullopt
+};
+CastResult cast_value(const Type& type, const Value& input);
+
+// The first constraint `value` (already cast, not null) breaks, as (code, message), or
+// nullopt when all hold.
+std::optional<std::pair<std::string, std::string>> check_constraints(
+    const Type& type, const Constraints& constraints, const Value& value);
+
+}  // namespace ashlar

@@ -1,0 +1,275 @@
+#include <ashlar/model/dsl.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+namespace ashlar {
+namespace {
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+}
+
+bool key_type(const Type& t) {
+  return t.kind != TypeKind::map && t.kind != TypeKind::array;
+}
+
+using Problems = std::vector<FieldError>;
+
+void check_attribute(const std::string& res, Attribute& a, Problems& out) {
+  std::string where = res + "." + a.name;
+  if (!is_identifier(a.name))
+    out.push_back({where, "invalid_name", "attribute names are identifiers: letters, digits and _"});
+  if (a.primary_key) {
+    a.allow_nil = false;
+    if (!key_type(a.type))
+      out.push_back({where, "invalid_primary_key",
+                     fmt::format("a primary key cannot be of type {}", a.type.name())});
+  }
+  if (!a.default_value.is_null()) {
+    auto cast = cast_value(a.type, a.default_value);
+    if (!cast.value)
+      out.push_back({where, "invalid_default", "default does not fit the type: " + cast.error});
+    else
+      a.default_value = *cast.value;
+  }
+  const Constraints& c = a.constraints;
+  if (c.match) {
+    try {
+      std::regex re(*c.match, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      out.push_back({where, "invalid_constraint", fmt::format("match pattern {} does not compile", *c.match)});
+    }
+  }
+  TypeKind base = a.type.kind == TypeKind::array ? a.type.element : a.type.kind;
+  bool text = base == TypeKind::string;
+  bool number = base == TypeKind::integer || base == TypeKind::floating;
+  if ((c.min_length || c.max_length || c.match) && !text)
+    out.push_back({where, "invalid_constraint", "min_length, max_length and match apply to strings only"});
+  if ((c.min || c.max) && !number)
+    out.push_back({where, "invalid_constraint", "min and max apply to integers and floats only"});
+  if (!c.one_of.empty() && base != TypeKind::atom)
+    out.push_back({where, "invalid_constraint", "one_of applies to atoms only"});
+}
+
+}  // namespace
+
+ResourceBuilder::ResourceBuilder(std::string name) : name_(std::move(name)) {}
+
+ResourceBuilder& ResourceBuilder::attribute(std::string name, Type type, AttributeOptions o) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = type;
+  a.allow_nil = o.allow_nil;
+  a.default_value = std::move(o.default_value);
+  a.default_fn = std::move(o.default_fn);
+  a.update_default_fn = std::move(o.update_default_fn);
+  a.is_public = o.is_public;
+  a.writable = o.writable;
+  a.sensitive = o.sensitive;
+  a.primary_key = o.primary_key;
+  a.constraints = std::move(o.constraints);
+  attributes_.push_back(std::move(a));
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::uuid_primary_key(std::string name) {
+  return attribute(std::move(name), type::uuid,
+                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v4()); },
+                    .writable = false, .primary_key = true});
+}
+
+// The runtime replaces these defaults with the action's own time, so that the event's
+// time and the timestamps agree; the functions serve callers that use the model alone.
+ResourceBuilder& ResourceBuilder::create_timestamp(std::string name) {
+  attribute(std::move(name), type::utc_datetime,
+                   {.allow_nil = false, .default_fn = [] { return Value(DateTime::now()); },
+                    .writable = false});
+  attributes_.back().timestamp = Timestamp::create;
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::update_timestamp(std::string name) {
+  attribute(std::move(name), type::utc_datetime,
+                   {.allow_nil = false, .default_fn = [] { return Value(DateTime::now()); },
+                    .update_default_fn = [] { return Value(DateTime::now()); },
+                    .writable = false});
+  attributes_.back().timestamp = Timestamp::update;
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::add_action(std::string name, ActionType type, ActionDecl o) {
+  actions_.push_back({std::move(name), type, std::move(o)});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::create(std::string name, ActionDecl o) {
+  return add_action(std::move(name), ActionType::create, std::move(o));
+}
+ResourceBuilder& ResourceBuilder::read(std::string name, ActionDecl o) {
+  return add_action(std::move(name), ActionType::read, std::move(o));
+}
+ResourceBuilder& ResourceBuilder::update(std::string name, ActionDecl o) {
+  return add_action(std::move(name), ActionType::update, std::move(o));
+}
+ResourceBuilder& ResourceBuilder::destroy(std::string name, ActionDecl o) {
+  return add_action(std::move(name), ActionType::destroy, std::move(o));
+}
+
+ResourceBuilder& ResourceBuilder::default_accept(std::vector<std::string> names) {
+  default_accept_ = std::move(names);
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::defaults(std::vector<std::string> specs) {
+  for (const auto& spec : specs) {
+    auto colon = spec.find(':');
+    std::string kind = spec.substr(0, colon);
+    auto type = parse_action_type(kind);
+    if (!type) {
+      problems_.push_back({name_ + ".actions", "invalid_default_action",
+                           fmt::format("unknown default action \"{}\"; expected read, create, update "
+                                       "or destroy, optionally with :* or :attr,attr",
+                                       spec)});
+      continue;
+    }
+    ActionDecl o{.primary = true};
+    if (colon != std::string::npos) {
+      std::vector<std::string> names;
+      std::string rest = spec.substr(colon + 1);
+      for (std::size_t pos = 0; pos <= rest.size();) {
+        auto comma = rest.find(',', pos);
+        if (comma == std::string::npos) comma = rest.size();
+        if (comma > pos) names.push_back(rest.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+      o.accept = AcceptList(std::move(names));
+    }
+    add_action(kind, *type, std::move(o));
+  }
+  return *this;
+}
+
+DomainBuilder::DomainBuilder(std::string name) : name_(std::move(name)) {}
+
+DomainBuilder& DomainBuilder::resource(ResourceBuilder resource) {
+  resources_.push_back(std::move(resource));
+  return *this;
+}
+
+namespace {
+
+// Resolves an accept list ("*" expanded) against the resource; records problems.
+std::vector<std::string> resolve_accept(const Resource& r, const std::vector<Attribute>& attrs,
+                                        const std::string& action, ActionType type,
+                                        const std::vector<std::string>& names, Problems& out) {
+  std::vector<std::string> resolved;
+  auto add = [&](const std::string& n) {
+    if (std::find(resolved.begin(), resolved.end(), n) == resolved.end()) resolved.push_back(n);
+  };
+  std::string where = r.name() + ".actions." + action;
+  for (const auto& n : names) {
+    if (n == "*") {
+      for (const auto& a : attrs)
+        if (a.is_public && a.writable && !(type == ActionType::update && a.primary_key)) add(a.name);
+      continue;
+    }
+    auto it = std::find_if(attrs.begin(), attrs.end(), [&](const Attribute& a) { return a.name == n; });
+    if (it == attrs.end()) {
+      out.push_back({where, "unknown_attribute",
+                     fmt::format("accepts \"{}\", which is not an attribute of {}", n, r.name())});
+    } else if (!it->writable) {
+      out.push_back({where, "not_writable", fmt::format("accepts \"{}\", which is not writable", n)});
+    } else if (type == ActionType::update && it->primary_key) {
+      out.push_back({where, "primary_key_not_updatable",
+                     fmt::format("accepts \"{}\", a primary key attribute; records are identified "
+                                 "by their key, which an update cannot change",
+                                 n)});
+    } else {
+      add(n);
+    }
+  }
+  return resolved;
+}
+
+}  // namespace
+
+Result<Domain> DomainBuilder::build() const {
+  Problems problems;
+  auto data = std::make_shared<Domain::Data>();
+  data->name = name_;
+  if (!is_identifier(name_))
+    problems.push_back({name_, "invalid_name", "domain names are identifiers: letters, digits and _"});
+  std::set<std::string> resource_names;
+  for (const auto& b : resources_) {
+    Resource r;
+    r.name_ = b.name_;
+    problems.insert(problems.end(), b.problems_.begin(), b.problems_.end());
+    if (!is_identifier(r.name_))
+      problems.push_back({r.name_, "invalid_name", "resource names are identifiers: letters, digits and _"});
+    if (!resource_names.insert(r.name_).second)
+      problems.push_back({r.name_, "duplicate_resource", "is declared more than once"});
+
+    std::set<std::string> attribute_names;
+    for (Attribute a : b.attributes_) {
+      if (!attribute_names.insert(a.name).second)
+        problems.push_back({r.name_ + "." + a.name, "duplicate_attribute", "is declared more than once"});
+      check_attribute(r.name_, a, problems);
+      if (a.primary_key) r.primary_key_.push_back(r.attributes_.size());
+      r.attributes_.push_back(std::move(a));
+    }
+    if (r.primary_key_.empty())
+      problems.push_back({r.name_, "no_primary_key",
+                          "has no primary key; declare uuid_primary_key(...) or mark attributes "
+                          "primary_key"});
+
+    std::set<std::string> action_names;
+    std::set<ActionType> primaries;
+    std::vector<std::string> default_accept = b.default_accept_.value_or(std::vector<std::string>{});
+    for (const auto& p : b.actions_) {
+      std::string where = r.name_ + ".actions." + p.name;
+      if (!is_identifier(p.name))
+        problems.push_back({where, "invalid_name", "action names are identifiers: letters, digits and _"});
+      if (!action_names.insert(p.name).second)
+        problems.push_back({where, "duplicate_action", "is declared more than once"});
+      if (p.options.primary && !primaries.insert(p.type).second)
+        problems.push_back({where, "multiple_primary_actions",
+                            fmt::format("is a second primary {} action; a resource has at most one",
+                                        to_string(p.type))});
+      Action action{p.name, p.type, p.options.primary, {}};
+      bool changes = p.type == ActionType::create || p.type == ActionType::update;
+      if (!changes && p.options.accept.given() && !p.options.accept.names().empty()) {
+        problems.push_back({where, "accept_not_allowed",
+                            fmt::format("{} actions accept no attributes", to_string(p.type))});
+      } else if (changes) {
+        if (p.options.accept.given()) {
+          action.accept = resolve_accept(r, r.attributes_, p.name, p.type, p.options.accept.names(), problems);
+        } else {
+          Problems reported_once_below;  // default_accept's mistakes are reported once, after the loop
+          action.accept = resolve_accept(r, r.attributes_, p.name, p.type, default_accept, reported_once_below);
+        }
+      }
+      r.actions_.push_back(std::move(action));
+    }
+    if (b.default_accept_)
+      resolve_accept(r, r.attributes_, "default_accept", ActionType::create, *b.default_accept_, problems);
+    data->resources.push_back(std::move(r));
+  }
+  if (!problems.empty()) {
+    Error e{ErrorClass::framework, {}, {},
+            fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),
+            std::move(problems)};
+    return fail(std::move(e));
+  }
+  Domain d;
+  d.data_ = std::move(data);
+  return d;
+}
+
+}  // namespace ashlar

@@ -1,0 +1,179 @@
+#include <ashlar/model/type.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <regex>
+
+namespace ashlar {
+namespace {
+
+const char* kind_name(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::string: return "string";
+    case TypeKind::integer: return "integer";
+    case TypeKind::floating: return "float";
+    case TypeKind::boolean: return "boolean";
+    case TypeKind::uuid: return "uuid";
+    case TypeKind::utc_datetime: return "utc_datetime";
+    case TypeKind::date: return "date";
+    case TypeKind::atom: return "atom";
+    case TypeKind::binary: return "binary";
+    case TypeKind::map: return "map";
+    case TypeKind::array: return "array";
+  }
+  return "?";
+}
+
+std::optional<TypeKind> parse_kind(std::string_view name) {
+  for (int k = 0; k <= static_cast<int>(TypeKind::array); ++k)
+    if (name == kind_name(static_cast<TypeKind>(k))) return static_cast<TypeKind>(k);
+  return std::nullopt;
+}
+
+CastResult cast_scalar(TypeKind kind, const Value& in) {
+  auto bad = [&](std::string why = {}) {
+    if (why.empty()) why = fmt::format("expected {}, got {}", kind_name(kind), to_string(in.kind()));
+    return CastResult{std::nullopt, std::move(why)};
+  };
+  const std::string* text = in.as_string();
+  switch (kind) {
+    case TypeKind::string:
+      if (text) return {in, {}};
+      if (auto a = in.as_atom()) return {Value(a->name), {}};
+      return bad();
+    case TypeKind::integer:
+      if (in.as_int()) return {in, {}};
+      if (auto f = in.as_float(); f && std::isfinite(*f) && std::floor(*f) == *f &&
+                                  std::fabs(*f) < 9.2e18)
+        return {Value(static_cast<std::int64_t>(*f)), {}};
+      return bad();
+    case TypeKind::floating:
+      if (auto f = in.as_float()) {
+        if (!std::isfinite(*f)) return bad("expected a finite float");
+        return {in, {}};
+      }
+      if (auto i = in.as_int()) return {Value(static_cast<double>(*i)), {}};
+      return bad();
+    case TypeKind::boolean:
+      if (in.as_bool()) return {in, {}};
+      return bad();
+    case TypeKind::uuid:
+      if (in.as_uuid()) return {in, {}};
+      if (text) {
+        if (auto u = Uuid::parse(*text)) return {Value(*u), {}};
+        return bad(fmt::format("\"{}\" is not a uuid", *text));
+      }
+      return bad();
+    case TypeKind::utc_datetime:
+      if (in.as_datetime()) return {in, {}};
+      if (text) {
+        if (auto t = DateTime::parse(*text)) return {Value(*t), {}};
+        return bad(fmt::format("\"{}\" is not an ISO 8601 date and time", *text));
+      }
+      return bad();
+    case TypeKind::date:
+      if (in.as_date()) return {in, {}};
+      if (text) {
+        if (auto d = Date::parse(*text)) return {Value(*d), {}};
+        return bad(fmt::format("\"{}\" is not an ISO 8601 date", *text));
+      }
+      return bad();
+    case TypeKind::atom:
+      if (in.as_atom()) return {in, {}};
+      if (text && !text->empty()) return {Value(Atom{*text}), {}};
+      return bad();
+    case TypeKind::binary:
+      if (in.as_binary()) return {in, {}};
+      return bad();
+    case TypeKind::map:
+      if (in.as_map()) return {in, {}};
+      return bad();
+    case TypeKind::array:
+      return bad();
+  }
+  return bad();
+}
+
+std::size_t utf8_length(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string number(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+std::string Type::name() const {
+  if (kind == TypeKind::array) return fmt::format("array({})", kind_name(element));
+  return kind_name(kind);
+}
+
+std::optional<Type> Type::parse(std::string_view name) {
+  if (name.starts_with("array(") && name.ends_with(")")) {
+    auto inner = parse_kind(name.substr(6, name.size() - 7));
+    if (!inner || *inner == TypeKind::array) return std::nullopt;
+    return Type{TypeKind::array, *inner};
+  }
+  auto k = parse_kind(name);
+  if (!k || *k == TypeKind::array) return std::nullopt;
+  return Type{*k};
+}
+
+CastResult cast_value(const Type& type, const Value& input) {
+  if (input.is_null()) return {input, {}};
+  if (type.kind != TypeKind::array) return cast_scalar(type.kind, input);
+  const Array* items = input.as_array();
+  if (!items) return {std::nullopt, fmt::format("expected {}, got {}", type.name(), to_string(input.kind()))};
+  Array out;
+  out.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    if ((*items)[i].is_null()) return {std::nullopt, fmt::format("element {} is nil", i)};
+    auto r = cast_scalar(type.element, (*items)[i]);
+    if (!r.value) return {std::nullopt, fmt::format("element {}: {}", i, r.error)};
+    out.push_back(std::move(*r.value));
+  }
+  return {Value(std::move(out)), {}};
+}
+
+std::optional<std::pair<std::string, std::string>> check_constraints(
+    const Type& type, const Constraints& c, const Value& value) {
+  if (type.kind == TypeKind::array) {
+    for (const auto& item : *value.as_array())
+      if (auto e = check_constraints(Type{type.element}, c, item)) return e;
+    return std::nullopt;
+  }
+  if (const std::string* s = value.as_string()) {
+    std::size_t n = utf8_length(*s);
+    if (c.min_length && n < *c.min_length)
+      return std::pair{"min_length", fmt::format("must be at least {} characters long", *c.min_length)};
+    if (c.max_length && n > *c.max_length)
+      return std::pair{"max_length", fmt::format("must be at most {} characters long", *c.max_length)};
+    if (c.match) {
+      // Validated at build time, so construction cannot throw here.
+      std::regex re(*c.match, std::regex::ECMAScript);
+      if (!std::regex_match(*s, re))
+        return std::pair{"match", fmt::format("must match the pattern {}", *c.match)};
+    }
+  }
+  double number_value = 0;
+  bool is_number = false;
+  if (auto i = value.as_int()) number_value = static_cast<double>(*i), is_number = true;
+  if (auto f = value.as_float()) number_value = *f, is_number = true;
+  if (is_number) {
+    if (c.min && number_value < *c.min) return std::pair{"min", "must be at least " + number(*c.min)};
+    if (c.max && number_value > *c.max) return std::pair{"max", "must be at most " + number(*c.max)};
+  }
+  if (const Atom* a = value.as_atom(); a && !c.one_of.empty()) {
+    bool found = std::find(c.one_of.begin(), c.one_of.end(), a->name) != c.one_of.end();
+    if (!found) {
+      std::string list;
+      for (const auto& o : c.one_of) list += (list.empty() ? ":" : ", :") + o;
+      return std::pair{"one_of", fmt::format("must be one of {}, got :{}", list, a->name)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ashlar

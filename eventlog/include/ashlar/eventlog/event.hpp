@@ -1,0 +1,51 @@
+#pragma once
+// One event: the recorded outcome of one action on one record.
+
+#include <ashlar/model/resource.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace ashlar {
+
+struct Event {
+  std::uint64_t position = 0;  // global, 1-based, gapless; assigned by Log::append
+  std::uint64_t sequence = 0;  // per resource, 1-based, gapless; assigned by Log::append
+  std::uint64_t version = 0;   // per record: 1 on create
+  std::uint64_t tx = 0;        // the position of the first event of its transaction
+  std::string domain;
+  std::string resource;
+  std::string action;
+  ActionType type = ActionType::create;
+  Fields key;      // primary key attributes, in declaration order
+  Fields changes;  // attribute values after all changes ran (create: every non-nil one)
+  Fields inputs;   // the accepted inputs, as cast
+  Value actor;     // null when there is none
+  std::string correlation_id;
+  std::string causation_id;
+  std::string tenant;
+  std::int64_t time_micros = 0;  // wall clock, UTC
+
+  bool operator==(const Event&) const = default;
+};
+
+// The event's bytes in the public Cap'n Proto schema (eventlog/schema/event.capnp), as
+// stored and published. Deterministic: equal events encode to equal bytes.
+std::string encode_event(const Event& event);
+
+// Decodes bytes from the log or the wire. A malformed message is an Unknown error
+// ("event does not decode: ..."), never a crash.
+Result<Event> decode_event(std::string_view bytes);
+
+// A record as the state projection stores it: the fold of the record's events.
+struct StoredRecord {
+  std::uint64_t version = 0;
+  std::uint64_t position = 0;  // the event that produced this state
+  Fields attributes;           // non-nil attributes
+
+  bool operator==(const StoredRecord&) const = default;
+};
+std::string encode_record(const StoredRecord& record);
+Result<StoredRecord> decode_record(std::string_view bytes);
+
+}  // namespace ashlar

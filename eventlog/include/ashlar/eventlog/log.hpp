@@ -1,0 +1,126 @@
+#pragma once
+// The event log: one LMDB environment holding the events, their hash chain, the
+// per-resource and per-record indexes, the stored model, and the databases that
+// projections open in it. See eventlog/FORMAT.md for the layout.
+
+#include <ashlar/eventlog/event.hpp>
+#include <ashlar/eventlog/txn.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+struct MDB_env;
+
+namespace ashlar {
+
+using Hash = std::array<std::uint8_t, 32>;
+std::string to_hex(const Hash& hash);
+
+enum class Durability {
+  sync,          // fsync on every commit: a committed action survives a power loss (default)
+  no_meta_sync,  // data flushed, meta page not: may lose the last commits on power loss, never corrupts
+  no_sync,       // the OS flushes when it likes: fastest; a crash of the machine may lose recent commits
+};
+
+struct LogOptions {
+  // The map starts at this size and doubles on MDB_MAP_FULL.
+  std::size_t initial_map_size = std::size_t{16} << 20;
+  // Past this the write fails with a clear error and nothing is written.
+  std::size_t max_map_size = std::size_t{64} << 30;
+  Durability durability = Durability::sync;
+  // Named databases the store may hold; each resource's projection uses a few.
+  unsigned max_databases = 1024;
+  // When set, the chain is keyed BLAKE2b (16 to 64 bytes); keep the key outside the store.
+  std::string chain_key;
+};
+
+struct Head {
+  std::uint64_t position = 0;  // 0 for an empty log
+  Hash hash{};                 // 32 zero bytes for an empty log
+};
+
+// An event as read from the log: decoded, with its exact bytes and chain hash.
+struct StoredEvent {
+  Event event;
+  std::string bytes;
+  Hash hash{};
+};
+
+class Log {
+ public:
+  static constexpr std::uint32_t kFormatVersion = 1;
+
+  // Opens or creates the store in directory `path` for writing. Conflict when another
+  // process (or another Log in this one) writes it; Framework when `path` holds something
+  // that is not an ashlar store or a format version this build does not know.
+  static Result<std::unique_ptr<Log>> open(const std::string& path, LogOptions options = {});
+  // Opens an existing store for reading only; any number of readers may run beside the writer.
+  static Result<std::unique_ptr<Log>> open_read_only(const std::string& path);
+  ~Log();
+
+  const std::string& path() const { return path_; }
+  bool read_only() const { return read_only_; }
+
+  // Runs fn in a write transaction and commits it with the configured durability. On
+  // MDB_MAP_FULL the transaction is rolled back, the map doubled (up to max_map_size)
+  // and fn run again, so fn must derive everything from the transaction. When fn fails,
+  // nothing it wrote is kept. after_commit runs once the commit is durable, before the
+  // next write transaction begins, so what it observes is in log order.
+  Result<void> write(const std::function<Result<void>(Txn&)>& fn,
+                     const std::function<void()>& after_commit = {});
+  // A read transaction: a consistent snapshot; never waits for the writer.
+  Result<Txn> read() const;
+
+  // A named database, created on first use by a writer.
+  Result<Db> database(const std::string& name);
+
+  // Appends `event` (position, sequence and, when zero, tx are assigned here) with its
+  // chain hash and index entries. The caller sets the version.
+  Result<StoredEvent> append(Txn& txn, Event event);
+
+  Result<Head> head(const Txn& txn) const;
+  // The last per-resource sequence (0 when the resource has no events).
+  Result<std::uint64_t> last_sequence(const Txn& txn, std::string_view resource) const;
+  // The last version of the record with this encoded key (0 when it has no events).
+  Result<std::uint64_t> last_version(const Txn& txn, std::string_view resource,
+                                     std::string_view key_bytes) const;
+  // Visits events in log order from `from` (inclusive) until fn returns false.
+  Result<void> scan(const Txn& txn, std::uint64_t from,
+                    const std::function<bool(const StoredEvent&)>& fn) const;
+  Result<std::optional<StoredEvent>> event_at(const Txn& txn, std::uint64_t position) const;
+
+  // The stored model (JSON, written by the model library), or nullopt for a new store.
+  Result<std::optional<std::string>> model(const Txn& txn) const;
+  Result<void> put_model(Txn& txn, std::string_view json);
+
+  // h(n) = BLAKE2b-256(h(n-1) ‖ bytes(n)), keyed when a key is given.
+  static Hash chain(const Hash& previous, std::string_view bytes, std::string_view key = {});
+
+  // Current map size in bytes, for stats and tests.
+  std::size_t map_size() const;
+
+ private:
+  Log() = default;
+  Result<void> open_databases();
+  Result<Txn> begin(bool writable) const;
+  Result<void> grow();
+
+  std::string path_;
+  LogOptions options_;
+  bool read_only_ = false;
+  MDB_env* env_ = nullptr;
+  int lock_fd_ = -1;
+  std::size_t map_size_ = 0;
+  Db events_, chain_, by_resource_, by_record_, meta_;
+  mutable std::mutex db_mutex_;  // guards opening named databases
+  std::mutex write_mutex_;       // one write transaction at a time in this process
+  mutable std::shared_mutex resize_mutex_;  // readers share; a resize excludes them
+};
+
+}  // namespace ashlar

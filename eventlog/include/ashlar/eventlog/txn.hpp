@@ -1,0 +1,87 @@
+#pragma once
+// Transactions and cursors over the store's named databases. Move-only owners of LMDB
+// handles; a transaction aborts unless it was committed.
+
+#include <ashlar/model/result.hpp>
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+struct MDB_txn;
+struct MDB_cursor;
+
+namespace ashlar {
+
+// A named database's handle, valid for the life of the store.
+struct Db {
+  unsigned handle = 0;
+  bool exists = true;  // false: opened read-only and not (yet) created by a writer
+};
+
+class Cursor {
+ public:
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+
+  // Each moves the cursor and returns false when there is no such entry.
+  Result<bool> first();
+  Result<bool> last();
+  Result<bool> next();
+  Result<bool> prev();
+  Result<bool> seek(std::string_view key);  // the first key >= key
+  // Valid after a move that returned true, until the next write in the transaction.
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+
+ private:
+  friend class Txn;
+  Cursor(MDB_cursor* cursor, bool empty) : cursor_(cursor), empty_(empty) {}
+  Result<bool> move(int op, std::string_view seek_key = {});
+  MDB_cursor* cursor_ = nullptr;
+  bool empty_ = false;  // a database that does not exist: every move finds nothing
+  std::string_view key_, value_;
+};
+
+class Txn {
+ public:
+  Txn(Txn&&) noexcept;
+  Txn& operator=(Txn&&) noexcept;
+  ~Txn();  // aborts unless committed
+
+  bool writable() const { return writable_; }
+
+  // The value stored under key (valid until the next write in this transaction).
+  Result<std::optional<std::string_view>> get(Db db, std::string_view key) const;
+  // Conflict when mode is no_overwrite and the key exists; append requires key order.
+  enum class PutMode { upsert, no_overwrite, append };
+  Result<void> put(Db db, std::string_view key, std::string_view value, PutMode mode = PutMode::upsert);
+  // False when the key was not there.
+  Result<bool> del(Db db, std::string_view key);
+  Result<Cursor> cursor(Db db) const;
+  // Number of entries in db.
+  Result<std::uint64_t> count(Db db) const;
+
+  // True once an operation failed because the map is full; the store grows and retries.
+  bool map_full() const { return map_full_; }
+
+ private:
+  friend class Log;
+  Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> resize_guard);
+  Result<void> commit();
+  void abort();
+  Error lmdb_error(int rc, std::string_view what) const;
+
+  MDB_txn* txn_ = nullptr;
+  bool writable_ = false;
+  mutable bool map_full_ = false;
+  std::shared_lock<std::shared_mutex> resize_guard_;  // the map is not resized under us
+};
+
+// One function turns LMDB codes into errors.
+Error lmdb_error(int rc, std::string_view what);
+
+}  // namespace ashlar

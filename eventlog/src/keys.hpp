@@ -1,0 +1,52 @@
+#pragma once
+// Key encodings of the log's databases (eventlog/FORMAT.md).
+
+#include <ashlar/eventlog/txn.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ashlar::keys {
+
+// LMDB's default maximum key size.
+constexpr std::size_t kMaxKeySize = 511;
+
+inline std::string be64(std::uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
+  return s;
+}
+
+inline std::uint64_t read_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+// Resource names are identifiers, so they never contain the NUL that ends them.
+inline std::string resource_prefix(std::string_view resource) {
+  std::string s(resource);
+  s.push_back('\0');
+  return s;
+}
+
+inline std::string record_prefix(std::string_view resource, std::string_view key_bytes) {
+  return resource_prefix(resource) + std::string(key_bytes);
+}
+
+// The big-endian u64 suffix of the last key `prefix ‖ u64`, or 0 when there is none.
+inline Result<std::uint64_t> last_under(const Txn& txn, Db db, const std::string& prefix) {
+  auto c = txn.cursor(db);
+  if (!c) return fail(c.error());
+  auto found = c->seek(prefix + std::string(8, '\xFF'));
+  if (!found) return fail(found.error());
+  found = *found ? c->prev() : c->last();
+  if (!found) return fail(found.error());
+  if (!*found) return std::uint64_t{0};
+  std::string_view k = c->key();
+  if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return std::uint64_t{0};
+  return read_be64(k.substr(prefix.size()));
+}
+
+}  // namespace ashlar::keys

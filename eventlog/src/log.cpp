@@ -1,0 +1,348 @@
+#include <ashlar/eventlog/log.hpp>
+
+#include <ashlar/model/key.hpp>
+
+#include "keys.hpp"
+
+#include <fmt/format.h>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace ashlar {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kFormatKey = "format";
+constexpr const char* kModelKey = "model";
+
+std::string format_bytes(std::uint32_t v) {
+  std::string s(4, '\0');
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
+  return s;
+}
+
+Error not_a_store(const std::string& path, std::string_view why) {
+  return Error::framework(fmt::format("{} is not an ashlar store: {}", path, why));
+}
+}  // namespace
+
+std::string to_hex(const Hash& hash) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (auto b : hash) s += {kHex[b >> 4], kHex[b & 0xF]};
+  return s;
+}
+
+Hash Log::chain(const Hash& previous, std::string_view bytes, std::string_view key) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size(), 32);
+  crypto_generichash_update(&state, previous.data(), previous.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  Hash out;
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
+Log::~Log() {
+  if (env_) mdb_env_close(env_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the writer lock
+}
+
+Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions options) {
+  if (sodium_init() < 0) return fail(Error::unknown("libsodium failed to initialize"));
+  if (!options.chain_key.empty() &&
+      (options.chain_key.size() < crypto_generichash_KEYBYTES_MIN ||
+       options.chain_key.size() > crypto_generichash_KEYBYTES_MAX))
+    return fail(Error::framework(fmt::format("the chain key must be {} to {} bytes, not {}",
+                                             crypto_generichash_KEYBYTES_MIN,
+                                             crypto_generichash_KEYBYTES_MAX, options.chain_key.size())));
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+    return fail(not_a_store(path, "it is a file, not a directory"));
+  fs::create_directories(path, ec);
+  if (ec) return fail(Error::unknown(fmt::format("cannot create {}: {}", path, ec.message())));
+  if (!fs::exists(fs::path(path) / "data.mdb") && !fs::is_empty(path, ec))
+    return fail(not_a_store(path, "it holds other files; use a new or empty directory"));
+
+  std::unique_ptr<Log> log(new Log());
+  log->path_ = path;
+  log->options_ = options;
+  std::string lock_path = (fs::path(path) / "writer.lock").string();
+  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->lock_fd_ < 0)
+    return fail(Error::unknown(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno))));
+  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return fail(Error::conflict({}, fmt::format("{} is already open for writing by another process "
+                                                "or engine; one writer at a time (readers may open "
+                                                "it read-only)",
+                                                path)));
+
+  int rc = mdb_env_create(&log->env_);
+  if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));
+  mdb_env_set_maxdbs(log->env_, options.max_databases);
+  mdb_env_set_mapsize(log->env_, std::min(options.initial_map_size, options.max_map_size));
+  unsigned flags = MDB_NOTLS;
+  if (options.durability == Durability::no_meta_sync) flags |= MDB_NOMETASYNC;
+  if (options.durability == Durability::no_sync) flags |= MDB_NOSYNC;
+  rc = mdb_env_open(log->env_, path.c_str(), flags, 0644);
+  if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+    return fail(not_a_store(path, "data.mdb is not an LMDB file this build reads"));
+  if (rc != 0) return fail(lmdb_error(rc, fmt::format("opening {}", path)));
+  MDB_envinfo info;
+  mdb_env_info(log->env_, &info);
+  log->map_size_ = info.me_mapsize;
+  ASHLAR_TRY_VOID(log->open_databases());
+  return log;
+}
+
+Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
+  if (sodium_init() < 0) return fail(Error::unknown("libsodium failed to initialize"));
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return fail(not_a_store(path, "no such directory"));
+  if (!fs::exists(fs::path(path) / "data.mdb", ec)) return fail(not_a_store(path, "it has no data.mdb"));
+  std::unique_ptr<Log> log(new Log());
+  log->path_ = path;
+  log->read_only_ = true;
+  int rc = mdb_env_create(&log->env_);
+  if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));
+  mdb_env_set_maxdbs(log->env_, 1024);
+  rc = mdb_env_open(log->env_, path.c_str(), MDB_RDONLY | MDB_NOTLS, 0644);
+  if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+    return fail(not_a_store(path, "data.mdb is not an LMDB file this build reads"));
+  if (rc != 0) return fail(lmdb_error(rc, fmt::format("opening {}", path)));
+  MDB_envinfo info;
+  mdb_env_info(log->env_, &info);
+  log->map_size_ = info.me_mapsize;
+  ASHLAR_TRY_VOID(log->open_databases());
+  return log;
+}
+
+Result<void> Log::open_databases() {
+  struct Named {
+    const char* name;
+    Db* db;
+  };
+  for (Named n : {Named{"events", &events_}, Named{"chain", &chain_}, Named{"by_resource", &by_resource_},
+                  Named{"by_record", &by_record_}, Named{"meta", &meta_}}) {
+    auto db = database(n.name);
+    if (!db) return fail(db.error());
+    *n.db = *db;
+  }
+  std::optional<std::string> format;
+  {
+    auto txn = read();
+    if (!txn) return fail(txn.error());
+    auto stored = txn->get(meta_, kFormatKey);
+    if (!stored) return fail(stored.error());
+    if (*stored) format = std::string(**stored);
+  }  // the snapshot ends before any write: a write may need to resize the map
+  if (!format) {
+    if (read_only_) return fail(not_a_store(path_, "it has no format version"));
+    return write([this](Txn& w) { return w.put(meta_, kFormatKey, format_bytes(kFormatVersion)); });
+  }
+  if (*format != format_bytes(kFormatVersion)) {
+    std::uint32_t v = 0;
+    for (unsigned char c : *format) v = (v << 8) | c;
+    return fail(Error::framework(fmt::format("{} has format version {}; this build reads version {}",
+                                             path_, v, kFormatVersion)));
+  }
+  return {};
+}
+
+Result<Db> Log::database(const std::string& name) {
+  std::lock_guard lock(db_mutex_);
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, read_only_ ? MDB_RDONLY : 0, &txn);
+  if (rc != 0) return fail(lmdb_error(rc, "opening database " + name));
+  MDB_dbi dbi = 0;
+  rc = mdb_dbi_open(txn, name.c_str(), read_only_ ? 0 : MDB_CREATE, &dbi);
+  if (rc == MDB_NOTFOUND && read_only_) {
+    mdb_txn_abort(txn);
+    return Db{0, false};
+  }
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return fail(lmdb_error(rc, "opening database " + name));
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) return fail(lmdb_error(rc, "opening database " + name));
+  return Db{dbi, true};
+}
+
+Result<Txn> Log::begin(bool writable) const {
+  for (;;) {
+    std::shared_lock guard(resize_mutex_, std::defer_lock);
+    if (!writable) guard.lock();
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, writable ? 0 : MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED) {  // another process grew the map: adopt its size
+      if (guard.owns_lock()) guard.unlock();
+      std::unique_lock exclusive(resize_mutex_);
+      rc = mdb_env_set_mapsize(env_, 0);
+      if (rc != 0) return fail(lmdb_error(rc, "adopting the new map size"));
+      continue;
+    }
+    if (rc != 0) return fail(lmdb_error(rc, "beginning a transaction"));
+    return Txn(txn, writable, std::move(guard));
+  }
+}
+
+Result<Txn> Log::read() const { return begin(false); }
+
+Result<void> Log::grow() {
+  if (map_size_ >= options_.max_map_size)
+    return fail(Error::unknown(fmt::format("the store is full: it reached its size limit of {} MiB "
+                                           "(max_map_size); nothing was written",
+                                           options_.max_map_size >> 20)));
+  std::size_t next = std::min(map_size_ * 2, options_.max_map_size);
+  std::unique_lock exclusive(resize_mutex_);  // waits for this process's readers
+  int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != 0) return fail(lmdb_error(rc, "growing the store"));
+  map_size_ = next;
+  return {};
+}
+
+Result<void> Log::write(const std::function<Result<void>(Txn&)>& fn,
+                        const std::function<void()>& after_commit) {
+  if (read_only_) return fail(Error::framework(fmt::format("{} is open read-only", path_)));
+  std::lock_guard lock(write_mutex_);
+  for (;;) {
+    bool map_full = false;
+    {
+      auto txn = begin(true);
+      if (!txn) return fail(txn.error());
+      auto result = fn(*txn);
+      if (result) {
+        result = txn->commit();
+        if (result) {
+          if (after_commit) after_commit();
+          return {};
+        }
+      }
+      map_full = txn->map_full();
+      if (!map_full) return result;
+    }  // the transaction is aborted here, before the map may change
+    auto grown = grow();
+    if (!grown) return grown;
+  }
+}
+
+std::size_t Log::map_size() const { return map_size_; }
+
+Result<StoredEvent> Log::append(Txn& txn, Event event) {
+  auto h = head(txn);
+  if (!h) return fail(h.error());
+  auto seq = last_sequence(txn, event.resource);
+  if (!seq) return fail(seq.error());
+  event.position = h->position + 1;
+  event.sequence = *seq + 1;
+  if (event.tx == 0) event.tx = event.position;
+
+  std::vector<Value> key_values;
+  for (const auto& [name, value] : event.key) key_values.push_back(value);
+  std::string record_key = keys::record_prefix(event.resource, encode_key(key_values)) + keys::be64(event.version);
+  if (record_key.size() > keys::kMaxKeySize)
+    return fail(Error::invalid(event.resource, event.action,
+                               {{"", "key_too_long",
+                                 fmt::format("the primary key takes {} bytes; at most {} fit an index key",
+                                             record_key.size(), keys::kMaxKeySize)}}));
+
+  StoredEvent stored{std::move(event), {}, {}};
+  stored.bytes = encode_event(stored.event);
+  stored.hash = chain(h->hash, stored.bytes, options_.chain_key);
+  std::string pos = keys::be64(stored.event.position);
+  std::string hash(reinterpret_cast<const char*>(stored.hash.data()), stored.hash.size());
+  ASHLAR_TRY_VOID(txn.put(events_, pos, stored.bytes, Txn::PutMode::append));
+  ASHLAR_TRY_VOID(txn.put(chain_, pos, hash, Txn::PutMode::append));
+  ASHLAR_TRY_VOID(txn.put(by_resource_, keys::resource_prefix(stored.event.resource) + keys::be64(stored.event.sequence), pos,
+                          Txn::PutMode::no_overwrite));
+  auto put = txn.put(by_record_, record_key, pos, Txn::PutMode::no_overwrite);
+  if (!put && put.error().cls == ErrorClass::conflict)
+    return fail(Error::conflict(stored.event.resource,
+                                fmt::format("version {} of this record is already in the log", stored.event.version)));
+  if (!put) return fail(put.error());
+  return stored;
+}
+
+Result<Head> Log::head(const Txn& txn) const {
+  auto c = txn.cursor(chain_);
+  if (!c) return fail(c.error());
+  auto found = c->last();
+  if (!found) return fail(found.error());
+  Head h;
+  if (!*found) return h;
+  if (c->key().size() != 8 || c->value().size() != 32)
+    return fail(Error::unknown("the store is corrupted: a malformed chain entry"));
+  h.position = keys::read_be64(c->key());
+  std::memcpy(h.hash.data(), c->value().data(), 32);
+  return h;
+}
+
+Result<std::uint64_t> Log::last_sequence(const Txn& txn, std::string_view resource) const {
+  return keys::last_under(txn, by_resource_, keys::resource_prefix(resource));
+}
+
+Result<std::uint64_t> Log::last_version(const Txn& txn, std::string_view resource,
+                                        std::string_view key_bytes) const {
+  return keys::last_under(txn, by_record_, keys::record_prefix(resource, key_bytes));
+}
+
+Result<std::optional<StoredEvent>> Log::event_at(const Txn& txn, std::uint64_t position) const {
+  std::optional<StoredEvent> out;
+  auto r = scan(txn, position, [&](const StoredEvent& e) {
+    if (e.event.position == position) out = e;
+    return false;
+  });
+  if (!r) return fail(r.error());
+  return out;
+}
+
+Result<void> Log::scan(const Txn& txn, std::uint64_t from,
+                       const std::function<bool(const StoredEvent&)>& fn) const {
+  auto events = txn.cursor(events_);
+  if (!events) return fail(events.error());
+  auto hashes = txn.cursor(chain_);
+  if (!hashes) return fail(hashes.error());
+  std::string start = keys::be64(std::max<std::uint64_t>(from, 1));
+  auto e = events->seek(start);
+  auto h = hashes->seek(start);
+  for (;;) {
+    if (!e) return fail(e.error());
+    if (!h) return fail(h.error());
+    if (!*e) return {};
+    std::uint64_t position = keys::read_be64(events->key());
+    if (!*h || hashes->key() != events->key() || hashes->value().size() != 32)
+      return fail(Error::unknown(fmt::format("the store is corrupted: event {} has no chain hash", position)));
+    auto decoded = decode_event(events->value());
+    if (!decoded) {
+      Error err = decoded.error();
+      err.message = fmt::format("event {}: {}", position, err.message);
+      return fail(std::move(err));
+    }
+    StoredEvent stored{std::move(*decoded), std::string(events->value()), {}};
+    std::memcpy(stored.hash.data(), hashes->value().data(), 32);
+    if (!fn(stored)) return {};
+    e = events->next();
+    h = hashes->next();
+  }
+}
+
+Result<std::optional<std::string>> Log::model(const Txn& txn) const {
+  auto v = txn.get(meta_, kModelKey);
+  if (!v) return fail(v.error());
+  if (!*v) return std::optional<std::string>{};
+  return std::optional<std::string>{std::string(**v)};
+}
+
+Result<void> Log::put_model(Txn& txn, std::string_view json) { return txn.put(meta_, kModelKey, json); }
+
+}  // namespace ashlar
