@@ -1,0 +1,167 @@
+#include <ashlar/ashlar.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace ashlar::dsl;
+using ashlar::ActionType;
+using ashlar::ErrorClass;
+
+namespace {
+
+std::vector<std::string> codes_for(const ashlar::Error& e, const std::string& field) {
+  std::vector<std::string> out;
+  for (const auto& f : e.fields)
+    if (f.field == field) out.push_back(f.code);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("defaults declares primary actions and * accepts public writable attributes") {
+  auto d = domain("blog")
+               .resource(resource("User")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("secret", type::string, {.is_public = false})
+                             .attribute("score", type::integer, {.writable = false})
+                             .create_timestamp("inserted_at")
+                             .defaults({"read", "destroy", "create:*", "update:*"}))
+               .build();
+  REQUIRE(d.has_value());
+  const auto* user = d->resource("User");
+  REQUIRE(user != nullptr);
+  REQUIRE(user->actions().size() == 4);
+  for (auto type : {ActionType::read, ActionType::destroy, ActionType::create, ActionType::update}) {
+    const auto* a = user->primary_action(type);
+    REQUIRE(a != nullptr);
+    CHECK(a->name == ashlar::to_string(type));
+  }
+  // Not the primary key (not writable), not the private or unwritable attributes.
+  CHECK(user->primary_action(ActionType::create)->accept == std::vector<std::string>{"name"});
+  CHECK(user->primary_action(ActionType::update)->accept == std::vector<std::string>{"name"});
+  CHECK(user->primary_action(ActionType::read)->accept.empty());
+}
+
+TEST_CASE("default_accept applies to actions that give no accept list, as in the reference") {
+  auto d = domain("shop")
+               .resource(resource("Item")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("description", type::string)
+                             .attribute("something_else", type::string)
+                             .default_accept({"name", "description"})
+                             .create("create")
+                             .update("update")
+                             .update("special_update", {.accept = {"something_else"}})
+                             .update("touch", {.accept = ashlar::AcceptList::none()}))
+               .build()
+               .value();
+  const auto* item = d.resource("Item");
+  std::vector<std::string> both{"name", "description"};
+  CHECK(item->action("create")->accept == both);
+  CHECK(item->action("update")->accept == both);
+  CHECK(item->action("special_update")->accept == std::vector<std::string>{"something_else"});
+  CHECK(item->action("touch")->accept.empty());
+  // Named actions without defaults are not primary.
+  CHECK(item->primary_action(ActionType::create) == nullptr);
+}
+
+TEST_CASE("create:a,b accepts exactly the listed attributes") {
+  auto d = domain("d")
+               .resource(resource("R").uuid_primary_key("id").attribute("a", type::string).attribute("b", type::string)
+                             .attribute("c", type::string).defaults({"create:a,b"}))
+               .build()
+               .value();
+  CHECK(d.resource("R")->action("create")->accept == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("build reports every mistake at once, naming resource and field") {
+  auto d = domain("broken")
+               .resource(resource("User")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("name", type::integer)
+                             .attribute("code", type::string, {.constraints = {.match = "([a-z"}})
+                             .attribute("count", type::integer, {.constraints = {.min_length = 2}})
+                             .attribute("level", type::integer, {.default_value = "high"})
+                             .create("create", {.accept = {"nickname", "id"}, .primary = true})
+                             .create("register", {.primary = true})
+                             .update("rename", {.accept = {"id"}})
+                             .read("all", {.accept = {"name"}})
+                             .defaults({"upsert"}))
+               .resource(resource("Comment").attribute("content", type::string).defaults({"read"}))
+               .resource(resource("Comment").uuid_primary_key("id"))
+               .resource(resource("Bad-Name").uuid_primary_key("id"))
+               .build();
+  REQUIRE_FALSE(d.has_value());
+  const auto& e = d.error();
+  CHECK(e.cls == ErrorClass::framework);
+  CHECK(codes_for(e, "User.name") == std::vector<std::string>{"duplicate_attribute"});
+  CHECK(codes_for(e, "User.code") == std::vector<std::string>{"invalid_constraint"});
+  CHECK(codes_for(e, "User.count") == std::vector<std::string>{"invalid_constraint"});
+  CHECK(codes_for(e, "User.level") == std::vector<std::string>{"invalid_default"});
+  CHECK(codes_for(e, "User.actions.create") == std::vector<std::string>{"unknown_attribute", "not_writable"});
+  CHECK(codes_for(e, "User.actions.register") == std::vector<std::string>{"multiple_primary_actions"});
+  CHECK(codes_for(e, "User.actions.rename") == std::vector<std::string>{"not_writable"});
+  CHECK(codes_for(e, "User.actions.all") == std::vector<std::string>{"accept_not_allowed"});
+  CHECK(codes_for(e, "User.actions") == std::vector<std::string>{"invalid_default_action"});
+  CHECK(codes_for(e, "Comment") == std::vector<std::string>{"no_primary_key", "duplicate_resource"});
+  CHECK(codes_for(e, "Bad-Name") == std::vector<std::string>{"invalid_name"});
+  CHECK(e.message == "domain broken has 13 mistakes");
+  const auto* unknown = e.field("User.actions.create");
+  REQUIRE(unknown != nullptr);
+  CHECK(unknown->message == "accepts \"nickname\", which is not an attribute of User");
+  CHECK_THAT(e.describe(), Catch::Contains("User.actions.create: accepts \"nickname\", which is not an attribute of User"));
+}
+
+TEST_CASE("an update cannot accept a primary key attribute") {
+  auto d = domain("d")
+               .resource(resource("Tag")
+                             .attribute("name", type::string, {.primary_key = true})
+                             .defaults({"create:*", "update:*"})
+                             .update("rekey", {.accept = {"name"}}))
+               .build();
+  REQUIRE_FALSE(d.has_value());
+  REQUIRE(d.error().fields.size() == 1);
+  CHECK(d.error().fields[0].field == "Tag.actions.rekey");
+  CHECK(d.error().fields[0].code == "primary_key_not_updatable");
+}
+
+TEST_CASE("primary keys are never nil, and maps cannot be keys") {
+  auto ok = domain("d").resource(resource("Tag").attribute("name", type::string, {.primary_key = true})).build().value();
+  CHECK_FALSE(ok.resource("Tag")->attribute("name")->allow_nil);
+  auto bad = domain("d").resource(resource("Doc").attribute("body", type::map, {.primary_key = true})).build();
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().fields.at(0).code == "invalid_primary_key");
+  CHECK(bad.error().fields.at(0).message == "a primary key cannot be of type map");
+}
+
+TEST_CASE("the stored model round-trips through JSON without its functions") {
+  auto d = domain("shop")
+               .resource(resource("Item")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string, {.allow_nil = false, .constraints = {.max_length = 10}})
+                             .attribute("tags", type::array(type::atom), {.constraints = {.one_of = {"a", "b"}}})
+                             .attribute("price", type::floating, {.default_value = 1.5, .sensitive = true})
+                             .update_timestamp("updated_at")
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto json = ashlar::domain_to_json(d);
+  auto back = ashlar::domain_from_json(json).value();
+  CHECK(ashlar::domain_to_json(back) != "");
+  const auto* item = back.resource("Item");
+  REQUIRE(item != nullptr);
+  CHECK(item->attribute("tags")->type == type::array(type::atom));
+  CHECK(item->attribute("tags")->constraints.one_of == std::vector<std::string>{"a", "b"});
+  CHECK(item->attribute("name")->constraints.max_length == 10u);
+  CHECK(item->attribute("price")->default_value == ashlar::Value(1.5));
+  CHECK(item->attribute("price")->sensitive);
+  CHECK(item->attribute("updated_at")->timestamp == ashlar::Timestamp::update);
+  CHECK(item->action("create")->accept == std::vector<std::string>{"name", "tags", "price"});
+  CHECK(ashlar::incompatibilities(d, back).empty());
+
+  auto garbage = ashlar::domain_from_json("{\"format\": 99}");
+  REQUIRE_FALSE(garbage.has_value());
+  CHECK(garbage.error().message == "the stored model does not decode: model format 99 is not 1");
+}

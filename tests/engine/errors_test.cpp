@@ -1,0 +1,145 @@
+// Every bad input gets its own error, names resource, action and field, and appends nothing.
+#include "support/domains.hpp"
+#include "support/engine_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace ashlar;
+using ashlar::test::blog_domain;
+using ashlar::test::log_length;
+using ashlar::test::TempDir;
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  Engine engine = Engine::open(dir.path(), blog_domain()).value();
+  Record alice = engine.create("User", {{"name", "Alice"}}).value();
+  std::uint64_t length = log_length(engine.log());
+
+  // The single field error of a failed result, after checking nothing was written.
+  FieldError only_field(const Result<Record>& r, ErrorClass cls = ErrorClass::invalid) {
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().cls == cls);
+    CHECK(log_length(engine.log()) == length);
+    CHECK(engine.read("User").value().size() == 1);
+    REQUIRE(r.error().fields.size() == 1);
+    return r.error().fields[0];
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "a missing required attribute is Invalid naming the field") {
+  auto r = engine.create("User", {{"age", 3}});
+  CHECK(r.error().resource == "User");
+  CHECK(r.error().action == "create");
+  CHECK(only_field(r) == FieldError{"name", "required", "is required"});
+  CHECK(r.error().describe() == "invalid: User.create: invalid input: name: is required");
+}
+
+TEST_CASE_METHOD(Fixture, "an explicit nil for a required attribute is Invalid, on create and update") {
+  CHECK(only_field(engine.create("User", {{"name", nullptr}})) == FieldError{"name", "required", "is required"});
+  CHECK(only_field(engine.update("User", alice.id(), {{"name", nullptr}})) ==
+        FieldError{"name", "required", "is required"});
+}
+
+TEST_CASE_METHOD(Fixture, "a value of the wrong type is Invalid with what was expected") {
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"age", "old"}})) ==
+        FieldError{"age", "invalid_type", "expected integer, got string"});
+  CHECK(only_field(engine.update("User", alice.id(), {{"name", 42}})) ==
+        FieldError{"name", "invalid_type", "expected string, got integer"});
+}
+
+TEST_CASE_METHOD(Fixture, "unknown and non-accepted inputs are errors, not silently dropped") {
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"nickname", "b"}})) ==
+        FieldError{"nickname", "unknown_input", "is not an attribute of User"});
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"id", Uuid::v4()}})) ==
+        FieldError{"id", "not_accepted", "is not accepted by User.create"});
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"name", "C"}})) ==
+        FieldError{"name", "duplicate_input", "is given more than once"});
+}
+
+TEST_CASE_METHOD(Fixture, "constraint violations name the rule") {
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"age", -1}})) == FieldError{"age", "min", "must be at least 0"});
+  CHECK(only_field(engine.create("User", {{"name", ""}})) ==
+        FieldError{"name", "min_length", "must be at least 1 characters long"});
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"email", "nope"}})) ==
+        FieldError{"email", "match", "must match the pattern [^@ ]+@[^@ ]+"});
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"role", "boss"}})) ==
+        FieldError{"role", "one_of", "must be one of :member, :admin, got :boss"});
+  CHECK(only_field(engine.update("User", alice.id(), {{"age", 151}})) == FieldError{"age", "max", "must be at most 150"});
+}
+
+TEST_CASE_METHOD(Fixture, "several bad inputs are reported all at once") {
+  auto r = engine.create("User", {{"age", "x"}, {"email", "nope"}, {"colour", "red"}});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(log_length(engine.log()) == length);
+  CHECK(r.error().fields == std::vector<FieldError>{
+                                {"age", "invalid_type", "expected integer, got string"},
+                                {"email", "match", "must match the pattern [^@ ]+@[^@ ]+"},
+                                {"colour", "unknown_input", "is not an attribute of User"},
+                                {"name", "required", "is required"},
+                            });
+  CHECK(r.error().message == "4 invalid inputs");
+}
+
+TEST_CASE_METHOD(Fixture, "updating or destroying a missing record is NotFound") {
+  auto id = *Uuid::parse("8ba0ab56-c6e3-4ab0-9c9c-df70e9945281");
+  for (auto r : {engine.update("User", id, {{"name", "X"}}), engine.destroy("User", id)}) {
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().cls == ErrorClass::not_found);
+    CHECK(r.error().resource == "User");
+    CHECK(r.error().message == "no User with primary key 8ba0ab56-c6e3-4ab0-9c9c-df70e9945281");
+    CHECK(log_length(engine.log()) == length);
+  }
+  CHECK(engine.update("User", id, {{"name", "X"}}).error().action == "update");
+  CHECK(engine.destroy("User", id).error().action == "destroy");
+}
+
+TEST_CASE_METHOD(Fixture, "an id that does not cast is Invalid naming the key attribute") {
+  CHECK(only_field(engine.update("User", "not-a-uuid", {{"name", "X"}})) ==
+        FieldError{"id", "invalid_type", "\"not-a-uuid\" is not a uuid"});
+  auto composite = engine.get("Tag", "just-a-string");
+  REQUIRE_FALSE(composite.has_value());
+  CHECK(composite.error().fields.at(0).message ==
+        "Tag has a composite primary key; give the id as a map of its attributes");
+}
+
+TEST_CASE_METHOD(Fixture, "unknown resources and actions are Framework errors") {
+  auto r = engine.create("Post", {});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().cls == ErrorClass::framework);
+  CHECK(r.error().message == "domain blog has no resource named Post");
+  CHECK(engine.create("User", {{"name", "B"}}, {.action = "register"}).error().message ==
+        "User has no action named register");
+  CHECK(engine.create("Comment", {{"content", "x"}}, {.action = "edit"}).error().message ==
+        "Comment.edit is a update action, not a create action");
+  CHECK(log_length(engine.log()) == length);
+}
+
+TEST_CASE("a resource without a primary action of the type needs the action named") {
+  using namespace ashlar::dsl;
+  auto d = domain("d").resource(resource("Note").uuid_primary_key("id").create("write")).build().value();
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), d).value();
+  auto r = engine.create("Note", {});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message == "Note has no primary create action; name one in CallOptions::action or mark one primary");
+  CHECK(engine.create("Note", {}, {.action = "write"}).has_value());
+  CHECK(engine.read("Note").error().message ==
+        "Note has no primary read action; name one in CallOptions::action or mark one primary");
+}
+
+TEST_CASE("the throwing accessor carries the structured error") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), blog_domain()).value();
+  try {
+    engine.create("User", {}).value();
+    FAIL("expected an exception");
+  } catch (const Exception& e) {
+    CHECK(e.error().cls == ErrorClass::invalid);
+    CHECK(std::string(e.what()) == "invalid: User.create: invalid input: name: is required");
+  }
+}

@@ -1,0 +1,25 @@
+#pragma once
+// Reading a store back in tests: its head and its events.
+
+#include <ashlar/ashlar.hpp>
+
+#include <vector>
+
+namespace ashlar::test {
+
+inline std::uint64_t log_length(const Log& log) {
+  auto txn = log.read().value();
+  return log.head(txn).value().position;
+}
+
+inline std::vector<StoredEvent> all_events(const Log& log, std::uint64_t from = 1) {
+  std::vector<StoredEvent> out;
+  auto txn = log.read().value();
+  log.scan(txn, from, [&](const StoredEvent& e) {
+       out.push_back(e);
+       return true;
+     }).value();
+  return out;
+}
+
+}  // namespace ashlar::test
