@@ -1,0 +1,207 @@
+// bench_create: single-record creates through the engine, one durable transaction each,
+// against the floor under them: raw LMDB puts of the very same event bytes, one
+// transaction each, with the same sync setting, measured in the same run.
+//
+//   bench_create [DURABLE_COUNT [NO_SYNC_COUNT]]     (defaults 2000 and 20000)
+//
+// Round 1 commits with fsync on both sides (Durability::sync vs LMDB's default), so it
+// mostly measures the disk; round 2 commits without (Durability::no_sync vs MDB_NOSYNC),
+// so its ratio is the engine's overhead without the flush: the changeset, encoding, the
+// hash chain, and the extra pages its indexes and state projection dirty. The two sides
+// take turns in blocks of 100 creates. Stores live in temporary directories (under
+// $TMPDIR, else /tmp), removed at exit.
+
+#include <ashlar/ashlar.hpp>
+
+#include <lmdb.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// A fresh directory, removed with everything in it when this goes out of scope.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void check_mdb(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+// The baseline's environment: as the engine opens its own (MDB_NOTLS, a named database
+// for the events), minus everything the engine adds around the append.
+class RawEnv {
+ public:
+  RawEnv(const std::string& path, bool no_sync, std::size_t map_size) {
+    check_mdb(mdb_env_create(&env_), "mdb_env_create");
+    check_mdb(mdb_env_set_maxdbs(env_, 1), "mdb_env_set_maxdbs");
+    check_mdb(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
+    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
+    MDB_txn* txn = nullptr;
+    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
+    int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &events_);
+    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
+    check_mdb(rc, "mdb_dbi_open");
+    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+  RawEnv(const RawEnv&) = delete;
+  RawEnv& operator=(const RawEnv&) = delete;
+  ~RawEnv() { mdb_env_close(env_); }
+
+  // One write transaction holding one put: `bytes` under `position`, big-endian.
+  void append(std::uint64_t position, const std::string& bytes) {
+    unsigned char key_bytes[8];
+    for (int i = 0; i < 8; ++i) key_bytes[i] = static_cast<unsigned char>(position >> (56 - 8 * i));
+    MDB_val key{sizeof key_bytes, key_bytes};
+    MDB_val value{bytes.size(), const_cast<char*>(bytes.data())};
+    MDB_txn* txn = nullptr;
+    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
+    int rc = mdb_put(txn, events_, &key, &value, MDB_APPEND);
+    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
+    check_mdb(rc, "mdb_put");
+    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+
+ private:
+  MDB_env* env_ = nullptr;
+  MDB_dbi events_ = 0;
+};
+
+ashlar::Domain bench_domain() {
+  using namespace ashlar::dsl;
+  return domain("bench")
+      .resource(resource("User")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string, {.allow_nil = false})
+                    .attribute("email", type::string)
+                    .create_timestamp("inserted_at")
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .build()
+      .value();
+}
+
+struct Round {
+  const char* name;
+  ashlar::Durability durability;
+  std::size_t count;
+  double engine_seconds = 0;
+  double raw_seconds = 0;
+  std::size_t event_bytes = 0;  // total over the round's events
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs the round in blocks, engine then baseline, so both sides see the same disk weather
+// (on a shared VM the cost of an fsync drifts over seconds).
+void run(Round& round) {
+  constexpr std::size_t kBlock = 100;
+  TempDir engine_dir, raw_dir;
+  auto engine = ashlar::Engine::open(engine_dir.path(), bench_domain(), {.durability = round.durability}).value();
+  const ashlar::Log& log = engine.log();
+  const ashlar::CallOptions call{.actor = "bench"};
+  // Big enough never to fill: the baseline should not pay for growing the map.
+  RawEnv raw(raw_dir.path(), round.durability == ashlar::Durability::no_sync, std::size_t{1} << 30);
+
+  std::vector<ashlar::Fields> inputs;
+  std::vector<std::string> bytes;
+  for (std::size_t done = 0; done < round.count; done += inputs.size()) {
+    inputs.clear();
+    for (std::size_t i = done; i < std::min(done + kBlock, round.count); ++i) {
+      std::string name = "user-" + std::to_string(i);
+      inputs.push_back({{"name", name}, {"email", name + "@example.com"}});
+    }
+
+    auto start = Clock::now();
+    for (const auto& fields : inputs) {
+      auto created = engine.create("User", fields, call);
+      if (!created) throw std::runtime_error(created.error().describe());
+    }
+    round.engine_seconds += seconds_since(start);
+
+    // Exactly the bytes the engine appended, re-read outside the timing.
+    bytes.clear();
+    log.scan(log.read().value(), done + 1, [&](const ashlar::StoredEvent& e) {
+         bytes.push_back(e.bytes);
+         round.event_bytes += e.bytes.size();
+         return true;
+       }).value();
+    if (bytes.size() != inputs.size()) throw std::runtime_error("the log does not hold the events just created");
+
+    start = Clock::now();
+    for (std::size_t i = 0; i < bytes.size(); ++i) raw.append(done + i + 1, bytes[i]);
+    round.raw_seconds += seconds_since(start);
+  }
+}
+
+void print(const std::vector<Round>& rounds) {
+  std::printf("%-8s %-21s %7s %12s %12s %14s %10s\n", "round", "sync (engine / raw)", "creates",
+              "engine ops/s", "raw ops/s", "engine/raw time", "event size");
+  for (const auto& r : rounds) {
+    const char* sync = r.durability == ashlar::Durability::sync ? "sync / default" : "no_sync / MDB_NOSYNC";
+    double n = static_cast<double>(r.count);
+    std::printf("%-8s %-21s %7zu %12.0f %12.0f %14.2fx %8zu B\n", r.name, sync, r.count,
+                n / r.engine_seconds, n / r.raw_seconds, r.engine_seconds / r.raw_seconds,
+                r.event_bytes / r.count);
+  }
+}
+
+bool parse_count(const char* text, std::size_t& out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
+  out = static_cast<std::size_t>(v);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Round> rounds{{"durable", ashlar::Durability::sync, 2000},
+                            {"no_sync", ashlar::Durability::no_sync, 20000}};
+  if (argc > 3 || (argc > 1 && !parse_count(argv[1], rounds[0].count)) ||
+      (argc > 2 && !parse_count(argv[2], rounds[1].count))) {
+    std::fprintf(stderr,
+                 "usage: %s [DURABLE_COUNT [NO_SYNC_COUNT]]\n"
+                 "  single-record creates through the engine vs raw LMDB puts of the same bytes\n"
+                 "  (defaults: 2000 durable, 20000 no_sync)\n",
+                 argv[0]);
+    return 2;
+  }
+  try {
+    for (auto& round : rounds) run(round);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_create: %s\n", e.what());
+    return 1;
+  }
+  std::printf("single-record creates, one write transaction each, stores in %s\n",
+              fs::temp_directory_path().c_str());
+  print(rounds);
+  return 0;
+}
