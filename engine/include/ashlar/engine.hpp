@@ -24,18 +24,19 @@ struct Options {
   std::size_t initial_map_size = std::size_t{16} << 20;
   std::size_t max_map_size = std::size_t{64} << 30;
   // A secret (16..64 bytes) that keys the hash chain; empty for an unkeyed chain.
-  std::string chain_key;
+  std::string chain_key{};
   // Told of every committed transaction's events, in log order, after commit.
-  std::vector<std::shared_ptr<Notifier>> notifiers;
+  std::vector<std::shared_ptr<Notifier>> notifiers{};
 };
 
-// Per call: which action, on whose behalf, and how to correlate it.
+// Per call: which action, on whose behalf, and how to correlate it. (The `{}` on every
+// member keeps g++ 12 from warning about designated initializers that omit some.)
 struct CallOptions {
-  std::string action;          // empty: the resource's primary action of the call's type
-  Value actor;                 // any value; recorded in the event; nil when none
-  std::string correlation_id;  // empty: a new uuid per call
-  std::string causation_id;
-  std::string tenant;
+  std::string action{};        // empty: the resource's primary action of the call's type
+  Value actor{};               // any value; recorded in the event; nil when none
+  std::string correlation_id{};  // empty: a new uuid per call
+  std::string causation_id{};
+  std::string tenant{};
 };
 
 class Engine {
