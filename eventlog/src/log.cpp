@@ -287,6 +287,12 @@ Result<Head> Log::head(const Txn& txn) const {
   return h;
 }
 
+Result<Head> Log::head() const {
+  auto txn = read();
+  if (!txn) return fail(txn.error());
+  return head(*txn);
+}
+
 Result<std::uint64_t> Log::last_sequence(const Txn& txn, std::string_view resource) const {
   return keys::last_under(txn, by_resource_, keys::resource_prefix(resource));
 }

@@ -143,3 +143,11 @@ TEST_CASE("the throwing accessor carries the structured error") {
     CHECK(std::string(e.what()) == "invalid: User.create: invalid input: name: is required");
   }
 }
+
+TEST_CASE_METHOD(Fixture, "a primary key too long for an index key is Invalid naming the attribute") {
+  auto r = engine.create("Tag", {{"scope", "s"}, {"name", std::string(600, 'n')}});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().fields.at(0) ==
+        FieldError{"name", "key_too_long", "the primary key takes 619 bytes; a key can take at most 511"});
+  CHECK(log_length(engine.log()) == length);
+}

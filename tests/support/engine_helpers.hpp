@@ -7,10 +7,7 @@
 
 namespace ashlar::test {
 
-inline std::uint64_t log_length(const Log& log) {
-  auto txn = log.read().value();
-  return log.head(txn).value().position;
-}
+inline std::uint64_t log_length(const Log& log) { return log.head().value().position; }
 
 inline std::vector<StoredEvent> all_events(const Log& log, std::uint64_t from = 1) {
   std::vector<StoredEvent> out;

@@ -110,6 +110,18 @@ std::string describe_key(const std::vector<Value>& key) {
   return out;
 }
 
+// Record keys live in LMDB keys (by_record: resource, key, version), at most 511 bytes.
+std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Value>& key) {
+  constexpr std::size_t kMaxKeySize = 511;
+  std::size_t size = r.name().size() + 1 + encode_key(key).size() + 8;
+  if (size <= kMaxKeySize) return std::nullopt;
+  std::size_t longest = 0;
+  for (std::size_t i = 1; i < key.size(); ++i)
+    if (key[i].str().size() > key[longest].str().size()) longest = i;
+  return FieldError{r.attributes()[r.primary_key()[longest]].name, "key_too_long",
+                    fmt::format("the primary key takes {} bytes; a key can take at most {}", size, kMaxKeySize)};
+}
+
 Error not_found(const Resource& r, const std::vector<Value>& key) {
   return Error::not_found(r.name(), fmt::format("no {} with primary key {}", r.name(), describe_key(key)));
 }
@@ -183,6 +195,9 @@ Result<Record> Engine::create(std::string_view resource_name, const Fields& inpu
 
   std::vector<Value> key;
   for (auto i : res.primary_key()) key.push_back(*cs.assigned[i]);
+  if (auto too_long = check_key_size(res, key)) {
+    return fail(Error::invalid(res.name(), (*a)->name, {std::move(*too_long)}));
+  }
   auto written = impl_->write([&](Txn& txn) -> Result<Event> {
     auto existing = impl_->current(txn, res, key);
     if (!existing) return fail(existing.error());

@@ -85,6 +85,7 @@ class Log {
   Result<StoredEvent> append(Txn& txn, Event event);
 
   Result<Head> head(const Txn& txn) const;
+  Result<Head> head() const;  // in a snapshot of its own
   // The last per-resource sequence (0 when the resource has no events).
   Result<std::uint64_t> last_sequence(const Txn& txn, std::string_view resource) const;
   // The last version of the record with this encoded key (0 when it has no events).

@@ -1,0 +1,202 @@
+#include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/key.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace ashlar;
+using ashlar::test::TempDir;
+
+namespace {
+
+Event event_for(const std::string& resource, int id, std::uint64_t version = 1) {
+  Event e;
+  e.domain = "d";
+  e.resource = resource;
+  e.action = "create";
+  e.type = ActionType::create;
+  e.version = version;
+  e.key = {{"id", id}};
+  e.changes = {{"id", id}};
+  e.time_micros = 1000 + id;
+  return e;
+}
+
+std::vector<StoredEvent> scan_all(const Log& log) {
+  std::vector<StoredEvent> out;
+  auto txn = log.read().value();
+  log.scan(txn, 1, [&](const StoredEvent& e) {
+       out.push_back(e);
+       return true;
+     }).value();
+  return out;
+}
+
+Hash blake2b(const Hash& previous, const std::string& bytes, const std::string& key = {}) {
+  std::string input(reinterpret_cast<const char*>(previous.data()), 32);
+  input += bytes;
+  Hash out;
+  crypto_generichash(out.data(), 32, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                     reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  return out;
+}
+
+// Rewrites one value in a named database of a closed store, as an attacker or a bad disk would.
+void poke(const std::string& dir, const char* db, const std::string& key, const std::string& value) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 16);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  MDB_dbi dbi;
+  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+}
+
+}  // namespace
+
+TEST_CASE("append assigns gapless positions and per-resource sequences") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  log->write([&](Txn& txn) -> Result<void> {
+       for (auto [resource, id] : std::vector<std::pair<std::string, int>>{{"A", 1}, {"B", 1}, {"A", 2}}) {
+         auto stored = log->append(txn, event_for(resource, id));
+         if (!stored) return fail(stored.error());
+       }
+       return {};
+     }).value();
+  auto events = scan_all(*log);
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].event.position == 1);
+  CHECK(events[2].event.position == 3);
+  CHECK(events[0].event.sequence == 1);
+  CHECK(events[1].event.sequence == 1);
+  CHECK(events[2].event.sequence == 2);
+  auto txn = log->read().value();
+  CHECK(log->last_sequence(txn, "A").value() == 2);
+  CHECK(log->last_sequence(txn, "C").value() == 0);
+  std::vector<Value> key{2};
+  CHECK(log->last_version(txn, "A", encode_key(key)).value() == 1);
+  CHECK(log->last_version(txn, "B", encode_key(key)).value() == 0);
+  CHECK(log->event_at(txn, 2).value()->event.resource == "B");
+  CHECK_FALSE(log->event_at(txn, 4).value().has_value());
+}
+
+TEST_CASE("the hash chain is BLAKE2b-256 over the previous hash and the stored bytes") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  for (int i = 1; i <= 3; ++i)
+    log->write([&](Txn& txn) -> Result<void> {
+         auto s = log->append(txn, event_for("A", i));
+         return s ? Result<void>() : fail(s.error());
+       }).value();
+  Hash h{};  // h(0): 32 zero bytes
+  for (const auto& e : scan_all(*log)) {
+    // The stored bytes are exactly the event's encoding: they exclude its own hash.
+    CHECK(e.bytes == encode_event(e.event));
+    h = blake2b(h, e.bytes);
+    CHECK(e.hash == h);
+  }
+  auto txn = log->read().value();
+  auto head = log->head(txn).value();
+  CHECK(head.position == 3);
+  CHECK(head.hash == h);
+  CHECK(to_hex(head.hash).size() == 64);
+}
+
+TEST_CASE("a keyed chain differs from the unkeyed one and needs the key to recompute") {
+  TempDir a, b;
+  std::string key(32, 'k');
+  auto plain = Log::open(a.path()).value();
+  auto keyed = Log::open(b.path(), {.chain_key = key}).value();
+  for (auto* log : {plain.get(), keyed.get()})
+    log->write([&](Txn& txn) -> Result<void> {
+         auto s = log->append(txn, event_for("A", 1));
+         return s ? Result<void>() : fail(s.error());
+       }).value();
+  auto p = scan_all(*plain).at(0), k = scan_all(*keyed).at(0);
+  CHECK(p.bytes == k.bytes);
+  CHECK(p.hash != k.hash);
+  CHECK(k.hash == blake2b(Hash{}, k.bytes, key));
+  auto short_key = Log::open(b.sub("other"), {.chain_key = "short"});
+  REQUIRE_FALSE(short_key.has_value());
+  CHECK(short_key.error().message == "the chain key must be 16 to 64 bytes, not 5");
+}
+
+TEST_CASE("a failed write keeps nothing") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  auto r = log->write([&](Txn& txn) -> Result<void> {
+    auto s = log->append(txn, event_for("A", 1));
+    if (!s) return fail(s.error());
+    return fail(Error::invalid("A", "create", {{"x", "bad", "is bad"}}));
+  });
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().fields.at(0).code == "bad");
+  CHECK(scan_all(*log).empty());
+  auto txn = log->read().value();
+  CHECK(log->last_sequence(txn, "A").value() == 0);
+}
+
+TEST_CASE("an unknown format version and a store opened read-only are refused for writing") {
+  TempDir dir;
+  { Log::open(dir.path()).value(); }
+  poke(dir.path(), "meta", "format", std::string("\0\0\0\x02", 4));
+  auto r = Log::open(dir.path());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message == dir.path() + " has format version 2; this build reads version 1");
+  CHECK(Log::open_read_only(dir.path()).error().message == r.error().message);
+}
+
+TEST_CASE("a read-only log cannot write and a garbage data.mdb is not a store") {
+  TempDir dir;
+  {
+    auto log = Log::open(dir.sub("s")).value();
+  }
+  auto ro = Log::open_read_only(dir.sub("s")).value();
+  auto w = ro->write([](Txn&) { return Result<void>(); });
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error().message == dir.sub("s") + " is open read-only");
+
+  std::filesystem::create_directories(dir.sub("g"));
+  {
+    std::ofstream f(dir.sub("g") + "/data.mdb");
+    f << std::string(8192, 'g');
+  }
+  auto g = Log::open_read_only(dir.sub("g"));
+  REQUIRE_FALSE(g.has_value());
+  CHECK(g.error().message == dir.sub("g") + " is not an ashlar store: data.mdb is not an LMDB file this build reads");
+}
+
+TEST_CASE("scan reports the position of an event that does not decode") {
+  TempDir dir;
+  {
+    auto log = Log::open(dir.path()).value();
+    for (int i = 1; i <= 3; ++i)
+      log->write([&](Txn& txn) -> Result<void> {
+           auto s = log->append(txn, event_for("A", i));
+           return s ? Result<void>() : fail(s.error());
+         }).value();
+  }
+  poke(dir.path(), "events", std::string("\0\0\0\0\0\0\0\x02", 8), std::string(64, '\xff'));
+  auto log = Log::open_read_only(dir.path()).value();
+  auto txn = log->read().value();
+  int seen = 0;
+  auto r = log->scan(txn, 1, [&](const StoredEvent&) {
+    ++seen;
+    return true;
+  });
+  REQUIRE_FALSE(r.has_value());
+  CHECK(seen == 1);
+  CHECK_THAT(r.error().message, Catch::StartsWith("event 2: event does not decode: "));
+}
