@@ -64,7 +64,7 @@ TEST_CASE_METHOD(Fixture, "unknown and non-accepted inputs are errors, not silen
 TEST_CASE_METHOD(Fixture, "constraint violations name the rule") {
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"age", -1}})) == FieldError{"age", "min", "must be at least 0"});
   CHECK(only_field(engine.create("User", {{"name", ""}})) ==
-        FieldError{"name", "min_length", "must be at least 1 characters long"});
+        FieldError{"name", "min_length", "must be at least 1 character long"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"email", "nope"}})) ==
         FieldError{"email", "match", "must match the pattern [^@ ]+@[^@ ]+"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"role", "boss"}})) ==

@@ -147,9 +147,11 @@ std::optional<std::pair<std::string, std::string>> check_constraints(
   if (const std::string* s = value.as_string()) {
     std::size_t n = utf8_length(*s);
     if (c.min_length && n < *c.min_length)
-      return std::pair{"min_length", fmt::format("must be at least {} characters long", *c.min_length)};
+      return std::pair{"min_length", fmt::format("must be at least {} character{} long", *c.min_length,
+                                                 *c.min_length == 1 ? "" : "s")};
     if (c.max_length && n > *c.max_length)
-      return std::pair{"max_length", fmt::format("must be at most {} characters long", *c.max_length)};
+      return std::pair{"max_length", fmt::format("must be at most {} character{} long", *c.max_length,
+                                                 *c.max_length == 1 ? "" : "s")};
     if (c.match) {
       // Validated at build time, so construction cannot throw here.
       std::regex re(*c.match, std::regex::ECMAScript);
