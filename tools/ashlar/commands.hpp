@@ -1,0 +1,17 @@
+#pragma once
+// The subcommands of the `ashlar` command line. Each lives in its own file and adds
+// itself to the app; main.cpp calls every add_*_command. A new command is a new file,
+// one declaration here and one call in main.cpp.
+
+namespace CLI {
+class App;
+}
+
+namespace ashlar::cli {
+
+// ashlar log DIR [--from POS] [--json]: the events in log order.
+void add_log_command(CLI::App& app);
+// ashlar stats DIR [--json]: events and records per resource, head, size.
+void add_stats_command(CLI::App& app);
+
+}  // namespace ashlar::cli

@@ -1,0 +1,107 @@
+// ashlar stats DIR [--json]
+#include "commands.hpp"
+#include "event_output.hpp"
+#include "output.hpp"
+#include "store.hpp"
+
+#include <ashlar/projections/state.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace ashlar::cli {
+namespace {
+
+struct StatsArgs {
+  std::string dir;
+  bool json = false;
+};
+
+struct ResourceStats {
+  std::string name;
+  std::uint64_t events = 0;
+  std::uint64_t records = 0;
+};
+
+struct Stats {
+  std::string domain;
+  Head head;
+  std::uintmax_t size = 0;
+  std::vector<ResourceStats> resources;
+};
+
+// Everything from one snapshot, without decoding an event: per-resource sequences are
+// gapless, so the last one is the resource's event count.
+Result<Stats> collect(Store& store) {
+  auto state = StateProjection::open(*store.log, store.domain);
+  if (!state) return fail(state.error());
+  auto txn = store.log->read();
+  if (!txn) return fail(txn.error());
+  Stats stats;
+  stats.domain = store.domain.name();
+  auto head = store.log->head(*txn);
+  if (!head) return fail(head.error());
+  stats.head = *head;
+  for (const auto& r : store.domain.resources()) {
+    auto events = store.log->last_sequence(*txn, r.name());
+    if (!events) return fail(events.error());
+    auto records = state->count(*txn, r.name());
+    if (!records) return fail(records.error());
+    stats.resources.push_back({r.name(), *events, *records});
+  }
+  std::error_code ec;
+  stats.size = std::filesystem::file_size(std::filesystem::path(store.path) / "data.mdb", ec);
+  if (ec) return fail(Error::unknown(fmt::format("{}: cannot read the size of data.mdb: {}", store.path, ec.message())));
+  return stats;
+}
+
+std::string stats_json(const Stats& s) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  out["domain"] = s.domain;
+  out["head"] = {{"position", s.head.position}, {"hash", to_hex(s.head.hash)}};
+  out["size"] = s.size;
+  out["resources"] = nlohmann::ordered_json::object();
+  for (const auto& r : s.resources) out["resources"][r.name] = {{"events", r.events}, {"records", r.records}};
+  return json_line(out);
+}
+
+Result<void> print_text(const Stats& s) {
+  std::size_t width = std::string_view("resource").size();
+  for (const auto& r : s.resources) width = std::max(width, r.name.size());
+  std::vector<std::string> lines = {
+      fmt::format("domain   {}", s.domain),
+      fmt::format("head     {} {}", s.head.position, to_hex(s.head.hash)),
+      fmt::format("size     {} bytes", s.size),
+      "",
+      fmt::format("{:<{}}  {:>10}  {:>10}", "resource", width, "events", "records"),
+  };
+  for (const auto& r : s.resources)
+    lines.push_back(fmt::format("{:<{}}  {:>10}  {:>10}", r.name, width, r.events, r.records));
+  for (const auto& line : lines) ASHLAR_TRY_VOID(print_line(line));
+  return {};
+}
+
+Result<void> run_stats(const StatsArgs& args) {
+  auto store = open_store(args.dir);
+  if (!store) return fail(store.error());
+  auto stats = collect(*store);
+  if (!stats) return fail(stats.error());
+  if (args.json) return print_line(stats_json(*stats));
+  return print_text(*stats);
+}
+
+}  // namespace
+
+void add_stats_command(CLI::App& app) {
+  auto args = std::make_shared<StatsArgs>();
+  CLI::App* cmd = app.add_subcommand("stats", "Print events and live records per resource, the head and the size");
+  cmd->add_option("DIR", args->dir, "The store's directory")->required();
+  cmd->add_flag("--json", args->json,
+                "One JSON object: domain, head {position, hash}, size, resources {name: {events, records}}");
+  cmd->callback([args] { run_command([&] { return run_stats(*args); }); });
+}
+
+}  // namespace ashlar::cli

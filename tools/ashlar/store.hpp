@@ -1,0 +1,25 @@
+#pragma once
+// Opening a store for the command line: read-only, with the model stored in it, so any
+// log prints without the program that wrote it.
+
+#include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/resource.hpp>
+
+#include <memory>
+#include <string>
+
+namespace ashlar::cli {
+
+struct Store {
+  std::string path;
+  std::unique_ptr<Log> log;
+  Domain domain;  // the stored model
+};
+
+// Opens the store in `dir` read-only (beside a running writer, if any) and loads its
+// model. Framework when `dir` is not an ashlar store (missing, no data.mdb, not LMDB),
+// has a format version this build does not know, or holds no model; the message names
+// the directory.
+Result<Store> open_store(const std::string& dir);
+
+}  // namespace ashlar::cli
