@@ -96,6 +96,20 @@ class Log {
                     const std::function<bool(const StoredEvent&)>& fn) const;
   Result<std::optional<StoredEvent>> event_at(const Txn& txn, std::uint64_t position) const;
 
+  // Streams (eventlog/src/streams.cpp). Visits one resource's events in sequence order
+  // from `from_sequence` (inclusive) until fn returns false.
+  Result<void> scan_resource(const Txn& txn, std::string_view resource, std::uint64_t from_sequence,
+                             const std::function<bool(const StoredEvent&)>& fn) const;
+  // The sequence of the resource's first event after global `position`; one past its
+  // last sequence when it has none (a binary search over its stream).
+  Result<std::uint64_t> first_sequence_after(const Txn& txn, std::string_view resource,
+                                             std::uint64_t position) const;
+  // Visits one record's events from `from_version` (inclusive) down to version 1, newest
+  // first, until fn returns false: the record's values as of an earlier version.
+  Result<void> scan_record_back(const Txn& txn, std::string_view resource, std::string_view key_bytes,
+                                std::uint64_t from_version,
+                                const std::function<bool(const StoredEvent&)>& fn) const;
+
   // The stored model (JSON, written by the model library), or nullopt for a new store.
   Result<std::optional<std::string>> model(const Txn& txn) const;
   Result<void> put_model(Txn& txn, std::string_view json);
