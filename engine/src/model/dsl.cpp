@@ -1,5 +1,7 @@
 #include <ashlar/model/dsl.hpp>
 
+#include "topics.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -120,6 +122,11 @@ ResourceBuilder& ResourceBuilder::update(std::string name, ActionDecl o) {
 }
 ResourceBuilder& ResourceBuilder::destroy(std::string name, ActionDecl o) {
   return add_action(std::move(name), ActionType::destroy, std::move(o));
+}
+
+ResourceBuilder& ResourceBuilder::publish(std::string action, std::vector<std::string> topic) {
+  topics_.push_back({std::move(action), std::move(topic)});
+  return *this;
 }
 
 ResourceBuilder& ResourceBuilder::default_accept(std::vector<std::string> names) {
@@ -259,6 +266,7 @@ Result<Domain> DomainBuilder::build() const {
     }
     if (b.default_accept_)
       resolve_accept(r, r.attributes_, "default_accept", ActionType::create, *b.default_accept_, problems);
+    r.topics_ = check_topics(r, b.topics_, problems);
     data->resources.push_back(std::move(r));
   }
   if (!problems.empty()) {

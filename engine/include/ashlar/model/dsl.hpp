@@ -65,6 +65,11 @@ class ResourceBuilder {
   ResourceBuilder& read(std::string name, ActionDecl options = {});
   ResourceBuilder& update(std::string name, ActionDecl options = {});
   ResourceBuilder& destroy(std::string name, ActionDecl options = {});
+  // Publishes `action`'s events under "<domain>.<Resource>." followed by the parts
+  // joined with "." instead of the default topic; a part ":name" takes the record's value
+  // of attribute `name` (Ash PubSub's `publish :create, ["created", :id]`). Several calls
+  // for one action publish under each topic.
+  ResourceBuilder& publish(std::string action, std::vector<std::string> topic);
   // The accept list of create/update actions that give none.
   ResourceBuilder& default_accept(std::vector<std::string> names);
   // Ash's shorthand: "read", "destroy", "create", "update", "create:*", "update:*",
@@ -83,6 +88,7 @@ class ResourceBuilder {
   std::string name_;
   std::vector<Attribute> attributes_;
   std::vector<PendingAction> actions_;
+  std::vector<TopicTemplate> topics_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };

@@ -47,6 +47,14 @@ struct Action {
   bool accepts(std::string_view attribute) const;
 };
 
+// A topic an action's events are published under, after Ash PubSub's
+// `publish :create, ["created", :id]`: literal parts, and ":attribute" parts that take
+// the record's value. Notifiers put "<domain>.<Resource>." in front (notifiers/PROTOCOL.md).
+struct TopicTemplate {
+  std::string action;
+  std::vector<std::string> parts;
+};
+
 class Resource {
  public:
   const std::string& name() const { return name_; }
@@ -60,6 +68,9 @@ class Resource {
   const Action* action(std::string_view name) const;
   // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
   const Action* primary_action(ActionType type) const;
+  // Declared topic templates (ResourceBuilder::publish); an action without one is
+  // published under the default topic.
+  const std::vector<TopicTemplate>& topics() const { return topics_; }
 
  private:
   friend class ResourceBuilder;
@@ -69,6 +80,7 @@ class Resource {
   std::vector<Attribute> attributes_;
   std::vector<Action> actions_;
   std::vector<std::size_t> primary_key_;
+  std::vector<TopicTemplate> topics_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).
