@@ -107,6 +107,8 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
 Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
   if (sodium_init() < 0) return fail(Error::unknown("libsodium failed to initialize"));
   std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+    return fail(not_a_store(path, "it is a file, not a directory"));
   if (!fs::is_directory(path, ec)) return fail(not_a_store(path, "no such directory"));
   if (!fs::exists(fs::path(path) / "data.mdb", ec)) return fail(not_a_store(path, "it has no data.mdb"));
   std::unique_ptr<Log> log(new Log());
@@ -158,13 +160,14 @@ Result<void> Log::open_databases() {
   return {};
 }
 
-Result<Db> Log::database(const std::string& name) {
+Result<Db> Log::database(const std::string& name, bool dupsort) {
   std::lock_guard lock(db_mutex_);
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, read_only_ ? MDB_RDONLY : 0, &txn);
   if (rc != 0) return fail(lmdb_error(rc, "opening database " + name));
   MDB_dbi dbi = 0;
-  rc = mdb_dbi_open(txn, name.c_str(), read_only_ ? 0 : MDB_CREATE, &dbi);
+  unsigned flags = (read_only_ ? 0 : MDB_CREATE) | (dupsort ? MDB_DUPSORT : 0);
+  rc = mdb_dbi_open(txn, name.c_str(), flags, &dbi);
   if (rc == MDB_NOTFOUND && read_only_) {
     mdb_txn_abort(txn);
     return Db{0, false};
@@ -192,7 +195,7 @@ Result<Txn> Log::begin(bool writable) const {
       continue;
     }
     if (rc != 0) return fail(lmdb_error(rc, "beginning a transaction"));
-    return Txn(txn, writable, std::move(guard));
+    return Txn(txn, writable, std::move(guard), &counters_);
   }
 }
 

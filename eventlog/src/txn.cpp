@@ -20,12 +20,14 @@ Error lmdb_error(int rc, std::string_view what) {
 }
 
 Cursor::Cursor(Cursor&& o) noexcept
-    : cursor_(std::exchange(o.cursor_, nullptr)), empty_(o.empty_), key_(o.key_), value_(o.value_) {}
+    : cursor_(std::exchange(o.cursor_, nullptr)), empty_(o.empty_), counters_(o.counters_), key_(o.key_),
+      value_(o.value_) {}
 Cursor& Cursor::operator=(Cursor&& o) noexcept {
   if (this != &o) {
     if (cursor_) mdb_cursor_close(cursor_);
     cursor_ = std::exchange(o.cursor_, nullptr);
     empty_ = o.empty_;
+    counters_ = o.counters_;
     key_ = o.key_;
     value_ = o.value_;
   }
@@ -36,6 +38,8 @@ Cursor::~Cursor() {
 }
 
 Result<bool> Cursor::move(int op, std::string_view seek_key) {
+  bool positions = op == MDB_SET_RANGE || op == MDB_SET_KEY || op == MDB_FIRST || op == MDB_LAST;
+  if (positions && counters_) counters_->lookups.fetch_add(1, std::memory_order_relaxed);
   if (empty_) return false;
   MDB_val k = val(seek_key), v{};
   int rc = mdb_cursor_get(cursor_, &k, &v, static_cast<MDB_cursor_op>(op));
@@ -51,13 +55,15 @@ Result<bool> Cursor::last() { return move(MDB_LAST); }
 Result<bool> Cursor::next() { return move(MDB_NEXT); }
 Result<bool> Cursor::prev() { return move(MDB_PREV); }
 Result<bool> Cursor::seek(std::string_view key) { return move(MDB_SET_RANGE, key); }
+Result<bool> Cursor::find(std::string_view key) { return move(MDB_SET_KEY, key); }
+Result<bool> Cursor::next_dup() { return move(MDB_NEXT_DUP); }
 
-Txn::Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> guard)
-    : txn_(txn), writable_(writable), resize_guard_(std::move(guard)) {}
+Txn::Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> guard, StorageCounters* counters)
+    : txn_(txn), writable_(writable), resize_guard_(std::move(guard)), counters_(counters) {}
 
 Txn::Txn(Txn&& o) noexcept
     : txn_(std::exchange(o.txn_, nullptr)), writable_(o.writable_), map_full_(o.map_full_),
-      resize_guard_(std::move(o.resize_guard_)) {}
+      resize_guard_(std::move(o.resize_guard_)), counters_(o.counters_) {}
 
 Txn& Txn::operator=(Txn&& o) noexcept {
   if (this != &o) {
@@ -66,6 +72,7 @@ Txn& Txn::operator=(Txn&& o) noexcept {
     writable_ = o.writable_;
     map_full_ = o.map_full_;
     resize_guard_ = std::move(o.resize_guard_);
+    counters_ = o.counters_;
   }
   return *this;
 }
@@ -89,6 +96,7 @@ Error Txn::lmdb_error(int rc, std::string_view what) const {
 }
 
 Result<std::optional<std::string_view>> Txn::get(Db db, std::string_view key) const {
+  if (counters_) counters_->lookups.fetch_add(1, std::memory_order_relaxed);
   if (!db.exists) return std::optional<std::string_view>{};
   MDB_val k = val(key), v{};
   int rc = mdb_get(txn_, db.handle, &k, &v);
@@ -116,12 +124,20 @@ Result<bool> Txn::del(Db db, std::string_view key) {
   return true;
 }
 
+Result<bool> Txn::del(Db db, std::string_view key, std::string_view value) {
+  MDB_val k = val(key), v = val(value);
+  int rc = mdb_del(txn_, db.handle, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) return fail(lmdb_error(rc, "writing the store"));
+  return true;
+}
+
 Result<Cursor> Txn::cursor(Db db) const {
-  if (!db.exists) return Cursor(nullptr, true);
+  if (!db.exists) return Cursor(nullptr, true, counters_);
   MDB_cursor* c = nullptr;
   int rc = mdb_cursor_open(txn_, db.handle, &c);
   if (rc != 0) return fail(lmdb_error(rc, "opening a cursor"));
-  return Cursor(c, false);
+  return Cursor(c, false, counters_);
 }
 
 Result<std::uint64_t> Txn::count(Db db) const {

@@ -2,6 +2,8 @@
 
 #include "topics.hpp"
 
+#include "access.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -129,6 +131,47 @@ ResourceBuilder& ResourceBuilder::publish(std::string action, std::vector<std::s
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::add_relationship(std::string name, RelationshipKind kind,
+                                                   std::string destination, RelationshipDecl o) {
+  if (kind == RelationshipKind::belongs_to && o.define_attribute && !o.no_attributes && !o.manual) {
+    if (o.source_attribute.empty()) o.source_attribute = name + "_id";
+    attribute(o.source_attribute, o.attribute_type, {.allow_nil = o.allow_nil, .primary_key = o.primary_key});
+  }
+  Relationship r;
+  r.name = std::move(name);
+  r.kind = kind;
+  r.destination = std::move(destination);
+  r.source_attribute = std::move(o.source_attribute);
+  r.destination_attribute = std::move(o.destination_attribute);
+  r.through = std::move(o.through);
+  r.source_attribute_on_join_resource = std::move(o.source_attribute_on_join_resource);
+  r.destination_attribute_on_join_resource = std::move(o.destination_attribute_on_join_resource);
+  r.no_attributes = o.no_attributes;
+  r.manual = std::move(o.manual);
+  r.filter = std::move(o.filter);
+  r.sort = std::move(o.sort);
+  relationships_.push_back(std::move(r));
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::belongs_to(std::string name, std::string destination, RelationshipDecl o) {
+  return add_relationship(std::move(name), RelationshipKind::belongs_to, std::move(destination), std::move(o));
+}
+ResourceBuilder& ResourceBuilder::has_one(std::string name, std::string destination, RelationshipDecl o) {
+  return add_relationship(std::move(name), RelationshipKind::has_one, std::move(destination), std::move(o));
+}
+ResourceBuilder& ResourceBuilder::has_many(std::string name, std::string destination, RelationshipDecl o) {
+  return add_relationship(std::move(name), RelationshipKind::has_many, std::move(destination), std::move(o));
+}
+ResourceBuilder& ResourceBuilder::many_to_many(std::string name, std::string destination, RelationshipDecl o) {
+  return add_relationship(std::move(name), RelationshipKind::many_to_many, std::move(destination), std::move(o));
+}
+
+ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes) {
+  identities_.push_back({std::move(name), std::move(attributes)});
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::default_accept(std::vector<std::string> names) {
   default_accept_ = std::move(names);
   return *this;
@@ -209,7 +252,7 @@ std::vector<std::string> resolve_accept(const Resource& r, const std::vector<Att
 
 Result<Domain> DomainBuilder::build() const {
   Problems problems;
-  auto data = std::make_shared<Domain::Data>();
+  auto data = std::make_shared<DomainData>();
   data->name = name_;
   if (!is_identifier(name_))
     problems.push_back({name_, "invalid_name", "domain names are identifiers: letters, digits and _"});
@@ -267,17 +310,20 @@ Result<Domain> DomainBuilder::build() const {
     if (b.default_accept_)
       resolve_accept(r, r.attributes_, "default_accept", ActionType::create, *b.default_accept_, problems);
     r.topics_ = check_topics(r, b.topics_, problems);
+    check_identities(r, b.identities_, problems);
+    ModelAccess::identities(r) = b.identities_;
     data->resources.push_back(std::move(r));
   }
+  std::vector<std::vector<Relationship>> declared;
+  for (const auto& b : resources_) declared.push_back(b.relationships_);
+  resolve_relationships(*data, declared, problems);
   if (!problems.empty()) {
     Error e{ErrorClass::framework, {}, {},
             fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),
             std::move(problems)};
     return fail(std::move(e));
   }
-  Domain d;
-  d.data_ = std::move(data);
-  return d;
+  return ModelAccess::make(std::move(data));
 }
 
 }  // namespace ashlar

@@ -2,6 +2,8 @@
 #include <ashlar/model/json.hpp>
 #include <ashlar/model/resource.hpp>
 
+#include "access.hpp"
+
 #include <fmt/format.h>
 
 namespace ashlar {
@@ -64,7 +66,7 @@ Result<Domain> domain_from_json(std::string_view text) {
     json doc = json::parse(text);
     if (doc.value("format", 0) != kModelFormat)
       return bad(fmt::format("model format {} is not {}", doc.value("format", 0), kModelFormat));
-    auto data = std::make_shared<Domain::Data>();
+    auto data = std::make_shared<DomainData>();
     data->name = doc.at("domain").get<std::string>();
     for (const auto& jr : doc.at("resources")) {
       Resource r;
@@ -99,9 +101,7 @@ Result<Domain> domain_from_json(std::string_view text) {
       }
       data->resources.push_back(std::move(r));
     }
-    Domain d;
-    d.data_ = std::move(data);
-    return d;
+    return ModelAccess::make(std::move(data));
   } catch (const json::exception& e) {
     return bad(e.what());
   }

@@ -1,5 +1,7 @@
 #include <ashlar/model/resource.hpp>
 
+#include "access.hpp"
+
 #include <algorithm>
 
 namespace ashlar {
@@ -45,6 +47,53 @@ const Action* Resource::primary_action(ActionType type) const {
   for (const auto& a : actions_)
     if (a.type == type && a.primary) return &a;
   return nullptr;
+}
+
+const Relationship* Resource::relationship(std::string_view name) const {
+  for (const auto& r : relationships_)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+const Identity* Resource::identity(std::string_view name) const {
+  for (const auto& i : identities_)
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
+bool Resource::indexed(std::string_view attribute) const {
+  return std::find(indexed_.begin(), indexed_.end(), attribute) != indexed_.end();
+}
+
+const char* to_string(RelationshipKind kind) {
+  switch (kind) {
+    case RelationshipKind::belongs_to: return "belongs_to";
+    case RelationshipKind::has_one: return "has_one";
+    case RelationshipKind::has_many: return "has_many";
+    case RelationshipKind::many_to_many: return "many_to_many";
+  }
+  return "?";
+}
+
+std::optional<RelationshipKind> parse_relationship_kind(std::string_view name) {
+  for (auto k : {RelationshipKind::belongs_to, RelationshipKind::has_one, RelationshipKind::has_many,
+                 RelationshipKind::many_to_many})
+    if (name == to_string(k)) return k;
+  return std::nullopt;
+}
+
+std::string snake_case(std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      if (i > 0 && name[i - 1] != '_') out.push_back('_');
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 namespace {

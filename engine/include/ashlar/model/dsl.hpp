@@ -50,6 +50,26 @@ struct ActionDecl {
   bool primary = false;  // used when a call names no action
 };
 
+// Options of one relationship. Designated initializers must follow this order.
+struct RelationshipDecl {
+  std::string source_attribute{};       // default: belongs_to "<name>_id"; others the primary key
+  std::string destination_attribute{};  // default: belongs_to the destination's primary key;
+                                        // has_one/has_many "<source in snake case>_id"
+  // belongs_to only: the attribute it defines unless define_attribute is false.
+  Type attribute_type = type::uuid;
+  bool define_attribute = true;
+  bool allow_nil = true;
+  bool primary_key = false;
+  // many_to_many: the join resource; its attributes default to "<side in snake case>_id".
+  std::string through{};
+  std::string source_attribute_on_join_resource{};
+  std::string destination_attribute_on_join_resource{};
+  std::string filter{};  // an Ash expression, may use parent(...): "priority > parent(priority_threshold)"
+  std::string sort{};    // Ash sort input: "-inserted_at"
+  bool no_attributes = false;  // related by filter alone
+  std::shared_ptr<const ManualRelationship> manual{};  // loaded by user code (ashlar/manual.hpp)
+};
+
 class ResourceBuilder {
  public:
   explicit ResourceBuilder(std::string name);
@@ -70,6 +90,14 @@ class ResourceBuilder {
   // of attribute `name` (Ash PubSub's `publish :create, ["created", :id]`). Several calls
   // for one action publish under each topic.
   ResourceBuilder& publish(std::string action, std::vector<std::string> topic);
+  // `belongs_to("user", "User")` also defines the attribute user_id (uuid).
+  ResourceBuilder& belongs_to(std::string name, std::string destination, RelationshipDecl options = {});
+  ResourceBuilder& has_one(std::string name, std::string destination, RelationshipDecl options = {});
+  ResourceBuilder& has_many(std::string name, std::string destination, RelationshipDecl options = {});
+  ResourceBuilder& many_to_many(std::string name, std::string destination, RelationshipDecl options = {});
+  // A unique key: Conflict when a second record would share these attributes' values.
+  ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
+
   // The accept list of create/update actions that give none.
   ResourceBuilder& default_accept(std::vector<std::string> names);
   // Ash's shorthand: "read", "destroy", "create", "update", "create:*", "update:*",
@@ -84,11 +112,15 @@ class ResourceBuilder {
     ActionDecl options;
   };
   ResourceBuilder& add_action(std::string name, ActionType type, ActionDecl options);
+  ResourceBuilder& add_relationship(std::string name, RelationshipKind kind, std::string destination,
+                                    RelationshipDecl options);
 
   std::string name_;
   std::vector<Attribute> attributes_;
   std::vector<PendingAction> actions_;
   std::vector<TopicTemplate> topics_;
+  std::vector<Relationship> relationships_;
+  std::vector<Identity> identities_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };

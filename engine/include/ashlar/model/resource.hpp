@@ -1,6 +1,7 @@
 #pragma once
 // The built, validated model: resources, attributes, actions, and the domain.
 
+#include <ashlar/model/relationship.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/type.hpp>
 
@@ -66,6 +67,14 @@ class Resource {
   const Attribute* attribute(std::string_view name) const;
   std::optional<std::size_t> attribute_index(std::string_view name) const;
   const Action* action(std::string_view name) const;
+  const std::vector<Relationship>& relationships() const { return relationships_; }
+  const Relationship* relationship(std::string_view name) const;
+  const std::vector<Identity>& identities() const { return identities_; }
+  const Identity* identity(std::string_view name) const;
+  // Attributes with a secondary index (idx/<Resource>/<attribute>): those that
+  // relationships look records up by, other than a single-attribute primary key.
+  const std::vector<std::string>& indexed_attributes() const { return indexed_; }
+  bool indexed(std::string_view attribute) const;
   // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
   const Action* primary_action(ActionType type) const;
   // Declared topic templates (ResourceBuilder::publish); an action without one is
@@ -76,11 +85,15 @@ class Resource {
   friend class ResourceBuilder;
   friend class DomainBuilder;
   friend Result<class Domain> domain_from_json(std::string_view);
+  friend struct ModelAccess;
   std::string name_;
   std::vector<Attribute> attributes_;
   std::vector<Action> actions_;
   std::vector<std::size_t> primary_key_;
   std::vector<TopicTemplate> topics_;
+  std::vector<Relationship> relationships_;
+  std::vector<Identity> identities_;
+  std::vector<std::string> indexed_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).
@@ -93,12 +106,9 @@ class Domain {
 
  private:
   friend class DomainBuilder;
+  friend struct ModelAccess;
   friend Result<Domain> domain_from_json(std::string_view);
-  struct Data {
-    std::string name;
-    std::vector<Resource> resources;
-  };
-  std::shared_ptr<const Data> data_;
+  std::shared_ptr<const struct DomainData> data_;
 };
 
 // The model as the log stores it (JSON; see eventlog/FORMAT.md). Functions (default_fn)

@@ -77,8 +77,12 @@ class Log {
   // A read transaction: a consistent snapshot; never waits for the writer.
   Result<Txn> read() const;
 
-  // A named database, created on first use by a writer.
-  Result<Db> database(const std::string& name);
+  // A named database, created on first use by a writer; dupsort keeps several sorted
+  // values under one key (secondary indexes).
+  Result<Db> database(const std::string& name, bool dupsort = false);
+
+  // B-tree lookups made through this log's transactions since it opened.
+  const StorageCounters& counters() const { return counters_; }
 
   // Appends `event` (position, sequence and, when zero, tx are assigned here) with its
   // chain hash and index entries. The caller sets the version.
@@ -133,6 +137,7 @@ class Log {
   int lock_fd_ = -1;
   std::size_t map_size_ = 0;
   Db events_, chain_, by_resource_, by_record_, meta_;
+  mutable StorageCounters counters_;
   mutable std::mutex db_mutex_;  // guards opening named databases
   std::mutex write_mutex_;       // one write transaction at a time in this process
   mutable std::shared_mutex resize_mutex_;  // readers share; a resize excludes them

@@ -4,6 +4,8 @@
 
 #include <ashlar/model/result.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -14,6 +16,12 @@ struct MDB_txn;
 struct MDB_cursor;
 
 namespace ashlar {
+
+// Counts of B-tree lookups (gets and cursor positionings; not steps to a neighbour), so
+// tests can prove that loads are batched and that filters use indexes.
+struct StorageCounters {
+  std::atomic<std::uint64_t> lookups{0};
+};
 
 // A named database's handle, valid for the life of the store.
 struct Db {
@@ -33,16 +41,20 @@ class Cursor {
   Result<bool> next();
   Result<bool> prev();
   Result<bool> seek(std::string_view key);  // the first key >= key
+  Result<bool> find(std::string_view key);  // exactly key (its first value, in a dupsort db)
+  Result<bool> next_dup();                  // the next value under the same key (dupsort)
   // Valid after a move that returned true, until the next write in the transaction.
   std::string_view key() const { return key_; }
   std::string_view value() const { return value_; }
 
  private:
   friend class Txn;
-  Cursor(MDB_cursor* cursor, bool empty) : cursor_(cursor), empty_(empty) {}
+  Cursor(MDB_cursor* cursor, bool empty, StorageCounters* counters)
+      : cursor_(cursor), empty_(empty), counters_(counters) {}
   Result<bool> move(int op, std::string_view seek_key = {});
   MDB_cursor* cursor_ = nullptr;
   bool empty_ = false;  // a database that does not exist: every move finds nothing
+  StorageCounters* counters_ = nullptr;
   std::string_view key_, value_;
 };
 
@@ -61,6 +73,8 @@ class Txn {
   Result<void> put(Db db, std::string_view key, std::string_view value, PutMode mode = PutMode::upsert);
   // False when the key was not there.
   Result<bool> del(Db db, std::string_view key);
+  // Deletes one value under key in a dupsort database; false when it was not there.
+  Result<bool> del(Db db, std::string_view key, std::string_view value);
   Result<Cursor> cursor(Db db) const;
   // Number of entries in db.
   Result<std::uint64_t> count(Db db) const;
@@ -70,7 +84,8 @@ class Txn {
 
  private:
   friend class Log;
-  Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> resize_guard);
+  Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> resize_guard,
+      StorageCounters* counters);
   Result<void> commit();
   void abort();
   Error lmdb_error(int rc, std::string_view what) const;
@@ -79,6 +94,7 @@ class Txn {
   bool writable_ = false;
   mutable bool map_full_ = false;
   std::shared_lock<std::shared_mutex> resize_guard_;  // the map is not resized under us
+  StorageCounters* counters_ = nullptr;
 };
 
 // One function turns LMDB codes into errors.

@@ -1,0 +1,46 @@
+#pragma once
+// Relationships and identities of a resource.
+
+#include <ashlar/model/type.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+enum class RelationshipKind : std::uint8_t { belongs_to, has_one, has_many, many_to_many };
+const char* to_string(RelationshipKind kind);
+std::optional<RelationshipKind> parse_relationship_kind(std::string_view name);
+
+class ManualRelationship;  // ashlar/manual.hpp: a relationship loaded by user code
+
+struct Relationship {
+  std::string name;
+  RelationshipKind kind = RelationshipKind::belongs_to;
+  std::string destination;            // the related resource
+  std::string source_attribute;       // on this resource
+  std::string destination_attribute;  // on the destination
+  // many_to_many: the join resource and its attributes pointing at each side.
+  std::string through;
+  std::string source_attribute_on_join_resource;
+  std::string destination_attribute_on_join_resource;
+  bool no_attributes = false;  // related by `filter` (with parent(...)) alone
+  std::shared_ptr<const ManualRelationship> manual;
+  std::string filter;  // Ash expression text, parsed and checked at build time; may use parent(...)
+  std::string sort;    // Ash sort input, e.g. "-inserted_at"
+
+  bool to_one() const { return kind == RelationshipKind::belongs_to || kind == RelationshipKind::has_one; }
+};
+
+// A unique key across one or more attributes (Ash's identity). Records whose identity
+// attributes include a nil are not constrained, as in SQL.
+struct Identity {
+  std::string name;
+  std::vector<std::string> attributes;
+};
+
+// "User" -> "user", "TweetHashtag" -> "tweet_hashtag": Ash's default attribute names.
+std::string snake_case(std::string_view name);
+
+}  // namespace ashlar

@@ -1,0 +1,30 @@
+#pragma once
+// The model's insides, for the model library's own builders and decoders.
+
+#include <ashlar/model/resource.hpp>
+
+namespace ashlar {
+
+struct DomainData {
+  std::string name;
+  std::vector<Resource> resources;
+};
+
+struct ModelAccess {
+  static std::vector<Relationship>& relationships(Resource& r) { return r.relationships_; }
+  static std::vector<Identity>& identities(Resource& r) { return r.identities_; }
+  static std::vector<std::string>& indexed(Resource& r) { return r.indexed_; }
+  static Domain make(std::shared_ptr<const DomainData> data) {
+    Domain d;
+    d.data_ = std::move(data);
+    return d;
+  }
+};
+
+// relationships.cpp
+void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems);
+// Resolves each resource's declared relationships (declared[i] belongs to resources[i]).
+void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
+                           std::vector<FieldError>& problems);
+
+}  // namespace ashlar

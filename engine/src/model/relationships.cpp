@@ -1,0 +1,130 @@
+// Build-time resolution of relationships: defaults after Ash, checks that every
+// attribute they name exists, and the secondary indexes their loads need.
+#include <ashlar/model/dsl.hpp>
+
+#include "access.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace ashlar {
+namespace {
+
+using Problems = std::vector<FieldError>;
+
+// The name of a resource's only primary key attribute, or "" for a composite key.
+std::string single_key(const Resource& r) {
+  return r.primary_key().size() == 1 ? r.attributes()[r.primary_key()[0]].name : "";
+}
+
+void add_index(Resource& r, const std::string& attribute) {
+  if (attribute.empty() || attribute == single_key(r) || !r.attribute(attribute)) return;
+  if (!r.indexed(attribute)) ModelAccess::indexed(r).push_back(attribute);
+}
+
+struct Checker {
+  const Resource& source;
+  const Relationship& rel;
+  Problems& problems;
+
+  std::string where() const { return source.name() + "." + rel.name; }
+  void require(const Resource& on, const std::string& attribute, const char* role) {
+    if (on.attribute(attribute)) return;
+    problems.push_back({where(), "unknown_attribute",
+                        attribute.empty()
+                            ? fmt::format("{} has a composite primary key; name the {} attribute", on.name(), role)
+                            : fmt::format("{} attribute {} does not exist on {}", role, attribute, on.name())});
+  }
+};
+
+// Fills in Ash's defaults for the attributes the relationship joins on.
+void apply_defaults(const Resource& source, const Resource& dest, Relationship& rel) {
+  switch (rel.kind) {
+    case RelationshipKind::belongs_to:
+      if (rel.source_attribute.empty()) rel.source_attribute = rel.name + "_id";
+      if (rel.destination_attribute.empty()) rel.destination_attribute = single_key(dest);
+      break;
+    case RelationshipKind::has_one:
+    case RelationshipKind::has_many:
+      if (rel.source_attribute.empty()) rel.source_attribute = single_key(source);
+      if (rel.destination_attribute.empty()) rel.destination_attribute = snake_case(source.name()) + "_id";
+      break;
+    case RelationshipKind::many_to_many:
+      if (rel.source_attribute.empty()) rel.source_attribute = single_key(source);
+      if (rel.destination_attribute.empty()) rel.destination_attribute = single_key(dest);
+      if (rel.source_attribute_on_join_resource.empty())
+        rel.source_attribute_on_join_resource = snake_case(source.name()) + "_id";
+      if (rel.destination_attribute_on_join_resource.empty())
+        rel.destination_attribute_on_join_resource = snake_case(dest.name()) + "_id";
+      break;
+  }
+}
+
+}  // namespace
+
+void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems) {
+  std::set<std::string> names;
+  for (const auto& id : identities) {
+    std::string where = r.name() + ".identities." + id.name;
+    if (!names.insert(id.name).second) problems.push_back({where, "duplicate_identity", "is declared more than once"});
+    if (id.attributes.empty()) problems.push_back({where, "invalid_identity", "names no attributes"});
+    for (const auto& a : id.attributes) {
+      const Attribute* attr = r.attribute(a);
+      if (!attr)
+        problems.push_back({where, "unknown_attribute", fmt::format("{} is not an attribute of {}", a, r.name())});
+      else if (attr->type.kind == TypeKind::map || attr->type.kind == TypeKind::array)
+        problems.push_back({where, "invalid_identity", fmt::format("{} is a {}, which cannot be unique", a, attr->type.name())});
+    }
+  }
+}
+
+void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
+                           std::vector<FieldError>& problems) {
+  for (std::size_t i = 0; i < data.resources.size() && i < declared.size(); ++i) {
+    Resource& source = data.resources[i];
+    std::set<std::string> names;
+    for (Relationship rel : declared[i]) {
+      Checker check{source, rel, problems};
+      if (!names.insert(rel.name).second)
+        problems.push_back({check.where(), "duplicate_relationship", "is declared more than once"});
+      if (source.attribute(rel.name))
+        problems.push_back({check.where(), "duplicate_name", "has the name of an attribute of " + source.name()});
+      Resource* dest = nullptr;
+      for (auto& r : data.resources)
+        if (r.name() == rel.destination) dest = &r;
+      if (!dest) {
+        problems.push_back({check.where(), "unknown_resource",
+                            fmt::format("relates to {}, which is not a resource of domain {}", rel.destination, data.name)});
+        ModelAccess::relationships(source).push_back(std::move(rel));
+        continue;
+      }
+      apply_defaults(source, *dest, rel);
+      if (!rel.no_attributes && !rel.manual) {
+        check.require(source, rel.source_attribute, "source");
+        check.require(*dest, rel.destination_attribute, "destination");
+        if (rel.kind == RelationshipKind::many_to_many) {
+          Resource* join = nullptr;
+          for (auto& r : data.resources)
+            if (r.name() == rel.through) join = &r;
+          if (!join) {
+            problems.push_back({check.where(), "unknown_resource",
+                                rel.through.empty() ? std::string("a many_to_many relationship needs `through`")
+                                                    : fmt::format("goes through {}, which is not a resource of domain {}",
+                                                                  rel.through, data.name)});
+          } else {
+            check.require(*join, rel.source_attribute_on_join_resource, "join source");
+            check.require(*join, rel.destination_attribute_on_join_resource, "join destination");
+            add_index(*join, rel.source_attribute_on_join_resource);
+            add_index(*join, rel.destination_attribute_on_join_resource);
+          }
+        }
+        add_index(*dest, rel.destination_attribute);
+      }
+      ModelAccess::relationships(source).push_back(std::move(rel));
+    }
+  }
+}
+
+}  // namespace ashlar
