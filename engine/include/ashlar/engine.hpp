@@ -8,6 +8,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
+#include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/record.hpp>
 
 #include <memory>
@@ -27,6 +28,9 @@ struct Options {
   std::string chain_key{};
   // Told of every committed transaction's events, in log order, after commit.
   std::vector<std::shared_ptr<Notifier>> notifiers{};
+  // Publish committed events over ZeroMQ and serve their replay (notifiers/PROTOCOL.md);
+  // by default nothing is published. open fails when an endpoint cannot be bound.
+  PublishOptions publish{};
 };
 
 // Per call: which action, on whose behalf, and how to correlate it. (The `{}` on every

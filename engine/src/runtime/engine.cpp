@@ -16,6 +16,7 @@ struct Engine::Impl {
   Options options;
   std::unique_ptr<Log> log;
   StateProjection state;
+  std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
 
   Result<const Resource*> resource(std::string_view name) const;
   Result<const Action*> action(const Resource& r, ActionType type, std::string_view name) const;
@@ -91,6 +92,7 @@ Result<std::optional<StoredRecord>> Engine::Impl::write(const std::function<Resu
       },
       [&] {
         for (const auto& n : options.notifiers) n->notify(committed);
+        if (publishing) publishing->notify(committed);
       });
   if (!written) return fail(written.error());
   return result;
@@ -172,6 +174,9 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   impl->options = std::move(options);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
+  auto publishing = PublishService::start(*impl->log, impl->domain, impl->options.publish);
+  if (!publishing) return fail(publishing.error());
+  impl->publishing = std::move(*publishing);
   return Engine(std::move(impl));
 }
 

@@ -1,0 +1,45 @@
+#pragma once
+// The replay service: a ROUTER socket that serves any range of the log — the domain's
+// stream by position or one resource's stream by sequence — in batches, with the current
+// heads and the stored model. A background thread owns the socket and reads the log
+// through read transactions of its own, so it never waits for the writer nor holds it
+// up. Requests and replies are in notifiers/PROTOCOL.md.
+
+#include <ashlar/eventlog/log.hpp>
+#include <ashlar/notifiers/zmq_context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ashlar {
+
+struct ReplayOptions {
+  // "tcp://127.0.0.1:5557", "ipc://...", "inproc://..."; a tcp port "*" takes a free one.
+  std::string endpoint{};
+  // Share one with in-process subscribers to use inproc://; null: a context of its own.
+  std::shared_ptr<ZmqContext> context{};
+  // At most this many events per reply, whatever a request asks (a reply also stays
+  // under 4 MiB): one slow consumer cannot make the service build huge replies.
+  std::size_t batch = 1000;
+};
+
+class ReplayService {
+ public:
+  // Binds the endpoint and starts serving `log`, which must outlive the service.
+  // Framework naming the endpoint when it cannot be bound.
+  static Result<std::unique_ptr<ReplayService>> start(const Log& log, ReplayOptions options);
+  ~ReplayService();  // stops serving; a request in progress is answered first
+
+  // The endpoint as bound (a wildcard tcp port resolved).
+  const std::string& endpoint() const;
+  // Requests received since start, of every kind, well-formed or not.
+  std::uint64_t requests() const;
+
+ private:
+  struct Impl;
+  explicit ReplayService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ashlar

@@ -1,0 +1,118 @@
+#pragma once
+// The catch-up subscriber: every event of a selection, in log order, each position once.
+//
+//   auto sub = Subscriber::connect({.publish = "tcp://127.0.0.1:5556",
+//                                   .replay = "tcp://127.0.0.1:5557",
+//                                   .resource = "User",
+//                                   .start = StartAt::after(load_checkpoint())}).value();
+//   for (;;)
+//     if (auto e = sub->next(std::chrono::seconds(1)).value()) {
+//       handle(e->event);
+//       save_checkpoint(sub->position());
+//     }
+//
+// It asks the replay service for history from the start, then takes events from the
+// live stream, numbering them by the stream it consumes: global positions for a domain,
+// the resource's sequence for a resource (an action is filtered locally). A number that
+// skips ahead, or a heartbeat whose head is beyond the last number seen, is a gap,
+// filled from the replay service; anything already delivered is skipped, so an event
+// published under two topics arrives once. While it keeps up, it asks the replay
+// service for nothing.
+//
+// Across the caller's crash: resumed from the position its last handled event left,
+// it misses nothing; it repeats nothing only when that position is stored atomically
+// with the handling's effects (examples/subscriber).
+
+#include <ashlar/eventlog/event.hpp>
+#include <ashlar/model/resource.hpp>
+#include <ashlar/notifiers/zmq_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ashlar {
+
+// Where a subscription begins.
+struct StartAt {
+  // After this position: a checkpoint, the position of the last event handled.
+  static StartAt after(std::uint64_t checkpoint) { return {false, checkpoint}; }
+  static StartAt beginning() { return {false, 0}; }
+  // After the head when it connects: only what is committed from then on.
+  static StartAt now() { return {true, 0}; }
+
+  bool at_head = false;
+  std::uint64_t checkpoint = 0;
+};
+
+struct SubscriberOptions {
+  std::string publish{};   // the publisher's endpoint, "tcp://127.0.0.1:5556"
+  std::string replay{};    // the replay service's endpoint, "tcp://127.0.0.1:5557"
+  std::string resource{};  // empty: every resource of the domain
+  std::string action{};    // only this action of `resource` (filtered here)
+  StartAt start{};         // default: from the beginning
+  // Share the publisher's to use inproc:// endpoints; null: a context of its own.
+  std::shared_ptr<ZmqContext> context{};
+  // Live messages ZeroMQ holds for this subscriber (ZMQ_RCVHWM): past it the publisher
+  // drops them, and the gap is filled from the replay service.
+  int receive_high_water_mark = 10000;
+  // Events asked for per replay request.
+  std::size_t replay_batch = 1000;
+  // Live events held while a gap before them is filled; more are dropped and replayed.
+  std::size_t max_held = 100000;
+  // A replay request unanswered for this long is sent again.
+  std::chrono::milliseconds request_timeout{2000};
+  // connect() fails when the replay service does not answer within this.
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+// An event as received: decoded, with its exact bytes (the chain hash is not on the wire).
+struct ReceivedEvent {
+  Event event;
+  std::string bytes;
+};
+
+class Subscriber {
+ public:
+  // Connects to both endpoints and asks the replay service where the stream starts (and
+  // for the model). Framework for a malformed endpoint, an action without a resource or
+  // a resource the domain does not have; Unknown when the replay service does not
+  // answer within connect_timeout.
+  static Result<std::unique_ptr<Subscriber>> connect(SubscriberOptions options);
+  ~Subscriber();
+
+  // The next event of the selection: positions increase and none is delivered twice.
+  // nullopt when none arrived within `timeout`. Unknown when the replay service reports
+  // an error (the store cannot be read) or serves bytes that do not decode. Not
+  // thread-safe: one thread consumes a subscriber.
+  Result<std::optional<ReceivedEvent>> next(std::chrono::milliseconds timeout);
+
+  // The position of the last event delivered: the checkpoint to resume from
+  // (StartAt::after). Before the first, where the subscription started.
+  std::uint64_t position() const;
+  // True when every event of the selection known to be committed has been delivered.
+  bool caught_up() const;
+  // The head position last learned from a heartbeat, a live event or a reply.
+  std::uint64_t head() const;
+  // The stored model, as the replay service served it: resource and attribute names.
+  const Domain& model() const;
+
+  struct Stats {
+    std::uint64_t delivered = 0;
+    std::uint64_t live = 0;            // events received on the live stream
+    std::uint64_t duplicates = 0;      // live or replayed events already delivered, skipped
+    std::uint64_t replay_requests = 0;
+    std::uint64_t replayed = 0;        // events taken from replay replies
+    std::uint64_t heartbeats = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  explicit Subscriber(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ashlar

@@ -1,0 +1,255 @@
+#include <ashlar/notifiers/publisher.hpp>
+
+#include <ashlar/model/key.hpp>
+#include <ashlar/notifiers/replay_service.hpp>
+#include <ashlar/notifiers/topics.hpp>
+
+#include "protocol.hpp"
+#include "zmq_util.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace ashlar {
+namespace {
+
+// One committed event waiting for the publisher thread, or a marker standing for the
+// events the full queue turned away, so the heartbeat never claims a head beyond what
+// was published or dropped in order.
+struct Queued {
+  Event event;  // the fields topics need: no changes, inputs or actor
+  std::string bytes;
+  bool marker = false;
+  protocol::Heads dropped;  // marker only: the heads after the dropped events
+};
+
+Queued copy_for_queue(const StoredEvent& s) {
+  Queued q;
+  const Event& e = s.event;
+  q.event.position = e.position;
+  q.event.sequence = e.sequence;
+  q.event.version = e.version;
+  q.event.type = e.type;
+  q.event.domain = e.domain;
+  q.event.resource = e.resource;
+  q.event.action = e.action;
+  q.event.key = e.key;
+  q.bytes = s.bytes;
+  return q;
+}
+
+}  // namespace
+
+struct ZmqPublisher::Impl {
+  Impl(const Log& l, Domain d, PublishOptions o)
+      : log(l), domain(std::move(d)), options(std::move(o)), context(zmq_util::context_or_new(options.context)),
+        socket(zmq_util::native(context), zmq::socket_type::pub) {}
+
+  const Log& log;
+  Domain domain;
+  PublishOptions options;
+  std::shared_ptr<ZmqContext> context;
+  zmq::socket_t socket;  // used by the thread only, once it runs
+  std::vector<std::string> endpoints;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Queued> queue;
+  std::size_t queued_bytes = 0;
+  bool stopping = false;
+
+  std::atomic<std::uint64_t> published{0}, messages{0}, dropped{0}, heartbeats{0}, failures{0};
+  protocol::Heads heads;  // the thread's: every event up to here was published or dropped
+  std::thread thread;
+
+  void enqueue(const StoredEvent& s);
+  void run();
+  void publish(const Queued& q);
+  Result<std::vector<std::string>> topics(const Queued& q) const;
+  Result<Fields> values_before(const Event& e, const std::vector<std::string>& attributes) const;
+  void send(std::string_view topic, std::string_view body);
+};
+
+void ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
+  if (queue.size() < options.queue_events && queued_bytes + s.bytes.size() <= options.queue_bytes) {
+    queue.push_back(copy_for_queue(s));
+    queued_bytes += s.bytes.size();
+    return;
+  }
+  dropped.fetch_add(1, std::memory_order_relaxed);
+  if (queue.empty() || !queue.back().marker) {
+    queue.emplace_back();
+    queue.back().marker = true;
+  }
+  queue.back().dropped.advance(s.event.resource, s.event.position, s.event.sequence);
+}
+
+void ZmqPublisher::Impl::run() {
+  using Clock = std::chrono::steady_clock;
+  auto next_beat = Clock::now() + options.heartbeat;
+  std::unique_lock lock(mutex);
+  for (;;) {
+    wake.wait_until(lock, next_beat, [&] { return stopping || !queue.empty(); });
+    std::deque<Queued> batch;
+    batch.swap(queue);
+    queued_bytes = 0;
+    bool stop = stopping;
+    lock.unlock();
+    for (const auto& q : batch) publish(q);
+    if (Clock::now() >= next_beat) {
+      send(kHeartbeatTopic, protocol::heartbeat(domain.name(), heads));
+      heartbeats.fetch_add(1, std::memory_order_relaxed);
+      next_beat = Clock::now() + options.heartbeat;
+    }
+    lock.lock();
+    if (stop && queue.empty()) return;
+  }
+}
+
+void ZmqPublisher::Impl::publish(const Queued& q) {
+  if (q.marker) {
+    for (const auto& [resource, sequence] : q.dropped.sequences) heads.advance(resource, q.dropped.position, sequence);
+    return;
+  }
+  heads.advance(q.event.resource, q.event.position, q.event.sequence);
+  try {
+    auto names = topics(q);
+    if (!names) {
+      failures.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    for (const auto& topic : *names) send(topic, q.bytes);
+    published.fetch_add(1, std::memory_order_relaxed);
+    messages.fetch_add(names->size(), std::memory_order_relaxed);
+  } catch (const std::exception&) {
+    // Subscribers recover the event from the replay service; the store is untouched.
+    failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void ZmqPublisher::Impl::send(std::string_view topic, std::string_view body) {
+  // PUB never blocks: ZeroMQ drops a message a subscriber's queue has no room for.
+  socket.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket.send(zmq::buffer(body), zmq::send_flags::dontwait);
+}
+
+Result<std::vector<std::string>> ZmqPublisher::Impl::topics(const Queued& q) const {
+  const Resource* resource = domain.resource(q.event.resource);
+  bool templated = resource && std::any_of(resource->topics().begin(), resource->topics().end(),
+                                           [&](const TopicTemplate& t) { return t.action == q.event.action; });
+  if (!templated) return std::vector<std::string>{default_topic(q.event)};
+  auto event = decode_event(q.bytes);  // the changes, which the queue does not copy
+  if (!event) return fail(event.error());
+  auto before = values_before(*event, template_attributes(*resource, event->action));
+  if (!before) return fail(before.error());
+  return event_topics(*resource, *event, *before);
+}
+
+// The record's values before `e` for `attributes`: the newest value each had in the
+// record's earlier events, walking back to its create (which carries every non-nil one).
+Result<Fields> ZmqPublisher::Impl::values_before(const Event& e, const std::vector<std::string>& attributes) const {
+  Fields found;
+  if (attributes.empty() || e.type == ActionType::create || e.version <= 1) return found;
+  std::vector<std::string> missing = attributes;
+  std::vector<Value> key;
+  for (const auto& [name, value] : e.key) key.push_back(value);
+  auto txn = log.read();
+  if (!txn) return fail(txn.error());
+  auto walked = log.scan_record_back(*txn, e.resource, encode_key(key), e.version - 1, [&](const StoredEvent& s) {
+    for (auto it = missing.begin(); it != missing.end();) {
+      if (const Value* v = find_field(s.event.changes, *it)) {
+        found.emplace_back(*it, *v);
+        it = missing.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return !missing.empty() && s.event.type != ActionType::create;
+  });
+  if (!walked) return fail(walked.error());
+  return found;
+}
+
+Result<std::unique_ptr<ZmqPublisher>> ZmqPublisher::start(const Log& log, const Domain& domain,
+                                                         const PublishOptions& options) {
+  auto impl = std::make_unique<Impl>(log, domain, options);
+  impl->socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
+  impl->socket.set(zmq::sockopt::linger, 200);  // a moment for the last events at close
+  for (const auto& endpoint : options.endpoints) {
+    auto bound = zmq_util::bind(impl->socket, endpoint, "publisher");
+    if (!bound) return fail(bound.error());
+    impl->endpoints.push_back(std::move(*bound));
+  }
+  std::vector<std::string> names;
+  for (const auto& r : domain.resources()) names.push_back(r.name());
+  auto txn = log.read();
+  if (!txn) return fail(txn.error());
+  auto heads = protocol::read_heads(log, *txn, names);
+  if (!heads) return fail(heads.error());
+  impl->heads = std::move(*heads);
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<ZmqPublisher>(new ZmqPublisher(std::move(impl)));
+}
+
+ZmqPublisher::ZmqPublisher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ZmqPublisher::~ZmqPublisher() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_one();
+  impl_->thread.join();
+}
+
+void ZmqPublisher::notify(std::span<const StoredEvent> events) noexcept {
+  try {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& s : events) impl_->enqueue(s);
+  } catch (...) {
+    // Out of memory: these events are not published; subscribers replay them.
+    impl_->dropped.fetch_add(events.size(), std::memory_order_relaxed);
+  }
+  impl_->wake.notify_one();
+}
+
+ZmqPublisher::Stats ZmqPublisher::stats() const {
+  return {impl_->published.load(), impl_->messages.load(), impl_->dropped.load(), impl_->heartbeats.load(),
+          impl_->failures.load()};
+}
+
+const std::vector<std::string>& ZmqPublisher::endpoints() const { return impl_->endpoints; }
+
+Result<std::unique_ptr<PublishService>> PublishService::start(const Log& log, const Domain& domain,
+                                                             const PublishOptions& options) {
+  if (options.endpoints.empty() && options.replay.empty()) return std::unique_ptr<PublishService>();
+  std::unique_ptr<PublishService> service(new PublishService());
+  PublishOptions shared = options;
+  shared.context = zmq_util::context_or_new(options.context);  // inproc replay and PUB in one context
+  if (!options.endpoints.empty()) {
+    auto publisher = ZmqPublisher::start(log, domain, shared);
+    if (!publisher) return fail(publisher.error());
+    service->publisher_ = std::move(*publisher);
+  }
+  if (!options.replay.empty()) {
+    auto replay = ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
+                                             .batch = options.replay_batch});
+    if (!replay) return fail(replay.error());
+    service->replay_ = std::move(*replay);
+  }
+  return service;
+}
+
+PublishService::~PublishService() = default;
+
+void PublishService::notify(std::span<const StoredEvent> events) noexcept {
+  if (publisher_) publisher_->notify(events);
+}
+
+}  // namespace ashlar

@@ -1,0 +1,273 @@
+#include <ashlar/notifiers/replay_service.hpp>
+
+#include "protocol.hpp"
+#include "zmq_util.hpp"
+
+#include <fmt/format.h>
+#include <zmq_addon.hpp>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace ashlar {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxReplyBytes = std::size_t{4} << 20;
+
+// A reply: a JSON header, then the events' bytes, one frame each.
+struct Reply {
+  json header;
+  std::vector<std::string> events;
+};
+
+Reply error_reply(const json& id, std::string message) {
+  return {{{"ok", false}, {"id", id}, {"error", std::move(message)}}, {}};
+}
+
+// Why a request gets an error reply: its own mistake, or the store's failure to read.
+struct BadRequest {
+  std::string message;
+};
+
+// The value of a Result, or the BadRequest carrying its error.
+template <typename T>
+T ok_or_throw(Result<T> result) {
+  if (!result) throw BadRequest{result.error().describe()};
+  return std::move(*result);
+}
+
+void ok_or_throw(Result<void> result) {
+  if (!result) throw BadRequest{result.error().describe()};
+}
+
+std::uint64_t number_field(const json& request, const char* name, std::uint64_t fallback) {
+  if (!request.contains(name)) return fallback;
+  const json& v = request[name];
+  if (!v.is_number_unsigned()) throw BadRequest{fmt::format("\"{}\" must be a non-negative integer", name)};
+  return v.get<std::uint64_t>();
+}
+
+std::string string_field(const json& request, const char* name) {
+  if (!request.contains(name)) return {};
+  if (!request[name].is_string()) throw BadRequest{fmt::format("\"{}\" must be a string", name)};
+  return request[name].get<std::string>();
+}
+
+// Closes the eventfd that wakes the service's thread to stop.
+class EventFd {
+ public:
+  EventFd() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  ~EventFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  EventFd(const EventFd&) = delete;
+  EventFd& operator=(const EventFd&) = delete;
+  int fd() const { return fd_; }
+  void signal() const {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(fd_, &one, sizeof one);
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+struct ReplayService::Impl {
+  Impl(const Log& l, ReplayOptions o)
+      : log(l), options(std::move(o)), context(zmq_util::context_or_new(options.context)),
+        socket(zmq_util::native(context), zmq::socket_type::router) {}
+
+  const Log& log;
+  ReplayOptions options;
+  std::shared_ptr<ZmqContext> context;
+  zmq::socket_t socket;  // used by the thread only, once it runs
+  std::string endpoint;
+  EventFd stop;
+  std::atomic<std::uint64_t> requests{0};
+  std::thread thread;
+
+  // The stored model, parsed again only when its text changes.
+  std::string model_text;
+  json model;
+  std::vector<std::string> resources;
+
+  void run();
+  void serve(std::vector<zmq::message_t>& frames);
+  Reply answer(const json& request);
+  Result<void> refresh_model(const Txn& txn);
+  void check_resource(const std::string& resource) const;
+  Reply hello(const Txn& txn, const json& request, bool with_start);
+  Reply replay(const Txn& txn, const json& request);
+};
+
+void ReplayService::Impl::run() {
+  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop.fd(), ZMQ_POLLIN, 0}};
+  for (;;) {
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    } catch (const zmq::error_t&) {
+      continue;  // EINTR
+    }
+    if (items[1].revents & ZMQ_POLLIN) return;
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    for (;;) {  // every request already waiting, then poll again
+      std::vector<zmq::message_t> frames;
+      auto received = zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait);
+      if (!received) break;
+      requests.fetch_add(1, std::memory_order_relaxed);
+      try {
+        serve(frames);
+      } catch (const std::exception&) {
+        // Out of memory building a reply: the client times out and asks again.
+      }
+    }
+  }
+}
+
+// [identity, "", request] from REQ and well-behaved DEALER clients; the reply mirrors
+// the envelope. Anything else is not a request and gets no reply.
+void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
+  if (frames.size() != 3 || frames[1].size() != 0) return;
+  Reply reply;
+  try {
+    json request = json::parse(zmq_util::view(frames[2]));
+    reply = answer(request);
+  } catch (const json::exception& e) {
+    reply = error_reply(nullptr, std::string("the request is not JSON: ") + e.what());
+  }
+  std::vector<zmq::message_t> out;
+  out.push_back(std::move(frames[0]));
+  out.emplace_back();
+  out.emplace_back(reply.header.dump(-1, ' ', false, json::error_handler_t::replace));
+  for (auto& e : reply.events) out.emplace_back(e.data(), e.size());
+  try {
+    zmq::send_multipart(socket, out, zmq::send_flags::dontwait);  // a gone client: dropped
+  } catch (const zmq::error_t&) {
+  }
+}
+
+Reply ReplayService::Impl::answer(const json& request) {
+  json id = request.is_object() && request.contains("id") ? request["id"] : json(nullptr);
+  try {
+    if (!request.is_object() || !request.contains("op") || !request["op"].is_string())
+      throw BadRequest{"a request is a JSON object with \"op\": \"hello\", \"head\" or \"replay\""};
+    std::string op = request["op"].get<std::string>();
+    Txn txn = ok_or_throw(log.read());  // one snapshot per request
+    ok_or_throw(refresh_model(txn));
+    Reply reply;
+    if (op == "hello" || op == "head")
+      reply = hello(txn, request, op == "hello");
+    else if (op == "replay")
+      reply = replay(txn, request);
+    else
+      throw BadRequest{fmt::format("unknown op \"{}\"; expected hello, head or replay", op)};
+    reply.header["ok"] = true;
+    reply.header["op"] = op;
+    reply.header["id"] = id;
+    return reply;
+  } catch (const BadRequest& bad) {
+    return error_reply(id, bad.message);
+  }
+}
+
+Result<void> ReplayService::Impl::refresh_model(const Txn& txn) {
+  auto stored = log.model(txn);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return fail(Error::unknown("the store has no model yet"));
+  if (**stored == model_text) return {};
+  try {
+    json parsed = json::parse(**stored);
+    auto names = protocol::model_resources(parsed);
+    if (!names) return fail(names.error());
+    model = std::move(parsed);
+    resources = std::move(*names);
+    model_text = std::move(**stored);
+  } catch (const json::exception& e) {
+    return fail(Error::unknown(std::string("the stored model does not decode: ") + e.what()));
+  }
+  return {};
+}
+
+void ReplayService::Impl::check_resource(const std::string& resource) const {
+  if (!resource.empty() && std::find(resources.begin(), resources.end(), resource) == resources.end())
+    throw BadRequest{fmt::format("domain {} has no resource named {}", model.value("domain", ""), resource)};
+}
+
+// head: the heads. hello: the heads, the model, and where a subscription starts — the
+// first key to deliver after checkpoint "after" (0: from the beginning), or after the
+// head when "now" is true.
+Reply ReplayService::Impl::hello(const Txn& txn, const json& request, bool with_start) {
+  protocol::Heads heads = ok_or_throw(protocol::read_heads(log, txn, resources));
+  Head head = ok_or_throw(log.head(txn));
+  Reply reply;
+  json sequences = json::object();
+  for (const auto& [name, sequence] : heads.sequences) sequences[name] = sequence;
+  reply.header = {{"domain", model.value("domain", "")}, {"head", heads.position},
+                  {"hash", to_hex(head.hash)}, {"sequences", sequences}};
+  if (!with_start) return reply;
+  std::string resource = string_field(request, "resource");
+  check_resource(resource);
+  bool now = request.contains("now") && request["now"] == true;
+  std::uint64_t after = now ? heads.position : number_field(request, "after", 0);
+  std::uint64_t start = resource.empty() ? after + 1 : ok_or_throw(log.first_sequence_after(txn, resource, after));
+  reply.header["resource"] = resource;
+  reply.header["start"] = start;
+  reply.header["last"] = heads.last(resource);
+  reply.header["model"] = model;
+  return reply;
+}
+
+// The stream from key "from" (a position, or a sequence of "resource"), at most "limit"
+// events and the service's batch, with the stream's last key in this snapshot.
+Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
+  std::string resource = string_field(request, "resource");
+  check_resource(resource);
+  std::uint64_t from = std::max<std::uint64_t>(number_field(request, "from", 1), 1);
+  std::size_t limit = std::clamp<std::uint64_t>(number_field(request, "limit", options.batch), 1, options.batch);
+  Reply reply;
+  std::size_t bytes = 0;
+  auto collect = [&](const StoredEvent& e) {
+    bytes += e.bytes.size();
+    reply.events.push_back(e.bytes);
+    return reply.events.size() < limit && bytes < kMaxReplyBytes;
+  };
+  ok_or_throw(resource.empty() ? log.scan(txn, from, collect) : log.scan_resource(txn, resource, from, collect));
+  Head head = ok_or_throw(log.head(txn));
+  std::uint64_t last = resource.empty() ? head.position : ok_or_throw(log.last_sequence(txn, resource));
+  reply.header = {{"resource", resource}, {"from", from}, {"count", reply.events.size()},
+                  {"last", last}, {"head", head.position}};
+  return reply;
+}
+
+Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, ReplayOptions options) {
+  auto impl = std::make_unique<Impl>(log, std::move(options));
+  if (impl->stop.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the replay service"));
+  impl->socket.set(zmq::sockopt::linger, 0);  // replies to a gone client are not worth a wait
+  impl->socket.set(zmq::sockopt::sndhwm, 10000);
+  auto bound = zmq_util::bind(impl->socket, impl->options.endpoint, "replay service");
+  if (!bound) return fail(bound.error());
+  impl->endpoint = std::move(*bound);
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<ReplayService>(new ReplayService(std::move(impl)));
+}
+
+ReplayService::ReplayService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ReplayService::~ReplayService() {
+  impl_->stop.signal();
+  impl_->thread.join();
+}
+
+const std::string& ReplayService::endpoint() const { return impl_->endpoint; }
+std::uint64_t ReplayService::requests() const { return impl_->requests.load(); }
+
+}  // namespace ashlar
