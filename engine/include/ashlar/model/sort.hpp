@@ -1,0 +1,33 @@
+#pragma once
+// Sort keys, and Ash's sort-input text form: "-opened_at,priority".
+
+#include <ashlar/model/result.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ashlar {
+
+struct SortKey {
+  std::string field;  // an attribute, or a dotted path through to-one relationships
+  bool descending = false;
+  bool nils_first = false;
+
+  // Ash's (and Postgres's) defaults: nils last ascending, nils first descending.
+  static SortKey asc(std::string field) { return {std::move(field), false, false}; }
+  static SortKey desc(std::string field) { return {std::move(field), true, true}; }
+  bool operator==(const SortKey&) const = default;
+};
+
+// Comma-separated keys: `x` or `+x` ascending, `-x` descending, `++x` ascending with nils
+// first, `--x` descending with nils last; spaces around keys are ignored, and an empty
+// input is no sort. Fails with an Invalid error, field "sort", code "syntax", naming the
+// 1-based column and what was found there:
+//   at column 3: expected a field name, found ","
+[[nodiscard]] Result<std::vector<SortKey>> parse_sort(std::string_view text);
+
+// The same form; parse_sort(to_string(keys)) == keys.
+std::string to_string(const std::vector<SortKey>& keys);
+
+}  // namespace ashlar

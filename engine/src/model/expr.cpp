@@ -1,0 +1,366 @@
+// The expression tree, its builders and operators, and the analysis helpers.
+
+#include <ashlar/model/expr.hpp>
+
+#include <cassert>
+
+namespace ashlar {
+
+struct Expr::Node {
+  ExprKind kind = ExprKind::literal;
+  std::uint8_t op = 0;  // CompareOp, ArithOp or TimeUnit, by kind
+  Value value;
+  std::vector<std::string> path;
+  std::string name;
+  std::vector<Expr> operands;
+  Aggregate aggregate;
+};
+
+// The one place nodes are made.
+struct ExprFactory {
+  using Node = Expr::Node;
+  static Expr make(Expr::Node node) {
+    return Expr(std::make_shared<const Expr::Node>(std::move(node)));
+  }
+  static Expr make(ExprKind kind, std::vector<Expr> operands, std::uint8_t op = 0) {
+    Expr::Node node;
+    node.kind = kind;
+    node.op = op;
+    node.operands = std::move(operands);
+    return make(std::move(node));
+  }
+  static const Expr::Node& node(const Expr& e) { return *e.node_; }
+  static bool same_node(const Expr& a, const Expr& b) { return a.node_ == b.node_; }
+};
+
+namespace {
+
+using F = ExprFactory;
+using Node = ExprFactory::Node;
+
+std::vector<std::string> split_path(std::string_view dotted) {
+  std::vector<std::string> path;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = dotted.find('.', start);
+    path.emplace_back(dotted.substr(start, dot - start));
+    if (dot == std::string_view::npos) return path;
+    start = dot + 1;
+  }
+}
+
+Expr make_aggregate(AggregateKind kind, std::string_view rel, std::string_view field,
+                    std::optional<Expr> filter = std::nullopt) {
+  Node node;
+  node.kind = ExprKind::aggregate;
+  node.aggregate = Aggregate{kind, split_path(rel), std::string(field), std::move(filter)};
+  return F::make(std::move(node));
+}
+
+bool same_operands(const std::vector<Expr>& a, const std::vector<Expr>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!a[i].equals(b[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(CompareOp op) {
+  static const char* const kNames[] = {"==", "!=", "<", "<=", ">", ">="};
+  return kNames[static_cast<int>(op)];
+}
+
+const char* to_string(ArithOp op) {
+  static const char* const kNames[] = {"+", "-", "*", "/"};
+  return kNames[static_cast<int>(op)];
+}
+
+const char* to_string(AggregateKind kind) {
+  static const char* const kNames[] = {"count", "exists", "sum", "min", "max", "first", "list"};
+  return kNames[static_cast<int>(kind)];
+}
+
+const char* to_string(TimeUnit unit) {
+  static const char* const kNames[] = {"microsecond", "millisecond", "second", "minute",
+                                       "hour",        "day",         "week"};
+  return kNames[static_cast<int>(unit)];
+}
+
+std::optional<TimeUnit> parse_time_unit(std::string_view name) {
+  for (int u = 0; u <= static_cast<int>(TimeUnit::week); ++u)
+    if (name == to_string(static_cast<TimeUnit>(u))) return static_cast<TimeUnit>(u);
+  return std::nullopt;
+}
+
+// ---- Expr ----------------------------------------------------------------------------
+
+Expr::Expr() : Expr(Value()) {}
+
+Expr::Expr(Value value) {
+  Node node;
+  node.value = std::move(value);
+  node_ = std::make_shared<const Node>(std::move(node));
+}
+
+ExprKind Expr::kind() const { return node_->kind; }
+
+const Value& Expr::literal() const {
+  assert(kind() == ExprKind::literal);
+  return node_->value;
+}
+
+const std::vector<std::string>& Expr::path() const {
+  assert(kind() == ExprKind::ref || kind() == ExprKind::actor);
+  return node_->path;
+}
+
+const std::string& Expr::name() const {
+  assert(kind() == ExprKind::arg);
+  return node_->name;
+}
+
+const std::vector<Expr>& Expr::operands() const { return node_->operands; }
+
+CompareOp Expr::compare_op() const {
+  assert(kind() == ExprKind::compare);
+  return static_cast<CompareOp>(node_->op);
+}
+
+ArithOp Expr::arith_op() const {
+  assert(kind() == ExprKind::arith);
+  return static_cast<ArithOp>(node_->op);
+}
+
+TimeUnit Expr::unit() const {
+  assert(kind() == ExprKind::ago || kind() == ExprKind::from_now);
+  return static_cast<TimeUnit>(node_->op);
+}
+
+const Aggregate& Expr::aggregate() const {
+  assert(kind() == ExprKind::aggregate);
+  return node_->aggregate;
+}
+
+bool Expr::equals(const Expr& other) const {
+  if (node_ == other.node_) return true;
+  const Node& a = *node_;
+  const Node& b = *other.node_;
+  return a.kind == b.kind && a.op == b.op && a.value == b.value && a.path == b.path &&
+         a.name == b.name && same_operands(a.operands, b.operands) &&
+         a.aggregate.equals(b.aggregate);
+}
+
+bool Aggregate::equals(const Aggregate& other) const {
+  if (kind != other.kind || path != other.path || field != other.field) return false;
+  if (filter.has_value() != other.filter.has_value()) return false;
+  return !filter || filter->equals(*other.filter);
+}
+
+Expr Expr::in(std::initializer_list<Expr> items) const { return dsl::in(*this, items); }
+Expr Expr::in(Expr list) const { return dsl::in(*this, std::move(list)); }
+
+Expr operator==(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::eq, a, b); }
+Expr operator!=(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::ne, a, b); }
+Expr operator<(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::lt, a, b); }
+Expr operator<=(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::le, a, b); }
+Expr operator>(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::gt, a, b); }
+Expr operator>=(const Expr& a, const Expr& b) { return dsl::compare(CompareOp::ge, a, b); }
+Expr operator&&(const Expr& a, const Expr& b) { return F::make(ExprKind::logical_and, {a, b}); }
+Expr operator||(const Expr& a, const Expr& b) { return F::make(ExprKind::logical_or, {a, b}); }
+Expr operator!(const Expr& a) { return F::make(ExprKind::logical_not, {a}); }
+Expr operator+(const Expr& a, const Expr& b) { return dsl::arith(ArithOp::add, a, b); }
+Expr operator-(const Expr& a, const Expr& b) { return dsl::arith(ArithOp::sub, a, b); }
+Expr operator*(const Expr& a, const Expr& b) { return dsl::arith(ArithOp::mul, a, b); }
+Expr operator/(const Expr& a, const Expr& b) { return dsl::arith(ArithOp::div, a, b); }
+
+// ---- Builders ------------------------------------------------------------------------
+
+namespace dsl {
+
+Expr RefFn::operator()(std::string_view dotted) const { return (*this)(split_path(dotted)); }
+
+Expr RefFn::operator()(std::vector<std::string> path) const {
+  Node node;
+  node.kind = ExprKind::ref;
+  node.path = std::move(path);
+  return F::make(std::move(node));
+}
+
+Expr ArgFn::operator()(std::string_view name) const {
+  Node node;
+  node.kind = ExprKind::arg;
+  node.name = std::string(name);
+  return F::make(std::move(node));
+}
+
+Expr actor() { return actor(std::vector<std::string>{}); }
+Expr actor(std::string_view field) { return actor(std::vector<std::string>{std::string(field)}); }
+
+Expr actor(std::vector<std::string> path) {
+  Node node;
+  node.kind = ExprKind::actor;
+  node.path = std::move(path);
+  return F::make(std::move(node));
+}
+
+Expr parent(Expr e) { return F::make(ExprKind::parent, {std::move(e)}); }
+Expr is_nil(Expr e) { return F::make(ExprKind::is_nil, {std::move(e)}); }
+
+Expr contains(Expr haystack, Expr needle) {
+  return F::make(ExprKind::contains, {std::move(haystack), std::move(needle)});
+}
+
+Expr in(Expr e, std::initializer_list<Expr> items) {
+  return in(std::move(e), list_of(std::vector<Expr>(items)));
+}
+
+Expr in(Expr e, Expr list) { return F::make(ExprKind::in, {std::move(e), std::move(list)}); }
+
+// Folding lists of literals into one literal keeps a single tree for `[1, 2]` however it
+// was built, so the DSL, the parser and the printer agree.
+Expr list_of(std::vector<Expr> items) {
+  bool all_literal = true;
+  for (const auto& item : items) all_literal = all_literal && item.is_literal();
+  if (!all_literal) return F::make(ExprKind::list, std::move(items));
+  Array values;
+  values.reserve(items.size());
+  for (const auto& item : items) values.push_back(item.literal());
+  return Expr(Value(std::move(values)));
+}
+
+Expr compare(CompareOp op, Expr a, Expr b) {
+  return F::make(ExprKind::compare, {std::move(a), std::move(b)}, static_cast<std::uint8_t>(op));
+}
+
+Expr arith(ArithOp op, Expr a, Expr b) {
+  return F::make(ExprKind::arith, {std::move(a), std::move(b)}, static_cast<std::uint8_t>(op));
+}
+
+Expr count(std::string_view rel) { return make_aggregate(AggregateKind::count, rel, {}); }
+Expr exists(std::string_view rel) { return make_aggregate(AggregateKind::exists, rel, {}); }
+
+Expr exists(std::string_view rel, Expr filter) {
+  return make_aggregate(AggregateKind::exists, rel, {}, std::move(filter));
+}
+
+Expr sum(std::string_view rel, std::string_view field) {
+  return make_aggregate(AggregateKind::sum, rel, field);
+}
+
+Expr first(std::string_view rel, std::string_view field) {
+  return make_aggregate(AggregateKind::first, rel, field);
+}
+
+Expr list(std::string_view rel, std::string_view field) {
+  return make_aggregate(AggregateKind::list, rel, field);
+}
+
+Expr MinFn::operator()(std::string_view rel, std::string_view field) const {
+  return make_aggregate(AggregateKind::min, rel, field);
+}
+
+Expr MaxFn::operator()(std::string_view rel, std::string_view field) const {
+  return make_aggregate(AggregateKind::max, rel, field);
+}
+
+Expr aggregate(Aggregate aggregate) {
+  Node node;
+  node.kind = ExprKind::aggregate;
+  node.aggregate = std::move(aggregate);
+  return F::make(std::move(node));
+}
+
+Expr now() { return F::make(ExprKind::now, {}); }
+
+Expr ago(Expr amount, TimeUnit unit) {
+  return F::make(ExprKind::ago, {std::move(amount)}, static_cast<std::uint8_t>(unit));
+}
+
+Expr from_now(Expr amount, TimeUnit unit) {
+  return F::make(ExprKind::from_now, {std::move(amount)}, static_cast<std::uint8_t>(unit));
+}
+
+}  // namespace dsl
+
+// ---- Analysis ------------------------------------------------------------------------
+
+namespace {
+
+void collect_conjuncts(const Expr& e, std::vector<Expr>& out) {
+  if (e.kind() != ExprKind::logical_and) {
+    out.push_back(e);
+    return;
+  }
+  for (const auto& operand : e.operands()) collect_conjuncts(operand, out);
+}
+
+// Whether `e` evaluates the same for every record: no ref or aggregate outside parent().
+bool record_free(const Expr& e) {
+  switch (e.kind()) {
+    case ExprKind::ref:
+    case ExprKind::aggregate: return false;
+    case ExprKind::parent: return true;
+    default:
+      for (const auto& operand : e.operands())
+        if (!record_free(operand)) return false;
+      return true;
+  }
+}
+
+const std::string* single_ref(const Expr& e) {
+  if (e.kind() != ExprKind::ref || e.path().size() != 1) return nullptr;
+  return &e.path()[0];
+}
+
+// Level 0 is the record, -1 its parent, 1 a related record inside an aggregate's filter.
+struct Walker {
+  const RefVisitor* on_ref = nullptr;
+  const AggregateVisitor* on_aggregate = nullptr;
+
+  void walk(const Expr& e, int level) const {
+    if (e.kind() == ExprKind::ref && on_ref && level <= 0) (*on_ref)(e.path(), level < 0);
+    if (e.kind() == ExprKind::aggregate) {
+      if (on_aggregate && level <= 0) (*on_aggregate)(e.aggregate(), level < 0);
+      if (e.aggregate().filter) walk(*e.aggregate().filter, level + 1);
+      return;
+    }
+    int next = e.kind() == ExprKind::parent ? level - 1 : level;
+    for (const auto& operand : e.operands()) walk(operand, next);
+  }
+};
+
+}  // namespace
+
+std::vector<Expr> conjuncts(const Expr& e) {
+  std::vector<Expr> out;
+  collect_conjuncts(e, out);
+  return out;
+}
+
+std::optional<IndexTerm> index_term(const Expr& conjunct) {
+  if (conjunct.kind() == ExprKind::in) {
+    const auto& ops = conjunct.operands();
+    const std::string* attribute = single_ref(ops[0]);
+    if (!attribute || !record_free(ops[1])) return std::nullopt;
+    return IndexTerm{*attribute, ops[1], true};
+  }
+  if (conjunct.kind() != ExprKind::compare || conjunct.compare_op() != CompareOp::eq)
+    return std::nullopt;
+  const auto& ops = conjunct.operands();
+  for (int side = 0; side < 2; ++side) {
+    const std::string* attribute = single_ref(ops[side]);
+    if (attribute && record_free(ops[1 - side])) return IndexTerm{*attribute, ops[1 - side], false};
+  }
+  return std::nullopt;
+}
+
+void visit_refs(const Expr& e, const RefVisitor& fn) {
+  Walker{&fn, nullptr}.walk(e, 0);
+}
+
+void visit_aggregates(const Expr& e, const AggregateVisitor& fn) {
+  Walker{nullptr, &fn}.walk(e, 0);
+}
+
+}  // namespace ashlar

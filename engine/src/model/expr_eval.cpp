@@ -1,0 +1,384 @@
+// Evaluation with Ash's (and SQL's) semantics: nil propagates through comparisons and
+// arithmetic, `and`/`or` are three-valued, and values of different kinds compare only
+// where Ash would cast one to the other (int/float, atom/string, uuid or time/string).
+
+#include <ashlar/model/expr.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar {
+namespace {
+
+Error eval_error(std::string code, std::string message) {
+  return Error::invalid({}, {}, {FieldError{"filter", std::move(code), std::move(message)}});
+}
+
+// Names the expression an operation failed in, so a user can find it in a long filter.
+Error in_expr(Error error, const Expr& e) {
+  if (!error.fields.empty()) error.fields[0].message += " in `" + to_string(e) + "`";
+  return error;
+}
+
+Error mismatch_in(const Expr& e, std::string message) {
+  return in_expr(eval_error("type_mismatch", std::move(message)), e);
+}
+
+template <typename T>
+int order(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+const char* kind_name(const Value& v) { return to_string(v.kind()); }
+
+Error mismatch(const Value& a, const Value& b) {
+  return eval_error("type_mismatch",
+                    fmt::format("cannot compare {} with {}", kind_name(a), kind_name(b)));
+}
+
+bool is_number(const Value& v) { return v.as_int() || v.as_float(); }
+double to_double(const Value& v) {
+  return v.as_int() ? static_cast<double>(*v.as_int()) : *v.as_float();
+}
+
+// A uuid, time or date against its string form, as Ash casts the string to the
+// attribute's type. `typed_first` keeps the order of the original operands.
+Result<int> compare_with_text(const Value& typed, const std::string& text, bool typed_first) {
+  auto ordered = [&](const auto& x, const auto& parsed) {
+    return typed_first ? order(x, parsed) : order(parsed, x);
+  };
+  const char* what = nullptr;
+  if (const Uuid* u = typed.as_uuid()) {
+    if (auto p = Uuid::parse(text)) return ordered(*u, *p);
+    what = "a uuid";
+  } else if (const DateTime* t = typed.as_datetime()) {
+    if (auto p = DateTime::parse(text)) return ordered(*t, *p);
+    what = "an ISO 8601 date and time";
+  } else if (const Date* d = typed.as_date()) {
+    if (auto p = Date::parse(text)) return ordered(*d, *p);
+    what = "an ISO 8601 date";
+  }
+  if (!what) return typed_first ? mismatch(typed, Value(text)) : mismatch(Value(text), typed);
+  return eval_error("type_mismatch", fmt::format("cannot compare {} with string \"{}\": not {}",
+                                                 kind_name(typed), text, what));
+}
+
+Result<int> compare_arrays(const Array& a, const Array& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    auto c = compare_values(a[i], b[i]);
+    if (!c || *c != 0) return c;
+  }
+  return order(a.size(), b.size());
+}
+
+Result<int> compare_same_kind(const Value& a, const Value& b) {
+  switch (a.kind()) {
+    case ValueKind::null: return 0;
+    case ValueKind::boolean: return order(*a.as_bool(), *b.as_bool());
+    case ValueKind::string: return order(*a.as_string(), *b.as_string());
+    case ValueKind::uuid: return order(*a.as_uuid(), *b.as_uuid());
+    case ValueKind::datetime: return order(*a.as_datetime(), *b.as_datetime());
+    case ValueKind::date: return order(*a.as_date(), *b.as_date());
+    case ValueKind::atom: return order(a.as_atom()->name, b.as_atom()->name);
+    case ValueKind::binary: return order(a.as_binary()->bytes, b.as_binary()->bytes);
+    case ValueKind::array: return compare_arrays(*a.as_array(), *b.as_array());
+    case ValueKind::map:
+      if (a == b) return 0;
+      return eval_error("type_mismatch", "maps can be compared for equality only");
+    case ValueKind::integer:
+    case ValueKind::floating: break;  // compared as numbers by the caller
+  }
+  return mismatch(a, b);
+}
+
+Result<bool> values_equal(const Value& a, const Value& b) {
+  if (a.as_map() && b.as_map()) return a == b;
+  auto c = compare_values(a, b);
+  if (!c) return c.error();
+  return *c == 0;
+}
+
+Result<std::optional<bool>> truth(const Value& v, const Expr& from) {
+  if (v.is_null()) return std::optional<bool>();
+  if (const bool* b = v.as_bool()) return std::optional<bool>(*b);
+  return eval_error("not_boolean", fmt::format("expected a boolean, got {} from `{}`", kind_name(v),
+                                               to_string(from)));
+}
+
+std::int64_t unit_micros(TimeUnit unit) {
+  static constexpr std::int64_t kMicros[] = {1,           1000,         1000000,          60000000,
+                                             3600000000LL, 86400000000LL, 604800000000LL};
+  return kMicros[static_cast<int>(unit)];
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(const EvalContext& ctx) : ctx_(ctx) {}
+
+  Result<Value> eval(const Expr& e) const {
+    switch (e.kind()) {
+      case ExprKind::literal: return e.literal();
+      case ExprKind::ref:
+        if (!ctx_.ref)
+          return Error::framework("ref(" + to_string(e) +
+                                  ") needs a record, and the context has no ref resolver");
+        return ctx_.ref(e.path());
+      case ExprKind::arg: return eval_arg(e);
+      case ExprKind::actor: return eval_actor(e);
+      case ExprKind::parent:
+        if (!ctx_.parent)
+          return eval_error("no_parent",
+                            "parent(...) needs a parent record; use it in relationship filters");
+        return Evaluator(*ctx_.parent).eval(e.operands()[0]);
+      case ExprKind::compare: return eval_compare(e);
+      case ExprKind::logical_and:
+      case ExprKind::logical_or: return eval_logic(e);
+      case ExprKind::logical_not: return eval_not(e);
+      case ExprKind::in: return eval_in(e);
+      case ExprKind::is_nil: return eval_is_nil(e);
+      case ExprKind::contains: return eval_contains(e);
+      case ExprKind::arith: return eval_arith(e);
+      case ExprKind::list: return eval_list(e);
+      case ExprKind::aggregate:
+        if (!ctx_.aggregate)
+          return Error::framework(to_string(e) + " needs the context's aggregate resolver");
+        return ctx_.aggregate(e.aggregate());
+      case ExprKind::now: return Value(ctx_.now);
+      case ExprKind::ago:
+      case ExprKind::from_now: return eval_time(e);
+    }
+    return Error::framework("unknown expression kind");
+  }
+
+ private:
+  Result<Value> eval_arg(const Expr& e) const {
+    const Value* v = ctx_.args ? find_field(*ctx_.args, e.name()) : nullptr;
+    if (!v) return eval_error("unknown_argument", fmt::format("unknown argument \"{}\"", e.name()));
+    return *v;
+  }
+
+  Result<Value> eval_actor(const Expr& e) const {
+    const Value* v = &ctx_.actor;
+    for (const auto& key : e.path()) {
+      if (v->is_null()) return Value();
+      const Map* map = v->as_map();
+      if (!map)
+        return eval_error("invalid_actor", fmt::format("`{}` needs the actor to be a map, got {}",
+                                                       to_string(e), kind_name(*v)));
+      const Value* next = nullptr;
+      for (const auto& [k, item] : *map)
+        if (k == key) next = &item;
+      if (!next) return Value();
+      v = next;
+    }
+    return *v;
+  }
+
+  // Evaluates both operands into a and b; false, with `out` holding the error or nil,
+  // when either fails or is nil.
+  bool both(const Expr& e, Value& a, Value& b, Result<Value>& out) const {
+    auto left = eval(e.operands()[0]);
+    if (!left) return out = std::move(left), false;
+    auto right = eval(e.operands()[1]);
+    if (!right) return out = std::move(right), false;
+    a = std::move(*left), b = std::move(*right);
+    if (a.is_null() || b.is_null()) return out = Value(), false;
+    return true;
+  }
+
+  Result<Value> eval_compare(const Expr& e) const {
+    Value a, b;
+    Result<Value> early = Value();
+    if (!both(e, a, b, early)) return early;
+    CompareOp op = e.compare_op();
+    if (op == CompareOp::eq || op == CompareOp::ne) {
+      auto eq = values_equal(a, b);
+      if (!eq) return in_expr(eq.error(), e);
+      return Value(*eq == (op == CompareOp::eq));
+    }
+    auto c = compare_values(a, b);
+    if (!c) return in_expr(c.error(), e);
+    switch (op) {
+      case CompareOp::lt: return Value(*c < 0);
+      case CompareOp::le: return Value(*c <= 0);
+      case CompareOp::gt: return Value(*c > 0);
+      default: return Value(*c >= 0);
+    }
+  }
+
+  // false and x = false, true or x = true, whatever x is; otherwise nil wins over the
+  // neutral value.
+  Result<Value> eval_logic(const Expr& e) const {
+    const bool is_and = e.kind() == ExprKind::logical_and;
+    std::optional<bool> sides[2];
+    for (int i = 0; i < 2; ++i) {
+      auto v = eval(e.operands()[i]);
+      if (!v) return v;
+      auto t = truth(*v, e.operands()[i]);
+      if (!t) return t.error();
+      if (*t && **t != is_and) return Value(**t);
+      sides[i] = *t;
+    }
+    if (!sides[0] || !sides[1]) return Value();
+    return Value(is_and);
+  }
+
+  Result<Value> eval_not(const Expr& e) const {
+    auto v = eval(e.operands()[0]);
+    if (!v) return v;
+    auto t = truth(*v, e.operands()[0]);
+    if (!t) return t.error();
+    return *t ? Value(!**t) : Value();
+  }
+
+  Result<Value> eval_is_nil(const Expr& e) const {
+    auto v = eval(e.operands()[0]);
+    if (!v) return v;
+    return Value(v->is_null());
+  }
+
+  // SQL's IN: true on a match; otherwise nil if the list holds a nil, else false.
+  Result<Value> eval_in(const Expr& e) const {
+    Value x, list;
+    Result<Value> early = Value();
+    if (!both(e, x, list, early)) return early;
+    const Array* items = list.as_array();
+    if (!items) return mismatch_in(e, fmt::format("in needs a list, got {}", kind_name(list)));
+    bool saw_nil = false;
+    for (const auto& item : *items) {
+      if (item.is_null()) {
+        saw_nil = true;
+        continue;
+      }
+      auto eq = values_equal(x, item);
+      if (!eq) return in_expr(eq.error(), e);
+      if (*eq) return Value(true);
+    }
+    return saw_nil ? Value() : Value(false);
+  }
+
+  Result<Value> eval_contains(const Expr& e) const {
+    Value haystack, needle;
+    Result<Value> early = Value();
+    if (!both(e, haystack, needle, early)) return early;
+    if (const std::string* s = haystack.as_string()) {
+      const std::string* part = needle.as_string() ? needle.as_string()
+                                : needle.as_atom() ? &needle.as_atom()->name : nullptr;
+      if (!part)
+        return mismatch_in(e, fmt::format("cannot look for {} in a string", kind_name(needle)));
+      return Value(s->find(*part) != std::string::npos);
+    }
+    const Array* items = haystack.as_array();
+    if (!items)
+      return mismatch_in(
+          e, fmt::format("contains needs a string or a list, got {}", kind_name(haystack)));
+    for (const auto& item : *items) {
+      if (item.is_null()) continue;
+      auto eq = values_equal(item, needle);
+      if (!eq) return in_expr(eq.error(), e);
+      if (*eq) return Value(true);
+    }
+    return Value(false);
+  }
+
+  Result<Value> eval_arith(const Expr& e) const;
+  Result<Value> eval_list(const Expr& e) const {
+    Array out;
+    out.reserve(e.operands().size());
+    for (const auto& item : e.operands()) {
+      auto v = eval(item);
+      if (!v) return v;
+      out.push_back(std::move(*v));
+    }
+    return Value(std::move(out));
+  }
+
+  Result<Value> eval_time(const Expr& e) const;
+
+  const EvalContext& ctx_;
+};
+
+Result<Value> integer_arith(ArithOp op, std::int64_t a, std::int64_t b, const Expr& e) {
+  std::int64_t out = 0;
+  bool overflow = false;
+  switch (op) {
+    case ArithOp::add: overflow = __builtin_add_overflow(a, b, &out); break;
+    case ArithOp::sub: overflow = __builtin_sub_overflow(a, b, &out); break;
+    case ArithOp::mul: overflow = __builtin_mul_overflow(a, b, &out); break;
+    case ArithOp::div: return Value(static_cast<double>(a) / static_cast<double>(b));
+  }
+  if (overflow) return in_expr(eval_error("overflow", "integer overflow"), e);
+  return Value(out);
+}
+
+// `/` always gives a float, as in Elixir; the other operators keep integers integers.
+Result<Value> Evaluator::eval_arith(const Expr& e) const {
+  Value a, b;
+  Result<Value> early = Value();
+  if (!both(e, a, b, early)) return early;
+  ArithOp op = e.arith_op();
+  if (!is_number(a) || !is_number(b))
+    return mismatch_in(e, fmt::format("cannot apply {} to {} and {}", to_string(op), kind_name(a),
+                                      kind_name(b)));
+  if (op == ArithOp::div && to_double(b) == 0)
+    return in_expr(eval_error("division_by_zero", "division by zero"), e);
+  if (a.as_int() && b.as_int()) return integer_arith(op, *a.as_int(), *b.as_int(), e);
+  double x = to_double(a), y = to_double(b);
+  switch (op) {
+    case ArithOp::add: return Value(x + y);
+    case ArithOp::sub: return Value(x - y);
+    case ArithOp::mul: return Value(x * y);
+    case ArithOp::div: return Value(x / y);
+  }
+  return Value();
+}
+
+Result<Value> Evaluator::eval_time(const Expr& e) const {
+  auto amount = eval(e.operands()[0]);
+  if (!amount) return amount;
+  if (amount->is_null()) return Value();
+  const std::int64_t* n = amount->as_int();
+  if (!n)
+    return mismatch_in(e, fmt::format("the amount must be an integer, got {}", kind_name(*amount)));
+  std::int64_t shift = 0, micros = 0;
+  bool overflow = __builtin_mul_overflow(*n, unit_micros(e.unit()), &shift);
+  if (e.kind() == ExprKind::ago)
+    overflow = overflow || __builtin_sub_overflow(ctx_.now.micros, shift, &micros);
+  else
+    overflow = overflow || __builtin_add_overflow(ctx_.now.micros, shift, &micros);
+  if (overflow) return in_expr(eval_error("overflow", "the time is out of range"), e);
+  return Value(DateTime{micros});
+}
+
+}  // namespace
+
+Result<int> compare_values(const Value& a, const Value& b) {
+  if (a.is_null() || b.is_null()) return order(!a.is_null(), !b.is_null());  // nil first
+  if (is_number(a) && is_number(b)) {
+    if (a.as_int() && b.as_int()) return order(*a.as_int(), *b.as_int());
+    return order(to_double(a), to_double(b));
+  }
+  if (a.kind() == b.kind()) return compare_same_kind(a, b);
+  const std::string* a_text = a.as_string();
+  const std::string* b_text = b.as_string();
+  if (a.as_atom() && b_text) return order(a.as_atom()->name, *b_text);
+  if (a_text && b.as_atom()) return order(*a_text, b.as_atom()->name);
+  if (b_text) return compare_with_text(a, *b_text, true);
+  if (a_text) return compare_with_text(b, *a_text, false);
+  return mismatch(a, b);
+}
+
+Result<Value> evaluate(const Expr& e, const EvalContext& context) {
+  return Evaluator(context).eval(e);
+}
+
+Result<bool> matches(const Expr& e, const EvalContext& context) {
+  auto v = evaluate(e, context);
+  if (!v) return v.error();
+  if (v->is_null()) return false;
+  if (const bool* b = v->as_bool()) return *b;
+  return eval_error("not_boolean",
+                    fmt::format("a filter must be true, false or nil, got {} from `{}`",
+                                kind_name(*v), to_string(e)));
+}
+
+}  // namespace ashlar
