@@ -8,6 +8,7 @@
 #include <ashlar/notifiers/topics.hpp>
 
 #include "support/domains.hpp"
+#include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -57,10 +58,10 @@ inline Endpoints tcp_endpoints() {
 }
 
 // An engine that commits without flushing (the tests measure publishing, not the disk)
-// and publishes to `e`, with a fast heartbeat.
+// and publishes to `e` (an empty endpoint: none), with a fast heartbeat.
 inline Engine publishing_engine(const std::string& dir, const Endpoints& e, const Domain& domain = blog_domain(),
                                 PublishOptions extra = {}) {
-  extra.endpoints = {e.publish};
+  if (!e.publish.empty()) extra.endpoints = {e.publish};
   extra.replay = e.replay;
   if (extra.heartbeat == PublishOptions{}.heartbeat) extra.heartbeat = 100ms;
   return Engine::open(dir, domain, {.durability = Durability::no_sync, .publish = extra}).value();
@@ -107,6 +108,20 @@ bool eventually(F condition, std::chrono::milliseconds limit = 5s) {
     std::this_thread::sleep_for(5ms);
   }
   return true;
+}
+
+// Waits until two heartbeats have reached `s` after this call: by then its subscription
+// has long reached the publisher, and events arrive live rather than through replay.
+inline void wait_until_live(Subscriber& s, std::chrono::milliseconds limit = 5s) {
+  auto before = s.stats().heartbeats;
+  REQUIRE(eventually(
+      [&] {
+        auto next = s.next(10ms);
+        REQUIRE(next.has_value());
+        REQUIRE_FALSE(next->has_value());  // callers wait only when nothing is due
+        return s.stats().heartbeats >= before + 2;
+      },
+      limit));
 }
 
 // A raw SUB socket, as a consumer in any language has one. It also takes heartbeats,

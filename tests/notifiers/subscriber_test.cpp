@@ -39,7 +39,7 @@ TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water m
                                   .start = StartAt::now(),
                                   .receive_high_water_mark = 10})
                  .value();
-  REQUIRE(eventually([&] { return sub->next(10ms).has_value() && sub->stats().heartbeats > 0; }));
+  wait_until_live(*sub);
 
   constexpr int kBurst = 100000;
   std::atomic<bool> done{false};
@@ -67,8 +67,8 @@ TEST_CASE("while a subscriber keeps up, the replay service is asked for nothing"
 
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay}).value();
   CHECK(consecutive(take(*sub, 100), 1));
-  // Current once a heartbeat has shown the live stream is flowing.
-  REQUIRE(eventually([&] { return sub->next(10ms).has_value() && sub->stats().heartbeats > 0 && sub->caught_up(); }));
+  wait_until_live(*sub);
+  REQUIRE(sub->caught_up());
   std::uint64_t asked = replay->requests();
 
   for (int round = 0; round < 20; ++round) {

@@ -1,0 +1,132 @@
+// The ZeroMQ publisher: two frames per committed event, nothing for a failed action,
+// heartbeats with the head, and a writer that never waits for it.
+#include "notify_helpers.hpp"
+
+#include <ashlar/notifiers/publisher.hpp>
+
+#include <nlohmann/json.hpp>
+
+using namespace ashlar;
+using namespace ashlar::test;
+
+TEST_CASE("each committed event is published as its topic and its stored bytes") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  RawSubscriber raw(endpoints.publish, "blog.");
+  raw.wait_for_heartbeat();
+
+  auto alice = create_user(engine, 1);
+  auto comment = engine.create("Comment", {{"content", "hi"}, {"user_id", alice}}).value().id();
+  engine.update("User", alice, {{"age", 31}}).value();
+
+  auto messages = raw.receive(3);
+  REQUIRE(messages.size() == 3);
+  auto stored = all_events(engine.log());
+  CHECK(messages[0].first == "blog.User.create." + alice.as_uuid()->str());
+  CHECK(messages[1].first == "blog.Comment.create." + comment.as_uuid()->str());
+  CHECK(messages[2].first == "blog.User.update." + alice.as_uuid()->str());
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(messages[i].second == stored[i].bytes);  // the public schema, byte for byte
+    auto event = decode_event(messages[i].second).value();
+    CHECK(event.position == i + 1);
+  }
+  CHECK(decode_event(messages[1].second).value().sequence == 1);  // Comment's first
+  CHECK(decode_event(messages[2].second).value().sequence == 2);  // User's second
+}
+
+TEST_CASE("a failed action publishes nothing") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  RawSubscriber raw(endpoints.publish, "blog.");
+  raw.wait_for_heartbeat();
+
+  auto alice = create_user(engine, 1);
+  CHECK_FALSE(engine.create("User", {{"age", 31}}).has_value());                   // name is required
+  CHECK_FALSE(engine.update("User", alice, {{"age", -4}}).has_value());            // below min
+  CHECK_FALSE(engine.update("User", Uuid::v4(), {{"age", 4}}).has_value());        // no such record
+  CHECK_FALSE(engine.create("Comment", {{"content", "no user"}}).has_value());     // user_id is required
+  engine.update("User", alice, {{"age", 32}}).value();
+
+  auto messages = raw.receive(3, 300ms);
+  REQUIRE(messages.size() == 2);
+  CHECK(decode_event(messages[0].second).value().position == 1);
+  CHECK(decode_event(messages[1].second).value().position == 2);  // no position was used up
+  CHECK(decode_event(messages[1].second).value().action == "update");
+}
+
+TEST_CASE("the heartbeat carries the head and each resource's last sequence") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  for (int i = 0; i < 3; ++i) create_user(engine, i);
+  RawSubscriber raw(endpoints.publish, "nothing.");
+  raw.wait_for_heartbeat();
+  auto beat = nlohmann::json::parse(raw.heartbeats.back());
+  CHECK(beat["domain"] == "blog");
+  CHECK(beat["head"] == 3);
+  CHECK(beat["sequences"] == nlohmann::json{{"Comment", 0}, {"Tag", 0}, {"User", 3}});
+}
+
+TEST_CASE("a full queue drops events instead of holding up the writer, and the heartbeat still covers them") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto engine = publishing_engine(dir.sub("store"), {"", ""});
+  for (int i = 0; i < 200; ++i) create_user(engine, i);
+  auto publisher = ZmqPublisher::start(engine.log(), blog_domain(),
+                                       {.endpoints = {endpoints.publish}, .queue_events = 10, .heartbeat = 50ms})
+                       .value();
+  RawSubscriber raw(endpoints.publish, "blog.");
+  raw.wait_for_heartbeat();
+  auto events = all_events(engine.log());
+  publisher->notify(events);  // one call: the publisher thread cannot drain in between
+  auto messages = raw.receive(200, 500ms);
+  CHECK(messages.size() == 10);
+  CHECK(decode_event(messages.back().second).value().position == 10);
+  auto stats = publisher->stats();
+  CHECK(stats.published == 10);
+  CHECK(stats.dropped == 190);
+  raw.wait_for_heartbeat();
+  auto beat = nlohmann::json::parse(raw.heartbeats.back());
+  CHECK(beat["head"] == 200);  // subscribers learn of the dropped tail and replay it
+  CHECK(beat["sequences"]["User"] == 200);
+}
+
+TEST_CASE("a subscriber that never reads does not hold up the writer") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto engine = publishing_engine(dir.sub("store"), endpoints, blog_domain(), {.send_high_water_mark = 100});
+  RawSubscriber stalled(endpoints.publish, "blog.");
+  stalled.wait_for_heartbeat();
+  auto start = Clock::now();
+  for (int i = 0; i < 20000; ++i) create_user(engine, i);
+  CHECK(Clock::now() - start < 30s);
+  CHECK(log_length(engine.log()) == 20000);
+  CHECK(engine.read("User").value().size() == 20000);
+}
+
+TEST_CASE("an endpoint that cannot be bound fails open with its name; inproc works with a shared context") {
+  TempDir dir;
+  auto bad = Engine::open(dir.sub("a"), blog_domain(), {.publish = {.endpoints = {"tcp://127.0.0.1:notaport"}}});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().cls == ErrorClass::framework);
+  CHECK_THAT(bad.error().message, Catch::StartsWith("cannot bind the publisher to tcp://127.0.0.1:notaport"));
+
+  auto endpoints = tcp_endpoints();  // a second bind of an ipc path would take it over
+  auto first = publishing_engine(dir.sub("b"), endpoints);
+  auto taken = Engine::open(dir.sub("c"), blog_domain(), {.publish = {.replay = endpoints.replay}});
+  REQUIRE_FALSE(taken.has_value());
+  CHECK_THAT(taken.error().message, Catch::StartsWith("cannot bind the replay service to " + endpoints.replay));
+
+  auto context = std::make_shared<ZmqContext>();
+  auto engine = Engine::open(dir.sub("d"), blog_domain(),
+                             {.publish = {.endpoints = {"inproc://events"}, .replay = "inproc://replay",
+                                          .context = context, .heartbeat = 50ms}})
+                    .value();
+  create_user(engine, 1);
+  auto sub = Subscriber::connect({.publish = "inproc://events", .replay = "inproc://replay", .context = context})
+                 .value();
+  create_user(engine, 2);
+  CHECK(consecutive(take(*sub, 2), 1));
+}
