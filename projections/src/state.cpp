@@ -15,18 +15,36 @@ std::string event_key_bytes(const Event& event) {
 Result<StateProjection> StateProjection::open(Log& log, const Domain& domain) {
   StateProjection p;
   for (const auto& r : domain.resources()) {
-    auto db = log.database(database_name(r.name()));
-    if (!db) return fail(db.error());
-    p.dbs_.emplace(r.name(), *db);
+    Tables t;
+    auto records = log.database(database_name(r.name()));
+    if (!records) return fail(records.error());
+    t.records = *records;
+    for (const auto& attribute : r.indexed_attributes()) {
+      auto db = log.database(index_name(r.name(), attribute), /*dupsort=*/true);
+      if (!db) return fail(db.error());
+      t.indexes.push_back({attribute, *db});
+    }
+    for (const auto& identity : r.identities()) {
+      auto db = log.database(identity_name(r.name(), identity.name));
+      if (!db) return fail(db.error());
+      t.identities.push_back({identity, *db});
+    }
+    p.tables_.emplace(r.name(), std::move(t));
   }
   return p;
 }
 
-Result<Db> StateProjection::db(std::string_view resource) const {
-  auto it = dbs_.find(resource);
-  if (it == dbs_.end())
+Result<const StateProjection::Tables*> StateProjection::tables(std::string_view resource) const {
+  auto it = tables_.find(resource);
+  if (it == tables_.end())
     return fail(Error::framework(fmt::format("the state projection has no resource {}", resource)));
-  return it->second;
+  return &it->second;
+}
+
+Result<Db> StateProjection::db(std::string_view resource) const {
+  auto t = tables(resource);
+  if (!t) return fail(t.error());
+  return (*t)->records;
 }
 
 namespace {
@@ -61,20 +79,23 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
       if (*current) return mismatch("the record already exists");
       StoredRecord record{event.version, event.position, {}};
       merge(record.attributes, event.changes);
+      ASHLAR_TRY_VOID(update_indexes(txn, event, key, nullptr, &record.attributes));
       ASHLAR_TRY_VOID(txn.put(*d, key, encode_record(record)));
       return std::optional<StoredRecord>{std::move(record)};
     }
     case ActionType::update: {
       if (!*current) return mismatch("the record does not exist");
-      StoredRecord record = std::move(**current);
+      StoredRecord record = **current;
       record.version = event.version;
       record.position = event.position;
       merge(record.attributes, event.changes);
+      ASHLAR_TRY_VOID(update_indexes(txn, event, key, &(*current)->attributes, &record.attributes));
       ASHLAR_TRY_VOID(txn.put(*d, key, encode_record(record)));
       return std::optional<StoredRecord>{std::move(record)};
     }
     case ActionType::destroy: {
       if (!*current) return mismatch("the record does not exist");
+      ASHLAR_TRY_VOID(update_indexes(txn, event, key, &(*current)->attributes, nullptr));
       auto deleted = txn.del(*d, key);
       if (!deleted) return fail(deleted.error());
       return std::optional<StoredRecord>{};

@@ -129,7 +129,7 @@ TEST_CASE("a resource without a primary action of the type needs the action name
   CHECK(r.error().message == "Note has no primary create action; name one in CallOptions::action or mark one primary");
   CHECK(engine.create("Note", {}, {.action = "write"}).has_value());
   CHECK(engine.read("Note").error().message ==
-        "Note has no primary read action; name one in CallOptions::action or mark one primary");
+        "Note has no primary read action; name one in Query::action or mark one primary");
 }
 
 TEST_CASE("the throwing accessor carries the structured error") {

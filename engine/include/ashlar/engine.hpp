@@ -9,6 +9,7 @@
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/publisher.hpp>
+#include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
 
 #include <memory>
@@ -68,10 +69,21 @@ class Engine {
   // Runs a destroy action; returns the record as it was. NotFound when there is none.
   Result<Record> destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
 
-  // One B-tree lookup in the state projection. NotFound when there is no such record.
-  Result<Record> get(std::string_view resource, const Value& id, const CallOptions& call = {}) const;
-  // Every record of the resource, in primary key order, from one snapshot.
-  Result<std::vector<Record>> read(std::string_view resource, const CallOptions& call = {}) const;
+  // One B-tree lookup in the state projection, then the query's loads and select. The
+  // read action's filter and the query's filter apply: NotFound when there is no such
+  // record or it does not match.
+  Result<Record> get(std::string_view resource, const Value& id, const Query& query = {}) const;
+  // Runs a read action: its filter and the query's, sorted, paged, loaded, all from one
+  // snapshot. Equality and `in` on the primary key, an identity or an indexed attribute
+  // use that index instead of a scan. Invalid for unknown attributes, arguments,
+  // relationships or a bad cursor, naming them.
+  Result<std::vector<Record>> read(std::string_view resource, const Query& query = {}) const;
+  // The record with these values of an identity (one index lookup). NotFound when none.
+  Result<Record> get_by(std::string_view resource, std::string_view identity, const Fields& values,
+                        const Query& query = {}) const;
+  // Loads relationships and aggregates into records already read, in one snapshot.
+  Result<std::vector<Record>> load(std::vector<Record> records, const std::vector<Load>& loads,
+                                   const Value& actor = {}) const;
 
   // The underlying log, for tools and tests that inspect events.
   const Log& log() const;

@@ -14,6 +14,7 @@ struct ModelAccess {
   static std::vector<Relationship>& relationships(Resource& r) { return r.relationships_; }
   static std::vector<Identity>& identities(Resource& r) { return r.identities_; }
   static std::vector<std::string>& indexed(Resource& r) { return r.indexed_; }
+  static std::vector<std::pair<std::string, Aggregate>>& aggregates(Resource& r) { return r.aggregates_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);
@@ -26,5 +27,7 @@ void check_identities(const Resource& r, const std::vector<Identity>& identities
 // Resolves each resource's declared relationships (declared[i] belongs to resources[i]).
 void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
                            std::vector<FieldError>& problems);
+// Checks relationship filters and sorts once every relationship is resolved.
+void check_relationship_filters(const DomainData& data, std::vector<FieldError>& problems);
 
 }  // namespace ashlar

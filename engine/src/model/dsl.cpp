@@ -64,6 +64,11 @@ void check_attribute(const std::string& res, Attribute& a, Problems& out) {
 
 }  // namespace
 
+Argument argument(std::string name, Type type, ArgumentDecl o) {
+  return Argument{std::move(name), type, o.allow_nil, std::move(o.default_value), std::move(o.constraints),
+                  o.sensitive, o.is_public};
+}
+
 ResourceBuilder::ResourceBuilder(std::string name) : name_(std::move(name)) {}
 
 ResourceBuilder& ResourceBuilder::attribute(std::string name, Type type, AttributeOptions o) {
@@ -149,7 +154,11 @@ ResourceBuilder& ResourceBuilder::add_relationship(std::string name, Relationshi
   r.no_attributes = o.no_attributes;
   r.manual = std::move(o.manual);
   r.filter = std::move(o.filter);
-  r.sort = std::move(o.sort);
+  if (!o.sort.empty()) {
+    auto sort = parse_sort(o.sort);
+    if (sort) r.sort = std::move(*sort);
+    else problems_.push_back({name_ + "." + r.name, "invalid_sort", sort.error().message});
+  }
   relationships_.push_back(std::move(r));
   return *this;
 }
@@ -165,6 +174,20 @@ ResourceBuilder& ResourceBuilder::has_many(std::string name, std::string destina
 }
 ResourceBuilder& ResourceBuilder::many_to_many(std::string name, std::string destination, RelationshipDecl o) {
   return add_relationship(std::move(name), RelationshipKind::many_to_many, std::move(destination), std::move(o));
+}
+
+ResourceBuilder& ResourceBuilder::aggregate(std::string name, AggregateKind kind, std::string relationship_path,
+                                            std::string field) {
+  Aggregate a;
+  a.kind = kind;
+  for (std::size_t pos = 0; pos <= relationship_path.size();) {
+    auto dot = std::min(relationship_path.find('.', pos), relationship_path.size());
+    a.path.push_back(relationship_path.substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  a.field = std::move(field);
+  aggregates_.emplace_back(std::move(name), std::move(a));
+  return *this;
 }
 
 ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes) {
@@ -214,6 +237,22 @@ DomainBuilder& DomainBuilder::resource(ResourceBuilder resource) {
 }
 
 namespace {
+
+void check_arguments(const std::string& where, std::vector<Argument>& args, const Resource& r, Problems& out) {
+  std::set<std::string> names;
+  for (auto& a : args) {
+    std::string field = where + ".arguments." + a.name;
+    if (!is_identifier(a.name)) out.push_back({field, "invalid_name", "argument names are identifiers"});
+    if (!names.insert(a.name).second) out.push_back({field, "duplicate_argument", "is declared more than once"});
+    if (r.attribute(a.name))
+      out.push_back({field, "duplicate_name", "has the name of an attribute of " + r.name()});
+    if (!a.default_value.is_null()) {
+      auto cast = cast_value(a.type, a.default_value);
+      if (!cast.value) out.push_back({field, "invalid_default", "default does not fit the type: " + cast.error});
+      else a.default_value = *cast.value;
+    }
+  }
+}
 
 // Resolves an accept list ("*" expanded) against the resource; records problems.
 std::vector<std::string> resolve_accept(const Resource& r, const std::vector<Attribute>& attrs,
@@ -292,7 +331,14 @@ Result<Domain> DomainBuilder::build() const {
         problems.push_back({where, "multiple_primary_actions",
                             fmt::format("is a second primary {} action; a resource has at most one",
                                         to_string(p.type))});
-      Action action{p.name, p.type, p.options.primary, {}};
+      Action action{p.name, p.type, p.options.primary, {}, p.options.arguments, p.options.filter, {},
+                    p.options.limit};
+      check_arguments(where, action.arguments, r, problems);
+      if (!p.options.sort.empty()) {
+        auto sort = parse_sort(p.options.sort);
+        if (sort) action.sort = std::move(*sort);
+        else problems.push_back({where, "invalid_sort", sort.error().message});
+      }
       bool changes = p.type == ActionType::create || p.type == ActionType::update;
       if (!changes && p.options.accept.given() && !p.options.accept.names().empty()) {
         problems.push_back({where, "accept_not_allowed",
@@ -312,11 +358,13 @@ Result<Domain> DomainBuilder::build() const {
     r.topics_ = check_topics(r, b.topics_, problems);
     check_identities(r, b.identities_, problems);
     ModelAccess::identities(r) = b.identities_;
+    ModelAccess::aggregates(r) = b.aggregates_;
     data->resources.push_back(std::move(r));
   }
   std::vector<std::vector<Relationship>> declared;
   for (const auto& b : resources_) declared.push_back(b.relationships_);
   resolve_relationships(*data, declared, problems);
+  check_relationship_filters(*data, problems);
   if (!problems.empty()) {
     Error e{ErrorClass::framework, {}, {},
             fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),

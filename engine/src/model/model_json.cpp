@@ -1,4 +1,5 @@
 // The stored model: the domain as JSON, and which changes a stored log can take.
+#include <ashlar/model/expr.hpp>
 #include <ashlar/model/json.hpp>
 #include <ashlar/model/resource.hpp>
 
@@ -36,6 +37,115 @@ Constraints constraints_from_json(const json& j) {
   return c;
 }
 
+json argument_to_json(const Argument& a) {
+  json out = {{"name", a.name}, {"type", a.type.name()}, {"allow_nil", a.allow_nil}, {"sensitive", a.sensitive},
+              {"public", a.is_public}, {"constraints", constraints_to_json(a.constraints)}};
+  if (!a.default_value.is_null()) out["default"] = value_to_json(a.default_value);
+  return out;
+}
+
+Result<Argument> argument_from_json(const json& j) {
+  Argument a;
+  a.name = j.at("name").get<std::string>();
+  auto t = Type::parse(j.at("type").get<std::string>());
+  if (!t) return fail(Error::framework(fmt::format("argument {} has unknown type {}", a.name, j.at("type").dump())));
+  a.type = *t;
+  a.allow_nil = j.at("allow_nil").get<bool>();
+  a.sensitive = j.at("sensitive").get<bool>();
+  a.is_public = j.at("public").get<bool>();
+  a.constraints = constraints_from_json(j.at("constraints"));
+  if (j.contains("default")) {
+    auto cast = cast_json(a.type, j["default"]);
+    if (!cast.value) return fail(Error::framework(fmt::format("argument {} default: {}", a.name, cast.error)));
+    a.default_value = *cast.value;
+  }
+  return a;
+}
+
+json action_to_json(const Action& a) {
+  json args = json::array();
+  for (const auto& arg : a.arguments) args.push_back(argument_to_json(arg));
+  json out = {{"name", a.name}, {"type", to_string(a.type)}, {"primary", a.primary}, {"accept", a.accept},
+              {"arguments", args}};
+  if (a.filter) out["filter"] = to_string(*a.filter);
+  if (!a.sort.empty()) out["sort"] = to_string(a.sort);
+  if (a.limit) out["limit"] = *a.limit;
+  return out;
+}
+
+Result<Action> action_from_json(const json& j) {
+  Action a;
+  a.name = j.at("name").get<std::string>();
+  auto type = parse_action_type(j.at("type").get<std::string>());
+  if (!type) return fail(Error::framework("unknown action type " + j.at("type").dump()));
+  a.type = *type;
+  a.primary = j.at("primary").get<bool>();
+  a.accept = j.at("accept").get<std::vector<std::string>>();
+  for (const auto& ja : j.value("arguments", json::array())) {
+    auto arg = argument_from_json(ja);
+    if (!arg) return fail(arg.error());
+    a.arguments.push_back(std::move(*arg));
+  }
+  if (j.contains("filter")) {
+    auto filter = parse_expr(j["filter"].get<std::string>());
+    if (!filter) return fail(filter.error());
+    a.filter = std::move(*filter);
+  }
+  if (j.contains("sort")) {
+    auto sort = parse_sort(j["sort"].get<std::string>());
+    if (!sort) return fail(sort.error());
+    a.sort = std::move(*sort);
+  }
+  if (j.contains("limit")) a.limit = j["limit"].get<std::size_t>();
+  return a;
+}
+
+json relationship_to_json(const Relationship& r) {
+  json out = {{"name", r.name},
+              {"kind", to_string(r.kind)},
+              {"destination", r.destination},
+              {"source_attribute", r.source_attribute},
+              {"destination_attribute", r.destination_attribute},
+              {"no_attributes", r.no_attributes},
+              {"manual", r.manual != nullptr}};
+  if (r.kind == RelationshipKind::many_to_many) {
+    out["through"] = r.through;
+    out["source_attribute_on_join_resource"] = r.source_attribute_on_join_resource;
+    out["destination_attribute_on_join_resource"] = r.destination_attribute_on_join_resource;
+  }
+  if (r.filter) out["filter"] = to_string(*r.filter);
+  if (!r.sort.empty()) out["sort"] = to_string(r.sort);
+  return out;
+}
+
+// A manual relationship's code is not stored: read back, it relates nothing.
+Result<Relationship> relationship_from_json(const json& j) {
+  Relationship r;
+  r.name = j.at("name").get<std::string>();
+  auto kind = parse_relationship_kind(j.at("kind").get<std::string>());
+  if (!kind) return fail(Error::framework("unknown relationship kind " + j.at("kind").dump()));
+  r.kind = *kind;
+  r.destination = j.at("destination").get<std::string>();
+  r.source_attribute = j.at("source_attribute").get<std::string>();
+  r.destination_attribute = j.at("destination_attribute").get<std::string>();
+  r.no_attributes = j.at("no_attributes").get<bool>() || j.value("manual", false);
+  r.through = j.value("through", "");
+  r.source_attribute_on_join_resource = j.value("source_attribute_on_join_resource", "");
+  r.destination_attribute_on_join_resource = j.value("destination_attribute_on_join_resource", "");
+  if (j.value("manual", false)) r.filter = Expr(Value(false));
+  if (j.contains("filter") && !j.value("manual", false)) {
+    auto filter = parse_expr(j["filter"].get<std::string>());
+    if (!filter) return fail(filter.error());
+    r.filter = std::move(*filter);
+  }
+  if (j.contains("sort")) {
+    auto sort = parse_sort(j["sort"].get<std::string>());
+    if (!sort) return fail(sort.error());
+    r.sort = std::move(*sort);
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string domain_to_json(const Domain& domain) {
@@ -52,9 +162,21 @@ std::string domain_to_json(const Domain& domain) {
       attrs.push_back(std::move(ja));
     }
     json actions = json::array();
-    for (const auto& a : r.actions())
-      actions.push_back({{"name", a.name}, {"type", to_string(a.type)}, {"primary", a.primary}, {"accept", a.accept}});
-    resources.push_back({{"name", r.name()}, {"attributes", attrs}, {"actions", actions}});
+    for (const auto& a : r.actions()) actions.push_back(action_to_json(a));
+    json relationships = json::array();
+    for (const auto& rel : r.relationships()) relationships.push_back(relationship_to_json(rel));
+    json identities = json::array();
+    for (const auto& id : r.identities()) identities.push_back({{"name", id.name}, {"attributes", id.attributes}});
+    json aggregates = json::array();
+    for (const auto& [name, a] : r.aggregates())
+      aggregates.push_back({{"name", name}, {"kind", to_string(a.kind)}, {"path", a.path}, {"field", a.field}});
+    resources.push_back({{"name", r.name()},
+                         {"aggregates", aggregates},
+                         {"attributes", attrs},
+                         {"actions", actions},
+                         {"relationships", relationships},
+                         {"identities", identities},
+                         {"indexed", r.indexed_attributes()}});
   }
   json doc = {{"format", kModelFormat}, {"domain", domain.name()}, {"resources", resources}};
   return doc.dump();
@@ -94,10 +216,30 @@ Result<Domain> domain_from_json(std::string_view text) {
         r.attributes_.push_back(std::move(a));
       }
       for (const auto& jc : jr.at("actions")) {
-        auto type = parse_action_type(jc.at("type").get<std::string>());
-        if (!type) return bad("unknown action type " + jc.at("type").dump());
-        r.actions_.push_back({jc.at("name").get<std::string>(), *type, jc.at("primary").get<bool>(),
-                              jc.at("accept").get<std::vector<std::string>>()});
+        auto action = action_from_json(jc);
+        if (!action) return bad(fmt::format("{}: {}", r.name_, action.error().describe()));
+        r.actions_.push_back(std::move(*action));
+      }
+      for (const auto& jrel : jr.value("relationships", json::array())) {
+        auto rel = relationship_from_json(jrel);
+        if (!rel) return bad(fmt::format("{}: {}", r.name_, rel.error().describe()));
+        ModelAccess::relationships(r).push_back(std::move(*rel));
+      }
+      for (const auto& jid : jr.value("identities", json::array()))
+        ModelAccess::identities(r).push_back(
+            {jid.at("name").get<std::string>(), jid.at("attributes").get<std::vector<std::string>>()});
+      ModelAccess::indexed(r) = jr.value("indexed", std::vector<std::string>{});
+      for (const auto& jagg : jr.value("aggregates", json::array())) {
+        Aggregate a;
+        std::string kind = jagg.at("kind").get<std::string>();
+        bool known = false;
+        for (auto k : {AggregateKind::count, AggregateKind::exists, AggregateKind::sum, AggregateKind::min,
+                       AggregateKind::max, AggregateKind::first, AggregateKind::list})
+          if (kind == to_string(k)) a.kind = k, known = true;
+        if (!known) return bad("unknown aggregate kind " + kind);
+        a.path = jagg.at("path").get<std::vector<std::string>>();
+        a.field = jagg.at("field").get<std::string>();
+        ModelAccess::aggregates(r).emplace_back(jagg.at("name").get<std::string>(), std::move(a));
       }
       data->resources.push_back(std::move(r));
     }

@@ -62,7 +62,57 @@ void apply_defaults(const Resource& source, const Resource& dest, Relationship& 
   }
 }
 
+const Resource* find(const std::vector<Resource>& all, std::string_view name) {
+  for (const auto& r : all)
+    if (r.name() == name) return &r;
+  return nullptr;
+}
+
+// Where `path` (to-one relationships, then an attribute) does not resolve from `r`.
+std::optional<std::string> path_problem(const std::vector<Resource>& all, const Resource& r,
+                                        const std::vector<std::string>& path) {
+  const Resource* at = &r;
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    const Relationship* rel = at->relationship(path[i]);
+    if (!rel) return fmt::format("{} has no relationship {}", at->name(), path[i]);
+    if (!rel->to_one())
+      return fmt::format("{}.{} is a {} relationship; only to-one relationships can be followed in a path",
+                         at->name(), path[i], to_string(rel->kind));
+    at = find(all, rel->destination);
+    if (!at) return fmt::format("{}.{} relates to {}, which does not exist", r.name(), path[i], rel->destination);
+  }
+  if (path.empty() || (!at->attribute(path.back()) && !at->aggregate(path.back())))
+    return fmt::format("{} has no attribute {}", at->name(), path.empty() ? "" : path.back());
+  return std::nullopt;
+}
+
+// Every ref of a relationship's filter resolves: plain refs on the destination, refs
+// under parent(...) on the source.
+void check_filter(const std::vector<Resource>& all, const Resource& source, const Relationship& rel,
+                  Problems& problems) {
+  const Resource* dest = find(all, rel.destination);
+  if (!rel.filter || !dest) return;
+  visit_refs(*rel.filter, [&](const std::vector<std::string>& path, bool under_parent) {
+    if (auto p = path_problem(all, under_parent ? source : *dest, path))
+      problems.push_back({source.name() + "." + rel.name, "unknown_attribute", "filter: " + *p});
+  });
+  for (const auto& key : rel.sort) {
+    std::vector<std::string> path;
+    for (std::size_t pos = 0; pos <= key.field.size();) {
+      auto dot = std::min(key.field.find('.', pos), key.field.size());
+      path.push_back(key.field.substr(pos, dot - pos));
+      pos = dot + 1;
+    }
+    if (auto p = path_problem(all, *dest, path))
+      problems.push_back({source.name() + "." + rel.name, "unknown_attribute", "sort: " + *p});
+  }
+}
+
 }  // namespace
+
+std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path) {
+  return path_problem(domain.resources(), r, path);
+}
 
 void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems) {
   std::set<std::string> names;
@@ -123,6 +173,35 @@ void resolve_relationships(DomainData& data, const std::vector<std::vector<Relat
         add_index(*dest, rel.destination_attribute);
       }
       ModelAccess::relationships(source).push_back(std::move(rel));
+    }
+  }
+}
+
+// The resource an aggregate's relationship path ends at, or why it does not resolve.
+Result<const Resource*> aggregate_destination(const std::vector<Resource>& all, const Resource& r,
+                                              const Aggregate& a) {
+  const Resource* at = &r;
+  for (const auto& segment : a.path) {
+    const Relationship* rel = at->relationship(segment);
+    if (!rel) return fail(Error::framework(fmt::format("{} has no relationship {}", at->name(), segment)));
+    at = find(all, rel->destination);
+    if (!at) return fail(Error::framework(fmt::format("{} does not exist", rel->destination)));
+  }
+  bool needs_field = a.kind != AggregateKind::count && a.kind != AggregateKind::exists;
+  if (needs_field && !at->attribute(a.field))
+    return fail(Error::framework(fmt::format("{} has no attribute {}", at->name(), a.field)));
+  return at;
+}
+
+void check_relationship_filters(const DomainData& data, std::vector<FieldError>& problems) {
+  for (const auto& source : data.resources) {
+    for (const auto& rel : source.relationships()) check_filter(data.resources, source, rel, problems);
+    for (const auto& [name, aggregate] : source.aggregates()) {
+      std::string where = source.name() + "." + name;
+      if (source.attribute(name) || source.relationship(name))
+        problems.push_back({where, "duplicate_name", "an aggregate has the name of an attribute or relationship"});
+      auto dest = aggregate_destination(data.resources, source, aggregate);
+      if (!dest) problems.push_back({where, "unknown_attribute", dest.error().message});
     }
   }
 }

@@ -26,6 +26,12 @@ bool Action::accepts(std::string_view attribute) const {
   return std::find(accept.begin(), accept.end(), attribute) != accept.end();
 }
 
+const Argument* Action::argument(std::string_view name) const {
+  for (const auto& a : arguments)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
 const Attribute* Resource::attribute(std::string_view name) const {
   auto i = attribute_index(name);
   return i ? &attributes_[*i] : nullptr;
@@ -58,6 +64,12 @@ const Relationship* Resource::relationship(std::string_view name) const {
 const Identity* Resource::identity(std::string_view name) const {
   for (const auto& i : identities_)
     if (i.name == name) return &i;
+  return nullptr;
+}
+
+const Aggregate* Resource::aggregate(std::string_view name) const {
+  for (const auto& [n, a] : aggregates_)
+    if (n == name) return &a;
   return nullptr;
 }
 

@@ -82,6 +82,31 @@ void apply_defaults(Changeset& cs) {
   }
 }
 
+Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given) {
+  std::vector<FieldError> errors;
+  Fields out;
+  for (const auto& [name, raw] : given)
+    if (!action.argument(name))
+      errors.push_back({name, "unknown_input", fmt::format("is not an argument of {}.{}", resource.name(), action.name)});
+  for (const auto& arg : action.arguments) {
+    const Value* raw = find_field(given, arg.name);
+    Value v = raw ? *raw : arg.default_value;
+    auto cast = cast_value(arg.type, v);
+    if (!cast.value) {
+      errors.push_back({arg.name, "invalid_type", cast.error});
+      continue;
+    }
+    if (cast.value->is_null()) {
+      if (!arg.allow_nil) errors.push_back({arg.name, "required", "is required"});
+    } else if (auto broken = check_constraints(arg.type, arg.constraints, *cast.value)) {
+      errors.push_back({arg.name, broken->first, broken->second});
+    }
+    out.emplace_back(arg.name, std::move(*cast.value));
+  }
+  if (!errors.empty()) return fail(Error::invalid(resource.name(), action.name, std::move(errors)));
+  return out;
+}
+
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id) {
   const auto& pk = resource.primary_key();
   std::vector<Value> out;

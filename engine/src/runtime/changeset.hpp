@@ -29,6 +29,10 @@ Changeset build_changeset(const Resource& resource, const Action& action, const 
 // required attributes and the constraints of the values it added.
 void apply_defaults(Changeset& changeset);
 
+// An action's arguments from the caller's: cast, defaults applied, constraints and
+// required ones checked; unknown names refused. Every bad one reported at once.
+Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given);
+
 // The primary key values from a caller's id: one value, or a map for composite keys.
 // Invalid naming the key attribute when it does not cast.
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id);

@@ -4,6 +4,7 @@
 #include <ashlar/projections/state.hpp>
 
 #include "changeset.hpp"
+#include "reader.hpp"
 
 #include <fmt/format.h>
 
@@ -27,7 +28,32 @@ struct Engine::Impl {
   Result<std::optional<StoredRecord>> write(const std::function<Result<Event>(Txn&)>& build);
   Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r,
                                               const std::vector<Value>& key) const;
+  // Conflict when another record holds the identity values `after` (aligned with the
+  // attributes) would take.
+  Result<void> check_identities(const Txn& txn, const Resource& r, const std::string& action,
+                                const std::vector<Value>& key, const std::vector<Value>& after) const;
 };
+
+Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
+                                            const std::vector<Value>& key, const std::vector<Value>& after) const {
+  std::string own = encode_key(key);
+  for (const auto& identity : r.identities()) {
+    std::vector<Value> values;
+    for (const auto& name : identity.attributes) values.push_back(after[*r.attribute_index(name)]);
+    if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
+    auto holder = state.lookup_identity(txn, r.name(), identity.name, values);
+    if (!holder) return fail(holder.error());
+    if (!*holder || **holder == own) continue;
+    std::string shown;
+    for (const auto& v : values) shown += (shown.empty() ? "" : ", ") + v.str();
+    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name,
+                                                    r.name(), shown));
+    e.action = action;
+    for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});
+    return fail(std::move(e));
+  }
+  return {};
+}
 
 Result<const Resource*> Engine::Impl::resource(std::string_view name) const {
   if (const Resource* r = domain.resource(name)) return r;
@@ -48,10 +74,7 @@ Result<const Action*> Engine::Impl::action(const Resource& r, ActionType type, s
 }
 
 Record Engine::Impl::to_record(const Resource& r, const StoredRecord& stored) const {
-  std::vector<Value> values(r.attributes().size());
-  for (const auto& [name, value] : stored.attributes)
-    if (auto i = r.attribute_index(name)) values[*i] = value;
-  return Record(domain, r, std::move(values), stored.version);
+  return runtime::make_record(domain, r, stored);
 }
 
 Event Engine::Impl::draft(const Changeset& cs, const CallOptions& call) const {
@@ -122,6 +145,12 @@ std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Va
     if (key[i].str().size() > key[longest].str().size()) longest = i;
   return FieldError{r.attributes()[r.primary_key()[longest]].name, "key_too_long",
                     fmt::format("the primary key takes {} bytes; a key can take at most {}", size, kMaxKeySize)};
+}
+
+Value id_map(const Resource& r, const std::vector<Value>& key) {
+  Map m;
+  for (std::size_t i = 0; i < key.size(); ++i) m.emplace_back(r.attributes()[r.primary_key()[i]].name, key[i]);
+  return Value(std::move(m));
 }
 
 Error not_found(const Resource& r, const std::vector<Value>& key) {
@@ -212,6 +241,9 @@ Result<Record> Engine::create(std::string_view resource_name, const Fields& inpu
       e.action = (*a)->name;
       return fail(std::move(e));
     }
+    std::vector<Value> after;
+    for (const auto& v : cs.assigned) after.push_back(*v);
+    ASHLAR_TRY_VOID(impl_->check_identities(txn, res, (*a)->name, key, after));
     auto last = impl_->log->last_version(txn, res.name(), encode_key(key));
     if (!last) return fail(last.error());
     Event e = impl_->draft(cs, call);
@@ -250,10 +282,13 @@ Result<Record> Engine::update(std::string_view resource_name, const Value& id, c
     Event e = impl_->draft(cs, call);
     e.version = (*existing)->version + 1;
     e.key = key_fields(res, *key);
+    std::vector<Value> after;
     for (std::size_t i = 0; i < cs.assigned.size(); ++i) {
       const auto& name = res.attributes()[i].name;
+      after.push_back(cs.assigned[i] ? *cs.assigned[i] : before[name]);
       if (cs.assigned[i] && *cs.assigned[i] != before[name]) e.changes.emplace_back(name, *cs.assigned[i]);
     }
+    ASHLAR_TRY_VOID(impl_->check_identities(txn, res, (*a)->name, *key, after));
     return e;
   });
   if (!written) return fail(written.error());
@@ -289,41 +324,96 @@ Result<Record> Engine::destroy(std::string_view resource_name, const Value& id, 
   return std::move(*destroyed);
 }
 
-Result<Record> Engine::get(std::string_view resource_name, const Value& id, const CallOptions& call) const {
+Result<Record> Engine::get(std::string_view resource_name, const Value& id, const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
   const Resource& res = **r;
-  auto a = impl_->action(res, ActionType::read, call.action);
-  if (!a) return fail(a.error());
-  auto key = runtime::cast_id(res, (*a)->name, id);
+  std::string action = query.action.empty() && res.primary_action(ActionType::read) ? res.primary_action(ActionType::read)->name
+                                                                                    : query.action;
+  auto key = runtime::cast_id(res, action, id);
   if (!key) return fail(key.error());
-  auto txn = impl_->log->read();
-  if (!txn) return fail(txn.error());
-  auto stored = impl_->current(*txn, res, *key);
-  if (!stored) return fail(stored.error());
-  if (!*stored) {
+  // A get is a read whose filter pins the primary key: the index turns it into one lookup.
+  Query q = query;
+  std::optional<Expr> pinned;
+  for (std::size_t i = 0; i < key->size(); ++i) {
+    Expr term = dsl::ref(res.attributes()[res.primary_key()[i]].name) == Expr((*key)[i]);
+    pinned = pinned ? *pinned && term : term;
+  }
+  q.filter = q.filter ? *pinned && *q.filter : *pinned;
+  q.limit = 1;
+  auto found = read(resource_name, q);
+  if (!found) return fail(found.error());
+  if (found->empty()) {
     Error e = not_found(res, *key);
-    e.action = (*a)->name;
+    e.action = action;
     return fail(std::move(e));
   }
-  return impl_->to_record(res, **stored);
+  return std::move(found->front());
 }
 
-Result<std::vector<Record>> Engine::read(std::string_view resource_name, const CallOptions& call) const {
+Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Query& query) const {
+  auto r = impl_->resource(resource_name);
+  if (!r) return fail(r.error());
+  auto txn = impl_->log->read();
+  if (!txn) return fail(txn.error());
+  EvalContext base;
+  base.actor = query.actor;
+  runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *txn, base);
+  return reader.run(**r, query);
+}
+
+Result<Record> Engine::get_by(std::string_view resource_name, std::string_view identity_name, const Fields& values,
+                              const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
   const Resource& res = **r;
-  auto a = impl_->action(res, ActionType::read, call.action);
-  if (!a) return fail(a.error());
+  const Identity* identity = res.identity(identity_name);
+  if (!identity) return fail(Error::framework(fmt::format("{} has no identity {}", res.name(), identity_name)));
+  std::vector<Value> key_values;
+  std::vector<FieldError> errors;
+  for (const auto& name : identity->attributes) {
+    const Value* given = find_field(values, name);
+    auto cast = cast_value(res.attribute(name)->type, given ? *given : Value());
+    if (!cast.value) errors.push_back({name, "invalid_type", cast.error});
+    else if (cast.value->is_null()) errors.push_back({name, "required", "is required to find the record"});
+    else key_values.push_back(std::move(*cast.value));
+  }
+  if (!errors.empty()) return fail(Error::invalid(res.name(), "get_by", std::move(errors)));
+  std::string key;
+  {
+    auto txn = impl_->log->read();
+    if (!txn) return fail(txn.error());
+    auto found = impl_->state.lookup_identity(*txn, res.name(), identity->name, key_values);
+    if (!found) return fail(found.error());
+    if (!*found) {
+      std::string shown;
+      for (const auto& v : key_values) shown += (shown.empty() ? "" : ", ") + v.str();
+      return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name, shown)));
+    }
+    auto stored = impl_->state.get(*txn, res.name(), **found);
+    if (!stored) return fail(stored.error());
+    if (!*stored) return fail(Error::unknown(fmt::format("identity {} of {} points at a missing record", identity->name, res.name())));
+    key_values.clear();
+    Record record = runtime::make_record(impl_->domain, res, **stored);
+    for (auto i : res.primary_key()) key_values.push_back(record[res.attributes()[i].name]);
+  }
+  return get(resource_name, key_values.size() == 1 ? key_values[0] : id_map(res, key_values), query);
+}
+
+Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std::vector<Load>& loads,
+                                         const Value& actor) const {
+  if (records.empty()) return records;
+  const Resource& res = records.front().resource();
+  for (const auto& record : records)
+    if (record.resource().name() != res.name())
+      return fail(Error::framework("Engine::load takes records of one resource at a time"));
   auto txn = impl_->log->read();
   if (!txn) return fail(txn.error());
-  std::vector<Record> out;
-  auto scanned = impl_->state.scan(*txn, res.name(), [&](const StoredRecord& s) {
-    out.push_back(impl_->to_record(res, s));
-    return true;
-  });
-  if (!scanned) return fail(scanned.error());
-  return out;
+  EvalContext base;
+  base.actor = actor;
+  runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *txn, base);
+  ASHLAR_TRY_VOID(reader.load(*impl_->domain.resource(res.name()), records, loads));
+  return records;
 }
 
 }  // namespace ashlar

@@ -48,7 +48,21 @@ class AcceptList {
 struct ActionDecl {
   AcceptList accept{};   // create/update only; "*" means every public writable attribute
   bool primary = false;  // used when a call names no action
+  std::vector<Argument> arguments{};
+  std::optional<Expr> filter{};   // read: `filter expr(...)`, may use arg(...), actor(...)
+  std::string sort{};             // read: `prepare build(sort: ...)` in sort-input form, "-opened_at"
+  std::optional<std::size_t> limit{};  // read: `prepare build(limit: ...)`
 };
+
+// argument("user_id", type::uuid, {.allow_nil = false})
+struct ArgumentDecl {
+  bool allow_nil = true;
+  Value default_value{};
+  Constraints constraints{};
+  bool sensitive = false;
+  bool is_public = true;
+};
+Argument argument(std::string name, Type type, ArgumentDecl options = {});
 
 // Options of one relationship. Designated initializers must follow this order.
 struct RelationshipDecl {
@@ -64,8 +78,8 @@ struct RelationshipDecl {
   std::string through{};
   std::string source_attribute_on_join_resource{};
   std::string destination_attribute_on_join_resource{};
-  std::string filter{};  // an Ash expression, may use parent(...): "priority > parent(priority_threshold)"
-  std::string sort{};    // Ash sort input: "-inserted_at"
+  std::optional<Expr> filter{};  // may use parent(...): ref("priority") > parent(ref("priority_threshold"))
+  std::string sort{};            // Ash sort input: "-inserted_at"
   bool no_attributes = false;  // related by filter alone
   std::shared_ptr<const ManualRelationship> manual{};  // loaded by user code (ashlar/manual.hpp)
 };
@@ -95,6 +109,10 @@ class ResourceBuilder {
   ResourceBuilder& has_one(std::string name, std::string destination, RelationshipDecl options = {});
   ResourceBuilder& has_many(std::string name, std::string destination, RelationshipDecl options = {});
   ResourceBuilder& many_to_many(std::string name, std::string destination, RelationshipDecl options = {});
+  // A named aggregate: .aggregate("comment_count", AggregateKind::count, "comments"),
+  // .aggregate("top_score", AggregateKind::max, "comments", "score").
+  ResourceBuilder& aggregate(std::string name, AggregateKind kind, std::string relationship_path,
+                             std::string field = {});
   // A unique key: Conflict when a second record would share these attributes' values.
   ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
 
@@ -121,6 +139,7 @@ class ResourceBuilder {
   std::vector<TopicTemplate> topics_;
   std::vector<Relationship> relationships_;
   std::vector<Identity> identities_;
+  std::vector<std::pair<std::string, Aggregate>> aggregates_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };
@@ -140,6 +159,7 @@ class DomainBuilder {
 };
 
 namespace dsl {
+using ::ashlar::argument;
 inline DomainBuilder domain(std::string name) { return DomainBuilder(std::move(name)); }
 inline ResourceBuilder resource(std::string name) { return ResourceBuilder(std::move(name)); }
 namespace type = ::ashlar::type;

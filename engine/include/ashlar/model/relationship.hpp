@@ -1,6 +1,8 @@
 #pragma once
 // Relationships and identities of a resource.
 
+#include <ashlar/model/expr.hpp>
+#include <ashlar/model/sort.hpp>
 #include <ashlar/model/type.hpp>
 
 #include <memory>
@@ -27,8 +29,8 @@ struct Relationship {
   std::string destination_attribute_on_join_resource;
   bool no_attributes = false;  // related by `filter` (with parent(...)) alone
   std::shared_ptr<const ManualRelationship> manual;
-  std::string filter;  // Ash expression text, parsed and checked at build time; may use parent(...)
-  std::string sort;    // Ash sort input, e.g. "-inserted_at"
+  std::optional<Expr> filter;  // on the destination's records; may use parent(...)
+  std::vector<SortKey> sort;   // e.g. has_one latest_tweet sorted -inserted_at
 
   bool to_one() const { return kind == RelationshipKind::belongs_to || kind == RelationshipKind::has_one; }
 };
@@ -38,6 +40,17 @@ struct Relationship {
 struct Identity {
   std::string name;
   std::vector<std::string> attributes;
+};
+
+// A named input of an action, beside the attributes it accepts (Ash's `argument`).
+struct Argument {
+  std::string name;
+  Type type;
+  bool allow_nil = true;
+  Value default_value{};
+  Constraints constraints{};
+  bool sensitive = false;  // never written into an event's inputs
+  bool is_public = true;   // false: only CallOptions::private_arguments may set it
 };
 
 // "User" -> "user", "TweetHashtag" -> "tweet_hashtag": Ash's default attribute names.

@@ -44,8 +44,15 @@ struct Action {
   // Attributes this create/update action accepts, resolved at build time ("*" expanded,
   // default_accept applied). Empty for read and destroy.
   std::vector<std::string> accept;
+  std::vector<Argument> arguments;
+  // Read actions: the action's own filter (may use arg(...) and actor(...)), and its
+  // `prepare build(sort: ..., limit: ...)`.
+  std::optional<Expr> filter;
+  std::vector<SortKey> sort;
+  std::optional<std::size_t> limit;
 
   bool accepts(std::string_view attribute) const;
+  const Argument* argument(std::string_view name) const;
 };
 
 // A topic an action's events are published under, after Ash PubSub's
@@ -75,6 +82,10 @@ class Resource {
   // relationships look records up by, other than a single-attribute primary key.
   const std::vector<std::string>& indexed_attributes() const { return indexed_; }
   bool indexed(std::string_view attribute) const;
+  // Named aggregates over relationships (Ash's `aggregates` block): loadable, and usable
+  // by name in filters and sorts.
+  const std::vector<std::pair<std::string, Aggregate>>& aggregates() const { return aggregates_; }
+  const Aggregate* aggregate(std::string_view name) const;
   // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
   const Action* primary_action(ActionType type) const;
   // Declared topic templates (ResourceBuilder::publish); an action without one is
@@ -94,6 +105,7 @@ class Resource {
   std::vector<Relationship> relationships_;
   std::vector<Identity> identities_;
   std::vector<std::string> indexed_;
+  std::vector<std::pair<std::string, Aggregate>> aggregates_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).
@@ -110,6 +122,10 @@ class Domain {
   friend Result<Domain> domain_from_json(std::string_view);
   std::shared_ptr<const struct DomainData> data_;
 };
+
+// Why `path` (to-one relationships, then an attribute) does not resolve from `r`, as
+// "Ticket has no attribute colour"; nullopt when it does.
+std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path);
 
 // The model as the log stores it (JSON; see eventlog/FORMAT.md). Functions (default_fn)
 // are not stored: a model read back has the same names, types and options, no code.

@@ -1,0 +1,48 @@
+#pragma once
+// Queries: which records a read returns, in what order, with which relationships loaded.
+//
+//   engine.read("Ticket", {.action = "top", .args = {{"user_id", rep.id()}},
+//                          .filter = ref("opened_at") > dsl::ago(10, TimeUnit::minute)});
+//   engine.get("User", id, {.load = {"comments", Load("followers", {.load = {"tweets"}})}});
+
+#include <ashlar/model/expr.hpp>
+#include <ashlar/model/sort.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+struct Load;
+
+struct Query {
+  std::string action{};  // the read action; empty: the primary read
+  Fields args{};         // the action's arguments
+  std::optional<Expr> filter{};  // and-ed with the action's own filter
+  // Appended to the action's sort (`prepare build(sort: ...)`); the primary key ends
+  // every sort, so the order is total and keyset pagination exact.
+  std::vector<SortKey> sort{};
+  std::optional<std::size_t> limit{};  // replaces the action's limit
+  std::size_t offset = 0;
+  std::string after{};  // keyset pagination: a Record::cursor() from the previous page
+  // Attributes to return; empty for all. The primary key is always returned.
+  std::vector<std::string> select{};
+  std::vector<Load> load{};  // relationships and aggregates to load
+  Value actor{};
+};
+
+// A relationship (or named aggregate) to load, with an optional query customizing it:
+// a filter on the related records, their sort, a limit and offset per parent record,
+// a select (a strict load), and nested loads.
+struct Load {
+  Load(const char* name) : name(name) {}
+  Load(std::string name, Query query = {}) : name(std::move(name)), query(std::move(query)) {}
+  std::string name;
+  Query query;
+};
+
+// "comments.user,followers" → nested loads, as the command line takes them.
+std::vector<Load> parse_load_paths(std::string_view text);
+
+}  // namespace ashlar

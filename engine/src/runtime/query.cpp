@@ -1,0 +1,163 @@
+// Reads: the read action's filter and arguments, the plan (an index or key lookup where
+// an equality or `in` on an indexed attribute allows, else a scan), sort, keyset and
+// offset pagination, loads and select, all in one snapshot.
+#include "changeset.hpp"
+#include "reader.hpp"
+
+#include <ashlar/model/json.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar::runtime {
+namespace {
+
+Error query_error(const Resource& r, const Action& a, std::string field, std::string code, std::string message) {
+  return Error::invalid(r.name(), a.name, {{std::move(field), std::move(code), std::move(message)}});
+}
+
+// Every ref, aggregate and sort key of the query names something that exists.
+Result<void> validate(const Domain& d, const Resource& r, const Action& a, const std::optional<Expr>& filter,
+                      const std::vector<SortKey>& sort) {
+  std::vector<FieldError> errors;
+  if (filter) {
+    visit_refs(*filter, [&](const std::vector<std::string>& path, bool under_parent) {
+      if (under_parent)
+        errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
+      else if (auto problem = ref_problem(d, r, path))
+        errors.push_back({"filter", "unknown_attribute", *problem});
+    });
+    visit_aggregates(*filter, [&](const Aggregate& agg, bool) {
+      const Resource* at = &r;
+      for (const auto& segment : agg.path) {
+        const Relationship* rel = at->relationship(segment);
+        if (!rel) {
+          errors.push_back({"filter", "unknown_relationship", fmt::format("{} has no relationship {}", at->name(), segment)});
+          return;
+        }
+        at = d.resource(rel->destination);
+      }
+      if (!agg.field.empty() && !at->attribute(agg.field))
+        errors.push_back({"filter", "unknown_attribute", fmt::format("{} has no attribute {}", at->name(), agg.field)});
+    });
+  }
+  for (const auto& key : sort)
+    if (auto problem = ref_problem(d, r, split_path(key.field))) errors.push_back({"sort", "unknown_attribute", *problem});
+  if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
+  return {};
+}
+
+// Candidate records: from an index when a conjunct of the filter allows, else all.
+Result<std::vector<Record>> candidates(Reader& reader, const Resource& r, const std::optional<Expr>& filter) {
+  if (filter) {
+    for (const auto& conjunct : conjuncts(*filter)) {
+      auto term = index_term(conjunct);
+      const Attribute* attribute = term ? r.attribute(term->attribute) : nullptr;
+      if (!attribute) continue;
+      auto wanted = evaluate(term->value, reader.base());
+      if (!wanted) continue;  // the filter itself reports it
+      std::vector<Value> values;
+      const Array* list = term->in ? wanted->as_array() : nullptr;
+      if (term->in && !list) continue;
+      bool castable = true;
+      for (const auto& v : list ? *list : Array{*wanted}) {
+        auto cast = cast_value(attribute->type, v);
+        if (!cast.value) castable = false;
+        else values.push_back(std::move(*cast.value));
+      }
+      if (!castable) continue;
+      auto found = reader.by_attribute(r, *attribute, values);
+      if (!found) return fail(found.error());
+      if (*found) return std::move(**found);
+    }
+  }
+  return reader.scan(r);
+}
+
+std::string encode_cursor(const std::vector<Value>& values) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& v : values) j.push_back(value_to_json(v));
+  return base64_encode(j.dump());
+}
+
+std::optional<std::vector<Value>> decode_cursor(const std::string& cursor) {
+  auto text = base64_decode(cursor);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array()) return std::nullopt;
+  std::vector<Value> out;
+  for (const auto& item : j) out.push_back(value_from_json(item));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
+  const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
+  if (!a && q.action.empty())
+    return fail(Error::framework(fmt::format("{} has no primary read action; name one in Query::action or mark one primary", r.name())));
+  if (!a) return fail(Error::framework(fmt::format("{} has no action named {}", r.name(), q.action)));
+  if (a->type != ActionType::read)
+    return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
+  auto args = cast_arguments(r, *a, q.args);
+  if (!args) return fail(args.error());
+
+  std::optional<Expr> filter = a->filter;
+  if (q.filter) filter = filter ? *filter && *q.filter : *q.filter;
+  std::vector<SortKey> sort = a->sort;
+  sort.insert(sort.end(), q.sort.begin(), q.sort.end());
+  ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
+
+  EvalContext context = base_;
+  context.args = &*args;
+  if (!q.actor.is_null()) context.actor = q.actor;
+  Reader reader(domain_, log_, state_, txn_, context);
+  auto rows = candidates(reader, r, filter);
+  if (!rows) return fail(rows.error());
+  auto kept = reader.refine(r, std::move(*rows), filter, {}, nullptr);
+  if (!kept) return fail(kept.error());
+  RowSet set(reader, r, *kept);
+  auto keys = sort_rows(set, *kept, sort);
+  if (!keys) return fail(keys.error());
+
+  std::size_t from = 0;
+  if (!q.after.empty()) {
+    auto after = decode_cursor(q.after);
+    if (!after) return fail(query_error(r, *a, "after", "invalid_cursor", "is not a cursor this query returned"));
+    std::optional<Error> error;
+    while (from < kept->size() && compare_sort_values((*keys)[from], *after, sort, &error) <= 0) ++from;
+    if (error) return fail(*error);
+  }
+  from += q.offset;
+  std::optional<std::size_t> limit = q.limit ? q.limit : a->limit;
+  std::vector<Record> page;
+  for (std::size_t i = from; i < kept->size() && (!limit || page.size() < *limit); ++i) {
+    (*kept)[i].set_cursor(encode_cursor((*keys)[i]));
+    page.push_back(std::move((*kept)[i]));
+  }
+  ASHLAR_TRY_VOID(reader.load(r, page, q.load));
+  ASHLAR_TRY_VOID(apply_select(r, page, q.select));
+  return page;
+}
+
+}  // namespace ashlar::runtime
+
+namespace ashlar {
+
+std::vector<Load> parse_load_paths(std::string_view text) {
+  std::vector<Load> out;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto comma = std::min(text.find(',', pos), text.size());
+    std::string_view path = text.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (path.empty()) continue;
+    std::vector<Load>* level = &out;
+    for (const auto& segment : runtime::split_path(path)) {
+      auto it = std::find_if(level->begin(), level->end(), [&](const Load& l) { return l.name == segment; });
+      if (it == level->end()) it = level->insert(level->end(), Load(segment));
+      level = &it->query.load;
+    }
+  }
+  return out;
+}
+
+}  // namespace ashlar

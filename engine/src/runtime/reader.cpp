@@ -1,0 +1,223 @@
+#include "reader.hpp"
+
+#include <ashlar/model/key.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+namespace ashlar::runtime {
+
+Record make_record(const Domain& domain, const Resource& r, const StoredRecord& stored) {
+  std::vector<Value> values(r.attributes().size());
+  for (const auto& [name, value] : stored.attributes)
+    if (auto i = r.attribute_index(name)) values[*i] = value;
+  return Record(domain, r, std::move(values), stored.version);
+}
+
+std::vector<std::string> split_path(std::string_view dotted) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos <= dotted.size();) {
+    auto dot = std::min(dotted.find('.', pos), dotted.size());
+    out.emplace_back(dotted.substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  return out;
+}
+
+namespace {
+
+Error filter_error(std::string message) { return Error::invalid({}, {}, {{"filter", "invalid", std::move(message)}}); }
+
+}  // namespace
+
+// ---- RowSet ----------------------------------------------------------------------------
+
+Result<const std::vector<std::vector<Record>>*> RowSet::follow(const std::vector<std::string>& path,
+                                                               const Resource** end) {
+  std::string memo_key;
+  for (const auto& s : path) memo_key += s + ".";
+  if (auto it = followed_.find(memo_key); it != followed_.end()) {
+    *end = it->second->resource;
+    return &it->second->per_row;
+  }
+  auto level = std::make_unique<Level>();
+  if (path.empty()) {
+    level->resource = &resource_;
+    for (const auto& row : rows_) level->per_row.push_back({row});
+  } else {
+    const Resource* at = nullptr;
+    auto previous = follow({path.begin(), path.end() - 1}, &at);
+    if (!previous) return fail(previous.error());
+    const Relationship* rel = at->relationship(path.back());
+    if (!rel) return fail(filter_error(fmt::format("{} has no relationship {}", at->name(), path.back())));
+    std::vector<Record> flat;
+    for (const auto& records : **previous) flat.insert(flat.end(), records.begin(), records.end());
+    auto related = reader_.related(*at, *rel, flat, nullptr);
+    if (!related) return fail(related.error());
+    level->resource = &reader_.resource(rel->destination);
+    std::size_t next = 0;
+    for (const auto& records : **previous) {
+      std::vector<Record> mine;
+      for (std::size_t k = 0; k < records.size(); ++k, ++next)
+        mine.insert(mine.end(), (*related)[next].begin(), (*related)[next].end());
+      level->per_row.push_back(std::move(mine));
+    }
+  }
+  *end = level->resource;
+  auto* out = &level->per_row;
+  followed_[memo_key] = std::move(level);
+  return out;
+}
+
+Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path) {
+  if (path.size() == 1) {
+    if (resource_.attribute(path[0])) return rows_[row][path[0]];
+    if (const Aggregate* a = resource_.aggregate(path[0])) return aggregate(row, *a);
+    return fail(filter_error(fmt::format("{} has no attribute {}", resource_.name(), path[0])));
+  }
+  const Resource* end = nullptr;
+  auto level = follow({path.begin(), path.end() - 1}, &end);
+  if (!level) return fail(level.error());
+  const auto& records = (**level)[row];
+  if (records.empty()) return Value();
+  if (const Aggregate* a = end->aggregate(path.back())) {
+    std::vector<Record> one{records.front()};
+    RowSet nested(reader_, *end, one);
+    return nested.aggregate(0, *a);
+  }
+  return records.front()[path.back()];
+}
+
+Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
+  const Resource* end = nullptr;
+  auto level = follow(a.path, &end);
+  if (!level) return fail(level.error());
+  const auto& records = (**level)[row];
+  switch (a.kind) {
+    case AggregateKind::count: return Value(static_cast<std::int64_t>(records.size()));
+    case AggregateKind::exists: {
+      if (!a.filter) return Value(!records.empty());
+      RowSet related(reader_, *end, records);
+      EvalContext mine = context(row, reader_.base());
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        auto hit = matches(*a.filter, related.context(i, reader_.base(), &mine));
+        if (!hit) return fail(hit.error());
+        if (*hit) return Value(true);
+      }
+      return Value(false);
+    }
+    case AggregateKind::first: return records.empty() ? Value() : records.front()[a.field];
+    case AggregateKind::list: {
+      Array values;
+      for (const auto& r : records)
+        if (!r[a.field].is_null()) values.push_back(r[a.field]);
+      return Value(std::move(values));
+    }
+    case AggregateKind::sum:
+    case AggregateKind::min:
+    case AggregateKind::max: break;
+  }
+  Value acc;
+  for (const auto& r : records) {
+    const Value& v = r[a.field];
+    if (v.is_null()) continue;
+    if (acc.is_null()) {
+      acc = v;
+      continue;
+    }
+    if (a.kind == AggregateKind::sum) {
+      auto sum = evaluate(Expr(acc) + Expr(v), reader_.base());
+      if (!sum) return fail(sum.error());
+      acc = *sum;
+    } else {
+      auto order = compare_values(v, acc);
+      if (!order) return fail(order.error());
+      if ((a.kind == AggregateKind::min && *order < 0) || (a.kind == AggregateKind::max && *order > 0)) acc = v;
+    }
+  }
+  if (acc.is_null() && a.kind == AggregateKind::sum) return Value(0);
+  return acc;
+}
+
+EvalContext RowSet::context(std::size_t row, const EvalContext& base, const EvalContext* parent) {
+  EvalContext c = base;
+  c.ref = [this, row](const std::vector<std::string>& path) { return ref(row, path); };
+  c.aggregate = [this, row](const Aggregate& a) { return aggregate(row, a); };
+  c.parent = parent;
+  return c;
+}
+
+// ---- Reader: records --------------------------------------------------------------------
+
+Result<std::optional<Record>> Reader::get(const Resource& r, std::string_view key_bytes) {
+  auto stored = state_.get(txn_, r.name(), key_bytes);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return std::optional<Record>{};
+  return std::optional<Record>{make_record(domain_, r, **stored)};
+}
+
+Result<std::vector<Record>> Reader::scan(const Resource& r) {
+  std::vector<Record> out;
+  auto scanned = state_.scan(txn_, r.name(), [&](const StoredRecord& s) {
+    out.push_back(make_record(domain_, r, s));
+    return true;
+  });
+  if (!scanned) return fail(scanned.error());
+  return out;
+}
+
+Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& r, const Attribute& attribute,
+                                                                const std::vector<Value>& values) {
+  bool single_key = r.primary_key().size() == 1 && r.attributes()[r.primary_key()[0]].name == attribute.name;
+  const Identity* identity = nullptr;
+  for (const auto& id : r.identities())
+    if (id.attributes.size() == 1 && id.attributes[0] == attribute.name) identity = &id;
+  if (!single_key && !identity && !r.indexed(attribute.name)) return std::optional<std::vector<Record>>{};
+  std::vector<Record> out;
+  std::set<std::string> seen;
+  for (const auto& value : values) {
+    if (value.is_null()) continue;
+    std::vector<std::string> keys;
+    std::vector<Value> one{value};
+    if (single_key) {
+      keys.push_back(encode_key(one));
+    } else if (identity) {
+      auto key = state_.lookup_identity(txn_, r.name(), identity->name, one);
+      if (!key) return fail(key.error());
+      if (*key) keys.push_back(**key);
+    } else {
+      auto found = state_.lookup(txn_, r.name(), attribute.name, value);
+      if (!found) return fail(found.error());
+      keys = std::move(*found);
+    }
+    for (const auto& key : keys) {
+      if (!seen.insert(key).second) continue;
+      auto record = get(r, key);
+      if (!record) return fail(record.error());
+      // Long values are indexed by prefix and hash: check the record itself.
+      if (*record && (**record)[attribute.name] == value) out.push_back(std::move(**record));
+    }
+  }
+  return std::optional<std::vector<Record>>{std::move(out)};
+}
+
+Result<std::vector<Record>> Reader::by_values(const Resource& dest, const std::string& attribute,
+                                              const std::vector<Value>& values) {
+  const Attribute* a = dest.attribute(attribute);
+  auto found = by_attribute(dest, *a, values);
+  if (!found) return fail(found.error());
+  if (*found) return std::move(**found);
+  // Not indexed (relationships index what they use, so only stored models from older
+  // builds get here): one scan for all values.
+  auto all = scan(dest);
+  if (!all) return fail(all.error());
+  std::vector<Record> out;
+  for (auto& record : *all)
+    if (std::find(values.begin(), values.end(), record[attribute]) != values.end()) out.push_back(std::move(record));
+  return out;
+}
+
+}  // namespace ashlar::runtime

@@ -1,0 +1,110 @@
+#pragma once
+// Reading in one snapshot: records by key or index, relationships loaded in batches
+// (one lookup per distinct key, level by level), and the values filters and sorts
+// need — refs through to-one relationships and aggregates — computed per row.
+
+#include <ashlar/manual.hpp>
+#include <ashlar/projections/state.hpp>
+#include <ashlar/query.hpp>
+#include <ashlar/record.hpp>
+
+#include <map>
+#include <memory>
+
+namespace ashlar::runtime {
+
+Record make_record(const Domain& domain, const Resource& resource, const StoredRecord& stored);
+std::vector<std::string> split_path(std::string_view dotted);
+
+class Reader;
+
+// Rows of one resource, with the related records their refs and aggregates reach,
+// loaded on first use for all rows at once.
+class RowSet {
+ public:
+  RowSet(Reader& reader, const Resource& resource, const std::vector<Record>& rows)
+      : reader_(reader), resource_(resource), rows_(rows) {}
+
+  // The value at `path` for row i: an attribute, a named aggregate, or through to-one
+  // relationships. Nil where a relationship on the way is nil.
+  Result<Value> ref(std::size_t row, const std::vector<std::string>& path);
+  Result<Value> aggregate(std::size_t row, const Aggregate& aggregate);
+  // The context a filter is evaluated in for row i.
+  EvalContext context(std::size_t row, const EvalContext& base, const EvalContext* parent = nullptr);
+  const std::vector<Record>& rows() const { return rows_; }
+
+ private:
+  // For each row, the records at the end of `path` (relationships, any cardinality).
+  Result<const std::vector<std::vector<Record>>*> follow(const std::vector<std::string>& path,
+                                                         const Resource** end);
+  Reader& reader_;
+  const Resource& resource_;
+  const std::vector<Record>& rows_;
+  struct Level {
+    std::vector<std::vector<Record>> per_row;
+    const Resource* resource = nullptr;
+  };
+  std::map<std::string, std::unique_ptr<Level>> followed_;
+};
+
+class Reader {
+ public:
+  Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base)
+      : domain_(domain), log_(log), state_(state), txn_(txn), base_(std::move(base)) {}
+
+  const Domain& domain() const { return domain_; }
+  const EvalContext& base() const { return base_; }
+
+  Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
+  Result<std::vector<Record>> scan(const Resource& r);
+  // Records whose `attribute` equals one of `values`, by the primary key, an identity of
+  // that one attribute, or a secondary index; nullopt when none of those covers it.
+  Result<std::optional<std::vector<Record>>> by_attribute(const Resource& r, const Attribute& attribute,
+                                                          const std::vector<Value>& values);
+
+  // The records related to each row (aligned with rows): the relationship's own filter
+  // and sort applied; `custom` (a load's query) filtered, sorted and limited per row.
+  Result<std::vector<std::vector<Record>>> related(const Resource& r, const Relationship& rel,
+                                                   const std::vector<Record>& rows, const Query* custom);
+  // Loads relationships and named aggregates into rows, level by level.
+  Result<void> load(const Resource& r, std::vector<Record>& rows, const std::vector<Load>& loads);
+
+  // Filters, sorts and pages rows of r as a query asks (used for reads and loads).
+  Result<std::vector<Record>> refine(const Resource& r, std::vector<Record> rows, const std::optional<Expr>& filter,
+                                     const std::vector<SortKey>& sort, const EvalContext* parent);
+
+  const Resource& resource(std::string_view name) const { return *domain_.resource(name); }
+
+  // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
+  // pagination, loads and select (query.cpp).
+  Result<std::vector<Record>> run(const Resource& r, const Query& q);
+
+ private:
+  Result<std::vector<std::vector<Record>>> fetch_related(const Resource& r, const Relationship& rel,
+                                                         const std::vector<Record>& rows, const Query* custom);
+  Result<std::vector<std::vector<Record>>> fetch_through(const Resource& r, const Relationship& rel,
+                                                         const std::vector<Record>& rows);
+  Result<std::vector<Record>> by_values(const Resource& dest, const std::string& attribute,
+                                        const std::vector<Value>& values);
+
+  const Domain& domain_;
+  const Log& log_;
+  const StateProjection& state_;
+  const Txn& txn_;
+  EvalContext base_;
+};
+
+// Applies a select: every attribute not named (and not in the primary key) becomes nil.
+Result<void> apply_select(const Resource& r, std::vector<Record>& rows, const std::vector<std::string>& select);
+
+// -1, 0 or 1: a before, equal to, or after b, by sort values (the primary key's values
+// after the keys'); a comparison that fails sets *error once and counts as equal.
+int compare_sort_values(const std::vector<Value>& a, const std::vector<Value>& b, const std::vector<SortKey>& keys,
+                        std::optional<Error>* error);
+
+// Sorts rows by keys (the primary key breaks ties) and returns the sort values of each
+// row, which keyset cursors are made of.
+Result<std::vector<std::vector<Value>>> sort_rows(RowSet& set, std::vector<Record>& rows,
+                                                  const std::vector<SortKey>& keys);
+
+}  // namespace ashlar::runtime

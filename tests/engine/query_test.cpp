@@ -1,0 +1,223 @@
+// Queries and read actions: filters, sorts, pagination, select, identities and the
+// indexes that answer equality.
+#include "support/domains.hpp"
+#include "support/engine_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace ashlar;
+using namespace ashlar::dsl;
+using ashlar::test::TempDir;
+
+namespace {
+
+struct Helpdesk {
+  TempDir dir;
+  Engine engine = Engine::open(dir.path(), test::helpdesk_domain(), {.durability = Durability::no_sync}).value();
+  Record rita = engine.create("Representative", {{"name", "Rita"}}).value();
+  Record sam = engine.create("Representative", {{"name", "Sam"}, {"severity_threshold", 5}}).value();
+
+  Record ticket(const char* subject, const char* priority, const Record& rep, Fields more = {}) {
+    std::this_thread::sleep_for(std::chrono::microseconds(5));  // distinct opened_at
+    Fields inputs{{"subject", subject}, {"priority", priority}, {"representative_id", rep.id()}};
+    inputs.insert(inputs.end(), more.begin(), more.end());
+    return engine.create("Ticket", inputs).value();
+  }
+};
+
+std::vector<std::string> subjects(const std::vector<Record>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(*r["subject"].as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the reference's Ticket.top read action works as written, and callers can filter further") {
+  Helpdesk h;
+  h.ticket("old-high", "high", h.rita);
+  h.ticket("low", "low", h.rita);
+  h.ticket("medium", "medium", h.rita);
+  h.ticket("sams", "high", h.sam);
+  auto closed = h.ticket("closed", "high", h.rita);
+  h.engine.update("Ticket", closed.id(), {{"status", "closed"}}).value();
+  h.ticket("new-high", "high", h.rita);
+
+  auto top = h.engine.read("Ticket", {.action = "top", .args = {{"user_id", h.rita.id()}}}).value();
+  CHECK(subjects(top) == std::vector<std::string>{"new-high", "medium", "old-high"});  // sort -opened_at
+
+  // Ticket |> for_read(:top, ...) |> filter(...): the caller's filter is and-ed.
+  auto only_high = h.engine.read("Ticket", {.action = "top",
+                                            .args = {{"user_id", h.rita.id()}},
+                                            .filter = parse_expr("priority == :high").value()})
+                       .value();
+  CHECK(subjects(only_high) == std::vector<std::string>{"new-high", "old-high"});
+
+  // prepare build(limit: 10) applies; a caller's limit replaces it.
+  for (int i = 0; i < 12; ++i) h.ticket("bulk", "medium", h.rita);
+  CHECK(h.engine.read("Ticket", {.action = "top", .args = {{"user_id", h.rita.id()}}}).value().size() == 10);
+  CHECK(h.engine.read("Ticket", {.action = "top", .args = {{"user_id", h.rita.id()}}, .limit = 3}).value().size() == 3);
+
+  // The argument is required, typed, and the only one the action takes.
+  auto missing = h.engine.read("Ticket", {.action = "top"});
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().fields == std::vector<FieldError>{{"user_id", "required", "is required"}});
+  auto bad = h.engine.read("Ticket", {.action = "top", .args = {{"user_id", "nope"}, {"colour", "red"}}});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().fields == std::vector<FieldError>{{"colour", "unknown_input", "is not an argument of Ticket.top"},
+                                                      {"user_id", "invalid_type", "\"nope\" is not a uuid"}});
+}
+
+TEST_CASE("filters: comparisons, in, is_nil, not, or, contains, arg, actor and to-one paths") {
+  Helpdesk h;
+  auto a = h.ticket("printer on fire", "high", h.rita, {{"severity", 3}});
+  h.ticket("password reset", "low", h.sam, {{"severity", 1}});
+  auto c = h.ticket("printer jam", "medium", h.sam, {{"severity", 2}});
+  h.engine.update("Ticket", c.id(), {{"closed_at", "2026-01-01T00:00:00Z"}}).value();
+  auto run = [&](Query q) { return subjects(h.engine.read("Ticket", std::move(q)).value()); };
+  auto sorted = [&](Query q) {
+    q.sort = {SortKey::asc("subject")};
+    return run(std::move(q));
+  };
+
+  CHECK(sorted({.filter = ref("severity") > 1 && ref("status") == Atom{"open"}}) ==
+        std::vector<std::string>{"printer jam", "printer on fire"});
+  CHECK(sorted({.filter = ref("priority").in({Atom{"low"}, Atom{"high"}})}) ==
+        std::vector<std::string>{"password reset", "printer on fire"});
+  CHECK(sorted({.filter = !is_nil(ref("closed_at"))}) == std::vector<std::string>{"printer jam"});
+  CHECK(sorted({.filter = ref("severity") == 1 || contains(ref("subject"), "fire")}) ==
+        std::vector<std::string>{"password reset", "printer on fire"});
+  CHECK(sorted({.filter = parse_expr("status == :open and priority in [:medium, :high]").value()}) ==
+        std::vector<std::string>{"printer jam", "printer on fire"});
+  CHECK(sorted({.filter = parse_expr("not is_nil(closed_at)").value()}) == std::vector<std::string>{"printer jam"});
+  // Through a to-one relationship: tickets above their representative's threshold.
+  CHECK(sorted({.filter = parse_expr("representative.severity_threshold < severity").value()}) ==
+        std::vector<std::string>{"printer on fire"});
+  CHECK(sorted({.filter = ref("representative.name") == "Sam"}) == std::vector<std::string>{"password reset", "printer jam"});
+  // The actor: "my tickets".
+  CHECK(sorted({.filter = ref("representative_id") == actor("id"), .actor = Map{{"id", h.rita.id()}}}) ==
+        std::vector<std::string>{"printer on fire"});
+  CHECK(run({.filter = ref("id") == a.id()}) == std::vector<std::string>{"printer on fire"});
+}
+
+TEST_CASE("a filter on an unknown attribute, or a bad expression, is a clear error") {
+  Helpdesk h;
+  auto r = h.engine.read("Ticket", {.filter = ref("colour") == "red"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().cls == ErrorClass::invalid);
+  CHECK(r.error().fields == std::vector<FieldError>{{"filter", "unknown_attribute", "Ticket has no attribute colour"}});
+  auto path = h.engine.read("Ticket", {.filter = ref("representative.age") > 3});
+  CHECK(path.error().fields.at(0).message == "Representative has no attribute age");
+  auto sort = h.engine.read("Ticket", {.sort = {SortKey::asc("size")}});
+  CHECK(sort.error().fields.at(0) == FieldError{"sort", "unknown_attribute", "Ticket has no attribute size"});
+  auto parsed = parse_expr("status == ");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().fields.at(0).message == "at column 11: expected a value after \"==\", found end of input");
+  h.ticket("t", "low", h.rita);
+  auto mismatch = h.engine.read("Ticket", {.filter = ref("severity") > "high"});
+  REQUIRE_FALSE(mismatch.has_value());
+  CHECK(mismatch.error().fields.at(0).field == "filter");
+}
+
+TEST_CASE("sort on several keys with nils first or last, then limit, offset and select") {
+  Helpdesk h;
+  h.ticket("a", "low", h.rita, {{"severity", 2}});
+  h.ticket("b", "low", h.rita, {{"severity", 1}, {"closed_at", "2026-01-02T00:00:00Z"}});
+  h.ticket("c", "high", h.rita, {{"severity", 2}, {"closed_at", "2026-01-01T00:00:00Z"}});
+  h.ticket("d", "high", h.rita, {{"severity", 1}});
+  auto run = [&](Query q) { return subjects(h.engine.read("Ticket", std::move(q)).value()); };
+  CHECK(run({.sort = parse_sort("-severity,subject").value()}) == std::vector<std::string>{"a", "c", "b", "d"});
+  CHECK(run({.sort = parse_sort("closed_at,subject").value()}) == std::vector<std::string>{"c", "b", "a", "d"});  // nils last
+  CHECK(run({.sort = parse_sort("++closed_at,subject").value()}) == std::vector<std::string>{"a", "d", "c", "b"});
+  CHECK(run({.sort = parse_sort("-closed_at,subject").value()}) == std::vector<std::string>{"a", "d", "b", "c"});  // nils first
+  CHECK(run({.sort = parse_sort("subject").value(), .limit = 2, .offset = 1}) == std::vector<std::string>{"b", "c"});
+  auto selected = h.engine.read("Ticket", {.sort = parse_sort("subject").value(), .select = {"subject"}}).value();
+  CHECK(selected[0]["severity"].is_null());
+  CHECK(selected[0]["subject"] == Value("a"));
+  CHECK_FALSE(selected[0].id().is_null());
+  auto bad = h.engine.read("Ticket", {.select = {"colour"}});
+  CHECK(bad.error().fields.at(0) == FieldError{"select", "unknown_attribute", "Ticket has no attribute colour"});
+}
+
+TEST_CASE("keyset pagination walks every record once, in order, with an opaque cursor") {
+  Helpdesk h;
+  for (int i = 0; i < 25; ++i) h.ticket("t", i % 3 == 0 ? "high" : "low", h.rita, {{"severity", i % 4}});
+  std::vector<Value> seen;
+  Query q{.sort = parse_sort("-severity").value(), .limit = 7};
+  for (int page = 0; page < 10; ++page) {
+    auto records = h.engine.read("Ticket", q).value();
+    for (const auto& r : records) seen.push_back(r.id());
+    if (records.size() < 7) break;
+    q.after = records.back().cursor();
+  }
+  CHECK(seen.size() == 25);
+  auto all = h.engine.read("Ticket", {.sort = parse_sort("-severity").value()}).value();
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].id() == seen[i]);
+  auto bad = h.engine.read("Ticket", {.after = "not a cursor"});
+  CHECK(bad.error().fields.at(0) == FieldError{"after", "invalid_cursor", "is not a cursor this query returned"});
+}
+
+TEST_CASE("identities are enforced on create and update with a Conflict naming them; get_by finds by them") {
+  Helpdesk h;
+  auto t = h.ticket("one", "low", h.rita, {{"reference", "HD-1"}});
+  h.ticket("unreferenced", "low", h.rita);  // nil is never taken
+  h.ticket("unreferenced too", "low", h.rita);
+  auto length = test::log_length(h.engine.log());
+  auto dup = h.engine.create("Ticket", {{"subject", "two"}, {"reference", "HD-1"}});
+  REQUIRE_FALSE(dup.has_value());
+  CHECK(dup.error().cls == ErrorClass::conflict);
+  CHECK(dup.error().message == "identity unique_reference is taken: another Ticket has \"HD-1\"");
+  CHECK(dup.error().fields == std::vector<FieldError>{{"reference", "identity_taken", "has already been taken"}});
+  auto other = h.ticket("two", "low", h.rita, {{"reference", "HD-2"}});
+  auto clash = h.engine.update("Ticket", other.id(), {{"reference", "HD-1"}});
+  REQUIRE_FALSE(clash.has_value());
+  CHECK(clash.error().cls == ErrorClass::conflict);
+  CHECK(test::log_length(h.engine.log()) == length + 1);
+  // Updating a record to its own identity value is fine; freeing a value frees it.
+  h.engine.update("Ticket", t.id(), {{"reference", "HD-1"}, {"subject", "one!"}}).value();
+  h.engine.update("Ticket", t.id(), {{"reference", "HD-3"}}).value();
+  h.engine.update("Ticket", other.id(), {{"reference", "HD-1"}}).value();
+
+  auto before = h.engine.log().counters().lookups.load();
+  auto found = h.engine.get_by("Ticket", "unique_reference", {{"reference", "HD-3"}}).value();
+  CHECK(found["subject"] == Value("one!"));
+  CHECK(h.engine.log().counters().lookups.load() - before <= 3);  // identity, record, key get
+  auto none = h.engine.get_by("Ticket", "unique_reference", {{"reference", "HD-9"}});
+  REQUIRE_FALSE(none.has_value());
+  CHECK(none.error().cls == ErrorClass::not_found);
+  CHECK(none.error().message == "no Ticket with unique_reference \"HD-9\"");
+}
+
+TEST_CASE("equality and in on an indexed attribute use the index, not a scan") {
+  Helpdesk h;
+  for (int i = 0; i < 50; ++i) h.ticket("t", "low", i % 2 ? h.rita : h.sam);
+  const auto& lookups = h.engine.log().counters().lookups;
+  auto before = lookups.load();
+  auto ritas = h.engine.read("Ticket", {.filter = ref("representative_id") == h.rita.id()}).value();
+  CHECK(ritas.size() == 25);
+  CHECK(lookups.load() - before == 1 + 25);  // one index lookup, one get per ticket
+  before = lookups.load();
+  auto both = h.engine.read("Ticket", {.filter = ref("representative_id").in({h.rita.id(), h.sam.id()})}).value();
+  CHECK(both.size() == 50);
+  CHECK(lookups.load() - before == 2 + 50);
+  // The primary key and identities are indexes too.
+  before = lookups.load();
+  h.engine.read("Ticket", {.filter = ref("id") == ritas[0].id()}).value();
+  CHECK(lookups.load() - before == 1);
+}
+
+TEST_CASE("a 10 KB string can be indexed and found by equality") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  std::string big(10 * 1024, 'x'), other = big;
+  other.back() = 'y';  // same prefix: the hash tells them apart
+  auto t = engine.create("Ticket", {{"subject", "big"}, {"reference", big}}).value();
+  engine.create("Ticket", {{"subject", "other"}, {"reference", other}}).value();
+  auto found = engine.get_by("Ticket", "unique_reference", {{"reference", big}}).value();
+  CHECK(found.id() == t.id());
+  CHECK(engine.read("Ticket", {.filter = ref("reference") == big}).value().size() == 1);
+  CHECK(engine.create("Ticket", {{"subject", "dup"}, {"reference", big}}).error().cls == ErrorClass::conflict);
+}
