@@ -10,6 +10,7 @@
 #include <zmq_addon.hpp>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace ashlar {
 namespace {
@@ -36,6 +37,16 @@ std::optional<ParsedReply> parse_reply(std::vector<zmq::message_t>& frames) {
   if (!out.header.is_object()) return std::nullopt;
   for (std::size_t i = 2; i < frames.size(); ++i) out.events.push_back(std::move(frames[i]));
   return out;
+}
+
+// zmq::poll, going on after a signal interrupted it.
+int poll_retrying(zmq::pollitem_t (&items)[1], std::chrono::milliseconds timeout) {
+  try {
+    return zmq::poll(items, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    return -1;
+  }
 }
 
 std::uint64_t u64(const json& j, const char* name) {
@@ -89,11 +100,11 @@ Result<void> Subscriber::Impl::hello() {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     zmq::pollitem_t items[] = {{replay.handle(), 0, ZMQ_POLLIN, 0}};
-    if (left.count() <= 0 || zmq::poll(items, 1, left) == 0)
+    if (left.count() <= 0 || poll_retrying(items, left) == 0)
       return fail(Error::unknown(fmt::format("the replay service at {} did not answer within {} ms",
                                              options.replay, options.connect_timeout.count())));
     std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(replay, std::back_inserter(frames))) continue;
+    if (!zmq::recv_multipart(replay, std::back_inserter(frames), zmq::recv_flags::dontwait)) continue;
     auto reply = parse_reply(frames);
     if (!reply) continue;
     const json& h = reply->header;
@@ -175,7 +186,12 @@ void Subscriber::Impl::request_if_missing() {
 Result<void> Subscriber::Impl::poll(Clock::duration wait) {
   zmq::pollitem_t items[] = {{live.handle(), 0, ZMQ_POLLIN, 0}, {replay.handle(), 0, ZMQ_POLLIN, 0}};
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::max(wait, Clock::duration::zero()));
-  zmq::poll(items, 2, ms);
+  try {
+    zmq::poll(items, 2, ms);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return {};  // a signal: the caller decides whether to go on
+    throw;
+  }
   for (int i = 0; i < kLiveBatch && (items[0].revents & ZMQ_POLLIN); ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(live, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;

@@ -15,7 +15,7 @@ TEST_CASE("a subscriber that connects after 10,000 commits receives them all, th
   for (int i = 0; i < 10000; ++i) create_user(engine, i);
 
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay}).value();
-  std::thread writer([&] {
+  std::jthread writer([&] {
     for (int i = 10000; i < 11000; ++i) create_user(engine, i);
   });
   auto events = take(*sub, 11000);
@@ -43,7 +43,7 @@ TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water m
 
   constexpr int kBurst = 100000;
   std::atomic<bool> done{false};
-  std::thread writer([&] {
+  std::jthread writer([&] {
     for (int i = 0; i < kBurst; ++i) create_user(engine, i);
     done = true;
   });

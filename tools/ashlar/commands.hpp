@@ -13,5 +13,7 @@ namespace ashlar::cli {
 void add_log_command(CLI::App& app);
 // ashlar stats DIR [--json]: events and records per resource, head, size.
 void add_stats_command(CLI::App& app);
+// ashlar subscribe --pub E --replay E [--resource R] [--from POS|now] [--json]: a live stream.
+void add_subscribe_command(CLI::App& app);
 
 }  // namespace ashlar::cli

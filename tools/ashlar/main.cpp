@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   add_log_command(app);
   add_stats_command(app);
+  add_subscribe_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
