@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kFormatKey = "format";
-constexpr const char* kModelKey = "model";
 
 std::string format_bytes(std::uint32_t v) {
   std::string s(4, '\0');
@@ -241,6 +240,18 @@ Result<void> Log::write(const std::function<Result<void>(Txn&)>& fn,
 
 std::size_t Log::map_size() const { return map_size_; }
 
+Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& fn) {
+  MDB_txn* child = nullptr;
+  int rc = mdb_txn_begin(env_, parent.txn_, 0, &child);
+  if (rc != 0) return fail(parent.lmdb_error(rc, "beginning a nested transaction"));
+  Txn txn(child, true, std::shared_lock<std::shared_mutex>(), &counters_);
+  auto result = fn(txn);
+  if (result) result = txn.commit();
+  // A full map anywhere fails the outer transaction, which grows the map and retries.
+  if (txn.map_full()) parent.map_full_ = true;
+  return result;
+}
+
 Result<StoredEvent> Log::append(Txn& txn, Event event) {
   auto h = head(txn);
   if (!h) return fail(h.error());
@@ -345,13 +356,28 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
   }
 }
 
-Result<std::optional<std::string>> Log::model(const Txn& txn) const {
-  auto v = txn.get(meta_, kModelKey);
+Result<std::optional<std::string>> Log::get_meta(const Txn& txn, std::string_view key) const {
+  auto v = txn.get(meta_, key);
   if (!v) return fail(v.error());
   if (!*v) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(**v)};
 }
 
-Result<void> Log::put_model(Txn& txn, std::string_view json) { return txn.put(meta_, kModelKey, json); }
+Result<void> Log::put_meta(Txn& txn, std::string_view key, std::string_view value) {
+  return txn.put(meta_, key, value);
+}
+
+Result<bool> Log::del_meta(Txn& txn, std::string_view key) { return txn.del(meta_, key); }
+
+Result<void> Log::scan_meta(const Txn& txn, std::string_view prefix,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  auto c = txn.cursor(meta_);
+  if (!c) return fail(c.error());
+  for (auto found = c->seek(prefix);; found = c->next()) {
+    if (!found) return fail(found.error());
+    if (!*found || c->key().substr(0, prefix.size()) != prefix) return {};
+    if (!fn(c->key(), c->value())) return {};
+  }
+}
 
 }  // namespace ashlar

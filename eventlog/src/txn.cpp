@@ -109,7 +109,10 @@ Result<void> Txn::put(Db db, std::string_view key, std::string_view value, PutMo
   if (key.size() > static_cast<std::size_t>(mdb_env_get_maxkeysize(mdb_txn_env(txn_))))
     return fail(Error::unknown(fmt::format("a key of {} bytes is longer than the store allows", key.size())));
   MDB_val k = val(key), v = val(value);
-  unsigned flags = mode == PutMode::no_overwrite ? MDB_NOOVERWRITE : mode == PutMode::append ? MDB_APPEND : 0;
+  unsigned flags = mode == PutMode::no_overwrite ? MDB_NOOVERWRITE
+                   : mode == PutMode::append     ? MDB_APPEND
+                   : mode == PutMode::append_dup ? MDB_APPENDDUP
+                                                 : 0;
   int rc = mdb_put(txn_, db.handle, &k, &v, flags);
   if (rc == MDB_KEYEXIST) return fail(Error::conflict({}, "the key is already stored"));
   if (rc != 0) return fail(lmdb_error(rc, "writing the store"));
@@ -146,6 +149,13 @@ Result<std::uint64_t> Txn::count(Db db) const {
   int rc = mdb_stat(txn_, db.handle, &stat);
   if (rc != 0) return fail(lmdb_error(rc, "reading the store"));
   return std::uint64_t{stat.ms_entries};
+}
+
+Result<void> Txn::clear(Db db) {
+  if (!db.exists) return {};
+  int rc = mdb_drop(txn_, db.handle, 0);
+  if (rc != 0) return fail(lmdb_error(rc, "clearing a database"));
+  return {};
 }
 
 }  // namespace ashlar

@@ -43,7 +43,7 @@ std::string index_key(std::span<const Value> values) {
   return key.substr(0, kInlineKey - 1) + '\xFE' + std::string(reinterpret_cast<const char*>(hash), sizeof hash);
 }
 
-Result<void> StateProjection::update_indexes(Txn& txn, const Event& event, const std::string& key,
+Result<void> StateProjection::update_indexes(StateStore& store, const Event& event, const std::string& key,
                                              const Fields* before, const Fields* after) const {
   auto t = tables(event.resource);
   if (!t) return fail(t.error());
@@ -52,21 +52,21 @@ Result<void> StateProjection::update_indexes(Txn& txn, const Event& event, const
     const Value* new_value = attribute_value(after, index.attribute);
     if (old_value && new_value && *old_value == *new_value) continue;
     if (old_value) {
-      auto d = txn.del(index.db, index_key(std::span(old_value, 1)), key);
+      auto d = store.del(index.table, index_key(std::span(old_value, 1)), key);
       if (!d) return fail(d.error());
     }
-    if (new_value) ASHLAR_TRY_VOID(txn.put(index.db, index_key(std::span(new_value, 1)), key));
+    if (new_value) ASHLAR_TRY_VOID(store.put(index.table, index_key(std::span(new_value, 1)), key));
   }
   for (const auto& unique : (*t)->identities) {
     auto old_values = identity_values(before, unique.identity);
     auto new_values = identity_values(after, unique.identity);
     if (old_values && new_values && *old_values == *new_values) continue;
     if (old_values) {
-      auto d = txn.del(unique.db, index_key(*old_values));
+      auto d = store.del(unique.table, index_key(*old_values));
       if (!d) return fail(d.error());
     }
     if (!new_values) continue;
-    auto put = txn.put(unique.db, index_key(*new_values), key, Txn::PutMode::no_overwrite);
+    auto put = store.put(unique.table, index_key(*new_values), key, StateStore::Put::no_overwrite);
     if (!put && put.error().cls == ErrorClass::conflict)
       return fail(Error::conflict(event.resource, fmt::format("identity {} of {} is already taken",
                                                               unique.identity.name, event.resource)));
@@ -77,6 +77,17 @@ Result<void> StateProjection::update_indexes(Txn& txn, const Event& event, const
 
 Result<std::vector<std::string>> StateProjection::lookup(const Txn& txn, std::string_view resource,
                                                          std::string_view attribute, const Value& value) const {
+  return lookup(store(txn), resource, attribute, value);
+}
+
+Result<std::optional<std::string>> StateProjection::lookup_identity(const Txn& txn, std::string_view resource,
+                                                                    std::string_view identity,
+                                                                    const std::vector<Value>& values) const {
+  return lookup_identity(store(txn), resource, identity, values);
+}
+
+Result<std::vector<std::string>> StateProjection::lookup(const StateStore& store, std::string_view resource,
+                                                         std::string_view attribute, const Value& value) const {
   auto t = tables(resource);
   if (!t) return fail(t.error());
   auto it = std::find_if((*t)->indexes.begin(), (*t)->indexes.end(),
@@ -85,16 +96,16 @@ Result<std::vector<std::string>> StateProjection::lookup(const Txn& txn, std::st
     return fail(Error::framework(fmt::format("{}.{} has no index", resource, attribute)));
   std::vector<std::string> keys;
   if (value.is_null()) return keys;
-  auto c = txn.cursor(it->db);
-  if (!c) return fail(c.error());
-  for (auto found = c->find(index_key(std::span(&value, 1)));; found = c->next_dup()) {
-    if (!found) return fail(found.error());
-    if (!*found) return keys;
-    keys.emplace_back(c->value());
-  }
+  auto visited = store.values(it->table, index_key(std::span(&value, 1)), [&](std::string_view key) {
+    keys.emplace_back(key);
+    return true;
+  });
+  if (!visited) return fail(visited.error());
+  return keys;
 }
 
-Result<std::optional<std::string>> StateProjection::lookup_identity(const Txn& txn, std::string_view resource,
+Result<std::optional<std::string>> StateProjection::lookup_identity(const StateStore& store,
+                                                                    std::string_view resource,
                                                                     std::string_view identity,
                                                                     const std::vector<Value>& values) const {
   auto t = tables(resource);
@@ -103,7 +114,7 @@ Result<std::optional<std::string>> StateProjection::lookup_identity(const Txn& t
                          [&](const UniqueKey& u) { return u.identity.name == identity; });
   if (it == (*t)->identities.end())
     return fail(Error::framework(fmt::format("{} has no identity {}", resource, identity)));
-  auto found = txn.get(it->db, index_key(values));
+  auto found = store.get(it->table, index_key(values));
   if (!found) return fail(found.error());
   if (!*found) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(**found)};

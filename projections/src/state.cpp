@@ -12,24 +12,31 @@ std::string event_key_bytes(const Event& event) {
   return out;
 }
 
-Result<StateProjection> StateProjection::open(Log& log, const Domain& domain) {
+StateProjection StateProjection::layout(const Domain& domain) {
   StateProjection p;
   for (const auto& r : domain.resources()) {
     Tables t;
-    auto records = log.database(database_name(r.name()));
-    if (!records) return fail(records.error());
-    t.records = *records;
+    t.records = p.layout_.size();
+    p.layout_.push_back({database_name(r.name()), false});
     for (const auto& attribute : r.indexed_attributes()) {
-      auto db = log.database(index_name(r.name(), attribute), /*dupsort=*/true);
-      if (!db) return fail(db.error());
-      t.indexes.push_back({attribute, *db});
+      t.indexes.push_back({attribute, p.layout_.size()});
+      p.layout_.push_back({index_name(r.name(), attribute), true});
     }
     for (const auto& identity : r.identities()) {
-      auto db = log.database(identity_name(r.name(), identity.name));
-      if (!db) return fail(db.error());
-      t.identities.push_back({identity, *db});
+      t.identities.push_back({identity, p.layout_.size()});
+      p.layout_.push_back({identity_name(r.name(), identity.name), false});
     }
     p.tables_.emplace(r.name(), std::move(t));
+  }
+  return p;
+}
+
+Result<StateProjection> StateProjection::open(Log& log, const Domain& domain) {
+  StateProjection p = layout(domain);
+  for (const auto& table : p.layout_) {
+    auto db = log.database(table.name, table.dupsort);
+    if (!db) return fail(db.error());
+    p.dbs_.push_back(*db);
   }
   return p;
 }
@@ -39,12 +46,6 @@ Result<const StateProjection::Tables*> StateProjection::tables(std::string_view 
   if (it == tables_.end())
     return fail(Error::framework(fmt::format("the state projection has no resource {}", resource)));
   return &it->second;
-}
-
-Result<Db> StateProjection::db(std::string_view resource) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
-  return (*t)->records;
 }
 
 namespace {
@@ -64,11 +65,27 @@ void merge(Fields& attributes, const Fields& changes) {
 
 }  // namespace
 
+RebuildTarget StateProjection::target() const {
+  return RebuildTarget{"state", layout_,
+                       [this](StateStore& store, const StoredEvent& stored) -> Result<void> {
+                         auto applied = apply(store, stored.event);
+                         if (!applied) return fail(applied.error());
+                         return {};
+                       },
+                       {}};
+}
+
 Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event& event) const {
-  auto d = db(event.resource);
-  if (!d) return fail(d.error());
+  LmdbStore live = store(txn);
+  return apply(live, event);
+}
+
+Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, const Event& event) const {
+  auto t = tables(event.resource);
+  if (!t) return fail(t.error());
+  std::size_t records = (*t)->records;
   std::string key = event_key_bytes(event);
-  auto current = get(txn, event.resource, key);
+  auto current = get(store, event.resource, key);
   if (!current) return fail(current.error());
   auto mismatch = [&](std::string_view why) {
     return fail(Error::unknown(fmt::format("event {} ({} {}) does not fit the state projection: {}",
@@ -79,8 +96,8 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
       if (*current) return mismatch("the record already exists");
       StoredRecord record{event.version, event.position, {}};
       merge(record.attributes, event.changes);
-      ASHLAR_TRY_VOID(update_indexes(txn, event, key, nullptr, &record.attributes));
-      ASHLAR_TRY_VOID(txn.put(*d, key, encode_record(record)));
+      ASHLAR_TRY_VOID(update_indexes(store, event, key, nullptr, &record.attributes));
+      ASHLAR_TRY_VOID(store.put(records, key, encode_record(record)));
       return std::optional<StoredRecord>{std::move(record)};
     }
     case ActionType::update: {
@@ -89,14 +106,14 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
       record.version = event.version;
       record.position = event.position;
       merge(record.attributes, event.changes);
-      ASHLAR_TRY_VOID(update_indexes(txn, event, key, &(*current)->attributes, &record.attributes));
-      ASHLAR_TRY_VOID(txn.put(*d, key, encode_record(record)));
+      ASHLAR_TRY_VOID(update_indexes(store, event, key, &(*current)->attributes, &record.attributes));
+      ASHLAR_TRY_VOID(store.put(records, key, encode_record(record)));
       return std::optional<StoredRecord>{std::move(record)};
     }
     case ActionType::destroy: {
       if (!*current) return mismatch("the record does not exist");
-      ASHLAR_TRY_VOID(update_indexes(txn, event, key, &(*current)->attributes, nullptr));
-      auto deleted = txn.del(*d, key);
+      ASHLAR_TRY_VOID(update_indexes(store, event, key, &(*current)->attributes, nullptr));
+      auto deleted = store.del(records, key);
       if (!deleted) return fail(deleted.error());
       return std::optional<StoredRecord>{};
     }
@@ -105,11 +122,11 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
   return mismatch("a read action appends no events");
 }
 
-Result<std::optional<StoredRecord>> StateProjection::get(const Txn& txn, std::string_view resource,
+Result<std::optional<StoredRecord>> StateProjection::get(const StateStore& store, std::string_view resource,
                                                          std::string_view key_bytes) const {
-  auto d = db(resource);
-  if (!d) return fail(d.error());
-  auto bytes = txn.get(*d, key_bytes);
+  auto t = tables(resource);
+  if (!t) return fail(t.error());
+  auto bytes = store.get((*t)->records, key_bytes);
   if (!bytes) return fail(bytes.error());
   if (!*bytes) return std::optional<StoredRecord>{};
   auto record = decode_record(**bytes);
@@ -117,25 +134,39 @@ Result<std::optional<StoredRecord>> StateProjection::get(const Txn& txn, std::st
   return std::optional<StoredRecord>{std::move(*record)};
 }
 
+Result<void> StateProjection::scan(const StateStore& store, std::string_view resource,
+                                   const std::function<bool(const StoredRecord&)>& fn) const {
+  auto t = tables(resource);
+  if (!t) return fail(t.error());
+  std::optional<Error> error;
+  auto scanned = store.scan((*t)->records, {}, [&](std::string_view, std::string_view value) {
+    auto record = decode_record(value);
+    if (!record) error = record.error();
+    return record && fn(*record);
+  });
+  if (!scanned) return scanned;
+  if (error) return fail(*error);
+  return {};
+}
+
+Result<std::uint64_t> StateProjection::count(const StateStore& store, std::string_view resource) const {
+  auto t = tables(resource);
+  if (!t) return fail(t.error());
+  return store.count((*t)->records);
+}
+
+Result<std::optional<StoredRecord>> StateProjection::get(const Txn& txn, std::string_view resource,
+                                                         std::string_view key_bytes) const {
+  return get(store(txn), resource, key_bytes);
+}
+
 Result<void> StateProjection::scan(const Txn& txn, std::string_view resource,
                                    const std::function<bool(const StoredRecord&)>& fn) const {
-  auto d = db(resource);
-  if (!d) return fail(d.error());
-  auto c = txn.cursor(*d);
-  if (!c) return fail(c.error());
-  for (auto found = c->first();; found = c->next()) {
-    if (!found) return fail(found.error());
-    if (!*found) return {};
-    auto record = decode_record(c->value());
-    if (!record) return fail(record.error());
-    if (!fn(*record)) return {};
-  }
+  return scan(store(txn), resource, fn);
 }
 
 Result<std::uint64_t> StateProjection::count(const Txn& txn, std::string_view resource) const {
-  auto d = db(resource);
-  if (!d) return fail(d.error());
-  return txn.count(*d);
+  return count(store(txn), resource);
 }
 
 }  // namespace ashlar

@@ -15,5 +15,13 @@ void add_log_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 // ashlar subscribe --pub E --replay E [--resource R] [--from POS|now] [--json]: a live stream.
 void add_subscribe_command(CLI::App& app);
+// ashlar head DIR [--json]: the head's position and hash, for an auditor to keep.
+void add_head_command(CLI::App& app);
+// ashlar verify DIR [--expect POS:HASH] [--key-file F]: chain, indexes, projections.
+void add_verify_command(CLI::App& app);
+// ashlar rebuild DIR [--batch N]: the state projection from the log (the writer lock).
+void add_rebuild_command(CLI::App& app);
+// ashlar history DIR RESOURCE ID [--json]: one record's events.
+void add_history_command(CLI::App& app);
 
 }  // namespace ashlar::cli

@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   add_log_command(app);
   add_stats_command(app);
   add_subscribe_command(app);
+  add_head_command(app);
+  add_verify_command(app);
+  add_rebuild_command(app);
+  add_history_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

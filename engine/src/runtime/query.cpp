@@ -110,7 +110,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   EvalContext context = base_;
   context.args = &*args;
   if (!q.actor.is_null()) context.actor = q.actor;
-  Reader reader(domain_, log_, state_, txn_, context);
+  Reader reader(domain_, source_, context);
   auto rows = candidates(reader, r, filter);
   if (!rows) return fail(rows.error());
   auto kept = reader.refine(r, std::move(*rows), filter, {}, nullptr);

@@ -152,8 +152,15 @@ EvalContext RowSet::context(std::size_t row, const EvalContext& base, const Eval
 
 // ---- Reader: records --------------------------------------------------------------------
 
+Reader::Reader(const Domain& domain, const Log&, const StateProjection& state, const Txn& txn, EvalContext base)
+    : domain_(domain),
+      live_store_(std::make_unique<LmdbStore>(state.store(txn))),
+      live_state_(std::make_unique<ProjectedState>(state, *live_store_)),
+      source_(*live_state_),
+      base_(std::move(base)) {}
+
 Result<std::optional<Record>> Reader::get(const Resource& r, std::string_view key_bytes) {
-  auto stored = state_.get(txn_, r.name(), key_bytes);
+  auto stored = source_.get(r.name(), key_bytes);
   if (!stored) return fail(stored.error());
   if (!*stored) return std::optional<Record>{};
   return std::optional<Record>{make_record(domain_, r, **stored)};
@@ -161,7 +168,7 @@ Result<std::optional<Record>> Reader::get(const Resource& r, std::string_view ke
 
 Result<std::vector<Record>> Reader::scan(const Resource& r) {
   std::vector<Record> out;
-  auto scanned = state_.scan(txn_, r.name(), [&](const StoredRecord& s) {
+  auto scanned = source_.scan(r.name(), [&](const StoredRecord& s) {
     out.push_back(make_record(domain_, r, s));
     return true;
   });
@@ -185,11 +192,11 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
     if (single_key) {
       keys.push_back(encode_key(one));
     } else if (identity) {
-      auto key = state_.lookup_identity(txn_, r.name(), identity->name, one);
+      auto key = source_.lookup_identity(r.name(), identity->name, one);
       if (!key) return fail(key.error());
       if (*key) keys.push_back(**key);
     } else {
-      auto found = state_.lookup(txn_, r.name(), attribute.name, value);
+      auto found = source_.lookup(r.name(), attribute.name, value);
       if (!found) return fail(found.error());
       keys = std::move(*found);
     }

@@ -4,7 +4,7 @@
 // need — refs through to-one relationships and aggregates — computed per row.
 
 #include <ashlar/manual.hpp>
-#include <ashlar/projections/state.hpp>
+#include <ashlar/projections/source.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
 
@@ -49,8 +49,13 @@ class RowSet {
 
 class Reader {
  public:
-  Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base)
-      : domain_(domain), log_(log), state_(state), txn_(txn), base_(std::move(base)) {}
+  // Reads what `source` holds: the live state, or a past one (time travel).
+  Reader(const Domain& domain, const StateSource& source, EvalContext base)
+      : domain_(domain), source_(source), base_(std::move(base)) {}
+  // Reads the live state projection in `txn`.
+  Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base);
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   const Domain& domain() const { return domain_; }
   const EvalContext& base() const { return base_; }
@@ -88,9 +93,9 @@ class Reader {
                                         const std::vector<Value>& values);
 
   const Domain& domain_;
-  const Log& log_;
-  const StateProjection& state_;
-  const Txn& txn_;
+  std::unique_ptr<LmdbStore> live_store_;       // owned by the live-state constructor
+  std::unique_ptr<ProjectedState> live_state_;
+  const StateSource& source_;
   EvalContext base_;
 };
 

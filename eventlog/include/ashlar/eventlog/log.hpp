@@ -45,11 +45,36 @@ struct Head {
   Hash hash{};                 // 32 zero bytes for an empty log
 };
 
+// One version of the stored model.
+struct StoredModel {
+  std::uint64_t version = 0;
+  std::uint64_t since = 0;  // the position of the first event written under it
+  std::string json;
+};
+
 // An event as read from the log: decoded, with its exact bytes and chain hash.
 struct StoredEvent {
   Event event;
   std::string bytes;
   Hash hash{};
+};
+
+struct LogCheckOptions {
+  std::string chain_key;  // the chain's key when it is keyed
+  // Also prove h(expect_position) == expect_hash (0: no such check).
+  std::uint64_t expect_position = 0;
+  Hash expect_hash{};
+  // Each event that decodes, in log order (to fold it into a replay in the same pass).
+  std::function<void(const StoredEvent&)> visit;
+  // Every so often, with the position reached.
+  std::function<void(std::uint64_t position)> progress;
+};
+
+// What Log::check found; no problems when all holds.
+struct LogCheck {
+  Head head;                 // the stored head
+  std::uint64_t events = 0;  // events read
+  std::vector<std::string> problems;  // each a sentence naming the position or entry
 };
 
 class Log {
@@ -74,6 +99,9 @@ class Log {
   // next write transaction begins, so what it observes is in log order.
   Result<void> write(const std::function<Result<void>(Txn&)>& fn,
                      const std::function<void()>& after_commit = {});
+  // Runs fn in a transaction nested in `parent` (a write transaction of this log): what
+  // fn writes is kept, as part of parent, only when fn succeeds.
+  Result<void> nested(Txn& parent, const std::function<Result<void>(Txn&)>& fn);
   // A read transaction: a consistent snapshot; never waits for the writer.
   Result<Txn> read() const;
 
@@ -114,9 +142,31 @@ class Log {
                                 std::uint64_t from_version,
                                 const std::function<bool(const StoredEvent&)>& fn) const;
 
+  // Entries of `meta` other parts keep there (projection checkpoints, the rebuild
+  // checkpoint, model versions; eventlog/FORMAT.md lists the keys).
+  Result<std::optional<std::string>> get_meta(const Txn& txn, std::string_view key) const;
+  Result<void> put_meta(Txn& txn, std::string_view key, std::string_view value);
+  Result<bool> del_meta(Txn& txn, std::string_view key);
+  // Visits the meta entries whose key starts with prefix, in key order, until fn returns false.
+  Result<void> scan_meta(const Txn& txn, std::string_view prefix,
+                         const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+
   // The stored model (JSON, written by the model library), or nullopt for a new store.
   Result<std::optional<std::string>> model(const Txn& txn) const;
+  // Stores the current model. When it differs from the current one it becomes a new
+  // version, whose events start after the head; the old versions are kept.
   Result<void> put_model(Txn& txn, std::string_view json);
+  // Every model the store has had, oldest first: version 1, 2, ... and the position of
+  // the first event written under each. Empty for a new store; a store written before
+  // models were versioned reads as its one model, version 1 since position 1.
+  Result<std::vector<StoredModel>> models(const Txn& txn) const;
+
+  // Checks, in one pass over the snapshot: positions run 1..head without a gap, every
+  // stored hash is h(n) recomputed from the bytes (the first bad position is named; the
+  // rest of the chain is then not blamed), every event decodes, its per-resource
+  // sequence follows the last, and by_resource and by_record hold exactly one entry per
+  // event, pointing at it (eventlog/src/check.cpp).
+  Result<LogCheck> check(const Txn& txn, const LogCheckOptions& options) const;
 
   // h(n) = BLAKE2b-256(h(n-1) ‖ bytes(n)), keyed when a key is given.
   static Hash chain(const Hash& previous, std::string_view bytes, std::string_view key = {});

@@ -68,16 +68,20 @@ class Txn {
 
   // The value stored under key (valid until the next write in this transaction).
   Result<std::optional<std::string_view>> get(Db db, std::string_view key) const;
-  // Conflict when mode is no_overwrite and the key exists; append requires key order.
-  enum class PutMode { upsert, no_overwrite, append };
+  // Conflict when mode is no_overwrite and the key exists; append requires a key past
+  // the last one; append_dup (dupsort databases) a value past the last one under the
+  // last key.
+  enum class PutMode { upsert, no_overwrite, append, append_dup };
   Result<void> put(Db db, std::string_view key, std::string_view value, PutMode mode = PutMode::upsert);
   // False when the key was not there.
   Result<bool> del(Db db, std::string_view key);
   // Deletes one value under key in a dupsort database; false when it was not there.
   Result<bool> del(Db db, std::string_view key, std::string_view value);
   Result<Cursor> cursor(Db db) const;
-  // Number of entries in db.
+  // Number of entries in db (in a dupsort database, every value counts).
   Result<std::uint64_t> count(Db db) const;
+  // Deletes every entry of db; the database itself stays (its handle remains valid).
+  Result<void> clear(Db db);
 
   // True once an operation failed because the map is full; the store grows and retries.
   bool map_full() const { return map_full_; }

@@ -1,9 +1,12 @@
 #pragma once
 // The built-in state projection: each resource's current records by primary key, in
-// the database rec/<Resource>, folded from the events in the same write transaction
-// that appends them.
+// the database rec/<Resource>, with its secondary indexes and identities, folded from
+// the events in the same write transaction that appends them. The fold writes through
+// a StateStore, so a replay into memory or into staging databases yields the same bytes.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/projections/rebuild.hpp>
+#include <ashlar/projections/store.hpp>
 
 #include <functional>
 #include <map>
@@ -16,29 +19,56 @@ namespace ashlar {
 
 class StateProjection {
  public:
-  // Opens (creating, for a writer) rec/<Resource> for every resource of the domain.
+  // The tables of a domain's state (rec/, idx/, uniq/ per resource), opened nowhere: for
+  // folds into a MemoryStore or into staging databases.
+  static StateProjection layout(const Domain& domain);
+  // The layout, with its live databases opened (created, for a writer).
   static Result<StateProjection> open(Log& log, const Domain& domain);
 
+  // Every table, in a fixed order: per resource its records, indexes, identities.
+  const std::vector<TableSpec>& tables() const { return layout_; }
+  // The live databases, aligned with tables(); empty for a layout().
+  const std::vector<Db>& dbs() const { return dbs_; }
+  // The live tables in a transaction.
+  LmdbStore store(Txn& txn) const { return LmdbStore(txn, dbs_, layout_); }
+  LmdbStore store(const Txn& txn) const { return LmdbStore(txn, dbs_, layout_); }
+
+  // The state as a rebuild target: its tables and apply(). Refers to this projection,
+  // which must outlive it.
+  RebuildTarget target() const;
+
   // Folds one appended event into its record: create inserts, update merges the
-  // changes (a nil change removes the attribute), destroy deletes. Returns the record's
-  // new state, or nullopt after a destroy. Unknown when the event does not fit the
-  // current state (a create of an existing record, an update of a missing one).
+  // changes (a nil change removes the attribute), destroy deletes; indexes and
+  // identities follow. Returns the record's new state, or nullopt after a destroy.
+  // Unknown when the event does not fit the current state (a create of an existing
+  // record, an update of a missing one); Conflict when an identity is taken.
+  Result<std::optional<StoredRecord>> apply(StateStore& store, const Event& event) const;
   Result<std::optional<StoredRecord>> apply(Txn& txn, const Event& event) const;
 
   // The current record under the encoded key (see ashlar/model/key.hpp).
+  Result<std::optional<StoredRecord>> get(const StateStore& store, std::string_view resource,
+                                          std::string_view key_bytes) const;
   Result<std::optional<StoredRecord>> get(const Txn& txn, std::string_view resource,
                                           std::string_view key_bytes) const;
   // Visits a resource's records in primary key order until fn returns false.
+  Result<void> scan(const StateStore& store, std::string_view resource,
+                    const std::function<bool(const StoredRecord&)>& fn) const;
   Result<void> scan(const Txn& txn, std::string_view resource,
                     const std::function<bool(const StoredRecord&)>& fn) const;
+  Result<std::uint64_t> count(const StateStore& store, std::string_view resource) const;
   Result<std::uint64_t> count(const Txn& txn, std::string_view resource) const;
 
   // The keys (encoded, see ashlar/model/key.hpp) of the records whose indexed attribute
   // holds `value`: one index lookup. Values too long for an LMDB key are indexed by a
   // prefix and a hash, so the caller checks the records it fetches.
+  Result<std::vector<std::string>> lookup(const StateStore& store, std::string_view resource,
+                                          std::string_view attribute, const Value& value) const;
   Result<std::vector<std::string>> lookup(const Txn& txn, std::string_view resource,
                                           std::string_view attribute, const Value& value) const;
   // The key of the record holding these identity values, or nullopt. One lookup.
+  Result<std::optional<std::string>> lookup_identity(const StateStore& store, std::string_view resource,
+                                                     std::string_view identity,
+                                                     const std::vector<Value>& values) const;
   Result<std::optional<std::string>> lookup_identity(const Txn& txn, std::string_view resource,
                                                      std::string_view identity,
                                                      const std::vector<Value>& values) const;
@@ -55,22 +85,23 @@ class StateProjection {
  private:
   struct Index {
     std::string attribute;
-    Db db;
+    std::size_t table;
   };
   struct UniqueKey {
     Identity identity;
-    Db db;
+    std::size_t table;
   };
   struct Tables {
-    Db records;
+    std::size_t records = 0;
     std::vector<Index> indexes;
     std::vector<UniqueKey> identities;
   };
   Result<const Tables*> tables(std::string_view resource) const;
-  Result<Db> db(std::string_view resource) const;
-  Result<void> update_indexes(Txn& txn, const Event& event, const std::string& key, const Fields* before,
+  Result<void> update_indexes(StateStore& store, const Event& event, const std::string& key, const Fields* before,
                               const Fields* after) const;
   std::map<std::string, Tables, std::less<>> tables_;
+  std::vector<TableSpec> layout_;
+  std::vector<Db> dbs_;
 };
 
 // The index key of a value: its key encoding, or for long values a prefix of it and a

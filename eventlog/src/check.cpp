@@ -1,0 +1,133 @@
+// Log::check: the hash chain, the positions and the stream indexes, in one pass.
+#include <ashlar/eventlog/log.hpp>
+
+#include <ashlar/model/key.hpp>
+
+#include "keys.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <map>
+
+namespace ashlar {
+namespace {
+
+constexpr std::size_t kMaxProblems = 50;  // past this the first ones say enough
+
+struct Checker {
+  const Log& log;
+  const Txn& txn;
+  const LogCheckOptions& options;
+  Db by_resource, by_record;
+  LogCheck out;
+  Hash previous{};
+  bool chain_intact = true;
+  std::map<std::string, std::uint64_t, std::less<>> sequences;
+
+  void problem(std::string text) {
+    if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
+    else if (out.problems.size() == kMaxProblems) out.problems.push_back("... and more problems");
+  }
+
+  void check_hash(std::uint64_t position, std::string_view bytes, std::optional<std::string_view> stored) {
+    if (!chain_intact) return;
+    Hash h = Log::chain(previous, bytes, options.chain_key);
+    if (!stored || stored->size() != 32) {
+      problem(fmt::format("position {} has no stored hash: the chain table was changed", position));
+      chain_intact = false;
+    } else if (std::memcmp(stored->data(), h.data(), 32) != 0) {
+      std::string hint = position == 1 && options.chain_key.empty() ? " (or the chain is keyed: give its key)" : "";
+      problem(fmt::format("the hash chain breaks at position {}: the event's bytes or its stored hash were "
+                          "changed{}",
+                          position, hint));
+      chain_intact = false;
+    }
+    previous = h;
+    if (position == options.expect_position && chain_intact && h != options.expect_hash)
+      problem(fmt::format("h({}) is {}, not the expected {}: the log up to position {} is not the one recorded",
+                          position, to_hex(h), to_hex(options.expect_hash), position));
+    if (position == options.expect_position && !chain_intact)
+      problem(fmt::format("position {} cannot be proven: the chain breaks at or before it", position));
+  }
+
+  void check_entry(Db db, std::string_view name, const std::string& key, std::uint64_t position,
+                   const std::string& what) {
+    auto v = txn.get(db, key);
+    if (!v) return problem(fmt::format("{}: {}", name, v.error().message));
+    if (!*v) return problem(fmt::format("{} has no entry for {} (event {})", name, what, position));
+    if (**v != keys::be64(position))
+      problem(fmt::format("{}: {} points at position {}, not at event {}", name, what, keys::read_be64(**v), position));
+  }
+
+  void check_event(std::uint64_t position, std::string_view bytes, std::optional<std::string_view> hash) {
+    auto decoded = decode_event(bytes);
+    if (!decoded) return problem(fmt::format("event {}: {}", position, decoded.error().message));
+    const Event& e = *decoded;
+    if (e.position != position) problem(fmt::format("event {} says it is at position {}", position, e.position));
+    std::uint64_t& last = sequences[e.resource];
+    if (e.sequence != last + 1)
+      problem(fmt::format("event {}: {} sequence {} does not follow {}", position, e.resource, e.sequence, last));
+    last = e.sequence;
+    check_entry(by_resource, "by_resource", keys::resource_prefix(e.resource) + keys::be64(e.sequence), position,
+                fmt::format("{} sequence {}", e.resource, e.sequence));
+    std::string key_bytes;
+    for (const auto& [name, value] : e.key) append_key(key_bytes, value);
+    check_entry(by_record, "by_record", keys::record_prefix(e.resource, key_bytes) + keys::be64(e.version), position,
+                fmt::format("{} version {} of the record at event {}", e.resource, e.version, position));
+    if (options.visit) {
+      StoredEvent stored{std::move(*decoded), std::string(bytes), {}};
+      if (hash && hash->size() == 32) std::memcpy(stored.hash.data(), hash->data(), 32);
+      options.visit(stored);
+    }
+  }
+
+  void check_count(Db db, std::string_view name) {
+    auto n = txn.count(db);
+    if (!n) return problem(fmt::format("{}: {}", name, n.error().message));
+    if (*n != out.events)
+      problem(fmt::format("{} has {} entries for {} events: it names events that are not in the log", name, *n,
+                          out.events));
+  }
+};
+
+}  // namespace
+
+Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) const {
+  Checker c{*this, txn, options, by_resource_, by_record_, {}, {}, true, {}};
+  auto events = txn.cursor(events_);
+  if (!events) return fail(events.error());
+  std::uint64_t expected = 1;
+  for (auto found = events->first();; found = events->next()) {
+    if (!found) return fail(found.error());
+    if (!*found) break;
+    if (events->key().size() != 8) {
+      c.problem("events: a malformed key");
+      continue;
+    }
+    std::uint64_t position = keys::read_be64(events->key());
+    if (position != expected) {
+      c.problem(fmt::format("position {} is missing: the log jumps from {} to {}", expected, expected - 1, position));
+      c.chain_intact = false;
+    }
+    auto hash = txn.get(chain_, events->key());
+    if (!hash) return fail(hash.error());
+    c.check_hash(position, events->value(), *hash);
+    c.check_event(position, events->value(), *hash);
+    ++c.out.events;
+    expected = position + 1;
+    if (options.progress && position % 4096 == 0) options.progress(position);
+  }
+  if (options.expect_position >= expected)
+    c.problem(fmt::format("position {} is beyond the head: the log has {} events", options.expect_position,
+                          expected - 1));
+  c.check_count(chain_, "chain");
+  c.check_count(by_resource_, "by_resource");
+  c.check_count(by_record_, "by_record");
+  auto h = head(txn);
+  if (!h) return fail(h.error());
+  c.out.head = *h;
+  return c.out;
+}
+
+}  // namespace ashlar

@@ -1,0 +1,34 @@
+#pragma once
+// Verifying a store: the log (its hash chain, positions and stream indexes, see
+// Log::check) and the projections, whose live tables must equal a replay of the log
+// folded into memory, entry by entry. Costs one pass over the log and memory for the
+// replayed state.
+
+#include <ashlar/projections/rebuild.hpp>
+
+namespace ashlar {
+
+struct VerifyOptions {
+  std::string chain_key;  // the chain's key when it is keyed
+  // Also prove h(expect_position) == expect_hash (0: no such check).
+  std::uint64_t expect_position = 0;
+  Hash expect_hash{};
+  Upcast upcast;
+  // Every so often, with the position reached and the head.
+  std::function<void(std::uint64_t position, std::uint64_t head)> progress;
+};
+
+struct VerifyReport {
+  Head head;
+  std::uint64_t events = 0;
+  std::vector<std::string> problems;  // each names the position, table or record
+  bool ok() const { return problems.empty(); }
+};
+
+// Checks the log and the targets' live tables in one snapshot. Problems are reported,
+// not returned as errors; an error means the store could not be read at all. `domain`
+// (optional) names records by their primary key in the problems.
+Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets, const VerifyOptions& options = {},
+                            const Domain* domain = nullptr);
+
+}  // namespace ashlar

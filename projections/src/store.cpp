@@ -1,0 +1,175 @@
+#include <ashlar/projections/store.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar {
+
+Result<bool> StateStore::contains(std::size_t table, std::string_view key, std::string_view value) const {
+  if (!dupsort(table)) {
+    auto found = get(table, key);
+    if (!found) return fail(found.error());
+    return *found && **found == value;
+  }
+  bool hit = false;
+  auto scanned = values(table, key, [&](std::string_view v) {
+    hit = v == value;
+    return !hit && v < value;  // values are sorted: stop once past it
+  });
+  if (!scanned) return fail(scanned.error());
+  return hit;
+}
+
+// ---- LmdbStore ---------------------------------------------------------------------------
+
+Result<Txn*> LmdbStore::writer() const {
+  if (!writable_) return fail(Error::framework("a projection store opened for reading was written"));
+  return writable_;
+}
+
+Result<std::optional<std::string_view>> LmdbStore::get(std::size_t table, std::string_view key) const {
+  return txn_->get((*dbs_)[table], key);
+}
+
+Result<void> LmdbStore::put(std::size_t table, std::string_view key, std::string_view value, Put mode) {
+  auto w = writer();
+  if (!w) return fail(w.error());
+  return (*w)->put((*dbs_)[table], key, value,
+                   mode == Put::no_overwrite ? Txn::PutMode::no_overwrite : Txn::PutMode::upsert);
+}
+
+Result<bool> LmdbStore::del(std::size_t table, std::string_view key) {
+  auto w = writer();
+  if (!w) return fail(w.error());
+  return (*w)->del((*dbs_)[table], key);
+}
+
+Result<bool> LmdbStore::del(std::size_t table, std::string_view key, std::string_view value) {
+  auto w = writer();
+  if (!w) return fail(w.error());
+  return (*w)->del((*dbs_)[table], key, value);
+}
+
+Result<void> LmdbStore::scan(std::size_t table, std::string_view from, const Visit& fn) const {
+  auto c = txn_->cursor((*dbs_)[table]);
+  if (!c) return fail(c.error());
+  for (auto found = from.empty() ? c->first() : c->seek(from);; found = c->next()) {
+    if (!found) return fail(found.error());
+    if (!*found || !fn(c->key(), c->value())) return {};
+  }
+}
+
+Result<void> LmdbStore::values(std::size_t table, std::string_view key,
+                               const std::function<bool(std::string_view)>& fn) const {
+  auto c = txn_->cursor((*dbs_)[table]);
+  if (!c) return fail(c.error());
+  for (auto found = c->find(key);; found = c->next_dup()) {
+    if (!found) return fail(found.error());
+    if (!*found || !fn(c->value())) return {};
+  }
+}
+
+Result<std::uint64_t> LmdbStore::count(std::size_t table) const { return txn_->count((*dbs_)[table]); }
+
+// ---- MemoryStore -------------------------------------------------------------------------
+
+MemoryStore::MemoryStore(std::vector<TableSpec> layout) : layout_(std::move(layout)), tables_(layout_.size()) {}
+
+Result<std::optional<std::string_view>> MemoryStore::get(std::size_t table, std::string_view key) const {
+  const auto& t = tables_[table];
+  auto it = t.find(key);
+  if (it == t.end() || it->second.empty()) return std::optional<std::string_view>{};
+  return std::optional<std::string_view>{*it->second.begin()};
+}
+
+Result<void> MemoryStore::put(std::size_t table, std::string_view key, std::string_view value, Put mode) {
+  auto& t = tables_[table];
+  auto it = t.find(key);
+  if (it != t.end() && mode == Put::no_overwrite) return fail(Error::conflict({}, "the key is already stored"));
+  if (it == t.end()) it = t.emplace(std::string(key), Values{}).first;
+  if (!layout_[table].dupsort) it->second.clear();
+  it->second.emplace(value);
+  return {};
+}
+
+Result<bool> MemoryStore::del(std::size_t table, std::string_view key) {
+  auto& t = tables_[table];
+  auto it = t.find(key);
+  if (it == t.end()) return false;
+  t.erase(it);
+  return true;
+}
+
+Result<bool> MemoryStore::del(std::size_t table, std::string_view key, std::string_view value) {
+  auto& t = tables_[table];
+  auto it = t.find(key);
+  if (it == t.end()) return false;
+  auto v = it->second.find(value);
+  if (v == it->second.end()) return false;
+  it->second.erase(v);
+  if (it->second.empty()) t.erase(it);
+  return true;
+}
+
+Result<void> MemoryStore::scan(std::size_t table, std::string_view from, const Visit& fn) const {
+  const auto& t = tables_[table];
+  for (auto it = t.lower_bound(from); it != t.end(); ++it)
+    for (const auto& value : it->second)
+      if (!fn(it->first, value)) return {};
+  return {};
+}
+
+Result<void> MemoryStore::values(std::size_t table, std::string_view key,
+                                 const std::function<bool(std::string_view)>& fn) const {
+  const auto& t = tables_[table];
+  auto it = t.find(key);
+  if (it == t.end()) return {};
+  for (const auto& value : it->second)
+    if (!fn(value)) return {};
+  return {};
+}
+
+Result<std::uint64_t> MemoryStore::count(std::size_t table) const {
+  std::uint64_t n = 0;
+  for (const auto& [key, values] : tables_[table]) n += values.size();
+  return n;
+}
+
+// ---- comparing ---------------------------------------------------------------------------
+
+namespace {
+
+// The first entry of `from` that `to` lacks.
+Result<std::optional<TableDifference>> first_missing(const StateStore& from, std::size_t from_table,
+                                                     const StateStore& to, std::size_t to_table, bool from_is_left) {
+  std::optional<TableDifference> diff;
+  std::optional<Error> error;
+  auto scanned = from.scan(from_table, {}, [&](std::string_view key, std::string_view value) {
+    auto there = to.contains(to_table, key, value);
+    if (!there) error = there.error();
+    if (!there || *there) return there.has_value();
+    auto other = to.get(to_table, key);
+    if (!other) {
+      error = other.error();
+      return false;
+    }
+    std::optional<std::string> other_value;
+    if (*other) other_value = std::string(**other);
+    diff = from_is_left ? TableDifference{std::string(key), std::string(value), other_value}
+                        : TableDifference{std::string(key), other_value, std::string(value)};
+    return false;
+  });
+  if (!scanned) return fail(scanned.error());
+  if (error) return fail(*error);
+  return diff;
+}
+
+}  // namespace
+
+Result<std::optional<TableDifference>> compare_table(const StateStore& left, std::size_t left_table,
+                                                     const StateStore& right, std::size_t right_table) {
+  auto missing_right = first_missing(left, left_table, right, right_table, true);
+  if (!missing_right || *missing_right) return missing_right;
+  return first_missing(right, right_table, left, left_table, false);
+}
+
+}  // namespace ashlar

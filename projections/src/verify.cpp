@@ -1,0 +1,112 @@
+#include <ashlar/projections/verify.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar {
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes.substr(0, 48)) out += {kHex[b >> 4], kHex[b & 0xF]};
+  return bytes.size() > 48 ? out + "..." : out;
+}
+
+// "Ticket 6f1c..." for a record table's entry, from whichever side decodes.
+std::optional<std::string> record_name(std::string_view table, const TableDifference& d, const Domain* domain) {
+  if (!domain || table.substr(0, 4) != "rec/") return std::nullopt;
+  const Resource* r = domain->resource(table.substr(4));
+  if (!r) return std::nullopt;
+  for (const auto* bytes : {&d.right, &d.left}) {
+    if (!*bytes) continue;
+    auto record = decode_record(**bytes);
+    if (!record) continue;
+    std::string id;
+    for (auto i : r->primary_key()) {
+      const Value* v = find_field(record->attributes, r->attributes()[i].name);
+      id += (id.empty() ? "" : ", ") + (v ? v->str() : std::string("nil"));
+    }
+    return fmt::format("the {} record {}", r->name(), id);
+  }
+  return std::nullopt;
+}
+
+std::string describe(const TableSpec& table, const TableDifference& d, const Domain* domain) {
+  std::string what = record_name(table.name, d, domain).value_or("the entry " + hex(d.key));
+  if (!d.left) return fmt::format("{}: {} is missing (a replay of the log has it)", table.name, what);
+  if (!d.right) return fmt::format("{}: {} is not in a replay of the log", table.name, what);
+  return fmt::format("{}: {} differs from a replay of the log", table.name, what);
+}
+
+struct Replay {
+  std::vector<std::unique_ptr<MemoryStore>> stores;
+  std::optional<std::string> broken;  // why the replay stopped
+};
+
+void fold_one(const std::vector<RebuildTarget>& targets, Replay& replay, const Upcast& upcast, const StoredEvent& e) {
+  if (replay.broken) return;
+  const StoredEvent* shaped = &e;
+  StoredEvent copy;
+  if (upcast) {
+    copy = e;
+    auto reshaped = upcast(copy.event);
+    if (!reshaped) {
+      replay.broken = reshaped.error().message;
+      return;
+    }
+    shaped = &copy;
+  }
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    auto applied = targets[t].apply(*replay.stores[t], *shaped);
+    if (!applied) {
+      replay.broken = fmt::format("event {} does not fold into {}: {}", e.event.position, targets[t].name,
+                                  applied.error().message);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets, const VerifyOptions& options,
+                            const Domain* domain) {
+  std::vector<std::vector<Db>> live;
+  for (const auto& t : targets) {
+    std::vector<Db> dbs;
+    for (const auto& spec : t.tables) {
+      auto db = log.database(spec.name, spec.dupsort);
+      if (!db) return fail(db.error());
+      dbs.push_back(*db);
+    }
+    live.push_back(std::move(dbs));
+  }
+  auto txn = log.read();
+  if (!txn) return fail(txn.error());
+  auto head = log.head(*txn);
+  if (!head) return fail(head.error());
+  Replay replay;
+  for (const auto& t : targets) replay.stores.push_back(std::make_unique<MemoryStore>(t.tables));
+  LogCheckOptions check{options.chain_key, options.expect_position, options.expect_hash,
+                        [&](const StoredEvent& e) { fold_one(targets, replay, options.upcast, e); },
+                        [&](std::uint64_t position) {
+                          if (options.progress) options.progress(position, head->position);
+                        }};
+  auto checked = log.check(*txn, check);
+  if (!checked) return fail(checked.error());
+  VerifyReport report{checked->head, checked->events, std::move(checked->problems)};
+  if (replay.broken) {
+    report.problems.push_back("the projections were not compared: " + *replay.broken);
+    return report;
+  }
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    LmdbStore tables(*txn, live[t], targets[t].tables);
+    for (std::size_t i = 0; i < targets[t].tables.size(); ++i) {
+      auto diff = compare_table(tables, i, *replay.stores[t], i);
+      if (!diff) return fail(diff.error());
+      if (*diff) report.problems.push_back(describe(targets[t].tables[i], **diff, domain));
+    }
+  }
+  return report;
+}
+
+}  // namespace ashlar

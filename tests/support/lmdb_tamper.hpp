@@ -1,0 +1,100 @@
+#pragma once
+// Tampering with a closed store the way an attacker or a failing disk would: bytes
+// flipped in data.mdb itself, or entries rewritten through raw LMDB, bypassing ashlar.
+
+#include <catch2/catch.hpp>
+#include <lmdb.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ashlar::test {
+
+// Where this process mapped `file` (from /proc/self/maps), or 0.
+inline std::uintptr_t mapped_at(const std::string& file) {
+  std::ifstream maps("/proc/self/maps");
+  std::string canonical = std::filesystem::canonical(file).string();
+  for (std::string line; std::getline(maps, line);) {
+    if (line.size() < canonical.size() || line.compare(line.size() - canonical.size(), canonical.size(), canonical) != 0)
+      continue;
+    std::istringstream fields(line);
+    std::string range, perms, offset;
+    fields >> range >> perms >> offset;
+    if (std::stoull(offset, nullptr, 16) == 0) return std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+  }
+  return 0;
+}
+
+// Where in data.mdb the value stored under `key` in `database` begins: LMDB maps the
+// whole file from offset 0, and a read-only environment's values point into that map.
+inline std::size_t value_offset(const std::string& dir, const std::string& database, const std::string& key,
+                                std::string* value = nullptr) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 1024);
+  REQUIRE(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0644) == 0);
+  std::uintptr_t map = mapped_at(dir + "/data.mdb");
+  REQUIRE(map != 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+  MDB_dbi dbi = 0;
+  REQUIRE(mdb_dbi_open(txn, database.c_str(), 0, &dbi) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())}, v{};
+  REQUIRE(mdb_get(txn, dbi, &k, &v) == 0);
+  std::size_t offset = reinterpret_cast<std::uintptr_t>(v.mv_data) - map;
+  if (value) value->assign(static_cast<char*>(v.mv_data), v.mv_size);
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  return offset;
+}
+
+// Flips one bit of the byte of data.mdb at `offset`.
+inline void flip_byte(const std::string& dir, std::size_t offset) {
+  int fd = ::open((dir + "/data.mdb").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  unsigned char byte = 0;
+  REQUIRE(::pread(fd, &byte, 1, static_cast<off_t>(offset)) == 1);
+  byte ^= 0x01;
+  REQUIRE(::pwrite(fd, &byte, 1, static_cast<off_t>(offset)) == 1);
+  ::close(fd);
+}
+
+// Flips a byte of the value under `key` in `database`, in the file: inside `needle`
+// (a string the value contains, so that it still decodes), else its middle byte.
+inline void flip_value_byte(const std::string& dir, const std::string& database, const std::string& key,
+                            const std::string& needle = {}) {
+  std::string value;
+  std::size_t offset = value_offset(dir, database, key, &value);
+  std::size_t at = needle.empty() ? std::string::npos : value.find(needle);
+  flip_byte(dir, offset + (at == std::string::npos ? value.size() / 2 : at + 1));
+}
+
+// Writes an entry (or deletes it, with an empty value) through raw LMDB.
+inline void poke_entry(const std::string& dir, const std::string& database, const std::string& key,
+                       const std::string& value, bool erase = false) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 1024);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  MDB_dbi dbi = 0;
+  REQUIRE(mdb_dbi_open(txn, database.c_str(), 0, &dbi) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+  REQUIRE((erase ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0)) == 0);
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+}
+
+inline std::string be64(std::uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
+  return s;
+}
+
+}  // namespace ashlar::test

@@ -1,0 +1,243 @@
+// ashlar head, verify, rebuild and history, run as a separate process against stores
+// the engine wrote — and against stores tampered with in data.mdb itself.
+#include "support/domains.hpp"
+#include "support/lmdb_tamper.hpp"
+#include "support/random_actions.hpp"
+#include "support/run_cli.hpp"
+#include "support/temp_dir.hpp"
+
+#include <ashlar/model/key.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace {
+
+using namespace ashlar;
+using test::CliRun;
+using test::run_ashlar;
+using test::TempDir;
+
+// A helpdesk store: random history, then three tickets whose events are easy to find.
+struct HelpdeskStore {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  std::optional<Record> rep, ticket;
+  std::uint64_t ticket_created = 0;
+
+  explicit HelpdeskStore(std::string chain_key = {}) {
+    auto engine = Engine::open(path, test::helpdesk_domain(), {.durability = Durability::no_sync, .chain_key = chain_key})
+                      .value();
+    test::RandomActions(engine, 21).run(40);
+    rep = engine.create("Representative", {{"name", "Joe Armstrong"}}).value();
+    ticket = engine.create("Ticket", {{"subject", "Printer-on-fire"}, {"representative_id", rep->id()}},
+                           {.actor = "alice", .correlation_id = "flip-me-correlation"})
+                 .value();
+    ticket_created = engine.log().head().value().position;
+    engine.update("Ticket", ticket->id(), {{"status", Atom{"closed"}}}, {.actor = "bob"}).value();
+    engine.create("Ticket", {{"subject", "later"}}).value();
+  }
+
+  Head head() const { return Log::open_read_only(path).value()->head().value(); }
+  std::string ticket_key() const {
+    std::vector<Value> key{ticket->id()};
+    return encode_key(key);
+  }
+};
+
+void require_ok(const CliRun& run) {
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  REQUIRE(run.code == 0);
+  CHECK(run.err.empty());
+}
+
+}  // namespace
+
+TEST_CASE("ashlar head prints the position and hash an auditor keeps") {
+  HelpdeskStore store;
+  Head head = store.head();
+  CliRun run = run_ashlar({"head", store.path});
+  require_ok(run);
+  CHECK(run.out == std::to_string(head.position) + " " + to_hex(head.hash) + "\n");
+  CliRun json = run_ashlar({"head", store.path, "--json"});
+  require_ok(json);
+  auto j = nlohmann::json::parse(json.out);
+  CHECK(j["position"] == head.position);
+  CHECK(j["hash"] == to_hex(head.hash));
+}
+
+TEST_CASE("ashlar verify passes an untouched store with a one-line summary") {
+  HelpdeskStore store;
+  Head head = store.head();
+  CliRun run = run_ashlar({"verify", store.path});
+  require_ok(run);
+  REQUIRE(run.out_lines.size() == 1);
+  CHECK(run.out_lines[0] == "ok: " + std::to_string(head.position) +
+                                " events; hash chain intact; by_resource and by_record agree with the log; the state "
+                                "projection equals a replay; head " +
+                                std::to_string(head.position) + " " + to_hex(head.hash));
+}
+
+TEST_CASE("ashlar verify --expect proves the log up to a recorded head") {
+  HelpdeskStore store;
+  Head recorded = store.head();
+  std::string expect = std::to_string(recorded.position) + ":" + to_hex(recorded.hash);
+  {
+    auto engine = Engine::open(store.path, test::helpdesk_domain()).value();
+    engine.create("Representative", {{"name", "after the audit"}}).value();
+  }
+  CliRun ok = run_ashlar({"verify", store.path, "--expect", expect});
+  require_ok(ok);
+  CHECK(ok.out.find("position " + std::to_string(recorded.position) + " has the expected hash") != std::string::npos);
+
+  Hash other = recorded.hash;
+  other[0] ^= 1;
+  CliRun wrong = run_ashlar({"verify", store.path, "--expect", std::to_string(recorded.position) + ":" + to_hex(other)});
+  CHECK(wrong.code == 1);
+  REQUIRE(wrong.err_lines.size() == 1);
+  CHECK(wrong.err_lines[0].find("h(" + std::to_string(recorded.position) + ") is " + to_hex(recorded.hash) +
+                                ", not the expected " + to_hex(other)) != std::string::npos);
+
+  CliRun beyond = run_ashlar({"verify", store.path, "--expect", "100000:" + to_hex(other)});
+  CHECK(beyond.code == 1);
+  CHECK(beyond.err.find("position 100000 is beyond the head") != std::string::npos);
+
+  CliRun bad = run_ashlar({"verify", store.path, "--expect", "12:xyz"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err == "ashlar: --expect takes POS:HASH, a position and the 64 hex digits ashlar head printed (got "
+                   "12:xyz)\n");
+}
+
+TEST_CASE("ashlar verify names the first position whose event bytes were flipped in data.mdb") {
+  HelpdeskStore store;
+  test::flip_value_byte(store.path, "events", test::be64(store.ticket_created), "flip-me-correlation");
+  CliRun run = run_ashlar({"verify", store.path});
+  INFO(run.out << run.err);
+  CHECK(run.code == 1);
+  REQUIRE_FALSE(run.out_lines.empty());
+  std::string expected = "the hash chain breaks at position " + std::to_string(store.ticket_created) +
+                         ": the event's bytes or its stored hash were changed";
+  CHECK(run.out_lines[0] == "problem: " + expected);
+  REQUIRE(run.err_lines.size() == 1);
+  CHECK(run.err_lines[0] == "ashlar: " + store.path + " fails verification: " + expected);
+}
+
+TEST_CASE("ashlar verify names a projected record whose bytes were flipped in data.mdb") {
+  HelpdeskStore store;
+  test::flip_value_byte(store.path, "rec/Ticket", store.ticket_key(), "Printer-on-fire");
+  CliRun run = run_ashlar({"verify", store.path});
+  INFO(run.out << run.err);
+  CHECK(run.code == 1);
+  REQUIRE(run.out_lines.size() == 1);  // the log is intact: only the record is named
+  CHECK(run.out_lines[0] == "problem: rec/Ticket: the Ticket record " + store.ticket->id().str() +
+                                " differs from a replay of the log");
+}
+
+TEST_CASE("ashlar verify names broken log indexes and missing index entries") {
+  HelpdeskStore store;
+  Head head = store.head();
+  test::poke_entry(store.path, "by_resource", std::string("Ticket") + '\0' + test::be64(1), test::be64(head.position));
+  std::string rep_index = "idx/Ticket/representative_id";
+  std::vector<Value> rep_value{store.rep->id()};
+  test::poke_entry(store.path, rep_index, encode_key(rep_value), {}, /*erase=*/true);
+  CliRun run = run_ashlar({"verify", store.path});
+  INFO(run.out << run.err);
+  CHECK(run.code == 1);
+  bool named_stream = false, named_index = false;
+  for (const auto& line : run.out_lines) {
+    named_stream = named_stream || line.find("by_resource: Ticket sequence 1 points at position " +
+                                             std::to_string(head.position)) != std::string::npos;
+    named_index = named_index || line.find("problem: " + rep_index + ": the entry ") != std::string::npos;
+  }
+  CHECK(named_stream);
+  CHECK(named_index);
+}
+
+TEST_CASE("ashlar verify checks a keyed chain only with its key") {
+  std::string key(32, 'k');
+  HelpdeskStore store(key);
+  TempDir files;
+  std::string key_file = files.sub("key"), wrong_file = files.sub("wrong");
+  std::ofstream(key_file, std::ios::binary) << key;
+  std::ofstream(wrong_file, std::ios::binary) << std::string(32, 'x');
+  CliRun with_key = run_ashlar({"verify", store.path, "--key-file", key_file});
+  require_ok(with_key);
+  CHECK(with_key.out.find("keyed hash chain intact") != std::string::npos);
+
+  CliRun without = run_ashlar({"verify", store.path});
+  CHECK(without.code == 1);
+  CHECK(without.out_lines.at(0) == "problem: the hash chain breaks at position 1: the event's bytes or its stored "
+                                   "hash were changed (or the chain is keyed: give its key)");
+  CliRun wrong = run_ashlar({"verify", store.path, "--key-file", wrong_file});
+  CHECK(wrong.code == 1);
+  CHECK(wrong.out_lines.at(0).find("the hash chain breaks at position 1") != std::string::npos);
+}
+
+TEST_CASE("ashlar rebuild restores wrecked projections from the log, and verify agrees") {
+  HelpdeskStore store;
+  Domain domain = test::helpdesk_domain();
+  test::TableDump before = test::dump_state(store.path, domain);
+  test::poke_entry(store.path, "rec/Ticket", store.ticket_key(), {}, /*erase=*/true);
+  test::poke_entry(store.path, "uniq/Ticket/unique_reference", "junk", "junk");
+  CHECK(run_ashlar({"verify", store.path}).code == 1);
+
+  CliRun run = run_ashlar({"rebuild", store.path, "--batch", "7"});
+  require_ok(run);  // not a terminal: no progress bar
+  Head head = store.head();
+  REQUIRE(run.out_lines.size() == 1);
+  CHECK(run.out_lines[0] == "rebuilt the records, indexes and identities of 2 resources from " +
+                                std::to_string(head.position) + " events; head " + std::to_string(head.position) +
+                                " " + to_hex(head.hash));
+  CHECK(test::dump_state(store.path, domain) == before);
+  require_ok(run_ashlar({"verify", store.path}));
+}
+
+TEST_CASE("ashlar rebuild refuses a store a writer has open, and what is not a store") {
+  HelpdeskStore store;
+  {
+    auto engine = Engine::open(store.path, test::helpdesk_domain()).value();
+    CliRun run = run_ashlar({"rebuild", store.path});
+    CHECK(run.code == 1);
+    REQUIRE(run.err_lines.size() == 1);
+    CHECK(run.err_lines[0].find("is already open for writing by another process or engine") != std::string::npos);
+    CHECK(run.err_lines[0].find("stop the program that writes it first, or rebuild through it (Engine::rebuild)") !=
+          std::string::npos);
+  }
+  TempDir empty;
+  CliRun missing = run_ashlar({"rebuild", empty.sub("nothing")});
+  CHECK(missing.code == 1);
+  CHECK(missing.err.find("is not an ashlar store") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(empty.sub("nothing")));
+}
+
+TEST_CASE("ashlar history prints one record's events, in the shape of ashlar log") {
+  HelpdeskStore store;
+  std::string id = store.ticket->id().str();
+  CliRun json = run_ashlar({"history", store.path, "Ticket", id, "--json"});
+  require_ok(json);
+  REQUIRE(json.out_lines.size() == 2);
+  CliRun log = run_ashlar({"log", store.path, "--json", "--from", std::to_string(store.ticket_created)});
+  REQUIRE(log.out_lines.size() == 3);
+  CHECK(json.out_lines[0] == log.out_lines[0]);  // the same bytes: one contract
+  CHECK(json.out_lines[1] == log.out_lines[1]);
+  auto created = nlohmann::json::parse(json.out_lines[0]);
+  CHECK(created["actor"] == "alice");
+  CHECK(created["inputs"]["subject"] == "Printer-on-fire");
+  CHECK(nlohmann::json::parse(json.out_lines[1])["changes"]["status"] == "closed");
+
+  CliRun text = run_ashlar({"history", store.path, "Ticket", id});
+  require_ok(text);
+  REQUIRE(text.out_lines.size() == 2);
+  CHECK(text.out_lines[1].find("Ticket.update (update) id=" + id + " v2") != std::string::npos);
+
+  CliRun none = run_ashlar({"history", store.path, "Ticket", Uuid::v4().str()});
+  CHECK(none.code == 1);
+  CHECK(none.err.find("has ever existed in " + store.path) != std::string::npos);
+  CliRun bad = run_ashlar({"history", store.path, "Ticket", "not-a-uuid"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("id: not-a-uuid is not a uuid") != std::string::npos);
+  CliRun unknown = run_ashlar({"history", store.path, "Nope", id});
+  CHECK(unknown.err == "ashlar: the model of " + store.path + " has no resource named Nope\n");
+}
