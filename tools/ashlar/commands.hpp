@@ -13,6 +13,9 @@ namespace ashlar::cli {
 void add_log_command(CLI::App& app);
 // ashlar stats DIR [--json]: events and records per resource, head, size.
 void add_stats_command(CLI::App& app);
+// ashlar query DIR RESOURCE [--action A --arg NAME=VALUE ...] [--filter EXPR] [--sort KEYS]
+//   [--limit N] [--offset N] [--load PATH,...] [--json]: records, loaded, as the engine reads them.
+void add_query_command(CLI::App& app);
 // ashlar subscribe --pub E --replay E [--resource R] [--from POS|now] [--json]: a live stream.
 void add_subscribe_command(CLI::App& app);
 // ashlar head DIR [--json]: the head's position and hash, for an auditor to keep.

@@ -65,6 +65,8 @@ std::string fields_text(const Resource* resource, const Fields& fields) {
 
 }  // namespace
 
+std::string value_to_text(const Value& value) { return value_text(value); }
+
 ordered_json event_to_json(const Event& e, const Domain& domain) {
   const Resource* resource = domain.resource(e.resource);
   ordered_json out = ordered_json::object();

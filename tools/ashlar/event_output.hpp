@@ -30,6 +30,10 @@ nlohmann::ordered_json event_to_json(const StoredEvent& stored, const Domain& do
 // Compact, one line; invalid UTF-8 in a string becomes U+FFFD instead of an exception.
 std::string json_line(const nlohmann::ordered_json& json);
 
+// A value as the text output shows it: Value::str(), with strings quoted and escaped so
+// that a newline in a value never splits a line.
+std::string value_to_text(const Value& value);
+
 // "3 2026-11-21T23:28:16.123456Z User.update (update) id=<uuid> v2
 //  changes={age: 31, password: **redacted**} actor=nil": strings quoted and escaped, so
 // one event is always one line.

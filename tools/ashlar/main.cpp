@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   add_log_command(app);
   add_stats_command(app);
+  add_query_command(app);
   add_subscribe_command(app);
   add_head_command(app);
   add_verify_command(app);
