@@ -54,7 +54,7 @@ TEST_CASE_METHOD(Fixture, "a value of the wrong type is Invalid with what was ex
 
 TEST_CASE_METHOD(Fixture, "unknown and non-accepted inputs are errors, not silently dropped") {
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"nickname", "b"}})) ==
-        FieldError{"nickname", "unknown_input", "is not an attribute of User"});
+        FieldError{"nickname", "unknown_input", "is not an attribute or argument of User.create"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"id", Uuid::v4()}})) ==
         FieldError{"id", "not_accepted", "is not accepted by User.create"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"name", "C"}})) ==
@@ -79,7 +79,7 @@ TEST_CASE_METHOD(Fixture, "several bad inputs are reported all at once") {
   CHECK(r.error().fields == std::vector<FieldError>{
                                 {"age", "invalid_type", "expected integer, got string"},
                                 {"email", "match", "must match the pattern [^@ ]+@[^@ ]+"},
-                                {"colour", "unknown_input", "is not an attribute of User"},
+                                {"colour", "unknown_input", "is not an attribute or argument of User.create"},
                                 {"name", "required", "is required"},
                             });
   CHECK(r.error().message == "4 invalid inputs");

@@ -1,7 +1,9 @@
 #pragma once
 // Everything an embedder needs: the model DSL and the engine.
 
+#include <ashlar/changes.hpp>
 #include <ashlar/engine.hpp>
+#include <ashlar/manual.hpp>
 #include <ashlar/model/dsl.hpp>
 #include <ashlar/model/json.hpp>
 #include <ashlar/record.hpp>

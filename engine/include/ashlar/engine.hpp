@@ -5,6 +5,7 @@
 //   auto alice = engine.create("User", {{"name", "Alice"}}).value();
 //   auto found = engine.get("User", alice.id());
 
+#include <ashlar/changeset.hpp>
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
@@ -42,6 +43,13 @@ struct CallOptions {
   std::string correlation_id{};  // empty: a new uuid per call
   std::string causation_id{};
   std::string tenant{};
+  Map context{};  // free-form, deep-merged into the changeset's context
+  // Values of arguments the action declares private (public = false): set by the
+  // system, never by the caller's inputs.
+  Fields private_arguments{};
+  // Update/destroy: the version the caller read. Conflict, and nothing written, when the
+  // record has moved on (an event store's expected version).
+  std::optional<std::uint64_t> expected_version{};
 };
 
 class Engine {
@@ -69,6 +77,17 @@ class Engine {
   // Runs a destroy action; returns the record as it was. NotFound when there is none.
   Result<Record> destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
 
+  // The same, in two steps: build the changeset (inputs cast, changes and validations
+  // run, so hooks can be added from outside), then run it. Building never writes.
+  Result<Changeset> for_create(std::string_view resource, const Fields& inputs, const CallOptions& call = {});
+  Result<Changeset> for_update(std::string_view resource, const Value& id, const Fields& inputs,
+                               const CallOptions& call = {});
+  Result<Changeset> for_destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
+  // Runs a changeset through the lifecycle. Called from a hook of another action on this
+  // thread, it joins that action's write transaction: its events commit with the outer
+  // action's, under the same transaction and correlation ids, or not at all.
+  Result<Record> run(Changeset changeset);
+
   // One B-tree lookup in the state projection, then the query's loads and select. The
   // read action's filter and the query's filter apply: NotFound when there is no such
   // record or it does not match.
@@ -88,8 +107,9 @@ class Engine {
   // The underlying log, for tools and tests that inspect events.
   const Log& log() const;
 
+  struct Impl;  // the runtime's own: opaque to embedders
+
  private:
-  struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -15,6 +15,7 @@ struct ModelAccess {
   static std::vector<Identity>& identities(Resource& r) { return r.identities_; }
   static std::vector<std::string>& indexed(Resource& r) { return r.indexed_; }
   static std::vector<std::pair<std::string, Aggregate>>& aggregates(Resource& r) { return r.aggregates_; }
+  static std::vector<ActionStep>& global_steps(Resource& r) { return r.global_steps_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);

@@ -190,6 +190,16 @@ ResourceBuilder& ResourceBuilder::aggregate(std::string name, AggregateKind kind
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::change(ActionStep step) {
+  global_steps_.push_back(std::move(step));
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::validate(ActionStep step) {
+  global_steps_.push_back(std::move(step));
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes) {
   identities_.push_back({std::move(name), std::move(attributes)});
   return *this;
@@ -332,7 +342,7 @@ Result<Domain> DomainBuilder::build() const {
                             fmt::format("is a second primary {} action; a resource has at most one",
                                         to_string(p.type))});
       Action action{p.name, p.type, p.options.primary, {}, p.options.arguments, p.options.filter, {},
-                    p.options.limit};
+                    p.options.limit, p.options.steps};
       check_arguments(where, action.arguments, r, problems);
       if (!p.options.sort.empty()) {
         auto sort = parse_sort(p.options.sort);
@@ -359,6 +369,7 @@ Result<Domain> DomainBuilder::build() const {
     check_identities(r, b.identities_, problems);
     ModelAccess::identities(r) = b.identities_;
     ModelAccess::aggregates(r) = b.aggregates_;
+    ModelAccess::global_steps(r) = b.global_steps_;
     data->resources.push_back(std::move(r));
   }
   std::vector<std::vector<Relationship>> declared;

@@ -74,7 +74,7 @@ json action_to_json(const Action& a) {
 }
 
 Result<Action> action_from_json(const json& j) {
-  Action a;
+  Action a;  // changes and validations are code: not stored
   a.name = j.at("name").get<std::string>();
   auto type = parse_action_type(j.at("type").get<std::string>());
   if (!type) return fail(Error::framework("unknown action type " + j.at("type").dump()));
@@ -249,37 +249,44 @@ Result<Domain> domain_from_json(std::string_view text) {
   }
 }
 
-std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next) {
-  std::vector<std::string> out;
+std::vector<Incompatibility> model_incompatibilities(const Domain& stored, const Domain& next) {
+  std::vector<Incompatibility> out;
   if (stored.name() != next.name())
-    out.push_back(fmt::format("the store holds domain {}, not {}", stored.name(), next.name()));
+    out.push_back({"", fmt::format("the store holds domain {}, not {}", stored.name(), next.name())});
   for (const auto& old_r : stored.resources()) {
     const Resource* new_r = next.resource(old_r.name());
+    auto add = [&](std::string message) { out.push_back({old_r.name(), std::move(message)}); };
     if (!new_r) {
-      out.push_back(fmt::format("{}: resource removed, but the log has its events", old_r.name()));
+      add(fmt::format("{}: resource removed, but the log has its events", old_r.name()));
       continue;
     }
     for (const auto& old_a : old_r.attributes()) {
       const Attribute* new_a = new_r->attribute(old_a.name);
       std::string where = old_r.name() + "." + old_a.name;
       if (!new_a) {
-        out.push_back(where + ": attribute removed, but the log has its values");
+        add(where + ": attribute removed, but the log has its values");
       } else if (new_a->type != old_a.type) {
-        out.push_back(fmt::format("{}: type changed from {} to {}", where, old_a.type.name(), new_a->type.name()));
+        add(fmt::format("{}: type changed from {} to {}", where, old_a.type.name(), new_a->type.name()));
       } else if (new_a->primary_key != old_a.primary_key) {
-        out.push_back(where + ": primary key changed");
+        add(where + ": primary key changed");
       }
     }
     for (const auto& new_a : new_r->attributes()) {
       if (old_r.attribute(new_a.name)) continue;
       if (new_a.primary_key)
-        out.push_back(fmt::format("{}.{}: new primary key attribute", old_r.name(), new_a.name));
+        add(fmt::format("{}.{}: new primary key attribute", old_r.name(), new_a.name));
       else if (!new_a.allow_nil && !new_a.has_default())
-        out.push_back(fmt::format("{}.{}: new attribute that may not be nil has no default for the "
-                                  "records already stored",
-                                  old_r.name(), new_a.name));
+        add(fmt::format("{}.{}: new attribute that may not be nil has no default for the "
+                        "records already stored",
+                        old_r.name(), new_a.name));
     }
   }
+  return out;
+}
+
+std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next) {
+  std::vector<std::string> out;
+  for (auto& i : model_incompatibilities(stored, next)) out.push_back(std::move(i.message));
   return out;
 }
 

@@ -4,86 +4,205 @@
 
 #include <set>
 
-namespace ashlar::runtime {
+namespace ashlar {
 namespace {
 
 void check_value(const Attribute& a, const Value& v, std::vector<FieldError>& errors) {
-  if (v.is_null()) {
-    if (!a.allow_nil) errors.push_back({a.name, "required", "is required"});
+  if (v.is_null()) return;  // nil is checked once every change has run
+  if (auto broken = check_constraints(a.type, a.constraints, v)) errors.push_back({a.name, broken->first, broken->second});
+}
+
+void deep_merge(Map& into, const Map& more) {
+  for (const auto& [key, value] : more) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == into.end()) {
+      into.emplace_back(key, value);
+    } else if (it->second.as_map() && value.as_map()) {
+      Map merged = *it->second.as_map();
+      deep_merge(merged, *value.as_map());
+      it->second = Value(std::move(merged));
+    } else {
+      it->second = value;
+    }
+  }
+  into = *Value(std::move(into)).as_map();  // keep keys sorted
+}
+
+// One input: an accepted attribute or an argument the caller may set.
+void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& arguments, const std::string& name,
+                const Value& raw) {
+  const Resource& r = cs.resource();
+  const Action& a = cs.action();
+  if (auto index = r.attribute_index(name)) {
+    if (!a.accepts(name)) {
+      errors.push_back({name, "not_accepted", fmt::format("is not accepted by {}.{}", r.name(), a.name)});
+      return;
+    }
+    const Attribute& attr = r.attributes()[*index];
+    auto cast = cast_value(attr.type, raw);
+    if (!cast.value) return errors.push_back({name, "invalid_type", cast.error});
+    check_value(attr, *cast.value, errors);
+    ChangesetAccess::assigned(cs)[*index] = *cast.value;
+    ChangesetAccess::inputs(cs).emplace_back(name, std::move(*cast.value));
     return;
   }
-  if (auto broken = check_constraints(a.type, a.constraints, v))
-    errors.push_back({a.name, broken->first, broken->second});
+  const Argument* arg = a.argument(name);
+  if (!arg) {
+    errors.push_back({name, "unknown_input", fmt::format("is not an attribute or argument of {}.{}", r.name(), a.name)});
+  } else if (!arg->is_public) {
+    errors.push_back({name, "not_accepted", fmt::format("is a private argument of {}.{}; only private_arguments set it",
+                                                        r.name(), a.name)});
+  } else {
+    arguments.emplace_back(name, raw);
+    // Sensitive arguments never reach the event's inputs.
+    if (!arg->sensitive) ChangesetAccess::inputs(cs).emplace_back(name, raw);
+  }
+}
+
+void apply_defaults(Changeset& cs) {
+  const auto& attrs = cs.resource().attributes();
+  auto& assigned = ChangesetAccess::assigned(cs);
+  bool creating = cs.action().type == ActionType::create;
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    const Attribute& a = attrs[i];
+    if (assigned[i]) continue;
+    std::optional<Value> v;
+    if (creating) {
+      if (a.timestamp != Timestamp::none) v = Value(cs.now());
+      else if (a.default_fn) v = a.default_fn();
+      else v = a.default_value;
+    } else if (a.timestamp == Timestamp::update) {
+      v = Value(cs.now());
+    } else if (a.update_default_fn && cs.action().type == ActionType::update) {
+      v = a.update_default_fn();
+    }
+    if (v) cs.force_change(a.name, std::move(*v));
+  }
+}
+
+bool applies(const ActionStep& step, ActionType type) {
+  if (step.on.empty()) return type == ActionType::create || type == ActionType::update;
+  return std::find(step.on.begin(), step.on.end(), type) != step.on.end();
+}
+
+void run_step(Changeset& cs, const ActionStep& step) {
+  if (step.only_when_valid && !cs.valid()) return;
+  for (const auto& condition : step.where)
+    if (condition->validate(cs)) return;
+  if (step.change) {
+    auto r = step.change->change(cs);
+    if (!r) {
+      for (const auto& f : r.error().fields) cs.add_error(f);
+      if (r.error().fields.empty()) cs.add_error({"", "change_failed", r.error().message});
+    }
+  }
+  if (step.validation) {
+    if (auto error = step.validation->validate(cs)) {
+      if (!step.message.empty()) error->message = step.message;
+      cs.add_error(std::move(*error));
+    }
+  }
 }
 
 }  // namespace
 
-Changeset build_changeset(const Resource& resource, const Action& action, const Fields& inputs) {
-  Changeset cs;
-  cs.resource = &resource;
-  cs.action = &action;
-  cs.assigned.resize(resource.attributes().size());
-  cs.now = DateTime::now();
-  std::set<std::string_view> seen;
-  for (const auto& [name, raw] : inputs) {
-    if (!seen.insert(name).second) {
-      cs.errors.push_back({name, "duplicate_input", "is given more than once"});
-      continue;
-    }
-    auto index = resource.attribute_index(name);
-    if (!index) {
-      cs.errors.push_back({name, "unknown_input", fmt::format("is not an attribute of {}", resource.name())});
-      continue;
-    }
-    if (!action.accepts(name)) {
-      cs.errors.push_back({name, "not_accepted",
-                           fmt::format("is not accepted by {}.{}", resource.name(), action.name)});
-      continue;
-    }
-    const Attribute& a = resource.attributes()[*index];
-    auto cast = cast_value(a.type, raw);
-    if (!cast.value) {
-      cs.errors.push_back({name, "invalid_type", cast.error});
-      continue;
-    }
-    check_value(a, *cast.value, cs.errors);
-    cs.assigned[*index] = *cast.value;
-    cs.inputs.emplace_back(name, std::move(*cast.value));
+Value Changeset::attribute(std::string_view name) const {
+  if (auto i = resource_->attribute_index(name); i && assigned_[*i]) return *assigned_[*i];
+  return data_ ? (*data_)[name] : Value();
+}
+
+bool Changeset::changing(std::string_view name) const {
+  auto i = resource_->attribute_index(name);
+  return i && assigned_[*i] && (!data_ || *assigned_[*i] != (*data_)[name]);
+}
+
+void Changeset::force_change(std::string_view name, Value value) {
+  auto i = resource_->attribute_index(name);
+  if (!i) return add_error({std::string(name), "unknown_attribute", fmt::format("is not an attribute of {}", resource_->name())});
+  const Attribute& a = resource_->attributes()[*i];
+  auto cast = cast_value(a.type, value);
+  if (!cast.value) return add_error({a.name, "invalid_type", cast.error});
+  check_value(a, *cast.value, errors_);
+  assigned_[*i] = std::move(*cast.value);
+}
+
+const Value& Changeset::argument(std::string_view name) const {
+  static const Value kNil;
+  const Value* v = find_field(arguments_, name);
+  return v ? *v : kNil;
+}
+
+void Changeset::set_context(const Map& more) {
+  deep_merge(context_, more);
+  // `shared` is also written to the outer context.
+  if (const Value* shared = find_field(context_, "shared"); shared && shared->as_map()) {
+    Map copy = *shared->as_map();
+    deep_merge(context_, copy);
   }
+}
+
+CallOptions Changeset::to_opts() const {
+  CallOptions opts;
+  opts.actor = actor_;
+  opts.tenant = call_ ? call_->tenant : std::string();
+  if (const Value* shared = find_field(context_, "shared")) opts.context = Map{{"shared", *shared}};
+  return opts;
+}
+
+const CallOptions& ChangesetAccess::call(const Changeset& cs) { return *cs.call_; }
+
+void ChangesetAccess::check_required(Changeset& cs) {
+  const auto& attrs = cs.resource().attributes();
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    bool checked = cs.action().type == ActionType::create || cs.assigned_[i].has_value();
+    if (checked && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
+      cs.add_error({attrs[i].name, "required", "is required"});
+  }
+}
+
+Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action& a, const Fields& inputs,
+                                 const CallOptions& call, std::optional<Record> data) {
+  Changeset cs;
+  cs.engine_ = &engine;
+  cs.resource_ = &r;
+  cs.action_ = &a;
+  cs.data_ = std::move(data);
+  cs.actor_ = call.actor;
+  cs.now_ = DateTime::now();
+  cs.call_ = std::make_shared<CallOptions>(call);
+  cs.assigned_.resize(r.attributes().size());
+  cs.set_context(call.context);
+  std::set<std::string_view> seen;
+  Fields given;
+  for (const auto& [name, raw] : inputs) {
+    if (!seen.insert(name).second) cs.errors_.push_back({name, "duplicate_input", "is given more than once"});
+    else take_input(cs, cs.errors_, given, name, raw);
+  }
+  for (const auto& [name, value] : call.private_arguments) {
+    if (!a.argument(name)) cs.errors_.push_back({name, "unknown_input", fmt::format("is not an argument of {}.{}", r.name(), a.name)});
+    else given.emplace_back(name, value);
+  }
+  // Arguments that cast are kept beside the errors, so changes can still read them.
+  cs.arguments_ = runtime::cast_arguments_partly(r, a, given, cs.errors_);
+  apply_defaults(cs);
+  for (const auto& step : a.steps) run_step(cs, step);
+  for (const auto& step : r.global_steps())
+    if (applies(step, a.type)) run_step(cs, step);
+  if (a.type != ActionType::destroy) check_required(cs);
   return cs;
 }
 
-void apply_defaults(Changeset& cs) {
-  const auto& attrs = cs.resource->attributes();
-  bool creating = cs.action->type == ActionType::create;
-  for (std::size_t i = 0; i < attrs.size(); ++i) {
-    const Attribute& a = attrs[i];
-    if (cs.assigned[i]) continue;
-    std::optional<Value> v;
-    if (creating) {
-      if (a.timestamp != Timestamp::none) v = Value(cs.now);
-      else if (a.default_fn) v = a.default_fn();
-      else v = a.default_value;
-    } else if (a.timestamp == Timestamp::update) {
-      v = Value(cs.now);
-    } else if (a.update_default_fn) {
-      v = a.update_default_fn();
-    }
-    if (v) {
-      // A default function may return a value to be cast (a string for a uuid, say).
-      if (auto cast = cast_value(a.type, *v); cast.value) {
-        v = std::move(cast.value);
-        check_value(a, *v, cs.errors);
-      } else {
-        cs.errors.push_back({a.name, "invalid_default", "default does not fit the type: " + cast.error});
-      }
-      cs.assigned[i] = std::move(v);
-    }
-  }
-}
+namespace runtime {
 
 Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given) {
   std::vector<FieldError> errors;
+  Fields out = cast_arguments_partly(resource, action, given, errors);
+  if (!errors.empty()) return fail(Error::invalid(resource.name(), action.name, std::move(errors)));
+  return out;
+}
+
+Fields cast_arguments_partly(const Resource& resource, const Action& action, const Fields& given,
+                             std::vector<FieldError>& errors) {
   Fields out;
   for (const auto& [name, raw] : given)
     if (!action.argument(name))
@@ -103,7 +222,6 @@ Result<Fields> cast_arguments(const Resource& resource, const Action& action, co
     }
     out.emplace_back(arg.name, std::move(*cast.value));
   }
-  if (!errors.empty()) return fail(Error::invalid(resource.name(), action.name, std::move(errors)));
   return out;
 }
 
@@ -127,11 +245,11 @@ Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view ac
     }
   } else {
     errors.push_back({"", "invalid_type",
-                      fmt::format("{} has a composite primary key; give the id as a map of its attributes",
-                                  resource.name())});
+                      fmt::format("{} has a composite primary key; give the id as a map of its attributes", resource.name())});
   }
   if (!errors.empty()) return fail(Error::invalid(resource.name(), std::string(action), std::move(errors)));
   return out;
 }
 
-}  // namespace ashlar::runtime
+}  // namespace runtime
+}  // namespace ashlar

@@ -1,40 +1,46 @@
 #pragma once
-// Building a changeset: inputs cast to the action's accepted attributes, defaults and
-// timestamps applied, and every rule checked before the write transaction begins.
+// Building a changeset: inputs cast to the action's accepted attributes and arguments,
+// defaults applied, then the action's and the resource's changes and validations run in
+// the order declared — all before any transaction begins.
 
-#include <ashlar/model/resource.hpp>
+#include <ashlar/changeset.hpp>
+#include <ashlar/engine.hpp>
 
 #include <optional>
 #include <vector>
 
-namespace ashlar::runtime {
+namespace ashlar {
 
-struct Changeset {
-  const Resource* resource = nullptr;
-  const Action* action = nullptr;
-  Fields inputs;  // accepted inputs as cast, in the order given
-  // Per attribute (aligned with resource->attributes()): the value this action sets.
-  std::vector<std::optional<Value>> assigned;
-  std::vector<FieldError> errors;
-  DateTime now;  // the action's time: its event's time and its timestamps
-
-  const Value* input(std::string_view attribute) const { return find_field(inputs, attribute); }
+// The runtime's access to a changeset's insides.
+struct ChangesetAccess {
+  static Changeset build(Engine& engine, const Resource& resource, const Action& action, const Fields& inputs,
+                         const CallOptions& call, std::optional<Record> data);
+  static Fields& inputs(Changeset& cs) { return cs.inputs_; }
+  static std::vector<std::optional<Value>>& assigned(Changeset& cs) { return cs.assigned_; }
+  static void set_data(Changeset& cs, Record record) { cs.data_ = std::move(record); }
+  static std::vector<Changeset::Around>& around_transaction(Changeset& cs) { return cs.around_transaction_; }
+  static std::vector<Changeset::Around>& around_action(Changeset& cs) { return cs.around_action_; }
+  static std::vector<Changeset::Before>& before_transaction(Changeset& cs) { return cs.before_transaction_; }
+  static std::vector<Changeset::Before>& before_action(Changeset& cs) { return cs.before_action_; }
+  static std::vector<Changeset::After>& after_action(Changeset& cs) { return cs.after_action_; }
+  static std::vector<Changeset::AfterTransaction>& after_transaction(Changeset& cs) { return cs.after_transaction_; }
+  static const CallOptions& call(const Changeset& cs);
+  // Errors of attributes that may not be nil, checked on the final values.
+  static void check_required(Changeset& cs);
 };
 
-// Casts and checks inputs: unknown, duplicate and non-accepted inputs, type errors,
-// nil where not allowed, constraints. Errors are collected, not returned early.
-Changeset build_changeset(const Resource& resource, const Action& action, const Fields& inputs);
-
-// Fills in defaults (create) or update defaults and timestamps (update), then checks
-// required attributes and the constraints of the values it added.
-void apply_defaults(Changeset& changeset);
+namespace runtime {
 
 // An action's arguments from the caller's: cast, defaults applied, constraints and
 // required ones checked; unknown names refused. Every bad one reported at once.
 Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given);
+// The same, collecting errors and keeping the arguments that cast.
+Fields cast_arguments_partly(const Resource& resource, const Action& action, const Fields& given,
+                             std::vector<FieldError>& errors);
 
 // The primary key values from a caller's id: one value, or a map for composite keys.
 // Invalid naming the key attribute when it does not cast.
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id);
 
-}  // namespace ashlar::runtime
+}  // namespace runtime
+}  // namespace ashlar

@@ -52,6 +52,7 @@ struct ActionDecl {
   std::optional<Expr> filter{};   // read: `filter expr(...)`, may use arg(...), actor(...)
   std::string sort{};             // read: `prepare build(sort: ...)` in sort-input form, "-opened_at"
   std::optional<std::size_t> limit{};  // read: `prepare build(limit: ...)`
+  std::vector<ActionStep> steps{};  // changes and validations, in order (ashlar/changes.hpp)
 };
 
 // argument("user_id", type::uuid, {.allow_nil = false})
@@ -113,6 +114,9 @@ class ResourceBuilder {
   // .aggregate("top_score", AggregateKind::max, "comments", "score").
   ResourceBuilder& aggregate(std::string name, AggregateKind kind, std::string relationship_path,
                              std::string field = {});
+  // A resource-level change or validation (Ash's `changes` / `validations` blocks).
+  ResourceBuilder& change(ActionStep step);
+  ResourceBuilder& validate(ActionStep step);
   // A unique key: Conflict when a second record would share these attributes' values.
   ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
 
@@ -140,6 +144,7 @@ class ResourceBuilder {
   std::vector<Relationship> relationships_;
   std::vector<Identity> identities_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
+  std::vector<ActionStep> global_steps_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };

@@ -1,6 +1,7 @@
 #pragma once
 // The built, validated model: resources, attributes, actions, and the domain.
 
+#include <ashlar/model/change.hpp>
 #include <ashlar/model/relationship.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/type.hpp>
@@ -50,6 +51,8 @@ struct Action {
   std::optional<Expr> filter;
   std::vector<SortKey> sort;
   std::optional<std::size_t> limit;
+  // Changes and validations, in the order declared.
+  std::vector<ActionStep> steps;
 
   bool accepts(std::string_view attribute) const;
   const Argument* argument(std::string_view name) const;
@@ -86,6 +89,9 @@ class Resource {
   // by name in filters and sorts.
   const std::vector<std::pair<std::string, Aggregate>>& aggregates() const { return aggregates_; }
   const Aggregate* aggregate(std::string_view name) const;
+  // Resource-level changes and validations, in the order declared; each runs for the
+  // action types in its `on` (create and update when empty), after the action's own.
+  const std::vector<ActionStep>& global_steps() const { return global_steps_; }
   // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
   const Action* primary_action(ActionType type) const;
   // Declared topic templates (ResourceBuilder::publish); an action without one is
@@ -106,6 +112,7 @@ class Resource {
   std::vector<Identity> identities_;
   std::vector<std::string> indexed_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
+  std::vector<ActionStep> global_steps_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).
@@ -135,5 +142,12 @@ Result<Domain> domain_from_json(std::string_view json);
 // Empty when `next` can open a store written with `stored`; otherwise one line per
 // incompatibility ("User.name: type changed from string to integer").
 std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next);
+// The same, each with the resource it concerns (empty for the domain's name), so an
+// upcaster declared for that resource can cover it.
+struct Incompatibility {
+  std::string resource;
+  std::string message;
+};
+std::vector<Incompatibility> model_incompatibilities(const Domain& stored, const Domain& next);
 
 }  // namespace ashlar

@@ -1,0 +1,57 @@
+#pragma once
+// Built-in changes and validations, after Ash's. Each returns a ActionStep to list in an
+// action's `.steps` or to give ResourceBuilder::change / validate:
+//
+//   .create("open", {.accept = {"subject"},
+//                    .arguments = {argument("urgent", type::boolean)},
+//                    .steps = {changes::set_attribute("status", Atom{"open"}),
+//                              changes::set_attribute("opened_by", dsl::actor("id")),
+//                              validations::string_length("subject", 3, 120)}})
+//
+// Values are expressions evaluated against the changeset: ref("x") is the attribute's
+// value after the changes so far, arg("y") an argument, actor("id") the actor's id,
+// now() the action's time.
+
+#include <ashlar/changeset.hpp>
+#include <ashlar/model/change.hpp>
+#include <ashlar/model/expr.hpp>
+
+#include <functional>
+
+namespace ashlar {
+namespace changes {
+
+ActionStep set_attribute(std::string attribute, Expr value);
+// Adds `by` to the attribute's value as stored when the action writes (so concurrent
+// increments never lose one).
+ActionStep increment(std::string attribute, std::int64_t by = 1);
+// Any code: fn may read and change the changeset, add errors and hooks.
+ActionStep change(std::function<Result<void>(Changeset&)> fn);
+ActionStep custom(std::shared_ptr<const Change> change);
+// Ash's optimistic_lock: the update fails with a Conflict unless the attribute still has
+// the value the changeset was built from, and the attribute is incremented.
+ActionStep optimistic_lock(std::string attribute);
+
+}  // namespace changes
+
+namespace validations {
+
+ActionStep present(std::vector<std::string> attributes);  // each has a value (attribute or argument)
+ActionStep absent(std::vector<std::string> attributes);   // none has a value
+ActionStep string_length(std::string field, std::optional<std::size_t> min, std::optional<std::size_t> max);
+ActionStep match(std::string field, std::string pattern);  // ECMAScript, the whole value
+// compare("ends_at", CompareOp::gt, ref("starts_at")): nil on either side passes.
+ActionStep compare(std::string field, CompareOp op, Expr other);
+ActionStep one_of(std::string field, std::vector<Value> values);
+ActionStep attribute_equals(std::string attribute, Value value);
+ActionStep attribute_does_not_equal(std::string attribute, Value value);
+// Two inputs (attributes or arguments) are equal: confirm("password", "password_confirmation").
+ActionStep confirm(std::string field, std::string confirmation);
+ActionStep validate(std::function<std::optional<FieldError>(const Changeset&)> fn);
+ActionStep custom(std::shared_ptr<const Validation> validation);
+
+// The bare validation, for ActionStep::when(...): run a step only where this holds.
+std::shared_ptr<const Validation> condition(ActionStep step);
+
+}  // namespace validations
+}  // namespace ashlar

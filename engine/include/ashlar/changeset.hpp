@@ -1,0 +1,97 @@
+#pragma once
+// The changeset: one create, update or destroy action being built and run. Changes and
+// validations see and change it; hooks added to it run around the transaction and the
+// data layer in the order of Ash's action lifecycle:
+//
+//   around_transaction (start) → before_transaction → [write transaction:
+//   around_action (start) → before_action → events appended, projections updated →
+//   after_action → around_action (end)] → commit → after_transaction →
+//   around_transaction (end)
+//
+// after_action and the end of around_action run only on success; after_transaction
+// always, and may turn an error into a result.
+
+#include <ashlar/model/resource.hpp>
+#include <ashlar/record.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+class Engine;
+struct CallOptions;
+
+class Changeset {
+ public:
+  using Next = std::function<Result<Record>(Changeset&)>;
+  using Around = std::function<Result<Record>(Changeset&, const Next&)>;
+  using Before = std::function<Result<void>(Changeset&)>;
+  using After = std::function<Result<Record>(Changeset&, Record)>;
+  using AfterTransaction = std::function<Result<Record>(Changeset&, Result<Record>)>;
+
+  const Resource& resource() const { return *resource_; }
+  const Action& action() const { return *action_; }
+  // The record an update or destroy acts on (nullptr for a create). Inside the write
+  // transaction (before_action and later) it is the record as stored then.
+  const Record* data() const { return data_ ? &*data_ : nullptr; }
+  const Value& actor() const { return actor_; }
+  DateTime now() const { return now_; }
+
+  // The value an attribute will have: its change, else the record's current value.
+  Value attribute(std::string_view name) const;
+  // Whether the action changes the attribute (an input, a change or a default set it).
+  bool changing(std::string_view name) const;
+  // Sets an attribute whether or not the action accepts it (for changes). The value is
+  // cast to the attribute's type; a value that does not cast is an error on the field.
+  void force_change(std::string_view name, Value value);
+  const Value& argument(std::string_view name) const;
+  const Fields& arguments() const { return arguments_; }
+
+  // Free-form context, deep-merged on every set (maps merge, other values replace). Its
+  // "shared" key is also merged into the top level and passed to nested actions.
+  const Map& context() const { return context_; }
+  void set_context(const Map& more);
+  // Options for a nested action called from a hook: the actor, tenant and shared context
+  // (Ash's Ash.Scope.to_opts / Ash.Context.to_opts).
+  CallOptions to_opts() const;
+
+  void add_error(FieldError error) { errors_.push_back(std::move(error)); }
+  const std::vector<FieldError>& errors() const { return errors_; }
+  bool valid() const { return errors_.empty(); }
+
+  void around_transaction(Around hook) { around_transaction_.push_back(std::move(hook)); }
+  void before_transaction(Before hook) { before_transaction_.push_back(std::move(hook)); }
+  void around_action(Around hook) { around_action_.push_back(std::move(hook)); }
+  void before_action(Before hook) { before_action_.push_back(std::move(hook)); }
+  void after_action(After hook) { after_action_.push_back(std::move(hook)); }
+  void after_transaction(AfterTransaction hook) { after_transaction_.push_back(std::move(hook)); }
+
+  // The engine running this action: call it from hooks for nested actions, which join
+  // this action's transaction.
+  Engine& engine() const { return *engine_; }
+
+ private:
+  friend struct ChangesetAccess;
+  Engine* engine_ = nullptr;
+  const Resource* resource_ = nullptr;
+  const Action* action_ = nullptr;
+  std::optional<Record> data_;
+  Value actor_;
+  DateTime now_;
+  Fields inputs_;     // accepted attribute inputs and public arguments, as cast
+  Fields arguments_;  // every argument, defaults applied
+  std::vector<std::optional<Value>> assigned_;  // per attribute
+  std::vector<FieldError> errors_;
+  Map context_;
+  std::shared_ptr<const CallOptions> call_;  // correlation, tenant, expected version
+  std::vector<Around> around_transaction_, around_action_;
+  std::vector<Before> before_transaction_, before_action_;
+  std::vector<After> after_action_;
+  std::vector<AfterTransaction> after_transaction_;
+};
+
+}  // namespace ashlar

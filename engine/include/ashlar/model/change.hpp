@@ -1,0 +1,61 @@
+#pragma once
+// Changes and validations: the steps an action runs, in the order declared, when its
+// changeset is built (ashlar/changes.hpp has the built-in ones).
+
+#include <ashlar/model/error.hpp>
+#include <ashlar/model/result.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ashlar {
+
+class Changeset;  // ashlar/changeset.hpp
+enum class ActionType : std::uint8_t;
+
+// Changes the changeset: sets attributes, adds hooks, adds errors.
+class Change {
+ public:
+  virtual ~Change() = default;
+  virtual Result<void> change(Changeset& changeset) const = 0;
+};
+
+// Checks the changeset: the error to report, or nullopt when it holds.
+class Validation {
+ public:
+  virtual ~Validation() = default;
+  virtual std::optional<FieldError> validate(const Changeset& changeset) const = 0;
+};
+
+// One change or validation with Ash's options.
+struct ActionStep {
+  std::shared_ptr<const Change> change;
+  std::shared_ptr<const Validation> validation;
+  // Runs only when every one of these validations holds (Ash's `where`).
+  std::vector<std::shared_ptr<const Validation>> where;
+  bool only_when_valid = false;  // skipped once the changeset has errors
+  std::string message;           // replaces a validation's own message
+  // Resource-level steps: the action types they run for; empty means create and update.
+  std::vector<ActionType> on;
+
+  ActionStep& when(std::shared_ptr<const Validation> condition) {
+    where.push_back(std::move(condition));
+    return *this;
+  }
+  ActionStep& when_valid() {
+    only_when_valid = true;
+    return *this;
+  }
+  ActionStep& with_message(std::string text) {
+    message = std::move(text);
+    return *this;
+  }
+  ActionStep& on_types(std::vector<ActionType> types) {
+    on = std::move(types);
+    return *this;
+  }
+};
+
+}  // namespace ashlar

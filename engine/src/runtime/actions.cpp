@@ -1,0 +1,320 @@
+// Create, update and destroy through Ash's lifecycle: the changeset is built (changes
+// and validations run), then around_transaction → before_transaction → the write
+// transaction (around_action → before_action → events and projections → after_action)
+// → commit and notifications → after_transaction.
+#include "changeset.hpp"
+#include "impl.hpp"
+#include "reader.hpp"
+
+#include <ashlar/model/key.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar {
+namespace {
+
+// The write transaction this thread has open, so an action called from a hook joins it.
+struct ActiveWrite {
+  const Engine::Impl* engine;
+  Txn* txn;
+  std::vector<StoredEvent>* events;
+  std::uint64_t tx = 0;             // the position of the transaction's first event
+  std::string correlation_id;       // shared by every action of the transaction
+};
+thread_local ActiveWrite* t_active = nullptr;
+
+Fields key_fields(const Resource& r, const std::vector<Value>& key) {
+  Fields out;
+  for (std::size_t i = 0; i < key.size(); ++i) out.emplace_back(r.attributes()[r.primary_key()[i]].name, key[i]);
+  return out;
+}
+
+std::vector<Value> key_of(const Changeset& cs) {
+  std::vector<Value> key;
+  for (auto i : cs.resource().primary_key()) key.push_back(cs.attribute(cs.resource().attributes()[i].name));
+  return key;
+}
+
+// Record keys live in LMDB keys (by_record: resource, key, version), at most 511 bytes.
+std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Value>& key) {
+  constexpr std::size_t kMaxKeySize = 511;
+  std::size_t size = r.name().size() + 1 + encode_key(key).size() + 8;
+  if (size <= kMaxKeySize) return std::nullopt;
+  std::size_t longest = 0;
+  for (std::size_t i = 1; i < key.size(); ++i)
+    if (key[i].str().size() > key[longest].str().size()) longest = i;
+  return FieldError{r.attributes()[r.primary_key()[longest]].name, "key_too_long",
+                    fmt::format("the primary key takes {} bytes; a key can take at most {}", size, kMaxKeySize)};
+}
+
+// Hooks that wrap: each calls the next, the innermost calls `core`.
+Result<Record> wrap(Changeset& cs, const std::vector<Changeset::Around>& hooks, std::size_t i,
+                    const Changeset::Next& core) {
+  if (i == hooks.size()) return core(cs);
+  return hooks[i](cs, [&](Changeset& c) { return wrap(c, hooks, i + 1, core); });
+}
+
+Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
+
+}  // namespace
+
+Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
+                                            const std::vector<Value>& key, const std::vector<Value>& after) const {
+  std::string own = encode_key(key);
+  for (const auto& identity : r.identities()) {
+    std::vector<Value> values;
+    for (const auto& name : identity.attributes) values.push_back(after[*r.attribute_index(name)]);
+    if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
+    auto holder = state.lookup_identity(txn, r.name(), identity.name, values);
+    if (!holder) return fail(holder.error());
+    if (!*holder || **holder == own) continue;
+    std::string shown;
+    for (const auto& v : values) shown += (shown.empty() ? "" : ", ") + v.str();
+    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(), shown));
+    e.action = action;
+    for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});
+    return fail(std::move(e));
+  }
+  return {};
+}
+
+Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
+                                          const std::string& correlation_id) {
+  if (t_active && t_active->engine == this) {
+    ActiveWrite* outer = t_active;
+    std::size_t kept = outer->events->size();
+    auto r = log->nested(*outer->txn, [&](Txn& child) {
+      ActiveWrite inner = *outer;
+      inner.txn = &child;
+      t_active = &inner;
+      auto result = fn(child);
+      outer->tx = inner.tx;
+      t_active = outer;
+      return result;
+    });
+    if (!r) outer->events->resize(kept);  // the child rolled back: so did its events
+    return r;
+  }
+  std::vector<StoredEvent> committed;
+  auto written = log->write(
+      [&](Txn& txn) -> Result<void> {
+        committed.clear();
+        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id};
+        t_active = &active;
+        auto r = fn(txn);
+        t_active = nullptr;
+        return r;
+      },
+      [&] {
+        for (const auto& n : options.notifiers) n->notify(committed);
+        if (publishing) publishing->notify(committed);
+      });
+  return written;
+}
+
+Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
+  event.tx = t_active->tx;
+  auto stored = log->append(txn, std::move(event));
+  if (!stored) return fail(stored.error());
+  if (t_active->tx == 0) t_active->tx = stored->event.position;
+  auto applied = state.apply(txn, stored->event);
+  if (!applied) return fail(applied.error());
+  t_active->events->push_back(std::move(*stored));
+  return applied->value_or(StoredRecord{});
+}
+
+Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::vector<Value>& key) {
+  auto from = [&](const Txn& txn) -> Result<std::optional<Record>> {
+    auto stored = current(txn, r, key);
+    if (!stored) return fail(stored.error());
+    if (!*stored) return std::optional<Record>{};
+    return std::optional<Record>{to_record(r, **stored)};
+  };
+  if (t_active && t_active->engine == this) return from(*t_active->txn);
+  auto txn = log->read();
+  if (!txn) return fail(txn.error());
+  return from(*txn);
+}
+
+// The data layer: checks against the stored state, then one event appended and folded.
+Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
+  const Resource& r = cs.resource();
+  const CallOptions& call = ChangesetAccess::call(cs);
+  std::vector<Value> key = key_of(cs);
+  auto existing = current(txn, r, key);
+  if (!existing) return fail(existing.error());
+  bool creating = cs.action().type == ActionType::create;
+  if (creating && *existing) {
+    Error e = Error::conflict(r.name(), fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)));
+    e.action = cs.action().name;
+    return fail(std::move(e));
+  }
+  if (!creating && !*existing) {
+    Error e = not_found(r, key);
+    e.action = cs.action().name;
+    return fail(std::move(e));
+  }
+  if (!creating && call.expected_version && *call.expected_version != (*existing)->version) {
+    Error e = Error::conflict(r.name(), fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
+                                                    describe_key(key), *call.expected_version, (*existing)->version));
+    e.action = cs.action().name;
+    return fail(std::move(e));
+  }
+  Event e;
+  e.domain = domain.name();
+  e.resource = r.name();
+  e.action = cs.action().name;
+  e.type = cs.action().type;
+  e.inputs = ChangesetAccess::inputs(cs);
+  e.actor = cs.actor();
+  e.correlation_id = t_active->correlation_id;  // the outermost action's
+  e.causation_id = call.causation_id;
+  e.tenant = call.tenant;
+  e.time_micros = cs.now().micros;
+  e.key = key_fields(r, key);
+  std::optional<Record> before = *existing ? std::optional<Record>(to_record(r, **existing)) : std::nullopt;
+  if (creating) {
+    auto last = log->last_version(txn, r.name(), encode_key(key));
+    if (!last) return fail(last.error());
+    e.version = *last + 1;  // a key used before continues its history
+  } else {
+    e.version = (*existing)->version + 1;
+  }
+  std::vector<Value> after;
+  const auto& assigned = ChangesetAccess::assigned(cs);
+  for (std::size_t i = 0; i < r.attributes().size(); ++i) {
+    const auto& name = r.attributes()[i].name;
+    Value v = assigned[i] ? *assigned[i] : (before ? (*before)[name] : Value());
+    if (cs.action().type != ActionType::destroy && assigned[i] && (creating ? !v.is_null() : v != (*before)[name]))
+      e.changes.emplace_back(name, v);
+    after.push_back(std::move(v));
+  }
+  if (cs.action().type != ActionType::destroy) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
+  auto stored = append(txn, std::move(e));
+  if (!stored) return fail(stored.error());
+  if (cs.action().type == ActionType::destroy) return std::move(*before);
+  return to_record(r, *stored);
+}
+
+Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
+  std::optional<Result<Record>> outcome;
+  auto written = in_transaction([&](Txn& txn) -> Result<void> {
+    auto result = wrap(cs, ChangesetAccess::around_action(cs), 0, [&](Changeset& c) -> Result<Record> {
+      if (c.action().type != ActionType::create) {  // hooks see the record as stored now
+        auto fresh = current(txn, c.resource(), key_of(c));
+        if (!fresh) return fail(fresh.error());
+        if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
+      }
+      for (const auto& hook : ChangesetAccess::before_action(c)) {
+        auto r = hook(c);
+        if (!r) return fail(r.error());
+      }
+      if (c.action().type != ActionType::destroy) ChangesetAccess::check_required(c);
+      if (!c.valid()) return fail(invalid(c));
+      auto record = write_changeset(txn, c);
+      for (const auto& hook : ChangesetAccess::after_action(c)) {
+        if (!record) break;
+        record = hook(c, std::move(*record));
+      }
+      return record;
+    });
+    if (!result) return fail(result.error());
+    outcome = std::move(result);
+    return {};
+  }, ChangesetAccess::call(cs).correlation_id);
+  if (!written) return fail(written.error());
+  return std::move(*outcome);
+}
+
+Result<Record> Engine::Impl::run(Changeset& cs) {
+  if (!cs.valid()) return fail(invalid(cs));
+  if (auto too_long = check_key_size(cs.resource(), key_of(cs)))
+    return fail(Error::invalid(cs.resource().name(), cs.action().name, {std::move(*too_long)}));
+  return wrap(cs, ChangesetAccess::around_transaction(cs), 0, [&](Changeset& c) -> Result<Record> {
+    Result<Record> result = Error::unknown("no result");
+    bool ready = true;
+    for (const auto& hook : ChangesetAccess::before_transaction(c)) {
+      auto r = hook(c);
+      if (!r) {
+        result = r.error();
+        ready = false;
+        break;
+      }
+    }
+    if (ready) result = run_in_transaction(c);
+    for (const auto& hook : ChangesetAccess::after_transaction(c)) result = hook(c, std::move(result));
+    return result;
+  });
+}
+
+namespace {
+
+Result<std::pair<const Resource*, const Action*>> resolve(const Engine::Impl& impl, std::string_view resource,
+                                                          ActionType type, std::string_view action) {
+  auto r = impl.resource(resource);
+  if (!r) return fail(r.error());
+  auto a = impl.action(**r, type, action);
+  if (!a) return fail(a.error());
+  return std::pair{*r, *a};
+}
+
+}  // namespace
+
+Result<Changeset> Engine::for_create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
+  auto target = resolve(*impl_, resource, ActionType::create, call.action);
+  if (!target) return fail(target.error());
+  return ChangesetAccess::build(*this, *target->first, *target->second, inputs, call, std::nullopt);
+}
+
+Result<Changeset> Engine::for_update(std::string_view resource, const Value& id, const Fields& inputs,
+                                     const CallOptions& call) {
+  auto target = resolve(*impl_, resource, ActionType::update, call.action);
+  if (!target) return fail(target.error());
+  auto key = runtime::cast_id(*target->first, target->second->name, id);
+  if (!key) return fail(key.error());
+  auto record = impl_->find(*target->first, *key);
+  if (!record) return fail(record.error());
+  if (!*record) {
+    Error e = not_found(*target->first, *key);
+    e.action = target->second->name;
+    return fail(std::move(e));
+  }
+  return ChangesetAccess::build(*this, *target->first, *target->second, inputs, call, std::move(*record));
+}
+
+Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id, const CallOptions& call) {
+  auto target = resolve(*impl_, resource, ActionType::destroy, call.action);
+  if (!target) return fail(target.error());
+  auto key = runtime::cast_id(*target->first, target->second->name, id);
+  if (!key) return fail(key.error());
+  auto record = impl_->find(*target->first, *key);
+  if (!record) return fail(record.error());
+  if (!*record) {
+    Error e = not_found(*target->first, *key);
+    e.action = target->second->name;
+    return fail(std::move(e));
+  }
+  return ChangesetAccess::build(*this, *target->first, *target->second, {}, call, std::move(*record));
+}
+
+Result<Record> Engine::run(Changeset changeset) { return impl_->run(changeset); }
+
+Result<Record> Engine::create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
+  auto cs = for_create(resource, inputs, call);
+  if (!cs) return fail(cs.error());
+  return run(std::move(*cs));
+}
+
+Result<Record> Engine::update(std::string_view resource, const Value& id, const Fields& inputs, const CallOptions& call) {
+  auto cs = for_update(resource, id, inputs, call);
+  if (!cs) return fail(cs.error());
+  return run(std::move(*cs));
+}
+
+Result<Record> Engine::destroy(std::string_view resource, const Value& id, const CallOptions& call) {
+  auto cs = for_destroy(resource, id, call);
+  if (!cs) return fail(cs.error());
+  return run(std::move(*cs));
+}
+
+}  // namespace ashlar

@@ -1,0 +1,43 @@
+#pragma once
+// The engine's insides, shared by its source files.
+
+#include <ashlar/engine.hpp>
+#include <ashlar/notifiers/publisher.hpp>
+#include <ashlar/projections/state.hpp>
+
+namespace ashlar {
+
+struct Engine::Impl {
+  Domain domain;
+  Options options;
+  std::unique_ptr<Log> log;
+  StateProjection state;
+  std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
+
+  Result<const Resource*> resource(std::string_view name) const;
+  Result<const Action*> action(const Resource& r, ActionType type, std::string_view name) const;
+  Record to_record(const Resource& r, const StoredRecord& stored) const;
+  // Runs fn in this thread's write transaction: a new one (committed, then notifiers
+  // told) or, for a nested action, a child of the one already open.
+  Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id);
+  // Appends an event and folds it into the projections; it commits with the transaction.
+  Result<StoredRecord> append(Txn& txn, Event event);
+  Result<Record> run(Changeset& cs);
+  Result<Record> run_in_transaction(Changeset& cs);
+  Result<Record> write_changeset(Txn& txn, Changeset& cs);
+  // Reads for building a changeset: in the open write transaction when nested.
+  Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key);
+  Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r,
+                                              const std::vector<Value>& key) const;
+  // Conflict when another record holds the identity values `after` (aligned with the
+  // attributes) would take.
+  Result<void> check_identities(const Txn& txn, const Resource& r, const std::string& action,
+                                const std::vector<Value>& key, const std::vector<Value>& after) const;
+};
+
+// Errors and helpers about records' keys.
+Error not_found(const Resource& r, const std::vector<Value>& key);
+Value id_map(const Resource& r, const std::vector<Value>& key);
+std::string describe_key(const std::vector<Value>& key);
+
+}  // namespace ashlar
