@@ -8,7 +8,6 @@
 
 #include <ashlar/ashlar.hpp>
 
-#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -22,12 +21,12 @@ ashlar::Domain blog_domain() {
                     .uuid_primary_key("id")
                     .attribute("name", type::string, {.allow_nil = false})
                     .create_timestamp("inserted_at")
+                    .has_many("comments", "Comment")
                     .defaults({"read", "destroy", "create:*", "update:*"}))
       .resource(resource("Comment")
                     .uuid_primary_key("id")
                     .attribute("content", type::string, {.allow_nil = false})
-                    // A plain uuid for now; belongs_to("user", "User") once relationships exist.
-                    .attribute("user_id", type::uuid)
+                    .belongs_to("user", "User")  // defines user_id : uuid
                     .defaults({"read", "destroy", "create:*", "update:*"}))
       .build()
       .value();
@@ -41,23 +40,16 @@ std::string text(const ashlar::Value& value) {
 // The first block of a uuid: enough to tell records apart on screen.
 std::string short_id(const ashlar::Record& record) { return record.id().str().substr(0, 8); }
 
-// Prints every user, oldest first, each with its comments.
+// Prints every user, oldest first, each with its comments: one read, one snapshot, the
+// comments of all users loaded in one batch.
 void print_users_with_comments(const ashlar::Engine& engine) {
-  auto users = engine.read("User").value();
-  auto comments = engine.read("Comment").value();
-  std::ranges::sort(users, {}, [](const ashlar::Record& u) { return *u["inserted_at"].as_datetime(); });
-
+  auto users = engine.read("User", {.sort = {ashlar::SortKey::asc("inserted_at")}, .load = {"comments"}}).value();
   for (const auto& user : users) {
     std::cout << "  " << text(user["name"]) << " (" << short_id(user) << ", joined "
               << user["inserted_at"].str() << ")\n";
-    // Filtered here until reads take filters and loads: .load = {"comments"}.
-    bool any = false;
-    for (const auto& comment : comments) {
-      if (comment["user_id"] != user.id()) continue;
+    for (const auto& comment : user.related("comments"))
       std::cout << "    - \"" << text(comment["content"]) << "\" (version " << comment.version() << ")\n";
-      any = true;
-    }
-    if (!any) std::cout << "    (no comments)\n";
+    if (user.related("comments").empty()) std::cout << "    (no comments)\n";
   }
 }
 
@@ -94,7 +86,7 @@ int run(const std::string& dir) {
   std::cout << "\nusers and their comments, read back from " << dir << ":\n";
   print_users_with_comments(engine);
 
-  auto head = engine.log().head(engine.log().read().value()).value();
+  auto head = engine.log().head().value();
   std::cout << "\nthe log holds " << head.position << " events; `ashlar log " << dir
             << "` shows them\n";
   return 0;
