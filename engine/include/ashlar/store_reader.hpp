@@ -8,6 +8,10 @@
 //   auto open = store.read("Ticket", {.filter = ashlar::parse_expr("status == :open").value(),
 //                                     .load = {"representative"}}).value();
 //
+// Use it from another process than the writer's: LMDB forbids opening one environment
+// twice in a process (its locks would break), so beside an Engine in the same process,
+// read through that Engine.
+//
 // The stored model holds names, types, read actions (their arguments, filter, sort and
 // limit), relationships, identities and aggregates, but no code. Reads never need
 // default functions; a manual relationship's loader, though, lives only in the program
