@@ -18,28 +18,29 @@
 namespace ashlar {
 namespace {
 
-// One committed event waiting for the publisher thread, or a marker standing for the
-// events the full queue turned away, so the heartbeat never claims a head beyond what
-// was published or dropped in order.
+// One committed event waiting for the publisher thread: what its topic needs, and its
+// bytes. Or a marker standing for the events the full queue turned away, so that the
+// heartbeat never claims a head beyond what was published or dropped in order.
 struct Queued {
-  Event event;  // the fields topics need: no changes, inputs or actor
   std::string bytes;
+  std::uint64_t position = 0;
+  std::uint64_t sequence = 0;
+  std::string resource;
+  std::string action;
+  Fields key;
   bool marker = false;
   protocol::Heads dropped;  // marker only: the heads after the dropped events
 };
 
 Queued copy_for_queue(const StoredEvent& s) {
-  Queued q;
   const Event& e = s.event;
-  q.event.position = e.position;
-  q.event.sequence = e.sequence;
-  q.event.version = e.version;
-  q.event.type = e.type;
-  q.event.domain = e.domain;
-  q.event.resource = e.resource;
-  q.event.action = e.action;
-  q.event.key = e.key;
+  Queued q;
   q.bytes = s.bytes;
+  q.position = e.position;
+  q.sequence = e.sequence;
+  q.resource = e.resource;
+  q.action = e.action;
+  q.key = e.key;
   return q;
 }
 
@@ -67,7 +68,7 @@ struct ZmqPublisher::Impl {
   protocol::Heads heads;  // the thread's: every event up to here was published or dropped
   std::thread thread;
 
-  void enqueue(const StoredEvent& s);
+  bool enqueue(const StoredEvent& s);
   void run();
   void publish(const Queued& q);
   Result<std::vector<std::string>> topics(const Queued& q) const;
@@ -75,11 +76,13 @@ struct ZmqPublisher::Impl {
   void send(std::string_view topic, std::string_view body);
 };
 
-void ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
+// Called with the mutex held. True when the thread may be waiting for it.
+bool ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
+  bool was_empty = queue.empty();
   if (queue.size() < options.queue_events && queued_bytes + s.bytes.size() <= options.queue_bytes) {
     queue.push_back(copy_for_queue(s));
     queued_bytes += s.bytes.size();
-    return;
+    return was_empty;
   }
   dropped.fetch_add(1, std::memory_order_relaxed);
   if (queue.empty() || !queue.back().marker) {
@@ -87,6 +90,7 @@ void ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
     queue.back().marker = true;
   }
   queue.back().dropped.advance(s.event.resource, s.event.position, s.event.sequence);
+  return was_empty;
 }
 
 void ZmqPublisher::Impl::run() {
@@ -116,7 +120,7 @@ void ZmqPublisher::Impl::publish(const Queued& q) {
     for (const auto& [resource, sequence] : q.dropped.sequences) heads.advance(resource, q.dropped.position, sequence);
     return;
   }
-  heads.advance(q.event.resource, q.event.position, q.event.sequence);
+  heads.advance(q.resource, q.position, q.sequence);
   try {
     auto names = topics(q);
     if (!names) {
@@ -139,10 +143,10 @@ void ZmqPublisher::Impl::send(std::string_view topic, std::string_view body) {
 }
 
 Result<std::vector<std::string>> ZmqPublisher::Impl::topics(const Queued& q) const {
-  const Resource* resource = domain.resource(q.event.resource);
+  const Resource* resource = domain.resource(q.resource);
   bool templated = resource && std::any_of(resource->topics().begin(), resource->topics().end(),
-                                           [&](const TopicTemplate& t) { return t.action == q.event.action; });
-  if (!templated) return std::vector<std::string>{default_topic(q.event)};
+                                           [&](const TopicTemplate& t) { return t.action == q.action; });
+  if (!templated) return std::vector<std::string>{default_topic(domain.name(), q.resource, q.action, q.key)};
   auto event = decode_event(q.bytes);  // the changes, which the queue does not copy
   if (!event) return fail(event.error());
   auto before = values_before(*event, template_attributes(*resource, event->action));
@@ -209,14 +213,17 @@ ZmqPublisher::~ZmqPublisher() {
 }
 
 void ZmqPublisher::notify(std::span<const StoredEvent> events) noexcept {
+  bool wake = true;
   try {
     std::lock_guard lock(impl_->mutex);
-    for (const auto& s : events) impl_->enqueue(s);
+    wake = false;
+    for (const auto& s : events) wake = impl_->enqueue(s) || wake;
   } catch (...) {
     // Out of memory: these events are not published; subscribers replay them.
     impl_->dropped.fetch_add(events.size(), std::memory_order_relaxed);
   }
-  impl_->wake.notify_one();
+  // A thread busy with a non-empty queue needs no wake-up call (a syscall each).
+  if (wake) impl_->wake.notify_one();
 }
 
 ZmqPublisher::Stats ZmqPublisher::stats() const {

@@ -58,13 +58,15 @@ std::string topic_text(const Value& v) {
   return v.str();  // uuid, datetime, date: canonical text
 }
 
-std::string default_topic(const Event& e) {
-  std::string topic = topic_prefix(e.domain, e.resource, e.action);
-  for (std::size_t i = 0; i < e.key.size(); ++i) {
-    if (i > 0) topic += '.';
-    topic += topic_text(e.key[i].second);
-  }
-  if (e.key.empty()) topic.pop_back();
+std::string default_topic(const Event& e) { return default_topic(e.domain, e.resource, e.action, e.key); }
+
+// Built by appending: it runs once per published event.
+std::string default_topic(std::string_view domain, std::string_view resource, std::string_view action,
+                          const Fields& key) {
+  std::string topic;
+  topic.reserve(domain.size() + resource.size() + action.size() + 3 + 36 * key.size());
+  topic.append(domain).append(1, '.').append(resource).append(1, '.').append(action);
+  for (const auto& [name, value] : key) topic.append(1, '.').append(topic_text(value));
   return topic;
 }
 

@@ -30,6 +30,8 @@ std::string topic_text(const Value& value);
 
 // <domain>.<Resource>.<action>.<key values joined by ".">
 std::string default_topic(const Event& event);
+std::string default_topic(std::string_view domain, std::string_view resource, std::string_view action,
+                          const Fields& key);
 
 // The attributes, other than primary key attributes, whose values the action's templates
 // use: what a publisher must look up beyond the event itself. Empty without templates.

@@ -1,0 +1,428 @@
+// bench_publish: publishing committed events over ZeroMQ against raw ZeroMQ PUB/SUB of
+// the very same messages (topic, event bytes), measured in the same run, on tcp loopback.
+//
+//   bench_publish [EVENTS [LATENCY_EVENTS]]     (defaults 200000 and 5000)
+//
+// throughput  events from notify() to a SUB socket that counts them, against a PUB that
+//             sends the same frames. "publisher" feeds already committed events one per
+//             notify() (what the engine does per action); "bulk commit" also appends them,
+//             1000 per transaction without a flush, so the disk barely shows.
+// writer      engine creates (no_sync) with and without publishing to a subscriber: what
+//             publishing costs the writer.
+// latency     commit to delivery through ashlar::Subscriber, at a steady 2000 events/s,
+//             against raw PUB to SUB of the same bytes at the same rate.
+//
+// Both sides' high-water marks are unlimited, so nothing is dropped and every event is
+// counted. Stores live in temporary directories, removed at exit.
+
+#include <ashlar/ashlar.hpp>
+#include <ashlar/notifiers/subscriber.hpp>
+#include <ashlar/notifiers/topics.hpp>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+ashlar::Domain bench_domain() {
+  using namespace ashlar::dsl;
+  return domain("bench")
+      .resource(resource("User")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string, {.allow_nil = false})
+                    .attribute("email", type::string)
+                    .create_timestamp("inserted_at")
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .build()
+      .value();
+}
+
+// A create event as the engine writes one for bench_domain().
+ashlar::Event user_event(std::size_t i) {
+  ashlar::Event e;
+  e.domain = "bench";
+  e.resource = "User";
+  e.action = "create";
+  e.type = ashlar::ActionType::create;
+  e.version = 1;
+  ashlar::Value id(ashlar::Uuid::v4());
+  std::string name = "user-" + std::to_string(i);
+  e.key = {{"id", id}};
+  e.changes = {{"id", id}, {"name", name}, {"email", name + "@example.com"}};
+  e.inputs = {{"name", name}, {"email", name + "@example.com"}};
+  e.correlation_id = ashlar::Uuid::v4().str();
+  e.time_micros = ashlar::DateTime::now().micros;
+  return e;
+}
+
+std::string free_endpoint() {
+  zmq::context_t context;
+  zmq::socket_t probe(context, zmq::socket_type::pub);
+  probe.bind("tcp://127.0.0.1:*");
+  return probe.get(zmq::sockopt::last_endpoint);  // closed at once; ZeroMQ rebinds with SO_REUSEADDR
+}
+
+// A SUB socket in a thread of its own that counts event messages (not heartbeats) and
+// notes when the count reaches `expected`.
+class Counter {
+ public:
+  Counter(const std::string& endpoint, std::size_t expected) : expected_(expected) {
+    socket_.set(zmq::sockopt::rcvhwm, 0);
+    socket_.set(zmq::sockopt::subscribe, "");
+    socket_.connect(endpoint);
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+  bool connected() const { return seen_any_.load(); }
+  void reset() { count_ = 0; }
+  // Seconds from `start` to the last expected message; throws when it never comes.
+  double wait(Clock::time_point start) {
+    auto deadline = Clock::now() + 120s;
+    while (!done_.load()) {
+      if (Clock::now() > deadline) throw std::runtime_error("the subscriber did not receive every message");
+      std::this_thread::sleep_for(100us);
+    }
+    done_ = false;
+    return std::chrono::duration<double>(done_at_ - start).count();
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, 10ms);
+      std::vector<zmq::message_t> frames;
+      while (zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        seen_any_ = true;
+        bool event = frames[0].to_string_view().rfind("bench.User.", 0) == 0;
+        frames.clear();
+        if (!event || ++count_ != expected_) continue;
+        done_at_ = Clock::now();
+        done_ = true;
+      }
+    }
+  }
+  zmq::context_t context_{1};
+  zmq::socket_t socket_{context_, zmq::socket_type::sub};
+  std::size_t expected_;
+  std::size_t count_ = 0;
+  std::atomic<bool> seen_any_{false}, done_{false};
+  Clock::time_point done_at_;
+  std::jthread thread_;
+};
+
+void wait_connected(const Counter& counter, const std::function<void()>& poke) {
+  for (auto deadline = Clock::now() + 10s; !counter.connected(); std::this_thread::sleep_for(1ms)) {
+    if (Clock::now() > deadline) throw std::runtime_error("the subscriber did not connect");
+    poke();
+  }
+  std::this_thread::sleep_for(20ms);  // let stray warm-up messages arrive before counting
+}
+
+struct Throughput {
+  double raw = 0, publisher = 0, bulk = 0, bulk_alone = 0;  // events per second
+};
+
+double raw_round(const std::vector<ashlar::StoredEvent>& events, const std::vector<std::string>& topics) {
+  std::string endpoint = free_endpoint();
+  zmq::context_t context{1};
+  zmq::socket_t pub(context, zmq::socket_type::pub);
+  pub.set(zmq::sockopt::sndhwm, 0);
+  pub.bind(endpoint);
+  Counter counter(endpoint, events.size());
+  wait_connected(counter, [&] {
+    pub.send(zmq::str_buffer("warm-up"), zmq::send_flags::sndmore);
+    pub.send(zmq::str_buffer(""));
+  });
+  counter.reset();
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    pub.send(zmq::buffer(topics[i]), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(events[i].bytes));
+  }
+  return static_cast<double>(events.size()) / counter.wait(start);
+}
+
+ashlar::PublishOptions unlimited(const std::string& endpoint, std::size_t events) {
+  return {.endpoints = {endpoint}, .queue_events = events + 1, .queue_bytes = std::size_t{4} << 30,
+          .send_high_water_mark = 0, .heartbeat = 5ms};
+}
+
+// Already committed events, one notify() each, as the engine calls it per action.
+double publisher_round(const ashlar::Log& log, const std::vector<ashlar::StoredEvent>& events) {
+  std::string endpoint = free_endpoint();
+  auto publisher = ashlar::ZmqPublisher::start(log, bench_domain(), unlimited(endpoint, events.size())).value();
+  Counter counter(endpoint, events.size());
+  wait_connected(counter, [] {});  // the heartbeat arrives every 5 ms
+  counter.reset();
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < events.size(); ++i) publisher->notify(std::span(&events[i], 1));
+  return static_cast<double>(events.size()) / counter.wait(start);
+}
+
+// Appends `count` events, 1000 per transaction without a flush, publishing each commit
+// to a subscriber when `publish`; events per second until the subscriber has them all
+// (or, without publishing, until the last commit).
+double bulk_round(const std::string& dir, std::size_t count, bool publish, std::vector<ashlar::StoredEvent>& appended) {
+  ashlar::LogOptions options;
+  options.durability = ashlar::Durability::no_sync;
+  options.initial_map_size = std::size_t{1} << 30;
+  auto log = ashlar::Log::open(dir, options).value();
+  std::string endpoint = free_endpoint();
+  std::unique_ptr<ashlar::ZmqPublisher> publisher;
+  std::optional<Counter> counter;
+  if (publish) {
+    publisher = ashlar::ZmqPublisher::start(*log, bench_domain(), unlimited(endpoint, count)).value();
+    counter.emplace(endpoint, count);
+    wait_connected(*counter, [] {});
+    counter->reset();
+  }
+  std::vector<ashlar::Event> drafts;
+  for (std::size_t i = 0; i < count; ++i) drafts.push_back(user_event(i));
+  std::vector<ashlar::StoredEvent> committed;
+  auto start = Clock::now();
+  for (std::size_t done = 0; done < count; done += 1000) {
+    log->write(
+           [&](ashlar::Txn& txn) -> ashlar::Result<void> {
+             committed.clear();
+             for (std::size_t i = done; i < std::min(done + 1000, count); ++i) {
+               auto stored = log->append(txn, drafts[i]);
+               if (!stored) return ashlar::fail(stored.error());
+               committed.push_back(std::move(*stored));
+             }
+             return {};
+           },
+           [&] {
+             if (publisher) publisher->notify(committed);
+           })
+        .value();
+    appended.insert(appended.end(), committed.begin(), committed.end());
+  }
+  double seconds = counter ? counter->wait(start) : std::chrono::duration<double>(Clock::now() - start).count();
+  publisher.reset();  // before the log it reads closes
+  return static_cast<double>(count) / seconds;
+}
+
+Throughput throughput(std::size_t count) {
+  TempDir dir;
+  Throughput best;
+  std::vector<ashlar::StoredEvent> events, ignored;
+  best.bulk_alone = bulk_round(dir.sub("alone"), count, false, ignored);
+  best.bulk = bulk_round(dir.sub("bulk"), count, true, events);
+  auto log = ashlar::Log::open_read_only(dir.sub("bulk")).value();
+  std::vector<std::string> topics;
+  for (const auto& e : events) topics.push_back(ashlar::default_topic(e.event));
+  for (int turn = 0; turn < 3; ++turn) {  // alternating, best of three: the machine's noise hits both
+    best.raw = std::max(best.raw, raw_round(events, topics));
+    best.publisher = std::max(best.publisher, publisher_round(*log, events));
+  }
+  return best;
+}
+
+// Engine creates per second, without publishing or with a subscriber taking everything.
+double creates_per_second(std::size_t count, const std::string& endpoint) {
+  TempDir dir;
+  ashlar::Options options{.durability = ashlar::Durability::no_sync};
+  if (!endpoint.empty()) options.publish = unlimited(endpoint, count);
+  auto engine = ashlar::Engine::open(dir.sub("store"), bench_domain(), options).value();
+  std::optional<Counter> counter;
+  if (!endpoint.empty()) {
+    counter.emplace(endpoint, count);
+    wait_connected(*counter, [] {});
+    counter->reset();
+  }
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string name = "user-" + std::to_string(i);
+    engine.create("User", {{"name", name}, {"email", name + "@example.com"}}).value();
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (counter) counter->wait(start);
+  return static_cast<double>(count) / seconds;
+}
+
+// What publishing costs the writer: notify() only copies the events into a queue.
+void writer_overhead() {
+  constexpr std::size_t kCreates = 20000;
+  double plain = 0, publishing = 0;
+  for (int turn = 0; turn < 3; ++turn) {
+    plain = std::max(plain, creates_per_second(kCreates, {}));
+    publishing = std::max(publishing, creates_per_second(kCreates, free_endpoint()));
+  }
+  std::printf("writer, %zu engine creates (no_sync, best of 3)\n", kCreates);
+  std::printf("  %-34s %12.0f creates/s\n", "without publishing", plain);
+  std::printf("  %-34s %12.0f creates/s   %.2fx without\n", "publishing, one subscriber", publishing,
+              publishing / plain);
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+struct Percentiles {
+  double median = 0, p99 = 0, max = 0;  // microseconds
+};
+
+Percentiles percentiles(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back()};
+}
+
+constexpr auto kLatencyInterval = 500us;  // 2000 events per second
+
+// Commit (a notifier called right after it, before the publisher) to delivery by
+// ashlar::Subscriber over tcp loopback.
+Percentiles ashlar_latency(std::size_t count) {
+  TempDir dir;
+  std::string pub = free_endpoint(), replay = free_endpoint();
+  std::vector<std::atomic<std::int64_t>> committed_at(count + 1);
+  auto stamp = std::make_shared<ashlar::CallbackNotifier>([&](const ashlar::StoredEvent& e) {
+    if (e.event.position <= count) committed_at[e.event.position].store(now_ns(), std::memory_order_release);
+  });
+  auto engine = ashlar::Engine::open(dir.sub("store"), bench_domain(),
+                                     {.durability = ashlar::Durability::no_sync,
+                                      .notifiers = {stamp},
+                                      .publish = {.endpoints = {pub}, .replay = replay, .heartbeat = 20ms}})
+                    .value();
+  auto sub = ashlar::Subscriber::connect({.publish = pub, .replay = replay, .start = ashlar::StartAt::now()}).value();
+  for (auto deadline = Clock::now() + 10s; sub->stats().heartbeats < 3;)  // the live stream flows
+    if (sub->next(10ms).value() || Clock::now() > deadline) throw std::runtime_error("no heartbeat");
+  std::vector<double> latencies;
+  std::jthread reader([&] {
+    for (auto deadline = Clock::now() + 120s; latencies.size() < count && Clock::now() < deadline;)
+      if (auto e = sub->next(100ms).value()) {
+        std::int64_t at = committed_at[e->event.position].load(std::memory_order_acquire);
+        latencies.push_back(static_cast<double>(now_ns() - at) / 1000.0);
+      }
+  });
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::this_thread::sleep_until(start + i * kLatencyInterval);
+    engine.create("User", {{"name", "user-" + std::to_string(i)}}).value();
+  }
+  reader.join();
+  if (latencies.size() != count) throw std::runtime_error("the subscriber missed events");
+  return percentiles(latencies);
+}
+
+// Send to receipt of the same bytes over raw PUB/SUB, the receiver decoding each as the
+// subscriber does.
+Percentiles raw_latency(std::size_t count) {
+  std::string endpoint = free_endpoint();
+  zmq::context_t context{1};
+  zmq::socket_t pub(context, zmq::socket_type::pub);
+  pub.bind(endpoint);
+  zmq::socket_t sub(context, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.connect(endpoint);
+  std::vector<std::atomic<std::int64_t>> sent_at(count + 1);
+  std::vector<std::string> bytes(count + 1), topics(count + 1);
+  for (std::size_t i = 1; i <= count; ++i) {
+    auto e = user_event(i);
+    e.position = e.sequence = i;
+    bytes[i] = ashlar::encode_event(e);
+    topics[i] = ashlar::default_topic(e);
+  }
+  std::atomic<bool> connected{false};
+  std::vector<double> latencies;
+  std::jthread reader([&] {
+    for (auto deadline = Clock::now() + 120s; latencies.size() < count && Clock::now() < deadline;) {
+      zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, 10ms);
+      std::vector<zmq::message_t> frames;
+      if (!zmq::recv_multipart(sub, std::back_inserter(frames), zmq::recv_flags::dontwait)) continue;
+      connected = true;
+      if (frames[0].to_string_view() == "warm-up") continue;
+      auto e = ashlar::decode_event(frames[1].to_string_view()).value();
+      latencies.push_back(static_cast<double>(now_ns() - sent_at[e.position].load(std::memory_order_acquire)) / 1000.0);
+    }
+  });
+  for (auto deadline = Clock::now() + 10s; !connected; std::this_thread::sleep_for(1ms)) {
+    if (Clock::now() > deadline) throw std::runtime_error("the raw subscriber did not connect");
+    pub.send(zmq::str_buffer("warm-up"), zmq::send_flags::sndmore);
+    pub.send(zmq::str_buffer(""));
+  }
+  std::this_thread::sleep_for(20ms);
+  auto start = Clock::now();
+  for (std::size_t i = 1; i <= count; ++i) {
+    std::this_thread::sleep_until(start + (i - 1) * kLatencyInterval);
+    sent_at[i].store(now_ns(), std::memory_order_release);
+    pub.send(zmq::buffer(topics[i]), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(bytes[i]));
+  }
+  reader.join();
+  if (latencies.size() != count) throw std::runtime_error("the raw subscriber missed messages");
+  return percentiles(latencies);
+}
+
+void latency(std::size_t count) {
+  auto raw = raw_latency(count);
+  auto ours = ashlar_latency(count);
+  std::printf("latency, %zu events at 2000/s over tcp loopback, microseconds\n", count);
+  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f\n", "raw PUB/SUB, send to receipt", raw.median,
+              raw.p99, raw.max);
+  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx raw)\n",
+              "ashlar, commit to delivery", ours.median, ours.p99, ours.max, ours.median / raw.median);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t events = 200000, latency_events = 5000;
+  if (argc > 1) events = std::strtoull(argv[1], nullptr, 10);
+  if (argc > 2) latency_events = std::strtoull(argv[2], nullptr, 10);
+  if (argc > 3 || events < 1000 || latency_events < 100) {
+    std::fprintf(stderr, "usage: %s [EVENTS (>= 1000) [LATENCY_EVENTS (>= 100)]]\n", argv[0]);
+    return 2;
+  }
+  try {
+    auto t = throughput(events);
+    std::printf("throughput, %zu events over tcp loopback (best of 3; bulk commit once)\n", events);
+    std::printf("  %-34s %12.0f events/s\n", "raw ZeroMQ PUB/SUB, same frames", t.raw);
+    std::printf("  %-34s %12.0f events/s   %.2fx raw\n", "ashlar publisher (notify per event)", t.publisher,
+                t.publisher / t.raw);
+    std::printf("  %-34s %12.0f events/s   %.2fx raw, %.2fx commit alone (%.0f events/s)\n",
+                "bulk commit (no_sync) + publish", t.bulk, t.bulk / t.raw, t.bulk / t.bulk_alone, t.bulk_alone);
+    writer_overhead();
+    latency(latency_events);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_publish: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
