@@ -13,7 +13,6 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace ashlar {
 namespace {
@@ -63,12 +62,15 @@ struct ZmqPublisher::Impl {
   std::deque<Queued> queue;
   std::size_t queued_bytes = 0;
   bool stopping = false;
+  bool sleeping = false;  // past its nap: the writer wakes it
 
   std::atomic<std::uint64_t> published{0}, messages{0}, dropped{0}, heartbeats{0}, failures{0};
   protocol::Heads heads;  // the thread's: every event up to here was published or dropped
   std::thread thread;
 
-  bool enqueue(const StoredEvent& s);
+  using Clock = std::chrono::steady_clock;
+  void enqueue(const StoredEvent& s);
+  void wait_for_events(std::unique_lock<std::mutex>& lock, Clock::time_point next_beat);
   void run();
   void publish(const Queued& q);
   Result<std::vector<std::string>> topics(const Queued& q) const;
@@ -76,13 +78,12 @@ struct ZmqPublisher::Impl {
   void send(std::string_view topic, std::string_view body);
 };
 
-// Called with the mutex held. True when the thread may be waiting for it.
-bool ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
-  bool was_empty = queue.empty();
+// Called with the mutex held.
+void ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
   if (queue.size() < options.queue_events && queued_bytes + s.bytes.size() <= options.queue_bytes) {
     queue.push_back(copy_for_queue(s));
     queued_bytes += s.bytes.size();
-    return was_empty;
+    return;
   }
   dropped.fetch_add(1, std::memory_order_relaxed);
   if (queue.empty() || !queue.back().marker) {
@@ -90,15 +91,27 @@ bool ZmqPublisher::Impl::enqueue(const StoredEvent& s) {
     queue.back().marker = true;
   }
   queue.back().dropped.advance(s.event.resource, s.event.position, s.event.sequence);
-  return was_empty;
+}
+
+// Returns when events are queued, a stop is asked or the heartbeat is due. First a nap
+// of options.coalesce that the writer does not cut short: under a steady stream the
+// thread picks events up in batches and the writer makes no wake-up call (a syscall of
+// a few microseconds, the whole of what publishing cost it). Then a sleep it does end.
+void ZmqPublisher::Impl::wait_for_events(std::unique_lock<std::mutex>& lock, Clock::time_point next_beat) {
+  auto ready = [&] { return stopping || !queue.empty(); };
+  if (ready()) return;
+  wake.wait_until(lock, std::min(Clock::now() + options.coalesce, next_beat), ready);
+  if (ready() || Clock::now() >= next_beat) return;
+  sleeping = true;
+  wake.wait_until(lock, next_beat, ready);
+  sleeping = false;
 }
 
 void ZmqPublisher::Impl::run() {
-  using Clock = std::chrono::steady_clock;
   auto next_beat = Clock::now() + options.heartbeat;
   std::unique_lock lock(mutex);
   for (;;) {
-    wake.wait_until(lock, next_beat, [&] { return stopping || !queue.empty(); });
+    wait_for_events(lock, next_beat);
     std::deque<Queued> batch;
     batch.swap(queue);
     queued_bytes = 0;
@@ -106,8 +119,12 @@ void ZmqPublisher::Impl::run() {
     lock.unlock();
     for (const auto& q : batch) publish(q);
     if (Clock::now() >= next_beat) {
-      send(kHeartbeatTopic, protocol::heartbeat(domain.name(), heads));
-      heartbeats.fetch_add(1, std::memory_order_relaxed);
+      try {
+        send(kHeartbeatTopic, protocol::heartbeat(domain.name(), heads));
+        heartbeats.fetch_add(1, std::memory_order_relaxed);
+      } catch (const std::exception&) {
+        // The next one will do: a heartbeat only repeats what is already true.
+      }
       next_beat = Clock::now() + options.heartbeat;
     }
     lock.lock();
@@ -182,6 +199,7 @@ Result<Fields> ZmqPublisher::Impl::values_before(const Event& e, const std::vect
 Result<std::unique_ptr<ZmqPublisher>> ZmqPublisher::start(const Log& log, const Domain& domain,
                                                          const PublishOptions& options) {
   auto impl = std::make_unique<Impl>(log, domain, options);
+  impl->options.heartbeat = std::max(impl->options.heartbeat, std::chrono::milliseconds(1));
   impl->socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   impl->socket.set(zmq::sockopt::linger, 200);  // a moment for the last events at close
   for (const auto& endpoint : options.endpoints) {
@@ -213,16 +231,15 @@ ZmqPublisher::~ZmqPublisher() {
 }
 
 void ZmqPublisher::notify(std::span<const StoredEvent> events) noexcept {
-  bool wake = true;
+  bool wake = false;
   try {
     std::lock_guard lock(impl_->mutex);
-    wake = false;
-    for (const auto& s : events) wake = impl_->enqueue(s) || wake;
+    for (const auto& s : events) impl_->enqueue(s);
+    wake = impl_->sleeping;  // busy or napping, it comes back for the queue by itself
   } catch (...) {
     // Out of memory: these events are not published; subscribers replay them.
     impl_->dropped.fetch_add(events.size(), std::memory_order_relaxed);
   }
-  // A thread busy with a non-empty queue needs no wake-up call (a syscall each).
   if (wake) impl_->wake.notify_one();
 }
 

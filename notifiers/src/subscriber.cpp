@@ -176,7 +176,10 @@ void Subscriber::Impl::request_if_missing() {
   protocol::ReplayRequest r{next_id++, options.resource, order.frontier() + 1, options.replay_batch};
   std::string body = protocol::encode(r);
   // A DEALER queues while the service is away; dontwait keeps a full queue from blocking.
-  if (!replay.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+  if (!replay.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+    not_before = now + kRetryDelay;
+    return;
+  }
   replay.send(zmq::buffer(body), zmq::send_flags::dontwait);
   outstanding = r.id;
   sent_at = now;

@@ -60,8 +60,9 @@ struct SubscriberOptions {
   int receive_high_water_mark = 10000;
   // Events asked for per replay request.
   std::size_t replay_batch = 1000;
-  // Live events held while a gap before them is filled; more are dropped and replayed.
-  std::size_t max_held = 100000;
+  // Live events held while a gap before them is filled; more are dropped and replayed
+  // (a bound on memory: each holds its bytes and its decoded form).
+  std::size_t max_held = 10000;
   // A replay request unanswered for this long is sent again.
   std::chrono::milliseconds request_timeout{2000};
   // connect() fails when the replay service does not answer within this.
