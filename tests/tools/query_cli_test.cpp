@@ -193,6 +193,44 @@ TEST_CASE("ashlar query runs a read action with typed arguments: the reference's
   require_error(query({s.path, "Ticket", "--action", "create"}), 2, "Ticket.create is a create action, not a read action");
 }
 
+TEST_CASE("ashlar query casts --arg values by the read action's argument types") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  std::optional<Record> cheap, dear;
+  {
+    using namespace ashlar::dsl;
+    auto shop = domain("shop")
+                    .resource(resource("Item")
+                                  .uuid_primary_key("id")
+                                  .attribute("stock", type::integer)
+                                  .attribute("price", type::floating)
+                                  .attribute("active", type::boolean)
+                                  .defaults({"read", "create:*"})
+                                  .read("pick", {.arguments = {argument("min_stock", type::integer, {.allow_nil = false}),
+                                                               argument("max_price", type::floating, {.allow_nil = false}),
+                                                               argument("enabled", type::boolean, {.allow_nil = false})},
+                                                 .filter = ref("stock") >= arg("min_stock") &&
+                                                           ref("price") <= arg("max_price") &&
+                                                           ref("active") == arg("enabled")}))
+                    .build()
+                    .value();
+    auto engine = Engine::open(path, shop, {.durability = Durability::no_sync}).value();
+    cheap = engine.create("Item", {{"stock", 5}, {"price", 2.5}, {"active", true}}).value();
+    dear = engine.create("Item", {{"stock", 9}, {"price", 99.0}, {"active", true}}).value();
+  }
+  // "3" is an integer, cast to the float argument; "2.75" a float.
+  CHECK(ok_lines(query({path, "Item", "--action", "pick", "--arg", "min_stock=1", "--arg", "max_price=3", "--arg",
+                        "enabled=true", "--json"})) == std::vector<std::string>{line(*cheap)});
+  CHECK(ok_lines(query({path, "Item", "--action", "pick", "--arg", "min_stock=6", "--arg", "max_price=100.25", "--arg",
+                        "enabled=true", "--json"})) == std::vector<std::string>{line(*dear)});
+  CHECK(ok_lines(query({path, "Item", "--action", "pick", "--arg", "min_stock=1", "--arg", "max_price=2.75", "--arg",
+                        "enabled=false"}))
+            .empty());
+  require_error(query({path, "Item", "--action", "pick", "--arg", "min_stock=many", "--arg", "max_price=1.5", "--arg",
+                       "enabled=yes"}),
+                2, "Item.pick: 2 invalid inputs: min_stock: expected integer, got string; enabled: expected boolean, got string");
+}
+
 TEST_CASE("ashlar query nests loaded relationships and aggregates under their names") {
   HelpdeskStore s;
   // belongs_to: an object, or null where nothing is related.
