@@ -36,6 +36,7 @@ bench: build
 	$(BUILD)/bin/bench_create
 	$(BUILD)/bin/bench_publish
 	$(BUILD)/bin/bench_load
+	$(BUILD)/bin/bench_rebuild
 
 clean:
 	rm -rf build build-asan

@@ -27,6 +27,16 @@ bool identifier(std::string_view name) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
+// User code may throw; an exception becomes the error that fails the action or stops
+// the projection, never an unwinding through the engine.
+Result<void> guarded_apply(Projection& p, StateStore& tables, const StoredEvent& event) {
+  try {
+    return p.apply(tables, event);
+  } catch (const std::exception& e) {
+    return fail(Error::unknown(fmt::format("it threw: {}", e.what())));
+  }
+}
+
 Result<std::uint64_t> read_checkpoint(const Log& log, const Txn& txn, const std::string& name) {
   auto stored = log.get_meta(txn, ProjectionSet::checkpoint_key(name));
   if (!stored) return fail(stored.error());
@@ -87,7 +97,7 @@ Result<void> ProjectionSet::apply_inline(Txn& txn, const StoredEvent& event) {
   for (auto& e : entries_) {
     if (e.projection->mode() != ProjectionMode::in_transaction) continue;
     LmdbStore store(txn, e.dbs, e.layout);
-    auto applied = e.projection->apply(store, event);
+    auto applied = guarded_apply(*e.projection, store, event);
     if (!applied) {
       Error err = applied.error();
       err.message = fmt::format("projection {}: {}", e.name, err.message);
@@ -186,7 +196,7 @@ Result<RebuildTarget> ProjectionSet::target(std::string_view name) const {
   if (!e) return fail(Error::framework(fmt::format("no projection is named {}", name)));
   Projection* p = e->projection.get();
   return RebuildTarget{e->name, e->layout,
-                       [p](StateStore& tables, const StoredEvent& event) { return p->apply(tables, event); },
+                       [p](StateStore& tables, const StoredEvent& event) { return guarded_apply(*p, tables, event); },
                        checkpoint_key(e->name)};
 }
 

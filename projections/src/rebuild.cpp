@@ -133,6 +133,7 @@ Result<Batch> run_batch(Log& log, Txn& txn, const std::vector<RebuildTarget>& ta
     if (!t.checkpoint_key.empty()) ASHLAR_TRY_VOID(log.put_meta(txn, t.checkpoint_key, be64(batch.head)));
   auto removed = log.del_meta(txn, kCheckpointKey);
   if (!removed) return fail(removed.error());
+  if (options.on_swap) ASHLAR_TRY_VOID(options.on_swap(txn));
   batch.complete = true;
   return batch;
 }

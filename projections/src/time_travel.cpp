@@ -38,6 +38,7 @@ Result<std::vector<StoredEvent>> record_history(const Log& log, const Txn& txn, 
 
 Result<std::optional<StoredRecord>> PastState::get(std::string_view resource, std::string_view key_bytes) const {
   if (folded_state_) return folded_state_->get(resource, key_bytes);
+  if (position_ == 0) return std::optional<StoredRecord>{};  // before the first event
   auto events = events_back(log_, txn_, resource, key_bytes, position_, true);
   if (!events) return fail(events.error());
   if (events->empty() || events->front().event.type == ActionType::destroy) return std::optional<StoredRecord>{};

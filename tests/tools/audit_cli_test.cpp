@@ -241,3 +241,93 @@ TEST_CASE("ashlar history prints one record's events, in the shape of ashlar log
   CliRun unknown = run_ashlar({"history", store.path, "Nope", id});
   CHECK(unknown.err == "ashlar: the model of " + store.path + " has no resource named Nope\n");
 }
+
+TEST_CASE("ashlar state prints a record now or as it stood, with loads, or says why it was not there") {
+  HelpdeskStore store;
+  std::string id = store.ticket->id().str();
+  std::string created = std::to_string(store.ticket_created);
+  CliRun now = run_ashlar({"state", store.path, "Ticket", id, "--json"});
+  require_ok(now);
+  REQUIRE(now.out_lines.size() == 1);
+  auto j = nlohmann::json::parse(now.out);
+  CHECK(j["status"] == "closed");
+  CHECK(j["subject"] == "Printer-on-fire");
+
+  CliRun then = run_ashlar({"state", store.path, "Ticket", id, "--as-of", created, "--load", "representative", "--json"});
+  require_ok(then);
+  auto t = nlohmann::json::parse(then.out);
+  CHECK(t["status"] == "open");
+  CHECK(t["representative"]["name"] == "Joe Armstrong");
+
+  CliRun text = run_ashlar({"state", store.path, "Representative", store.rep->id().str(), "--as-of", created,
+                            "--load", "tickets"});
+  require_ok(text);
+  REQUIRE(text.out_lines.size() == 2);
+  CHECK(text.out_lines[0].rfind("Representative {id: ", 0) == 0);
+  CHECK(text.out_lines[1].find("tickets: Ticket {") != std::string::npos);
+
+  CliRun before = run_ashlar({"state", store.path, "Ticket", id, "--as-of", std::to_string(store.ticket_created - 1)});
+  CHECK(before.code == 1);
+  CHECK(before.err == "ashlar: no Ticket with primary key " + id + " as of position " +
+                          std::to_string(store.ticket_created - 1) + ": it was created at position " + created + "\n");
+  CliRun by_time = run_ashlar({"state", store.path, "Ticket", id, "--as-of", "2000-01-01T00:00:00Z"});
+  CHECK(by_time.code == 1);
+  CHECK(by_time.err.find("as of 2000-01-01T00:00:00.000000Z: it was created at position " + created) !=
+        std::string::npos);
+  CliRun bad = run_ashlar({"state", store.path, "Ticket", id, "--as-of", "yesterday"});
+  CHECK(bad.err == "ashlar: --as-of takes a position (1, 2, ...) or an ISO 8601 time, not yesterday\n");
+  CliRun beyond = run_ashlar({"state", store.path, "Ticket", id, "--as-of", "100000"});
+  CHECK(beyond.code == 1);
+  CHECK(beyond.err.find("position 100000 is past the head") != std::string::npos);
+}
+
+TEST_CASE("the command line says what it cannot replay: custom projections and upcasters are code") {
+  HelpdeskStore store;
+  {
+    class Count final : public Projection {
+     public:
+      std::string name() const override { return "tally"; }
+      std::vector<TableSpec> tables() const override { return {{"n"}}; }
+      Result<void> apply(StateStore& t, const StoredEvent&) override { return t.put(0, "n", "x"); }
+    };
+    auto engine = Engine::open(store.path, test::helpdesk_domain(), {.projections = {std::make_shared<Count>()}}).value();
+  }
+  CliRun verify = run_ashlar({"verify", store.path});
+  require_ok(verify);
+  CHECK(verify.out.find("; skipped: custom projections tally (C++ code: the program that defines them rebuilds and "
+                        "verifies them through Engine::rebuild and Engine::verify)") != std::string::npos);
+  CliRun rebuild = run_ashlar({"rebuild", store.path});
+  require_ok(rebuild);
+  REQUIRE(rebuild.out_lines.size() == 2);
+  CHECK(rebuild.out_lines[1].rfind("skipped: custom projections tally", 0) == 0);
+
+  Upcaster noop{.name = "noop", .resource = "Ticket", .model_version = 1, .reshape = [](Event&) { return Result<void>{}; }};
+  auto grown = test::helpdesk_domain();
+  {
+    using namespace ashlar::dsl;
+    grown = domain("helpdesk")
+                .resource(resource("Representative").uuid_primary_key("id").attribute("name", type::string)
+                              .attribute("severity_threshold", type::integer).has_many("tickets", "Ticket")
+                              .defaults({"read", "destroy", "create:*", "update:*"}))
+                .resource(resource("Ticket").uuid_primary_key("id").attribute("subject", type::string)
+                              .attribute("reference", type::string).attribute("status", type::atom)
+                              .attribute("priority", type::atom).attribute("severity", type::integer)
+                              .attribute("opened_at", type::utc_datetime).attribute("closed_at", type::utc_datetime)
+                              .belongs_to("representative", "Representative").identity("unique_reference", {"reference"})
+                              .defaults({"read", "destroy", "create:*", "update:*"}))
+                .build()
+                .value();
+    auto engine = Engine::open(store.path, grown, {.upcasters = {noop}}).value();
+  }
+  CliRun refused = run_ashlar({"rebuild", store.path});
+  CHECK(refused.code == 1);
+  CHECK(refused.err.find("declares upcasters noop (Ticket, up to model version 1): they are C++ code") !=
+        std::string::npos);
+  CliRun skipped = run_ashlar({"verify", store.path});
+  require_ok(skipped);
+  CHECK(skipped.out.find("skipped: projections (upcasters noop (Ticket, up to model version 1) are C++ code: verify "
+                         "through Engine::verify)") != std::string::npos);
+  CliRun past = run_ashlar({"state", store.path, "Ticket", store.ticket->id().str(), "--as-of", "3"});
+  CHECK(past.code == 1);
+  CHECK(past.err.find("declares upcasters") != std::string::npos);
+}

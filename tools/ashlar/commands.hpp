@@ -26,5 +26,7 @@ void add_verify_command(CLI::App& app);
 void add_rebuild_command(CLI::App& app);
 // ashlar history DIR RESOURCE ID [--json]: one record's events.
 void add_history_command(CLI::App& app);
+// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--json]: one record, then.
+void add_state_command(CLI::App& app);
 
 }  // namespace ashlar::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_verify_command(app);
   add_rebuild_command(app);
   add_history_command(app);
+  add_state_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

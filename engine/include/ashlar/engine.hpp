@@ -10,6 +10,9 @@
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/publisher.hpp>
+#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/upcast.hpp>
+#include <ashlar/projections/verify.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
 
@@ -33,6 +36,12 @@ struct Options {
   // Publish committed events over ZeroMQ and serve their replay (notifiers/PROTOCOL.md);
   // by default nothing is published. open fails when an endpoint cannot be bound.
   PublishOptions publish{};
+  // Custom projections (ashlar/projections/custom.hpp): user code fed every event in log
+  // order, in tables of its own, in the append's transaction or asynchronously after it.
+  std::vector<std::shared_ptr<Projection>> projections{};
+  // Upcasters (ashlar/projections/upcast.hpp): reshape the events of older models, which
+  // lets the model change incompatibly. Once a store has used one, every open declares it.
+  std::vector<Upcaster> upcasters{};
 };
 
 // Per call: which action, on whose behalf, and how to correlate it. (The `{}` on every
@@ -103,6 +112,30 @@ class Engine {
   // Loads relationships and aggregates into records already read, in one snapshot.
   Result<std::vector<Record>> load(std::vector<Record> records, const std::vector<Load>& loads,
                                    const Value& actor = {}) const;
+
+  // ---- Replay and audit (engine/src/runtime/engine_audit.cpp) ----
+  // Every event of the record with primary key `id`, oldest first, in the current
+  // model's shape: position, time, actor, action, inputs, changes. Reads only its own
+  // events (by_record). NotFound when the key never had a record.
+  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id) const;
+  // Rebuilds every projection from the log — the state's records, indexes and
+  // identities, and Options::projections — resumably, while actions go on; see
+  // ashlar/projections/rebuild.hpp.
+  Result<RebuildReport> rebuild(RebuildOptions options = {});
+  // Rebuilds one custom projection on its own.
+  Result<RebuildReport> rebuild_projection(std::string_view name, RebuildOptions options = {});
+  // Checks the hash chain (keyed with Options::chain_key), the log's indexes, and every
+  // projection against a replay of the log (asynchronous ones caught up first). Problems
+  // are in the report; an error means the store could not be read.
+  Result<VerifyReport> verify(VerifyOptions options = {}) const;
+  // Folds everything committed so far into the asynchronous projections, on this thread.
+  // The error that stopped one, if any.
+  Result<void> catch_up() const;
+  // Runs fn over a custom projection's tables in one read snapshot.
+  Result<void> read_projection(std::string_view name,
+                               const std::function<Result<void>(const StateStore&)>& fn) const;
+  // The stored model's version: 1, one more after each change of the model.
+  std::uint64_t model_version() const;
 
   // The underlying log, for tools and tests that inspect events.
   const Log& log() const;

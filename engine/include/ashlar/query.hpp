@@ -16,6 +16,15 @@ namespace ashlar {
 
 struct Load;
 
+// A point in the log's history, inclusive: the state right after the event at
+// `position`, or right after the last event at or before `time`.
+//   engine.get("Ticket", id, {.as_of = AsOf{.position = 12}});
+//   engine.read("Ticket", {.as_of = AsOf{.time = DateTime::parse("2026-01-01T00:00:00Z")}});
+struct AsOf {
+  std::uint64_t position = 0;
+  std::optional<DateTime> time{};  // wins over position when set
+};
+
 struct Query {
   std::string action{};  // the read action; empty: the primary read
   Fields args{};         // the action's arguments
@@ -30,6 +39,9 @@ struct Query {
   std::vector<std::string> select{};
   std::vector<Load> load{};  // relationships and aggregates to load
   Value actor{};
+  // Read the domain as it stood then: filters, sorts and loads all see that state (a
+  // load's own as_of is ignored). Nullopt: now. Costs: ashlar/projections/time_travel.hpp.
+  std::optional<AsOf> as_of{};
 };
 
 // A relationship (or named aggregate) to load, with an optional query customizing it:

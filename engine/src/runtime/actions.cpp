@@ -108,6 +108,7 @@ Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)
       [&] {
         for (const auto& n : options.notifiers) n->notify(committed);
         if (publishing) publishing->notify(committed);
+        replay.committed();
       });
   return written;
 }
@@ -119,6 +120,7 @@ Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
   if (t_active->tx == 0) t_active->tx = stored->event.position;
   auto applied = state.apply(txn, stored->event);
   if (!applied) return fail(applied.error());
+  ASHLAR_TRY_VOID(replay.apply_inline(txn, *stored));
   t_active->events->push_back(std::move(*stored));
   return applied->value_or(StoredRecord{});
 }

@@ -3,6 +3,7 @@
 #include <ashlar/model/key.hpp>
 #include <ashlar/projections/state.hpp>
 
+#include "audit.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
@@ -65,42 +66,22 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   lo.max_map_size = options.max_map_size;
   lo.durability = options.durability;
   lo.chain_key = options.chain_key;
-  lo.max_databases = static_cast<unsigned>(16 + 4 * domain.resources().size());
+  lo.max_databases = runtime::max_databases(domain, options.projections);
   auto log = Log::open(path, lo);
   if (!log) return fail(log.error());
-
-  // The stored model decides whether this domain may open the store.
-  std::optional<std::string> stored_json;
-  {
-    auto txn = (*log)->read();
-    if (!txn) return fail(txn.error());
-    auto stored = (*log)->model(*txn);
-    if (!stored) return fail(stored.error());
-    stored_json = std::move(*stored);
-  }
-  std::string json = domain_to_json(domain);
-  if (stored_json) {
-    auto stored = domain_from_json(*stored_json);
-    if (!stored) return fail(stored.error());
-    auto problems = incompatibilities(*stored, domain);
-    if (!problems.empty()) {
-      Error e = Error::framework(fmt::format("the model does not fit the store at {}", path));
-      for (auto& p : problems) e.fields.push_back({"", "incompatible_model", std::move(p)});
-      return fail(std::move(e));
-    }
-  }
-  if (!stored_json || *stored_json != json) {
-    auto put = (*log)->write([&](Txn& txn) { return (*log)->put_model(txn, json); });
-    if (!put) return fail(put.error());
-  }
+  // The stored model decides whether this domain may open the store (upcasters allowing).
+  auto replay = runtime::Replay::install_model(**log, domain, options.upcasters);
+  if (!replay) return fail(replay.error());
   auto state = StateProjection::open(**log, domain);
   if (!state) return fail(state.error());
+  ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections));
 
   auto impl = std::make_unique<Impl>();
   impl->domain = domain;
   impl->options = std::move(options);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
+  impl->replay = std::move(*replay);
   auto publishing = PublishService::start(*impl->log, impl->domain, impl->options.publish);
   if (!publishing) return fail(publishing.error());
   impl->publishing = std::move(*publishing);
@@ -145,12 +126,7 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
 Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
-  auto txn = impl_->log->read();
-  if (!txn) return fail(txn.error());
-  EvalContext base;
-  base.actor = query.actor;
-  runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *txn, base);
-  return reader.run(**r, query);
+  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->replay.upcast(), **r, query);
 }
 
 Result<Record> Engine::get_by(std::string_view resource_name, std::string_view identity_name, const Fields& values,

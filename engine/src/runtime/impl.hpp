@@ -5,6 +5,8 @@
 #include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/projections/state.hpp>
 
+#include "replay.hpp"
+
 namespace ashlar {
 
 struct Engine::Impl {
@@ -13,6 +15,7 @@ struct Engine::Impl {
   std::unique_ptr<Log> log;
   StateProjection state;
   std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
+  runtime::Replay replay;  // model versions, upcasts, custom projections (after log, too)
 
   Result<const Resource*> resource(std::string_view name) const;
   Result<const Action*> action(const Resource& r, ActionType type, std::string_view name) const;

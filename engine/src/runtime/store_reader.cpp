@@ -2,7 +2,9 @@
 #include <ashlar/store_reader.hpp>
 
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/upcast.hpp>
 
+#include "audit.hpp"
 #include "changeset.hpp"
 #include "reader.hpp"
 
@@ -20,6 +22,9 @@ struct StoreReader::Impl {
   // "Resource.relationship" of each manual relationship: the stored model keeps its
   // name and destination, while domain_from_json gives it a filter that relates nothing.
   std::set<std::string, std::less<>> manual;
+  // What the stored models imply for past states (backfilled defaults; declared
+  // upcasters are code this program lacks).
+  Upcast upcast;
 
   Result<const Resource*> resource(std::string_view name) const;
   // Invalid when the query (its action's filter, its own filter and sort, its loads and
@@ -74,6 +79,15 @@ Result<StoreReader> StoreReader::open(const std::string& path) {
   impl->log = std::move(*log);
   impl->state = std::move(*state);
   impl->manual = manual_relationships(*json);
+  {
+    auto txn = impl->log->read();
+    if (!txn) return fail(txn.error());
+    auto models = impl->log->models(*txn);
+    if (!models) return fail(models.error());
+    auto upcast = make_upcast(*models, {});
+    if (!upcast) return fail(upcast.error());
+    impl->upcast = std::move(*upcast);
+  }
   return StoreReader(std::move(impl));
 }
 
@@ -146,12 +160,7 @@ Result<std::vector<Record>> StoreReader::read(std::string_view resource_name, co
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
   ASHLAR_TRY_VOID(impl_->check_manual(**r, query));
-  auto txn = impl_->log->read();
-  if (!txn) return fail(txn.error());
-  EvalContext base;
-  base.actor = query.actor;
-  runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *txn, base);
-  return reader.run(**r, query);
+  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->upcast, **r, query);
 }
 
 // As Engine::get: a read whose filter pins the primary key, so the plan is one lookup.

@@ -60,21 +60,21 @@ struct StoredEvent {
 };
 
 struct LogCheckOptions {
-  std::string chain_key;  // the chain's key when it is keyed
+  std::string chain_key{};  // the chain's key when it is keyed
   // Also prove h(expect_position) == expect_hash (0: no such check).
   std::uint64_t expect_position = 0;
   Hash expect_hash{};
   // Each event that decodes, in log order (to fold it into a replay in the same pass).
-  std::function<void(const StoredEvent&)> visit;
+  std::function<void(const StoredEvent&)> visit{};
   // Every so often, with the position reached.
-  std::function<void(std::uint64_t position)> progress;
+  std::function<void(std::uint64_t position)> progress{};
 };
 
 // What Log::check found; no problems when all holds.
 struct LogCheck {
-  Head head;                 // the stored head
+  Head head{};               // the stored head
   std::uint64_t events = 0;  // events read
-  std::vector<std::string> problems;  // each a sentence naming the position or entry
+  std::vector<std::string> problems{};  // each a sentence naming the position or entry
 };
 
 class Log {

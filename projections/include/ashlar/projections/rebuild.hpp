@@ -26,12 +26,12 @@ using Upcast = std::function<Result<void>(Event&)>;
 
 // One projection to rebuild: its live tables and its fold over a store of them.
 struct RebuildTarget {
-  std::string name;  // for messages: "state", a custom projection's name
-  std::vector<TableSpec> tables;
-  std::function<Result<void>(StateStore& tables, const StoredEvent& event)> apply;
+  std::string name{};  // for messages: "state", a custom projection's name
+  std::vector<TableSpec> tables{};
+  std::function<Result<void>(StateStore& tables, const StoredEvent& event)> apply{};
   // A meta key set to the head when the rebuilt tables go live (a custom projection's
   // checkpoint); empty for none.
-  std::string checkpoint_key;
+  std::string checkpoint_key{};
 };
 
 struct RebuildProgress {
@@ -45,11 +45,14 @@ struct RebuildOptions {
   // and lose more work to an interruption.
   std::size_t batch_events = 20000;
   // Called after each batch; returning false stops the rebuild there (resumable).
-  std::function<bool(const RebuildProgress&)> progress;
-  Upcast upcast;
+  std::function<bool(const RebuildProgress&)> progress{};
+  Upcast upcast{};
   // Mixed into the checkpoint's fingerprint: a rebuild resumes only a checkpoint made
   // with the same targets and the same fingerprint (say, the model's version).
-  std::string fingerprint;
+  std::string fingerprint{};
+  // Runs in the transaction that swaps the rebuilt tables in: what must change with
+  // them, or not at all (a new model version whose projections these are).
+  std::function<Result<void>(Txn&)> on_swap{};
 };
 
 struct RebuildReport {

@@ -18,7 +18,7 @@ namespace ashlar {
 
 // One table: an LMDB database's name and whether it keeps several sorted values per key.
 struct TableSpec {
-  std::string name;
+  std::string name{};
   bool dupsort = false;
   bool operator==(const TableSpec&) const = default;
 };
@@ -111,9 +111,9 @@ class MemoryStore final : public StateStore {
 // The first difference between the same table in two stores, or nullopt when they hold
 // the same entries byte for byte.
 struct TableDifference {
-  std::string key;
-  std::optional<std::string> left;   // the left store's value(s) under key, nullopt when absent
-  std::optional<std::string> right;  // the right store's
+  std::string key{};
+  std::optional<std::string> left{};   // the left store's value under key, nullopt when absent
+  std::optional<std::string> right{};  // the right store's
 };
 Result<std::optional<TableDifference>> compare_table(const StateStore& left, std::size_t left_table,
                                                      const StateStore& right, std::size_t right_table);

@@ -21,10 +21,10 @@ namespace ashlar {
 // into the shape of the version after it: rename or drop attributes, convert values.
 // The name is recorded in the store, and every later open must declare it again.
 struct Upcaster {
-  std::string name;
-  std::string resource;
+  std::string name{};
+  std::string resource{};
   std::uint64_t model_version = 0;
-  std::function<Result<void>(Event&)> reshape;
+  std::function<Result<void>(Event&)> reshape{};
 };
 
 // An upcaster's name, resource and version as the store records them (meta "upcasters").

@@ -9,19 +9,19 @@
 namespace ashlar {
 
 struct VerifyOptions {
-  std::string chain_key;  // the chain's key when it is keyed
+  std::string chain_key{};  // the chain's key when it is keyed
   // Also prove h(expect_position) == expect_hash (0: no such check).
   std::uint64_t expect_position = 0;
   Hash expect_hash{};
-  Upcast upcast;
+  Upcast upcast{};
   // Every so often, with the position reached and the head.
-  std::function<void(std::uint64_t position, std::uint64_t head)> progress;
+  std::function<void(std::uint64_t position, std::uint64_t head)> progress{};
 };
 
 struct VerifyReport {
-  Head head;
+  Head head{};
   std::uint64_t events = 0;
-  std::vector<std::string> problems;  // each names the position, table or record
+  std::vector<std::string> problems{};  // each names the position, table or record
   bool ok() const { return problems.empty(); }
 };
 

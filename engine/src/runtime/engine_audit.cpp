@@ -1,0 +1,44 @@
+// The Engine's replay and audit calls: history, rebuilds, verify, custom projections.
+#include "audit.hpp"
+#include "impl.hpp"
+
+#include <fmt/format.h>
+
+namespace ashlar {
+
+Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id) const {
+  auto r = impl_->resource(resource);
+  if (!r) return fail(r.error());
+  return runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id);
+}
+
+Result<RebuildReport> Engine::rebuild(RebuildOptions options) {
+  return impl_->replay.rebuild(*impl_->log, impl_->state, std::move(options));
+}
+
+Result<RebuildReport> Engine::rebuild_projection(std::string_view name, RebuildOptions options) {
+  return impl_->replay.rebuild(*impl_->log, impl_->state, std::move(options), name);
+}
+
+Result<VerifyReport> Engine::verify(VerifyOptions options) const {
+  ASHLAR_TRY_VOID(catch_up());
+  if (options.chain_key.empty()) options.chain_key = impl_->options.chain_key;
+  options.upcast = impl_->replay.upcast();
+  return ashlar::verify(*impl_->log, impl_->replay.targets(impl_->state), options, &impl_->domain);
+}
+
+Result<void> Engine::catch_up() const {
+  ProjectionSet* set = impl_->replay.projections();
+  return set ? set->catch_up() : Result<void>{};
+}
+
+Result<void> Engine::read_projection(std::string_view name,
+                                     const std::function<Result<void>(const StateStore&)>& fn) const {
+  ProjectionSet* set = impl_->replay.projections();
+  if (!set) return fail(Error::framework(fmt::format("no projection is named {}", name)));
+  return set->read(name, fn);
+}
+
+std::uint64_t Engine::model_version() const { return impl_->replay.model_version(); }
+
+}  // namespace ashlar

@@ -1,0 +1,191 @@
+#include "replay.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ashlar::runtime {
+namespace {
+
+// What the store holds about its models, read in one snapshot.
+struct Stored {
+  std::vector<StoredModel> models;
+  std::vector<UpcasterRecord> upcasters;
+  std::uint64_t head = 0;
+};
+
+Result<Stored> read_stored(const Log& log) {
+  auto txn = log.read();
+  if (!txn) return fail(txn.error());
+  Stored out;
+  auto models = log.models(*txn);
+  if (!models) return fail(models.error());
+  out.models = std::move(*models);
+  auto upcasters = log.get_meta(*txn, kUpcastersKey);
+  if (!upcasters) return fail(upcasters.error());
+  if (*upcasters) out.upcasters = upcasters_from_json(**upcasters);
+  auto head = log.head(*txn);
+  if (!head) return fail(head.error());
+  out.head = head->position;
+  return out;
+}
+
+bool declared(const std::vector<Upcaster>& upcasters, std::string_view name) {
+  return std::any_of(upcasters.begin(), upcasters.end(), [&](const Upcaster& u) { return u.name == name; });
+}
+
+// Every problem with the model and the upcasters at once.
+std::vector<FieldError> problems(const Stored& stored, const Domain& domain, const std::vector<Upcaster>& upcasters,
+                                 std::uint64_t version) {
+  std::vector<FieldError> out;
+  for (const auto& r : stored.upcasters)
+    if (!declared(upcasters, r.name))
+      out.push_back({"", "missing_upcaster",
+                     fmt::format("the projections were folded with upcaster {} ({}, up to model version {}); declare "
+                                 "it in Options::upcasters",
+                                 r.name, r.resource, r.model_version)});
+  for (const auto& u : upcasters)
+    if (u.name.empty() || !u.reshape || u.model_version >= version)
+      out.push_back({u.name, "invalid_upcaster",
+                     fmt::format("upcaster {} must have a name and code, and reshape events of a model version "
+                                 "before this one ({}), not {}",
+                                 u.name, version, u.model_version)});
+  if (stored.models.empty() || stored.models.back().json == domain_to_json(domain)) return out;
+  auto old = domain_from_json(stored.models.back().json);
+  if (!old) {
+    out.push_back({"", "incompatible_model", old.error().message});
+    return out;
+  }
+  for (auto& i : model_incompatibilities(*old, domain)) {
+    bool covered = !i.resource.empty() && std::any_of(upcasters.begin(), upcasters.end(), [&](const Upcaster& u) {
+      return u.resource == i.resource && u.model_version + 1 == version;
+    });
+    if (!covered) out.push_back({"", "incompatible_model", std::move(i.message)});
+  }
+  return out;
+}
+
+// True when a resource both models have keeps different indexes or identities.
+bool layout_changed(const Domain& before, const Domain& after) {
+  for (const auto& r : after.resources()) {
+    const Resource* old = before.resource(r.name());
+    if (!old) continue;
+    if (old->indexed_attributes() != r.indexed_attributes() || old->identities().size() != r.identities().size())
+      return true;
+    for (std::size_t i = 0; i < r.identities().size(); ++i)
+      if (old->identities()[i].name != r.identities()[i].name ||
+          old->identities()[i].attributes != r.identities()[i].attributes)
+        return true;
+  }
+  return false;
+}
+
+// The model change needs the projections rebuilt: new tables over stored records,
+// backfilled defaults, or new upcasters.
+Result<bool> needs_migration(const Stored& stored, const std::string& json, const std::vector<Upcaster>& upcasters) {
+  for (const auto& u : upcasters)
+    if (std::none_of(stored.upcasters.begin(), stored.upcasters.end(),
+                     [&](const UpcasterRecord& r) { return r.name == u.name; }))
+      return true;
+  if (stored.models.empty() || stored.models.back().json == json) return false;
+  auto before = domain_from_json(stored.models.back().json);
+  if (!before) return fail(before.error());
+  auto after = domain_from_json(json);
+  if (!after) return fail(after.error());
+  if (layout_changed(*before, *after)) return true;
+  return has_backfill({stored.models.back(), StoredModel{stored.models.back().version + 1, 0, json}});
+}
+
+}  // namespace
+
+Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters) {
+  auto stored = read_stored(log);
+  if (!stored) return fail(stored.error());
+  std::string json = domain_to_json(domain);
+  bool changed = stored->models.empty() || stored->models.back().json != json;
+  std::uint64_t version = stored->models.empty() ? 1 : stored->models.back().version + (changed ? 1 : 0);
+  auto found = problems(*stored, domain, upcasters, version);
+  if (!found.empty()) {
+    Error e = Error::framework(fmt::format("the model does not fit the store at {}", log.path()));
+    e.fields = std::move(found);
+    return fail(std::move(e));
+  }
+  auto migrate = needs_migration(*stored, json, upcasters);
+  if (!migrate) return fail(migrate.error());
+  Replay replay;
+  replay.model_version_ = version;
+  std::vector<UpcasterRecord> records;
+  for (const auto& u : upcasters) records.push_back({u.name, u.resource, u.model_version});
+  // The model and upcasters to record: now, or with the rebuilt projections they need,
+  // so a failed or interrupted migration leaves the store as it was.
+  replay.pending_ = [&log, json, changed, records, old = stored->upcasters](Txn& txn) -> Result<void> {
+    if (changed) ASHLAR_TRY_VOID(log.put_model(txn, json));
+    if (records != old) ASHLAR_TRY_VOID(log.put_meta(txn, kUpcastersKey, upcasters_to_json(records)));
+    return {};
+  };
+  std::vector<StoredModel> models = stored->models;
+  if (changed) models.push_back({version, stored->head + 1, json});
+  auto upcast = make_upcast(models, upcasters);
+  if (!upcast) return fail(upcast.error());
+  replay.upcast_ = std::move(*upcast);
+  replay.migrate_ = *migrate && stored->head > 0;
+  if (!replay.migrate_) {
+    auto written = log.write(replay.pending_);
+    if (!written) return fail(written.error());
+    replay.pending_ = {};
+  }
+  return replay;
+}
+
+Result<void> Replay::open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections) {
+  if (!projections.empty()) {
+    auto set = ProjectionSet::open(log, std::move(projections), upcast_);
+    if (!set) return fail(set.error());
+    projections_ = std::move(*set);
+  }
+  if (!migrate_) return {};
+  auto rebuilt = rebuild(log, state, {.on_swap = pending_});
+  if (!rebuilt) {
+    Error e = rebuilt.error();
+    e.message = fmt::format("the projections do not rebuild for model version {}, so the store keeps its model: {}",
+                            model_version_, e.message);
+    return fail(std::move(e));
+  }
+  migrate_ = false;
+  pending_ = {};
+  return {};
+}
+
+std::vector<RebuildTarget> Replay::targets(const StateProjection& state) const {
+  std::vector<RebuildTarget> out{state.target()};
+  if (projections_)
+    for (auto& t : projections_->targets()) out.push_back(std::move(t));
+  return out;
+}
+
+Result<RebuildReport> Replay::rebuild(Log& log, const StateProjection& state, RebuildOptions options,
+                                      std::string_view only) {
+  std::vector<RebuildTarget> chosen;
+  if (only.empty()) {
+    chosen = targets(state);
+  } else {
+    if (!projections_) return fail(Error::framework(fmt::format("no projection is named {}", only)));
+    auto target = projections_->target(only);
+    if (!target) return fail(target.error());
+    chosen.push_back(std::move(*target));
+  }
+  options.upcast = upcast_;
+  options.fingerprint = fmt::format("model {}", model_version_);
+  if (!options.on_swap) options.on_swap = pending_;  // a migration under way completes with any full rebuild
+  auto report = ashlar::rebuild(log, chosen, options);
+  if (report && report->complete && projections_) projections_->rebuilt();
+  return report;
+}
+
+unsigned max_databases(const Domain& domain, const std::vector<std::shared_ptr<Projection>>& projections) {
+  std::size_t tables = StateProjection::layout(domain).tables().size();
+  for (const auto& p : projections) tables += p->tables().size();
+  return static_cast<unsigned>(16 + 2 * tables);
+}
+
+}  // namespace ashlar::runtime

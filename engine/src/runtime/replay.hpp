@@ -1,0 +1,60 @@
+#pragma once
+// What the engine keeps for replay and audit: the stored model's versions and the
+// upcast they imply, custom projections, and the migration of projections when the
+// model changes.
+
+#include <ashlar/engine.hpp>
+#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/state.hpp>
+#include <ashlar/projections/upcast.hpp>
+
+#include <memory>
+
+namespace ashlar::runtime {
+
+class Replay {
+ public:
+  // Before the state projection opens: checks `domain` against the stored model (an
+  // incompatibility is allowed when a declared upcaster covers its resource) and that
+  // every upcaster the store recorded is declared again; Framework listing every
+  // problem at once. A changed model becomes a new version: at once when the
+  // projections fit it, else in the transaction that swaps in their rebuild (open()).
+  static Result<Replay> install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters);
+
+  // After: opens the custom projections, then rebuilds every projection when the model
+  // change needs it (new indexes or identities on stored resources, backfilled
+  // defaults, new upcasters), resuming an interrupted migration. When the rebuild fails
+  // (an identity the stored records already share), the store keeps its model.
+  Result<void> open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections);
+
+  std::uint64_t model_version() const { return model_version_; }
+  const Upcast& upcast() const { return upcast_; }
+
+  // The engine's write path: in the append's transaction, and after each commit.
+  Result<void> apply_inline(Txn& txn, const StoredEvent& event) {
+    return projections_ ? projections_->apply_inline(txn, event) : Result<void>{};
+  }
+  void committed() {
+    if (projections_) projections_->committed();
+  }
+
+  // Rebuilds the state and every custom projection, or only the custom one named.
+  Result<RebuildReport> rebuild(Log& log, const StateProjection& state, RebuildOptions options,
+                                std::string_view only = {});
+  // The state's target, then every custom projection's.
+  std::vector<RebuildTarget> targets(const StateProjection& state) const;
+  ProjectionSet* projections() const { return projections_.get(); }
+
+ private:
+  std::uint64_t model_version_ = 1;
+  Upcast upcast_;
+  bool migrate_ = false;
+  std::function<Result<void>(Txn&)> pending_;  // the model change a migration commits with its swap
+  std::unique_ptr<ProjectionSet> projections_;
+};
+
+// Named databases a store needs open for this domain and these projections: the live
+// tables, their staging copies for a rebuild, and the log's own.
+unsigned max_databases(const Domain& domain, const std::vector<std::shared_ptr<Projection>>& projections);
+
+}  // namespace ashlar::runtime

@@ -1,0 +1,129 @@
+// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--json]
+#include "audit_store.hpp"
+#include "commands.hpp"
+#include "event_output.hpp"
+#include "output.hpp"
+#include "record_output.hpp"
+
+#include <ashlar/model/key.hpp>
+#include <ashlar/projections/time_travel.hpp>
+#include <ashlar/projections/upcast.hpp>
+#include <ashlar/store_reader.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace ashlar::cli {
+namespace {
+
+struct StateArgs {
+  std::string dir;
+  std::string resource;
+  std::string id;
+  std::string as_of;  // a position or an ISO 8601 time; empty: now
+  std::string load;
+  bool json = false;
+};
+
+std::optional<AsOf> parse_as_of(const std::string& text) {
+  if (auto position = parse_position(text)) return AsOf{.position = *position};
+  if (auto time = DateTime::parse(text)) return AsOf{.time = *time};
+  return std::nullopt;
+}
+
+std::string describe(const AsOf& as_of) {
+  return as_of.time ? "as of " + as_of.time->str() : fmt::format("as of position {}", as_of.position);
+}
+
+// Why a record was not there then: created later, or destroyed by then.
+Result<std::string> absence(const StoreReader& store, const Resource& r, const Value& id, const AsOf& as_of) {
+  auto events = store.log().read();
+  if (!events) return fail(events.error());
+  std::vector<Value> key;
+  if (const Map* m = id.as_map())
+    for (const auto& [name, value] : *m) key.push_back(value);
+  else
+    key.push_back(id);
+  auto history = record_history(store.log(), *events, r.name(), encode_key(key));
+  if (!history) return fail(history.error());
+  std::uint64_t position = as_of.position;
+  if (as_of.time) {
+    auto at = position_at(store.log(), *events, *as_of.time);
+    if (!at) return fail(at.error());
+    position = *at;
+  }
+  std::string why = "it has never existed";
+  for (const auto& e : *history) {
+    if (e.event.position > position) {
+      if (why == "it has never existed") why = fmt::format("it was created at position {}", e.event.position);
+      break;
+    }
+    if (e.event.type == ActionType::destroy) why = fmt::format("it was destroyed at position {}", e.event.position);
+  }
+  return why;
+}
+
+// A past state folds the events; upcasters that reshape them are code this program lacks.
+Result<void> refuse_upcasters(const StoreReader& store, const std::string& dir) {
+  auto txn = store.log().read();
+  if (!txn) return fail(txn.error());
+  auto declared = store.log().get_meta(*txn, kUpcastersKey);
+  if (!declared) return fail(declared.error());
+  if (!*declared || upcasters_from_json(**declared).empty()) return {};
+  return fail(Error::framework(fmt::format("{} declares upcasters: they are C++ code, so only the program that "
+                                           "declares them reads its past states (Engine::get with as_of)",
+                                           dir)));
+}
+
+// One record as it stands, or stood then, with what --load names.
+Result<void> run_state(const StateArgs& args) {
+  auto store = StoreReader::open(args.dir);
+  if (!store) return fail(store.error());
+  const Resource* r = store->domain().resource(args.resource);
+  if (!r)
+    return fail(Error::framework(fmt::format("the model of {} has no resource named {}", args.dir, args.resource)));
+  auto id = parse_id(*r, args.id);
+  if (!id) return fail(id.error());
+  Query query{.load = parse_load_paths(args.load)};
+  if (!args.as_of.empty()) {
+    query.as_of = parse_as_of(args.as_of);
+    if (!query.as_of)
+      return fail(Error::framework(fmt::format("--as-of takes a position (1, 2, ...) or an ISO 8601 time, not {}",
+                                               args.as_of)));
+    ASHLAR_TRY_VOID(refuse_upcasters(*store, args.dir));
+  }
+  auto record = store->get(r->name(), *id, query);
+  if (!record && record.error().cls == ErrorClass::not_found && query.as_of) {
+    auto why = absence(*store, *r, *id, *query.as_of);
+    if (!why) return fail(why.error());
+    return fail(Error::not_found({}, fmt::format("no {} with primary key {} {}: {}", r->name(), args.id,
+                                                        describe(*query.as_of), *why)));
+  }
+  if (!record) return fail(record.error());
+  if (args.json) return print_line(json_line(record_to_json(*record, query.load)));
+  for (const auto& text : record_to_text(*record, query.load)) ASHLAR_TRY_VOID(print_line(text));
+  return {};
+}
+
+}  // namespace
+
+void add_state_command(CLI::App& app) {
+  auto args = std::make_shared<StateArgs>();
+  CLI::App* cmd = app.add_subcommand("state", "Print one record as it stands now, or as it stood at a position or time");
+  cmd->add_option("DIR", args->dir, "The store's directory")->required();
+  cmd->add_option("RESOURCE", args->resource, "The record's resource")->required();
+  cmd->add_option("ID", args->id,
+                  "Its primary key: the value, or a JSON object of the key attributes when the key is composite")
+      ->required();
+  cmd->add_option("--as-of", args->as_of,
+                  "A position (the state right after that event) or an ISO 8601 time (after the last event then)")
+      ->type_name("POS|TIME");
+  cmd->add_option("--load", args->load, "Relationships and aggregates to load, as they stood: comments.user,followers")
+      ->type_name("REL,...");
+  cmd->add_flag("--json", args->json, "One JSON object, as ashlar query --json prints a record");
+  cmd->callback([args] { run_command([&] { return run_state(*args); }); });
+}
+
+}  // namespace ashlar::cli
