@@ -1,6 +1,7 @@
 #pragma once
 // Key encodings of the log's databases (eventlog/FORMAT.md).
 
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/eventlog/txn.hpp>
 
 #include <cstdint>
@@ -12,17 +13,8 @@ namespace ashlar::keys {
 // LMDB's default maximum key size.
 constexpr std::size_t kMaxKeySize = 511;
 
-inline std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-
-inline std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
+using ashlar::be64;
+using ashlar::read_be64;
 
 // Resource names are identifiers, so they never contain the NUL that ends them.
 inline std::string resource_prefix(std::string_view resource) {

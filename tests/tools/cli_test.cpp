@@ -1,5 +1,6 @@
 // The `ashlar` command line as users script against it: run the binary on stores the
 // engine wrote (and on broken ones) and check stdout, stderr and the exit code.
+#include <ashlar/eventlog/bytes.hpp>
 #include "support/domains.hpp"
 #include "support/temp_dir.hpp"
 
@@ -99,12 +100,6 @@ void poke(const std::string& dir, const char* database, const std::string& key, 
   REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
   REQUIRE(mdb_txn_commit(txn) == 0);
   mdb_env_close(env);
-}
-
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
 }
 
 std::string iso(const Value& v) { return v.as_datetime()->str(); }
