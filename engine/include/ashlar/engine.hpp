@@ -59,6 +59,12 @@ struct CallOptions {
   // Update/destroy: the version the caller read. Conflict, and nothing written, when the
   // record has moved on (an event store's expected version).
   std::optional<std::uint64_t> expected_version{};
+  // A key (at most 255 bytes) that makes the action safe to retry: stored with its event
+  // and indexed per tenant, so a later call with the same key, even after a restart,
+  // appends nothing, runs no hook, and returns the record as the first call left it (a
+  // destroy: as it was before). Conflict, naming the key, when the later call is another
+  // action or record, or its inputs differ (sensitive arguments are not compared).
+  std::string idempotency_key{};
 };
 
 class Engine {
