@@ -149,7 +149,7 @@ std::string encode_event(const Event& e) {
   b.setCausationId(e.causation_id);
   b.setTenant(e.tenant);
   b.setTimeMicros(e.time_micros);
-  // Left unset when empty, so an event without a key has the bytes it had before the field.
+  // Left unset (a null pointer, no text object) when the action had no key.
   if (!e.idempotency_key.empty()) b.setIdempotencyKey(e.idempotency_key);
   return flatten(message);
 }

@@ -2,22 +2,11 @@
 // with that key, written in the append's transaction (eventlog/FORMAT.md, `idem`).
 #include <ashlar/eventlog/log.hpp>
 
-#include <ashlar/model/key.hpp>
-
 #include "keys.hpp"
 
 #include <fmt/format.h>
 
 namespace ashlar {
-namespace {
-
-// key(tenant, key): self-delimiting, so no tenant and key pair can read as another.
-std::string idem_key(std::string_view tenant, std::string_view key) {
-  Value parts[] = {Value(std::string(tenant)), Value(std::string(key))};
-  return encode_key(parts);
-}
-
-}  // namespace
 
 Result<void> Log::put_idempotency_key(Txn& txn, const Event& event) {
   if (event.idempotency_key.empty()) return {};
@@ -26,7 +15,7 @@ Result<void> Log::put_idempotency_key(Txn& txn, const Event& event) {
                                {{"idempotency_key", "too_long",
                                  fmt::format("is {} bytes; an idempotency key is at most {}",
                                              event.idempotency_key.size(), kMaxIdempotencyKey)}}));
-  auto put = txn.put(idem_, idem_key(event.tenant, event.idempotency_key), keys::be64(event.position),
+  auto put = txn.put(idem_, keys::idempotency(event.tenant, event.idempotency_key), keys::be64(event.position),
                      Txn::PutMode::no_overwrite);
   if (!put && put.error().cls == ErrorClass::conflict) {
     Error e = Error::conflict(event.resource, fmt::format("idempotency key \"{}\" is already used by another action",
@@ -40,7 +29,7 @@ Result<void> Log::put_idempotency_key(Txn& txn, const Event& event) {
 Result<std::optional<std::uint64_t>> Log::idempotent_position(const Txn& txn, std::string_view tenant,
                                                               std::string_view key) const {
   if (key.empty() || key.size() > kMaxIdempotencyKey) return std::optional<std::uint64_t>{};
-  auto found = txn.get(idem_, idem_key(tenant, key));
+  auto found = txn.get(idem_, keys::idempotency(tenant, key));
   if (!found) return fail(found.error());
   if (!*found) return std::optional<std::uint64_t>{};
   if ((*found)->size() != 8) return fail(Error::unknown("the store is corrupted: a malformed idem entry"));

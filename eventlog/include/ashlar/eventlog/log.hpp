@@ -172,7 +172,8 @@ class Log {
   // stored hash is h(n) recomputed from the bytes (the first bad position is named; the
   // rest of the chain is then not blamed), every event decodes, its per-resource
   // sequence follows the last, and by_resource and by_record hold exactly one entry per
-  // event, pointing at it (eventlog/src/check.cpp).
+  // event, pointing at it, and idem exactly one per event with an idempotency key
+  // (eventlog/src/check.cpp).
   Result<LogCheck> check(const Txn& txn, const LogCheckOptions& options) const;
 
   // h(n) = BLAKE2b-256(h(n-1) ‖ bytes(n)), keyed when a key is given.
