@@ -286,6 +286,10 @@ Result<BulkResult> Engine::bulk_create(std::string_view resource, const std::vec
 
 Result<BulkResult> Engine::bulk_update(std::string_view resource, const Query& query, const Fields& inputs,
                                        const BulkOptions& options) {
+  if (query.as_of)
+    return fail(Error::framework(fmt::format("bulk_update of {} acts on the current records; a query with as_of "
+                                             "reads the past",
+                                             resource)));
   auto records = read(resource, for_bulk(query, options));
   if (!records) return fail(records.error());
   return bulk_update(resource, *records, inputs, options);
@@ -302,6 +306,10 @@ Result<BulkResult> Engine::bulk_update(std::string_view resource, const std::vec
 }
 
 Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const Query& query, const BulkOptions& options) {
+  if (query.as_of)
+    return fail(Error::framework(fmt::format("bulk_destroy of {} acts on the current records; a query with as_of "
+                                             "reads the past",
+                                             resource)));
   auto records = read(resource, for_bulk(query, options));
   if (!records) return fail(records.error());
   return bulk_destroy(resource, *records, options);
