@@ -20,6 +20,7 @@ struct ActiveWrite {
   std::vector<StoredEvent>* events;
   std::uint64_t tx = 0;             // the position of the transaction's first event
   std::string correlation_id;       // shared by every action of the transaction
+  bool flat = false;                // nested actions run in it directly, without a child transaction
 };
 thread_local ActiveWrite* t_active = nullptr;
 
@@ -79,9 +80,10 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
 }
 
 Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
-                                          const std::string& correlation_id, bool notify) {
+                                          const std::string& correlation_id, bool notify, bool flat) {
   if (t_active && t_active->engine == this) {
     ActiveWrite* outer = t_active;
+    if (outer->flat) return fn(*outer->txn);  // a failure fails the whole transaction
     std::size_t kept = outer->events->size();
     auto r = log->nested(*outer->txn, [&](Txn& child) {
       ActiveWrite inner = *outer;
@@ -99,7 +101,8 @@ Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)
   auto written = log->write(
       [&](Txn& txn) -> Result<void> {
         committed.clear();
-        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id};
+        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id,
+                           flat};
         t_active = &active;
         auto r = fn(txn);
         t_active = nullptr;

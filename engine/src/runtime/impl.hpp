@@ -22,9 +22,11 @@ struct Engine::Impl {
   Record to_record(const Resource& r, const StoredRecord& stored) const;
   // Runs fn in this thread's write transaction: a new one (committed, then notifiers
   // told) or, for a nested action, a child of the one already open.
-  // Notifiers are told only when `notify` (bulk actions may ask them not to be).
+  // Notifiers are told only when `notify` (bulk actions may ask them not to be). With
+  // `flat`, actions nested in this one skip their child transactions: cheaper, but one
+  // failure fails all (bulk actions try a batch so, then again nested when one fails).
   Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id,
-                              bool notify = true);
+                              bool notify = true, bool flat = false);
   // Appends an event and folds it into the projections; it commits with the transaction.
   Result<StoredRecord> append(Txn& txn, Event event);
   Result<Record> run(Changeset& cs);
