@@ -11,7 +11,9 @@
 // Every record goes through the same path as a single action: its changeset is built
 // (changes and validations), its hooks run in the lifecycle's order, and its events and
 // projection updates are written in a transaction nested in the batch's, so a record
-// that fails rolls back alone. Per batch: the changesets are built; around_transaction
+// that fails rolls back alone. (A batch whose records have no in-transaction hooks is
+// first tried without the nested transactions, which cost a page copy per page touched;
+// if a record fails there, that try is discarded whole and the batch runs nested.) Per batch: the changesets are built; around_transaction
 // hooks start (each wrapping the rest of the batch) and before_transaction hooks run,
 // outside the transaction; then the batch's write transaction runs every record's
 // around_action, before_action, write and after_action, and commits once; the committed
