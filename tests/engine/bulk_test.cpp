@@ -79,6 +79,20 @@ Domain blog() {
                                         .steps = {validations::attribute_does_not_equal("status", Atom{"archived"}),
                                                   changes::set_attribute("status", Atom{"published"}),
                                                   changes::increment("edits")}})
+                    .create("refuse_before_transaction",
+                            {.accept = {"title"},
+                             .steps = {changes::change([](Changeset& cs) -> Result<void> {
+                               cs.before_transaction([](Changeset& c) -> Result<void> {
+                                 if (c.attribute("title") == Value("late"))
+                                   return fail(Error::conflict("Post", "the import window is closed"));
+                                 return {};
+                               });
+                               cs.after_transaction([](Changeset& c, Result<Record> r) -> Result<Record> {
+                                 g_trace.push_back(fmt::format("after_transaction {} {}", index_of(c), r ? "ok" : r.error().message));
+                                 return r;
+                               });
+                               return {};
+                             })}})
                     .create("refuse_in_transaction",
                             {.accept = {"title"},
                              .steps = {changes::change([](Changeset& cs) -> Result<void> {
@@ -356,4 +370,66 @@ TEST_CASE("bulk_create: a batch that fills the map is run again once the store h
   CHECK(engine.log().map_size() > std::size_t{1} << 20);
   CHECK(log_length(engine.log()) == 3000);
   CHECK(engine.verify().value().problems.empty());
+}
+
+TEST_CASE("bulk_create: a before_transaction hook's error fails its record before the transaction") {
+  Blog b;
+  g_trace.clear();
+  SECTION("the others go on") {
+    auto result = b.engine.bulk_create("Post", posts({"a", "late", "c"}), {.action = "refuse_before_transaction"}).value();
+    CHECK(result.count == 2);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].describe() == "input 1: conflict: Post: the import window is closed");
+    CHECK(g_trace == std::vector<std::string>{"after_transaction 0 ok", "after_transaction 1 the import window is closed",
+                                              "after_transaction 2 ok"});
+    CHECK(b.titles() == std::vector<std::string>{"a", "c"});
+    CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{1, 2}});
+  }
+  SECTION("with stop_on_error the batch does not start; after_transaction hooks hear why") {
+    auto result = b.engine
+                      .bulk_create("Post", posts({"a", "late", "c"}),
+                                   {.action = "refuse_before_transaction", .stop_on_error = true})
+                      .value();
+    CHECK(result.status == BulkStatus::error);
+    CHECK(result.count == 0);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].index == 1);
+    // Input 0 had started (its before_transaction ran); input 2 never did.
+    CHECK(g_trace == std::vector<std::string>{
+                         "after_transaction 0 not run: the bulk action stopped at an earlier error",
+                         "after_transaction 1 the import window is closed"});
+    CHECK(log_length(b.engine.log()) == 0);
+    CHECK(b.notified->calls.empty());
+  }
+}
+
+TEST_CASE("bulk_create with stop_on_error: a conflict of a record without hooks stops the operation too") {
+  Blog b;
+  std::vector<Fields> inputs{{{"title", "a"}, {"slug", "x"}}, {{"title", "b"}, {"slug", "y"}},
+                             {{"title", "c"}, {"slug", "x"}}, {{"title", "d"}}};
+  auto result = b.engine.bulk_create("Post", inputs, {.batch_size = 2, .stop_on_error = true}).value();
+  CHECK(result.status == BulkStatus::error);
+  CHECK(result.count == 2);
+  REQUIRE(result.errors.size() == 1);
+  CHECK(result.errors[0].index == 2);
+  CHECK(result.errors[0].error.cls == ErrorClass::conflict);
+  CHECK(b.titles() == std::vector<std::string>{"a", "b"});
+  CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{1, 2}});
+  CHECK(b.engine.verify().value().problems.empty());
+}
+
+TEST_CASE("bulk_create: records that fail together in one batch each fail alone, in input order") {
+  Blog b;
+  std::vector<Fields> inputs{{{"title", "a"}, {"slug", "x"}}, {{"title", "b"}, {"slug", "x"}},
+                             {{"title", "c"}}, {{"title", "d"}, {"slug", "x"}}, {{"title", "e"}}};
+  auto result = b.engine.bulk_create("Post", inputs, {.return_records = true}).value();
+  CHECK(result.status == BulkStatus::partial_success);
+  CHECK(titles_of(result.records) == std::vector<std::string>{"a", "c", "e"});
+  REQUIRE(result.errors.size() == 2);
+  CHECK(result.errors[0].index == 1);
+  CHECK(result.errors[1].index == 3);
+  auto events = all_events(b.engine.log());
+  REQUIRE(events.size() == 3);
+  for (const auto& e : events) CHECK(e.event.tx == 1);  // one transaction: the batch
+  CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{1, 2, 3}});
 }
