@@ -3,6 +3,7 @@
 
 #include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/eventlog/txn.hpp>
+#include <ashlar/model/key.hpp>
 
 #include <cstdint>
 #include <string>
@@ -25,6 +26,12 @@ inline std::string resource_prefix(std::string_view resource) {
 
 inline std::string record_prefix(std::string_view resource, std::string_view key_bytes) {
   return resource_prefix(resource) + std::string(key_bytes);
+}
+
+// idem: key(tenant, idempotency key), self-delimiting, so no pair reads as another.
+inline std::string idempotency(std::string_view tenant, std::string_view key) {
+  Value parts[] = {Value(std::string(tenant)), Value(std::string(key))};
+  return encode_key(parts);
 }
 
 // The big-endian u64 suffix of the last key `prefix ‖ u64`, or 0 when there is none.

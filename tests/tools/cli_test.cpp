@@ -189,6 +189,30 @@ TEST_CASE("ashlar log --json prints one object per event with exactly the docume
   CHECK(events[0]["correlation_id"] == "req-1");
 }
 
+TEST_CASE("ashlar log --json shows the idempotency key of the events that have one") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  {
+    auto engine = Engine::open(path, test::blog_domain()).value();
+    CallOptions keyed;
+    keyed.idempotency_key = "signup-42";
+    engine.create("User", {{"name", "Alice"}}, keyed).value();
+    engine.create("User", {{"name", "Alice"}}, keyed).value();  // a retry: no second event
+    engine.create("User", {{"name", "Bob"}}).value();
+  }
+  Run run = run_cli({"log", path, "--json"});
+  REQUIRE(run.code == 0);
+  auto events = json_lines(run);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["idempotency_key"] == "signup-42");
+  std::vector<std::string> keys;
+  for (auto it = events[0].begin(); it != events[0].end(); ++it) keys.push_back(it.key());
+  CHECK(keys == std::vector<std::string>{"position", "sequence", "tx", "time", "resource", "action", "type", "id",
+                                         "version", "changes", "inputs", "actor", "correlation_id",
+                                         "idempotency_key", "hash"});
+  CHECK_FALSE(events[1].contains("idempotency_key"));
+}
+
 TEST_CASE("ashlar log --json encodes ids, changes, inputs and actor, redacting sensitive values") {
   BlogStore store;
   Run run = run_cli({"log", store.path, "--json"});
