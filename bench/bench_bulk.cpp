@@ -12,6 +12,8 @@
 // Both sides start with a 1 GiB map, so neither pays for growing it. Each side writes a
 // store of its own in a temporary directory (under $TMPDIR, else /tmp), removed at exit.
 
+#include "bench_support.hpp"
+
 #include <ashlar/ashlar.hpp>
 
 #include <lmdb.h>
@@ -28,31 +30,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using ashlar::bench::TempDir;
+using ashlar::bench::check_mdb;
 constexpr std::size_t kMapSize = std::size_t{1} << 30;
-
-// A fresh directory, removed with everything in it when this goes out of scope.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-void check_mdb(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
-}
 
 // The baseline: an environment opened as the engine opens its own (MDB_NOTLS, a named
 // database for the events), and batches of appends, one transaction each.
