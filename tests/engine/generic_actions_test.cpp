@@ -133,6 +133,20 @@ TEST_CASE("a generic action's result must fit its return type") {
   CHECK(d.published.size() == before + 1);
 }
 
+TEST_CASE("inside a transactional generic action, reads see what it has written so far") {
+  Desk d;
+  d.ticket("HD-1", 1, d.rita);
+  CHECK(d.engine.run_action("Ticket", "open_and_count", {{"reference", "HD-2"}}).value() == Value(2));
+  CHECK(d.engine.read("Ticket").value().size() == 2);
+  // A reference taken inside the transaction is a Conflict there, and nothing is kept.
+  auto before = log_length(d.engine.log());
+  auto taken = d.engine.run_action("Ticket", "open_and_count", {{"reference", "HD-1"}});
+  REQUIRE_FALSE(taken.has_value());
+  CHECK(taken.error().cls == ErrorClass::conflict);
+  CHECK(taken.error().action == "create");
+  CHECK(log_length(d.engine.log()) == before);
+}
+
 TEST_CASE("a generic action sees the actor, private arguments and shared context") {
   Desk d;
   auto who = d.engine.run_action("Ticket", "whoami", {},

@@ -87,6 +87,19 @@ inline Domain desk_domain() {
                                  if (!r) return fail(r.error());
                                  return input.argument("answer");
                                }})
+              // Opens a ticket, then counts the tickets it can read.
+              .action("open_and_count", {.returns = type::integer,
+                                         .arguments = {argument("reference", type::string, {.allow_nil = false})},
+                                         .transaction = true,
+                                         .run = [](ActionInput& input) -> Result<Value> {
+                                           auto t = input.engine().create(
+                                               "Ticket", {{"reference", input.argument("reference")}, {"subject", "new"}},
+                                               input.to_opts());
+                                           if (!t) return fail(t.error());
+                                           auto all = input.engine().read("Ticket");
+                                           if (!all) return fail(all.error());
+                                           return Value(all->size());
+                                         }})
               .action("whoami", {.returns = type::map,
                                  .arguments = {argument("requested_by", type::string, {.is_public = false})},
                                  .run = [](ActionInput& input) -> Result<Value> {
@@ -98,6 +111,7 @@ inline Domain desk_domain() {
                                  }})
               // Code interfaces.
               .define("top", {.args = {"user_id"}})
+              .define("top_one", {.action = "top", .args = {"user_id"}, .get = true})
               .define("get_ticket", {.action = "read", .get_by = {"id"}})
               .define("by_reference", {.action = "read", .get_by = {"reference"}})
               .define("open", {.action = "create", .args = {"reference", "subject"}})

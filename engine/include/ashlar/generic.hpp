@@ -28,8 +28,8 @@
 // each action run calls commits on its own, as Ash's generic actions do by default; they
 // still share the call's correlation id when run passes input.to_opts().
 //
-// Reads inside a transactional run see the committed state, not the run's own writes
-// (Engine::read takes a snapshot); actions called from it do see them.
+// Inside a transactional run, reads through the engine (read, get, and the actions it
+// calls) see what the run has written so far, as in a database transaction.
 
 #include <ashlar/model/resource.hpp>
 
