@@ -81,6 +81,17 @@ TEST_CASE("a get interface returns NotFound, and the throwing form throws it") {
   }
   auto id = Uuid::v4();
   CHECK(ticket::get_ticket(d.engine, id).error().message == "no Ticket with id " + id.str());
+
+  // get without get_by: the action's own filter must leave exactly one record.
+  auto tickets = d.engine.interface("Ticket");
+  CHECK(tickets.call("top_one", {d.rita.id()}).error().message == "Ticket.top found no record");
+  d.ticket("HD-1", "high");
+  CHECK(tickets.call("top_one", {d.rita.id()})->record()["reference"] == Value("HD-1"));
+  d.ticket("HD-2", "high");
+  auto two = tickets.call("top_one", {d.rita.id()});
+  REQUIRE_FALSE(two.has_value());
+  CHECK(two.error().cls == ErrorClass::invalid);
+  CHECK(two.error().message == "the code interface Ticket.top_one expects one record, but more than one matched");
 }
 
 TEST_CASE("interfaces by name through the engine, with named inputs beside the positional ones") {

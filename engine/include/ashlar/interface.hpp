@@ -25,6 +25,11 @@
 //   }
 //   auto mine = ticket::top(engine, rep.id());         // Result<std::vector<Record>>
 //   Record t = ticket::get_ticket.or_throw(engine, id);  // Ash's get_ticket!: throws
+//   auto as_rita = ticket::top(engine, {.actor = rita_map}, rep.id());  // CallOptions first
+//
+// Why both: the typed form is what application code should use (one declaration, checked
+// types, no strings at call sites); the by-name form serves code that does not know the
+// domain at compile time (tools, scripting bridges) and is what the typed form calls.
 //
 // The positional values fill, in order: for a read, the get_by attributes and then the
 // args; for an update or destroy, the record's primary key (a map when composite) and

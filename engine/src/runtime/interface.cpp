@@ -76,7 +76,7 @@ Result<Reply> call_read(Engine& engine, const Resource& r, const Action& a, cons
   }
   if (records->size() > 1) {
     Error e = Error::invalid(r.name(), a.name, {});
-    e.message = fmt::format("{} {} expects one record, but more than one matched", r.name(), i.name);
+    e.message = fmt::format("the code interface {}.{} expects one record, but more than one matched", r.name(), i.name);
     return fail(std::move(e));
   }
   return Reply{Reply::Shape::record, std::move(*records), {}};
