@@ -106,6 +106,10 @@ TEST_CASE("a soft destroy is an update: the record stays, archived, and reads th
   REQUIRE(found.size() == 1);
   CHECK(found[0]["name"] == Value("Mercury"));
   CHECK(w.engine.history("Project", other.id()).value().size() == 2);
+  // The stored model says which destroys are soft.
+  auto stored = domain_from_json(domain_to_json(projects())).value();
+  CHECK(stored.resource("Project")->action("archive")->soft);
+  CHECK_FALSE(stored.resource("Project")->action("destroy")->soft);
 }
 
 TEST_CASE("cascade_destroy destroys related records in the same transaction, each with its own event") {

@@ -142,3 +142,22 @@ TEST_CASE("upsert options are checked when the domain is built") {
             {"R.actions.e", "upsert_options_without_upsert", "has upsert options but is not an upsert"},
         });
 }
+
+TEST_CASE("the stored model keeps upserts and generic actions' return types") {
+  auto back = domain_from_json(domain_to_json(test::desk_domain())).value();
+  const Resource& t = *back.resource("Ticket");
+  const Action& import = *t.action("import");
+  CHECK(import.upsert);
+  CHECK(import.upsert_identity == "unique_reference");
+  CHECK(import.upsert_fields == std::vector<std::string>{"subject", "priority"});
+  CHECK(to_string(*t.action("reopen")->upsert_condition) == to_string(ref("status") == Atom{"open"}));
+  CHECK(t.action("sync")->upsert_fields == std::vector<std::string>{"subject", "severity"});
+  const Action& escalate = *t.action("escalate_all");
+  CHECK(escalate.type == ActionType::generic);
+  CHECK(escalate.returns == type::integer);
+  CHECK(escalate.transaction);
+  CHECK_FALSE(t.action("escalate_loosely")->transaction);
+  CHECK_FALSE(escalate.run);  // code is not stored
+  CHECK(escalate.arguments.size() == 4);
+  CHECK(t.action("whoami")->returns == type::map);
+}
