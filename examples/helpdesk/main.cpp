@@ -198,8 +198,9 @@ Story fill(Engine& engine) {
 }
 
 void escalate(Engine& engine, const Story& s) {
-  // The generic action through its code interface: Ticket.escalate_all(rita.id).
-  Value raised = ticket::escalate_all.or_throw(engine, s.rita.id());
+  // The generic action through its code interface: Ticket.escalate_all(rita.id), on
+  // behalf of an actor that the updates it runs record.
+  Value raised = ticket::escalate_all.or_throw(engine, {.actor = "helpdesk-example"}, s.rita.id());
   std::cout << "\nescalate_all for Rita (severity 3 and up) raised " << text(raised) << " ticket(s) to high\n";
   // Its arguments are cast and checked like any action's: a Value or an error, never a throw.
   auto too_much = engine.run_action("Ticket", "escalate_all", {{"representative_id", s.sam.id()}, {"min_severity", 9}});
