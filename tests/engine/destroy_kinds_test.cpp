@@ -201,3 +201,15 @@ TEST_CASE("soft is for destroy actions, cascade_destroy for has_many and has_one
                                                        "cascade_destroy(parent) needs a has_many or has_one relationship of R"}});
   CHECK(log_length(engine.log()) == 1);
 }
+
+TEST_CASE("after soft destroys and cascades, the projections equal a replay of the log") {
+  Work w;
+  w.engine.destroy("Project", w.other.id(), {.action = "archive"}).value();
+  w.engine.destroy("Project", w.project.id()).value();
+  auto report = w.engine.verify().value();
+  CHECK(report.problems == std::vector<std::string>{});
+  auto rebuilt = w.engine.rebuild();
+  REQUIRE(rebuilt.has_value());
+  CHECK(w.engine.read("Project", {.action = "archived"}).value().size() == 1);
+  CHECK(w.engine.read("Task").value().size() == 1);
+}

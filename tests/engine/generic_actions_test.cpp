@@ -170,3 +170,20 @@ TEST_CASE("generic actions are named and typed: wrong names and kinds are Framew
   REQUIRE_FALSE(no_run.has_value());
   CHECK(no_run.error().fields == std::vector<FieldError>{{"R.actions.go", "missing_run", "a generic action needs a run function"}});
 }
+
+TEST_CASE("a generic action run from a hook joins that action's transaction") {
+  Desk d;
+  d.ticket("HD-1", 3, d.rita);
+  auto before = log_length(d.engine.log());
+  auto cs = d.engine.for_update("Representative", d.rita.id(), {{"name", "Rita B."}}).value();
+  cs.after_action([](Changeset& c, Record rep) -> Result<Record> {
+    auto raised = c.engine().run_action("Ticket", "escalate_loosely", {{"representative_id", rep.id()}}, c.to_opts());
+    if (!raised) return fail(raised.error());
+    return fail(Error::invalid("Representative", "update", {{"name", "refused", "refused after escalating"}}));
+  });
+  CHECK_FALSE(d.engine.run(std::move(cs)).has_value());
+  // Even without transaction = true, what it wrote went with the outer action.
+  CHECK(log_length(d.engine.log()) == before);
+  CHECK(d.published.size() == before);
+  CHECK(d.priorities() == std::vector<Value>{kLow});
+}

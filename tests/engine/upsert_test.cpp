@@ -161,3 +161,16 @@ TEST_CASE("the stored model keeps upserts and generic actions' return types") {
   CHECK(escalate.arguments.size() == 4);
   CHECK(t.action("whoami")->returns == type::map);
 }
+
+TEST_CASE("after upserts, the projections equal a replay of the log") {
+  Desk d;
+  for (int round = 0; round < 3; ++round)
+    for (const char* reference : {"HD-1", "HD-2"})
+      d.engine.create("Ticket", {{"reference", reference}, {"subject", fmt::format("round {}", round)}},
+                      {.action = "import"})
+          .value();
+  CHECK(d.engine.read("Ticket").value().size() == 2);
+  CHECK(d.engine.verify().value().problems == std::vector<std::string>{});
+  REQUIRE(d.engine.rebuild().has_value());
+  CHECK(d.engine.get_by("Ticket", "unique_reference", {{"reference", "HD-2"}}).value()["subject"] == Value("round 2"));
+}
