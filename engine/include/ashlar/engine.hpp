@@ -120,7 +120,9 @@ class Engine {
   // Runs a read action: its filter and the query's, sorted, paged, loaded, all from one
   // snapshot. Equality and `in` on the primary key, an identity or an indexed attribute
   // use that index instead of a scan. Invalid for unknown attributes, arguments,
-  // relationships or a bad cursor, naming them.
+  // relationships or a bad cursor, naming them. Called on the thread of an action's open
+  // write transaction (a hook, a transactional generic action), it sees what that
+  // transaction wrote so far.
   Result<std::vector<Record>> read(std::string_view resource, const Query& query = {}) const;
   // The record with these values of an identity (one index lookup). NotFound when none.
   Result<Record> get_by(std::string_view resource, std::string_view identity, const Fields& values,
