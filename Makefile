@@ -34,6 +34,7 @@ test-asan:
 
 bench: build
 	$(BUILD)/bin/bench_create
+	$(BUILD)/bin/bench_bulk
 	$(BUILD)/bin/bench_publish
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild

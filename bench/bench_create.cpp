@@ -11,6 +11,8 @@
 // take turns in blocks of 100 creates. Stores live in temporary directories (under
 // $TMPDIR, else /tmp), removed at exit.
 
+#include "bench_support.hpp"
+
 #include <ashlar/ashlar.hpp>
 
 #include <lmdb.h>
@@ -28,30 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// A fresh directory, removed with everything in it when this goes out of scope.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-void check_mdb(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
-}
+using ashlar::bench::TempDir;
+using ashlar::bench::check_mdb;
 
 // The baseline's environment: as the engine opens its own (MDB_NOTLS, a named database
 // for the events), minus everything the engine adds around the append.

@@ -26,6 +26,8 @@
 // process, so each turn opens its side (outside the timing) and closes it after. The
 // store lives in a temporary directory (under $TMPDIR, else /tmp), removed at exit.
 
+#include "bench_support.hpp"
+
 #include <ashlar/ashlar.hpp>
 #include <ashlar/model/key.hpp>
 
@@ -45,29 +47,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-void check_mdb(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
-}
+using ashlar::bench::TempDir;
+using ashlar::bench::check_mdb;
 
 ashlar::Domain bench_domain() {
   using namespace ashlar::dsl;

@@ -15,6 +15,8 @@
 // Both sides' high-water marks are unlimited, so nothing is dropped and every event is
 // counted. Stores live in temporary directories, removed at exit.
 
+#include "bench_support.hpp"
+
 #include <ashlar/ashlar.hpp>
 #include <ashlar/notifiers/subscriber.hpp>
 #include <ashlar/notifiers/topics.hpp>
@@ -40,25 +42,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ashlar::bench::TempDir;
 
 ashlar::Domain bench_domain() {
   using namespace ashlar::dsl;

@@ -15,6 +15,8 @@
 //   3. rebuild: ashlar::rebuild, 50,000 events per batch, syncing off.
 // The store lives in a temporary directory (under $TMPDIR, else /tmp), removed at exit.
 
+#include "bench_support.hpp"
+
 #include <ashlar/ashlar.hpp>
 #include <ashlar/projections/rebuild.hpp>
 #include <ashlar/projections/state.hpp>
@@ -33,25 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ashlar-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ashlar::bench::TempDir;
 
 ashlar::Domain bank() {
   using namespace ashlar::dsl;

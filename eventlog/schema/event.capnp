@@ -50,6 +50,7 @@ struct Event {
   causationId @13 :Text;
   tenant @14 :Text;
   timeMicros @15 :Int64;     # wall clock, microseconds since the Unix epoch, UTC
+  idempotencyKey @16 :Text;  # the caller's key for a retry-safe action; empty when none
 }
 
 # A record in the state projection: the fold of its events.

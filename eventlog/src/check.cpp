@@ -24,6 +24,8 @@ struct Checker {
   Hash previous{};
   bool chain_intact = true;
   std::map<std::string, std::uint64_t, std::less<>> sequences;
+  Db idem{};
+  std::uint64_t keyed = 0;  // events with an idempotency key
 
   void problem(std::string text) {
     if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
@@ -75,6 +77,11 @@ struct Checker {
     for (const auto& [name, value] : e.key) append_key(key_bytes, value);
     check_entry(by_record, "by_record", keys::record_prefix(e.resource, key_bytes) + keys::be64(e.version), position,
                 fmt::format("{} version {} of the record at event {}", e.resource, e.version, position));
+    if (!e.idempotency_key.empty()) {
+      ++keyed;
+      check_entry(idem, "idem", keys::idempotency(e.tenant, e.idempotency_key), position,
+                  fmt::format("idempotency key \"{}\"", e.idempotency_key));
+    }
     if (options.visit) {
       StoredEvent stored{std::move(*decoded), std::string(bytes), {}};
       if (hash && hash->size() == 32) std::memcpy(stored.hash.data(), hash->data(), 32);
@@ -82,12 +89,13 @@ struct Checker {
     }
   }
 
-  void check_count(Db db, std::string_view name) {
+  void check_count(Db db, std::string_view name, std::optional<std::uint64_t> expected = std::nullopt) {
     auto n = txn.count(db);
     if (!n) return problem(fmt::format("{}: {}", name, n.error().message));
-    if (*n != out.events)
+    std::uint64_t want = expected.value_or(out.events);
+    if (*n != want)
       problem(fmt::format("{} has {} entries for {} events: it names events that are not in the log", name, *n,
-                          out.events));
+                          want));
   }
 };
 
@@ -95,6 +103,7 @@ struct Checker {
 
 Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) const {
   Checker c{*this, txn, options, by_resource_, by_record_, {}, {}, true, {}};
+  c.idem = idem_;
   auto events = txn.cursor(events_);
   if (!events) return fail(events.error());
   std::uint64_t expected = 1;
@@ -124,6 +133,7 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
   c.check_count(chain_, "chain");
   c.check_count(by_resource_, "by_resource");
   c.check_count(by_record_, "by_record");
+  c.check_count(idem_, "idem", c.keyed);
   auto h = head(txn);
   if (!h) return fail(h.error());
   c.out.head = *h;

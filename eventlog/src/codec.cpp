@@ -149,6 +149,8 @@ std::string encode_event(const Event& e) {
   b.setCausationId(e.causation_id);
   b.setTenant(e.tenant);
   b.setTimeMicros(e.time_micros);
+  // Left unset (a null pointer, no text object) when the action had no key.
+  if (!e.idempotency_key.empty()) b.setIdempotencyKey(e.idempotency_key);
   return flatten(message);
 }
 
@@ -174,6 +176,7 @@ Result<Event> decode_event(std::string_view bytes) {
     e.causation_id = to_string(r.getCausationId());
     e.tenant = to_string(r.getTenant());
     e.time_micros = r.getTimeMicros();
+    e.idempotency_key = to_string(r.getIdempotencyKey());
     return e;
   });
 }

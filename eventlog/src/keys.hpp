@@ -1,7 +1,9 @@
 #pragma once
 // Key encodings of the log's databases (eventlog/FORMAT.md).
 
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/eventlog/txn.hpp>
+#include <ashlar/model/key.hpp>
 
 #include <cstdint>
 #include <string>
@@ -12,17 +14,8 @@ namespace ashlar::keys {
 // LMDB's default maximum key size.
 constexpr std::size_t kMaxKeySize = 511;
 
-inline std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-
-inline std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
+using ashlar::be64;
+using ashlar::read_be64;
 
 // Resource names are identifiers, so they never contain the NUL that ends them.
 inline std::string resource_prefix(std::string_view resource) {
@@ -33,6 +26,12 @@ inline std::string resource_prefix(std::string_view resource) {
 
 inline std::string record_prefix(std::string_view resource, std::string_view key_bytes) {
   return resource_prefix(resource) + std::string(key_bytes);
+}
+
+// idem: key(tenant, idempotency key), self-delimiting, so no pair reads as another.
+inline std::string idempotency(std::string_view tenant, std::string_view key) {
+  Value parts[] = {Value(std::string(tenant)), Value(std::string(key))};
+  return encode_key(parts);
 }
 
 // The big-endian u64 suffix of the last key `prefix ‖ u64`, or 0 when there is none.

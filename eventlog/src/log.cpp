@@ -133,7 +133,7 @@ Result<void> Log::open_databases() {
     Db* db;
   };
   for (Named n : {Named{"events", &events_}, Named{"chain", &chain_}, Named{"by_resource", &by_resource_},
-                  Named{"by_record", &by_record_}, Named{"meta", &meta_}}) {
+                  Named{"by_record", &by_record_}, Named{"meta", &meta_}, Named{"idem", &idem_}}) {
     auto db = database(n.name);
     if (!db) return fail(db.error());
     *n.db = *db;
@@ -284,6 +284,7 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
     return fail(Error::conflict(stored.event.resource,
                                 fmt::format("version {} of this record is already in the log", stored.event.version)));
   if (!put) return fail(put.error());
+  ASHLAR_TRY_VOID(put_idempotency_key(txn, stored.event));
   return stored;
 }
 

@@ -13,6 +13,7 @@
 // two, it handles that event again on restart — nothing missed, but a repeat is
 // possible. --until POS exits once the event at POS (or later) has been handled.
 
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/notifiers/subscriber.hpp>
 
@@ -29,20 +30,11 @@
 namespace {
 
 using namespace std::chrono_literals;
+using ashlar::be64;
+using ashlar::read_be64;
 
 std::atomic<bool> interrupted{false};
 void on_signal(int) { interrupted = true; }
-
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
 
 // The effect of handling one event: "<position> <Resource>.<action> <key>".
 std::string effect_line(const ashlar::Event& e) {

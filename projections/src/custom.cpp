@@ -1,3 +1,4 @@
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/projections/custom.hpp>
 
 #include <fmt/format.h>
@@ -8,18 +9,6 @@ namespace ashlar {
 namespace {
 
 constexpr std::size_t kBatch = 5000;  // events per catch-up transaction
-
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-
-std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
 
 bool identifier(std::string_view name) {
   if (name.empty() || name.size() > 200 || std::isdigit(static_cast<unsigned char>(name[0]))) return false;

@@ -1,5 +1,6 @@
 // Rebuilds in batches into staging databases, resumable from a checkpoint, swapped into
 // the live tables in one transaction (see rebuild.hpp).
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/projections/rebuild.hpp>
 
 #include <fmt/format.h>
@@ -9,18 +10,6 @@ namespace ashlar {
 namespace {
 
 constexpr std::string_view kCheckpointKey = "rebuild";
-
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-
-std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
 
 // What a checkpoint belongs to: the targets, their tables and the caller's fingerprint.
 std::string fingerprint(const std::vector<RebuildTarget>& targets, std::string_view extra) {

@@ -1,5 +1,6 @@
 // Custom projections through the Engine: in the append's transaction or asynchronous,
 // caught up after a restart, rebuilt on their own, verified against a replay.
+#include <ashlar/eventlog/bytes.hpp>
 #include "support/domains.hpp"
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
@@ -13,12 +14,6 @@ using namespace ashlar;
 using ashlar::test::TempDir;
 
 namespace {
-
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
 
 std::uint64_t read_be64(std::string_view s) {
   std::uint64_t v = 0;

@@ -50,6 +50,16 @@ TEST_CASE("events round-trip through the Cap'n Proto schema with every value kin
   CHECK(encode_event(*back) == bytes);
 }
 
+TEST_CASE("the idempotency key round-trips; without one it reads as empty") {
+  Event e = sample();
+  std::string without = encode_event(e);
+  e.idempotency_key = "pay-1";
+  std::string with = encode_event(e);
+  CHECK(decode_event(with).value().idempotency_key == "pay-1");
+  CHECK(decode_event(without).value().idempotency_key.empty());
+  CHECK(with.size() > without.size());  // unset, the key costs no text object
+}
+
 TEST_CASE("bytes at any alignment decode (LMDB values are only 2-byte aligned)") {
   std::string bytes = encode_event(sample());
   std::string shifted = "x" + bytes;

@@ -200,3 +200,41 @@ TEST_CASE("scan reports the position of an event that does not decode") {
   CHECK(seen == 1);
   CHECK_THAT(r.error().message, Catch::StartsWith("event 2: event does not decode: "));
 }
+
+TEST_CASE("an idempotency key is stored with its event and indexed per tenant, once") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  auto append = [&](int id, std::string tenant, std::string key) {
+    return log->write([&](Txn& txn) -> Result<void> {
+      Event e = event_for("A", id);
+      e.tenant = tenant;
+      e.idempotency_key = key;
+      auto stored = log->append(txn, e);
+      if (!stored) return fail(stored.error());
+      return {};
+    });
+  };
+  append(1, "", "k").value();
+  append(2, "acme", "k").value();
+  append(3, "", "").value();
+  auto reused = append(4, "", "k");
+  REQUIRE_FALSE(reused.has_value());
+  CHECK(reused.error().describe() == "conflict: A.create: idempotency key \"k\" is already used by another action");
+  {
+    auto txn = log->read().value();
+    CHECK(log->idempotent_position(txn, "", "k").value() == std::optional<std::uint64_t>{1});
+    CHECK(log->idempotent_position(txn, "acme", "k").value() == std::optional<std::uint64_t>{2});
+    CHECK_FALSE(log->idempotent_position(txn, "other", "k").value().has_value());
+    CHECK(log->head(txn).value().position == 3);  // the refused append kept nothing
+    CHECK(scan_all(*log)[0].event.idempotency_key == "k");
+    CHECK(log->check(txn, {}).value().problems.empty());
+  }
+  log.reset();
+  // An entry pointing elsewhere is found by check.
+  Value parts[] = {Value(""), Value("k")};
+  poke(dir.path(), "idem", encode_key(parts), std::string("\0\0\0\0\0\0\0\3", 8));
+  auto reopened = Log::open_read_only(dir.path()).value();
+  auto txn = reopened->read().value();
+  CHECK(reopened->check(txn, {}).value().problems ==
+        std::vector<std::string>{"idem: idempotency key \"k\" points at position 3, not at event 1"});
+}

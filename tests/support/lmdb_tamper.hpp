@@ -2,6 +2,7 @@
 // Tampering with a closed store the way an attacker or a failing disk would: bytes
 // flipped in data.mdb itself, or entries rewritten through raw LMDB, bypassing ashlar.
 
+#include <ashlar/eventlog/bytes.hpp>
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 
@@ -89,12 +90,6 @@ inline void poke_entry(const std::string& dir, const std::string& database, cons
   REQUIRE((erase ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0)) == 0);
   REQUIRE(mdb_txn_commit(txn) == 0);
   mdb_env_close(env);
-}
-
-inline std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
 }
 
 }  // namespace ashlar::test

@@ -112,7 +112,7 @@ TEST_CASE("ashlar verify --expect proves the log up to a recorded head") {
 
 TEST_CASE("ashlar verify names the first position whose event bytes were flipped in data.mdb") {
   HelpdeskStore store;
-  test::flip_value_byte(store.path, "events", test::be64(store.ticket_created), "flip-me-correlation");
+  test::flip_value_byte(store.path, "events", ashlar::be64(store.ticket_created), "flip-me-correlation");
   CliRun run = run_ashlar({"verify", store.path});
   INFO(run.out << run.err);
   CHECK(run.code == 1);
@@ -138,7 +138,7 @@ TEST_CASE("ashlar verify names a projected record whose bytes were flipped in da
 TEST_CASE("ashlar verify names broken log indexes and missing index entries") {
   HelpdeskStore store;
   Head head = store.head();
-  test::poke_entry(store.path, "by_resource", std::string("Ticket") + '\0' + test::be64(1), test::be64(head.position));
+  test::poke_entry(store.path, "by_resource", std::string("Ticket") + '\0' + ashlar::be64(1), ashlar::be64(head.position));
   std::string rep_index = "idx/Ticket/representative_id";
   std::vector<Value> rep_value{store.rep->id()};
   test::poke_entry(store.path, rep_index, encode_key(rep_value), {}, /*erase=*/true);

@@ -1,5 +1,6 @@
 // The `ashlar` command line as users script against it: run the binary on stores the
 // engine wrote (and on broken ones) and check stdout, stderr and the exit code.
+#include <ashlar/eventlog/bytes.hpp>
 #include "support/domains.hpp"
 #include "support/temp_dir.hpp"
 
@@ -101,12 +102,6 @@ void poke(const std::string& dir, const char* database, const std::string& key, 
   mdb_env_close(env);
 }
 
-std::string be64(std::uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  return s;
-}
-
 std::string iso(const Value& v) { return v.as_datetime()->str(); }
 
 // A blog store with five events over three resources; the engine is closed after.
@@ -192,6 +187,30 @@ TEST_CASE("ashlar log --json prints one object per event with exactly the docume
   CHECK(column("sequence") == std::vector<json>{1, 1, 2, 1, 2});
   CHECK(column("version") == std::vector<json>{1, 1, 2, 1, 2});
   CHECK(events[0]["correlation_id"] == "req-1");
+}
+
+TEST_CASE("ashlar log --json shows the idempotency key of the events that have one") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  {
+    auto engine = Engine::open(path, test::blog_domain()).value();
+    CallOptions keyed;
+    keyed.idempotency_key = "signup-42";
+    engine.create("User", {{"name", "Alice"}}, keyed).value();
+    engine.create("User", {{"name", "Alice"}}, keyed).value();  // a retry: no second event
+    engine.create("User", {{"name", "Bob"}}).value();
+  }
+  Run run = run_cli({"log", path, "--json"});
+  REQUIRE(run.code == 0);
+  auto events = json_lines(run);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["idempotency_key"] == "signup-42");
+  std::vector<std::string> keys;
+  for (auto it = events[0].begin(); it != events[0].end(); ++it) keys.push_back(it.key());
+  CHECK(keys == std::vector<std::string>{"position", "sequence", "tx", "time", "resource", "action", "type", "id",
+                                         "version", "changes", "inputs", "actor", "correlation_id",
+                                         "idempotency_key", "hash"});
+  CHECK_FALSE(events[1].contains("idempotency_key"));
 }
 
 TEST_CASE("ashlar log --json encodes ids, changes, inputs and actor, redacting sensitive values") {

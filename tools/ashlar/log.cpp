@@ -55,7 +55,7 @@ void add_log_command(CLI::App& app) {
           ""));  // no description: the help already says what a position is
   cmd->add_flag("--json", args->json,
                 "One JSON object per line: position, sequence, tx, time, resource, action, type, id, version, "
-                "changes, inputs, actor, correlation_id, hash");
+                "changes, inputs, actor, correlation_id, idempotency_key (when the action had one), hash");
   cmd->callback([args] { run_command([&] { return run_log(*args); }); });
 }
 

@@ -5,6 +5,7 @@
 //   auto alice = engine.create("User", {{"name", "Alice"}}).value();
 //   auto found = engine.get("User", alice.id());
 
+#include <ashlar/bulk.hpp>
 #include <ashlar/changeset.hpp>
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/resource.hpp>
@@ -61,6 +62,12 @@ struct CallOptions {
   // Update/destroy: the version the caller read. Conflict, and nothing written, when the
   // record has moved on (an event store's expected version).
   std::optional<std::uint64_t> expected_version{};
+  // A key (at most 255 bytes) that makes the action safe to retry: stored with its event
+  // and indexed per tenant, so a later call with the same key, even after a restart,
+  // appends nothing, runs no hook, and returns the record as the first call left it (a
+  // destroy: as it was before). Conflict, naming the key, when the later call is another
+  // action or record, or its inputs differ (sensitive arguments are not compared).
+  std::string idempotency_key{};
 };
 
 class Engine {
@@ -98,6 +105,29 @@ class Engine {
   // thread, it joins that action's write transaction: its events commit with the outer
   // action's, under the same transaction and correlation ids, or not at all.
   Result<Record> run(Changeset changeset);
+
+  // ---- Bulk actions (ashlar/bulk.hpp, engine/src/runtime/bulk.cpp) ----
+  // Runs the create action once per input, batch_size inputs per write transaction.
+  // A failed input is reported in the result with its index (not as an error of the
+  // call); the call fails only when it cannot start: Framework for an unknown resource or
+  // action or a batch_size of 0, the query's error for a bad query.
+  Result<BulkResult> bulk_create(std::string_view resource, const std::vector<Fields>& inputs,
+                                 const BulkOptions& options = {});
+  // Runs the update action with `inputs` on every record the query reads (one snapshot,
+  // read before the first batch), on the records with these ids (NotFound for an id
+  // with no record, at its index), or on these records.
+  Result<BulkResult> bulk_update(std::string_view resource, const Query& query, const Fields& inputs,
+                                 const BulkOptions& options = {});
+  Result<BulkResult> bulk_update(std::string_view resource, const std::vector<Value>& ids, const Fields& inputs,
+                                 const BulkOptions& options = {});
+  Result<BulkResult> bulk_update(std::string_view resource, const std::vector<Record>& records,
+                                 const Fields& inputs, const BulkOptions& options = {});
+  // Runs the destroy action on the same choices of records; records returned as they were.
+  Result<BulkResult> bulk_destroy(std::string_view resource, const Query& query, const BulkOptions& options = {});
+  Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Value>& ids,
+                                  const BulkOptions& options = {});
+  Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Record>& records,
+                                  const BulkOptions& options = {});
 
   // ---- Generic actions and code interfaces (generic.cpp, interface.cpp) ----
   // Runs the generic action `action` of `resource` (ashlar/generic.hpp) with arguments

@@ -20,6 +20,7 @@ struct ActiveWrite {
   std::vector<StoredEvent>* events;
   std::uint64_t tx = 0;             // the position of the transaction's first event
   std::string correlation_id;       // shared by every action of the transaction
+  bool flat = false;                // nested actions run in it directly, without a child transaction
 };
 thread_local ActiveWrite* t_active = nullptr;
 
@@ -79,9 +80,10 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
 }
 
 Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
-                                          const std::string& correlation_id) {
+                                          const std::string& correlation_id, bool notify, bool flat) {
   if (t_active && t_active->engine == this) {
     ActiveWrite* outer = t_active;
+    if (outer->flat) return fn(*outer->txn);  // a failure fails the whole transaction
     std::size_t kept = outer->events->size();
     auto r = log->nested(*outer->txn, [&](Txn& child) {
       ActiveWrite inner = *outer;
@@ -99,15 +101,18 @@ Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)
   auto written = log->write(
       [&](Txn& txn) -> Result<void> {
         committed.clear();
-        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id};
+        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id,
+                           flat};
         t_active = &active;
         auto r = fn(txn);
         t_active = nullptr;
         return r;
       },
       [&] {
-        for (const auto& n : options.notifiers) n->notify(committed);
-        if (publishing) publishing->notify(committed);
+        if (notify && !committed.empty()) {
+          for (const auto& n : options.notifiers) n->notify(committed);
+          if (publishing) publishing->notify(committed);
+        }
         replay.committed();
       });
   return written;
@@ -178,6 +183,7 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   e.tenant = call.tenant;
   e.time_micros = cs.now().micros;
   e.key = key_fields(r, key);
+  e.idempotency_key = call.idempotency_key;
   std::optional<Record> before = *existing ? std::optional<Record>(to_record(r, **existing)) : std::nullopt;
   if (creating) {
     auto last = log->last_version(txn, r.name(), encode_key(key));
@@ -205,6 +211,13 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
 Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
   std::optional<Result<Record>> outcome;
   auto written = in_transaction([&](Txn& txn) -> Result<void> {
+    // A retry that raced the first call past run()'s check is answered here, in the writer.
+    auto earlier = idempotent_result(&txn, cs);
+    if (!earlier) return fail(earlier.error());
+    if (*earlier) {
+      outcome = std::move(**earlier);
+      return {};
+    }
     auto result = wrap(cs, ChangesetAccess::around_action(cs), 0, [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
         auto fresh = current(txn, c.resource(), key_of(c));
@@ -233,6 +246,12 @@ Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
 }
 
 Result<Record> Engine::Impl::run(Changeset& cs) {
+  // A retried idempotent action returns its first result before anything else is checked
+  // (the retry may no longer be valid on today's state) and before any hook runs.
+  bool nested = t_active && t_active->engine == this;
+  auto earlier = idempotent_result(nested ? t_active->txn : nullptr, cs);
+  if (!earlier) return fail(earlier.error());
+  if (*earlier) return std::move(**earlier);
   if (!cs.valid()) return fail(invalid(cs));
   if (auto too_long = check_key_size(cs.resource(), key_of(cs)))
     return fail(Error::invalid(cs.resource().name(), cs.action().name, {std::move(*too_long)}));
@@ -278,7 +297,7 @@ Result<Changeset> Engine::for_update(std::string_view resource, const Value& id,
   if (!target) return fail(target.error());
   auto key = runtime::cast_id(*target->first, target->second->name, id);
   if (!key) return fail(key.error());
-  auto record = impl_->find(*target->first, *key);
+  auto record = impl_->find(*target->first, *key, call);
   if (!record) return fail(record.error());
   if (!*record) {
     Error e = not_found(*target->first, *key);
@@ -293,7 +312,7 @@ Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id
   if (!target) return fail(target.error());
   auto key = runtime::cast_id(*target->first, target->second->name, id);
   if (!key) return fail(key.error());
-  auto record = impl_->find(*target->first, *key);
+  auto record = impl_->find(*target->first, *key, call);
   if (!record) return fail(record.error());
   if (!*record) {
     Error e = not_found(*target->first, *key);

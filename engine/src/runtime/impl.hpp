@@ -22,7 +22,11 @@ struct Engine::Impl {
   Record to_record(const Resource& r, const StoredRecord& stored) const;
   // Runs fn in this thread's write transaction: a new one (committed, then notifiers
   // told) or, for a nested action, a child of the one already open.
-  Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id);
+  // Notifiers are told only when `notify` (bulk actions may ask them not to be). With
+  // `flat`, actions nested in this one skip their child transactions: cheaper, but one
+  // failure fails all (bulk actions try a batch so, then again nested when one fails).
+  Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id,
+                              bool notify = true, bool flat = false);
   // Appends an event and folds it into the projections; it commits with the transaction.
   Result<StoredRecord> append(Txn& txn, Event event);
   Result<Record> run(Changeset& cs);
@@ -30,8 +34,15 @@ struct Engine::Impl {
   Result<Record> write_changeset(Txn& txn, Changeset& cs);
   // Reads for building a changeset: in the open write transaction when nested.
   Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key);
+  // The same for an update or destroy; when the record is gone and the call retries an
+  // idempotent action on it, the record as that action found it, so the retry can build.
+  Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key, const CallOptions& call);
   Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r,
                                               const std::vector<Value>& key) const;
+  // The first result of an action retried with its idempotency key, or nullopt when the
+  // key is new; Conflict when the key was used for another action, record or inputs.
+  // Reads in `txn`, or in a snapshot of its own when null (engine/src/runtime/idempotency.cpp).
+  Result<std::optional<Record>> idempotent_result(const Txn* txn, Changeset& cs) const;
   // Conflict when another record holds the identity values `after` (aligned with the
   // attributes) would take.
   Result<void> check_identities(const Txn& txn, const Resource& r, const std::string& action,

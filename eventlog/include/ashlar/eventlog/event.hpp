@@ -25,6 +25,9 @@ struct Event {
   std::string causation_id;
   std::string tenant;
   std::int64_t time_micros = 0;  // wall clock, UTC
+  // The caller's idempotency key (CallOptions::idempotency_key); empty when none. Indexed
+  // by the log (per tenant), so a retry of the action finds this event.
+  std::string idempotency_key;
 
   bool operator==(const Event&) const = default;
 };

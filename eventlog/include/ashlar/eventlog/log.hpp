@@ -113,8 +113,15 @@ class Log {
   const StorageCounters& counters() const { return counters_; }
 
   // Appends `event` (position, sequence and, when zero, tx are assigned here) with its
-  // chain hash and index entries. The caller sets the version.
+  // chain hash and index entries. The caller sets the version. An event with an
+  // idempotency key is indexed under (tenant, key): Conflict when that key is taken.
   Result<StoredEvent> append(Txn& txn, Event event);
+  // The position of the event appended with this idempotency key for this tenant, or
+  // nullopt (eventlog/src/idempotency.cpp).
+  Result<std::optional<std::uint64_t>> idempotent_position(const Txn& txn, std::string_view tenant,
+                                                           std::string_view key) const;
+  // Idempotency keys are at most this long, so (tenant, key) fits an LMDB key.
+  static constexpr std::size_t kMaxIdempotencyKey = 255;
 
   Result<Head> head(const Txn& txn) const;
   Result<Head> head() const;  // in a snapshot of its own
@@ -165,7 +172,8 @@ class Log {
   // stored hash is h(n) recomputed from the bytes (the first bad position is named; the
   // rest of the chain is then not blamed), every event decodes, its per-resource
   // sequence follows the last, and by_resource and by_record hold exactly one entry per
-  // event, pointing at it (eventlog/src/check.cpp).
+  // event, pointing at it, and idem exactly one per event with an idempotency key
+  // (eventlog/src/check.cpp).
   Result<LogCheck> check(const Txn& txn, const LogCheckOptions& options) const;
 
   // h(n) = BLAKE2b-256(h(n-1) ‖ bytes(n)), keyed when a key is given.
@@ -186,7 +194,9 @@ class Log {
   MDB_env* env_ = nullptr;
   int lock_fd_ = -1;
   std::size_t map_size_ = 0;
-  Db events_, chain_, by_resource_, by_record_, meta_;
+  Result<void> put_idempotency_key(Txn& txn, const Event& event);
+
+  Db events_, chain_, by_resource_, by_record_, meta_, idem_;
   mutable StorageCounters counters_;
   mutable std::mutex db_mutex_;  // guards opening named databases
   std::mutex write_mutex_;       // one write transaction at a time in this process

@@ -1,0 +1,128 @@
+// Idempotent actions: a retry carrying the key of an action already in the log gets that
+// action's result back, read from the log, and nothing runs or is appended again.
+#include "changeset.hpp"
+#include "impl.hpp"
+
+#include <ashlar/model/key.hpp>
+#include <ashlar/projections/time_travel.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ashlar {
+namespace {
+
+Fields sorted(Fields fields) {
+  std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return fields;
+}
+
+// The names of the inputs given to one call and not to the other, or with other values.
+std::vector<std::string> differing(const Fields& first, const Fields& retry) {
+  std::vector<std::string> names;
+  auto note = [&](const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  };
+  for (const auto& [name, value] : first) {
+    const Value* other = find_field(retry, name);
+    if (!other || *other != value) note(name);
+  }
+  for (const auto& [name, value] : retry)
+    if (!find_field(first, name)) note(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Error reused(const Changeset& cs, const std::string& key, std::string why) {
+  Error e = Error::conflict(cs.resource().name(), fmt::format("idempotency key \"{}\" {}", key, why));
+  e.action = cs.action().name;
+  return e;
+}
+
+}  // namespace
+
+Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::vector<Value>& key,
+                                                 const CallOptions& call) {
+  auto found = find(r, key);
+  if (!found || *found || call.idempotency_key.empty()) return found;
+  auto txn = log->read();
+  if (!txn) return fail(txn.error());
+  auto position = log->idempotent_position(*txn, call.tenant, call.idempotency_key);
+  if (!position) return fail(position.error());
+  if (!*position) return found;
+  auto stored = log->event_at(*txn, **position);
+  if (!stored) return fail(stored.error());
+  if (!*stored || (*stored)->event.resource != r.name()) return found;
+  std::vector<Value> first_key;
+  for (const auto& [name, value] : (*stored)->event.key) first_key.push_back(value);
+  if (first_key != key) return found;
+  PastState past(*log, *txn, state, **position - 1, replay.upcast());
+  auto before = past.get(r.name(), encode_key(key));
+  if (!before) return fail(before.error());
+  if (!*before) return found;
+  return std::optional<Record>{to_record(r, **before)};
+}
+
+Result<std::optional<Record>> Engine::Impl::idempotent_result(const Txn* txn, Changeset& cs) const {
+  const CallOptions& call = ChangesetAccess::call(cs);
+  if (call.idempotency_key.empty()) return std::optional<Record>{};
+  if (call.idempotency_key.size() > Log::kMaxIdempotencyKey)
+    return fail(Error::invalid(cs.resource().name(), cs.action().name,
+                               {{"idempotency_key", "too_long",
+                                 fmt::format("is {} bytes; an idempotency key is at most {}",
+                                             call.idempotency_key.size(), Log::kMaxIdempotencyKey)}}));
+  std::optional<Txn> own;
+  if (!txn) {
+    auto snapshot = log->read();
+    if (!snapshot) return fail(snapshot.error());
+    own = std::move(*snapshot);
+    txn = &*own;
+  }
+  auto position = log->idempotent_position(*txn, call.tenant, call.idempotency_key);
+  if (!position) return fail(position.error());
+  if (!*position) return std::optional<Record>{};
+  auto stored = log->event_at(*txn, **position);
+  if (!stored) return fail(stored.error());
+  if (!*stored)
+    return fail(Error::unknown(fmt::format("the store is corrupted: idempotency key \"{}\" names event {}, which is "
+                                           "not in the log",
+                                           call.idempotency_key, **position)));
+  const Event& first = (*stored)->event;
+  const Resource& r = cs.resource();
+  if (first.resource != r.name() || first.action != cs.action().name)
+    return fail(reused(cs, call.idempotency_key,
+                       fmt::format("was first used for {}.{}; a key stands for one action", first.resource,
+                                   first.action)));
+  std::vector<Value> key;
+  for (const auto& [name, value] : first.key) key.push_back(value);
+  if (cs.action().type != ActionType::create) {
+    std::vector<Value> target;
+    for (auto i : r.primary_key()) target.push_back(cs.attribute(r.attributes()[i].name));
+    if (target != key)
+      return fail(reused(cs, call.idempotency_key,
+                         fmt::format("was first used on {} {}, not {}", r.name(), describe_key(key),
+                                     describe_key(target))));
+  }
+  auto names = differing(sorted(first.inputs), sorted(ChangesetAccess::inputs(cs)));
+  if (!names.empty()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    Error e = reused(cs, call.idempotency_key, fmt::format("was first used with other inputs ({} {})", list, names.size() == 1 ? "differs" : "differ"));
+    for (const auto& n : names)
+      e.fields.push_back({n, "idempotency_mismatch", "differs from the call that first used this idempotency key"});
+    return fail(std::move(e));
+  }
+  // The result the first call returned: the record right after its event, or for a
+  // destroy the record right before it.
+  std::uint64_t as_of = first.type == ActionType::destroy ? **position - 1 : **position;
+  PastState past(*log, *txn, state, as_of, replay.upcast());
+  auto record = past.get(r.name(), encode_key(key));
+  if (!record) return fail(record.error());
+  if (!*record)
+    return fail(Error::unknown(fmt::format("{} {} is missing at position {}, where idempotency key \"{}\" left it",
+                                           r.name(), describe_key(key), as_of, call.idempotency_key)));
+  return std::optional<Record>{to_record(r, **record)};
+}
+
+}  // namespace ashlar
