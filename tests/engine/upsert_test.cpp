@@ -174,3 +174,23 @@ TEST_CASE("after upserts, the projections equal a replay of the log") {
   REQUIRE(d.engine.rebuild().has_value());
   CHECK(d.engine.get_by("Ticket", "unique_reference", {{"reference", "HD-2"}}).value()["subject"] == Value("round 2"));
 }
+
+TEST_CASE("a bulk create through an upsert action updates records created earlier in the same batch") {
+  Desk d;
+  auto result = d.engine.bulk_create("Ticket",
+                                     {{{"reference", "HD-1"}, {"subject", "first"}},
+                                      {{"reference", "HD-2"}, {"subject", "other"}},
+                                      {{"reference", "HD-1"}, {"subject", "second"}, {"priority", "high"}}},
+                                     {.action = "import", .batch_size = 10, .return_records = true});
+  REQUIRE(result.has_value());
+  CHECK(result->status == BulkStatus::success);
+  REQUIRE(result->records.size() == 3);
+  CHECK(result->records[2].id() == result->records[0].id());
+  CHECK(result->records[2].version() == 2);
+  auto events = all_events(d.engine.log());
+  std::vector<ActionType> types;
+  for (const auto& s : events) types.push_back(s.event.type);
+  CHECK(types == std::vector<ActionType>{ActionType::create, ActionType::create, ActionType::update});
+  CHECK(d.engine.read("Ticket").value().size() == 2);
+  CHECK(d.engine.get_by("Ticket", "unique_reference", {{"reference", "HD-1"}}).value()["subject"] == Value("second"));
+}
