@@ -1,7 +1,8 @@
 // The helpdesk example: representatives and their tickets, after the Helpdesk of the Ash
-// guides — the `top` read action of "Actions" and the tickets-above-threshold manual
-// relationship of "Relationships" — read back with filters, sorts, loads, aggregates,
-// an identity and keyset pagination.
+// guides — the `top` read action and code interface of "Actions", an `open` action with
+// an argument and validations, an `escalate_all` generic action, and the
+// tickets-above-threshold manual relationship of "Relationships" — read back with
+// filters, sorts, loads, aggregates, an identity and keyset pagination.
 //
 //   build/bin/helpdesk ./helpdesk-data
 //   build/bin/ashlar query ./helpdesk-data Ticket --sort -severity --load representative
@@ -45,6 +46,20 @@ class TicketsAboveThreshold final : public ManualRelationship {
   }
 };
 
+// Raises every open ticket of a representative at or above min_severity to high
+// priority; returns how many it raised. The updates join the action's transaction.
+Result<Value> escalate_all(ActionInput& input) {
+  auto tickets = input.engine().read(
+      "Ticket", {.filter = ref("representative_id") == Expr(input.argument("representative_id")) &&
+                           ref("status") == Atom{"open"} && ref("priority") != Atom{"high"} &&
+                           ref("severity") >= Expr(input.argument("min_severity"))});
+  if (!tickets) return fail(tickets.error());
+  for (const auto& t : *tickets)
+    if (auto raised = input.engine().update("Ticket", t.id(), {{"priority", "high"}}, input.to_opts()); !raised)
+      return fail(raised.error());
+  return Value(tickets->size());
+}
+
 Domain helpdesk_domain() {
   return domain("helpdesk")
       .resource(resource("Representative")
@@ -71,6 +86,31 @@ Domain helpdesk_domain() {
                     .belongs_to("representative", "Representative")  // defines representative_id
                     .identity("unique_reference", {"reference"})
                     .defaults({"read", "destroy", "create:*", "update:*"})
+                    // A named create: an argument beside the accepted attributes, and
+                    // validations whose errors are all reported at once.
+                    .create("open", {.accept = {"reference", "subject", "priority", "severity", "representative_id"},
+                                     .arguments = {argument("urgent", type::boolean, {.default_value = false})},
+                                     .steps = {validations::match("reference", "HD-[0-9]{4}")
+                                                   .with_message("must look like HD-1234"),
+                                               validations::string_length("subject", 3, 120),
+                                               changes::change([](Changeset& cs) -> Result<void> {
+                                                 if (cs.argument("urgent") == Value(true))
+                                                   cs.force_change("priority", Atom{"high"});
+                                                 return {};
+                                               })}})
+                    // A generic action: typed arguments, a run function that calls
+                    // other actions, all in one transaction, and a typed result.
+                    .action("escalate_all", {.returns = type::integer,
+                                             .arguments = {argument("representative_id", type::uuid, {.allow_nil = false}),
+                                                           argument("min_severity", type::integer,
+                                                                    {.default_value = 3, .constraints = {.min = 1, .max = 5}})},
+                                             .transaction = true,
+                                             .run = escalate_all})
+                    // Code interfaces (see namespace ticket below).
+                    .define("top", {.args = {"user_id"}})
+                    .define("by_reference", {.action = "read", .get_by = {"reference"}})
+                    .define("open", {.args = {"reference", "subject"}})
+                    .define("escalate_all", {.args = {"representative_id"}})
                     // The guide's `read :top`: an argument, a filter that uses it, and
                     // prepare build(limit: 10, sort: [opened_at: :desc]).
                     .read("top", {.arguments = {argument("user_id", type::uuid, {.allow_nil = false})},
@@ -82,6 +122,14 @@ Domain helpdesk_domain() {
       .build()
       .value();
 }
+
+// The Ticket code interfaces, typed: ticket::top(engine, rep_id) is the reference's
+// Helpdesk.Support.Ticket.top(user.id); or_throw is its top!.
+namespace ticket {
+inline constexpr Interface<std::vector<Record>(Value)> top{"Ticket", "top"};
+inline constexpr Interface<Record(std::string)> by_reference{"Ticket", "by_reference"};
+inline constexpr Interface<Value(Value)> escalate_all{"Ticket", "escalate_all"};
+}  // namespace ticket
 
 // Strings and atoms as plain text; anything else in its canonical form.
 std::string text(const Value& value) {
@@ -127,14 +175,19 @@ Story fill(Engine& engine) {
                          Row{"HD-1004", "Laptop will not boot", "high", 3, sam},
                          Row{"HD-1005", "New monitor", "low", 2, sam},
                          Row{"HD-1006", "Email bounces", "medium", 2, rita}}) {
-    auto t = engine.create("Ticket",
-                           {{"reference", row.reference}, {"subject", row.subject}, {"priority", row.priority},
-                            {"severity", row.severity}, {"representative_id", row.rep.id()}},
-                           as_desk)
-                 .value();
+    // The `open` code interface by name: positional reference and subject, the rest named.
+    auto t = engine.interface("Ticket")
+                 .call_or_throw("open", {row.reference, row.subject},
+                                {{"priority", row.priority}, {"severity", row.severity}, {"representative_id", row.rep.id()}},
+                                as_desk)
+                 .record();
     std::cout << "opened " << ticket_line(t) << " for " << text(row.rep["name"]) << "\n";
   }
-  auto bounced = engine.get_by("Ticket", "unique_reference", {{"reference", "HD-1006"}}).value();
+  // The validations of `open` report every bad field at once; nothing is appended.
+  auto sloppy = engine.interface("Ticket").call("open", {"1007", "Hi"}, {}, as_desk);
+  if (sloppy) throw std::runtime_error("a sloppy ticket was accepted");
+  std::cout << "refused a sloppy ticket: " << sloppy.error().describe() << "\n";
+  auto bounced = ticket::by_reference.or_throw(engine, "HD-1006");
   engine.update("Ticket", bounced.id(), {{"status", "closed"}, {"closed_at", DateTime::now()}}, as_desk).value();
   std::cout << "closed HD-1006\n";
   // The identity refuses a second HD-1001: a Conflict naming it, nothing appended.
@@ -144,10 +197,21 @@ Story fill(Engine& engine) {
   return {rita, sam};
 }
 
-void read_tickets(const Engine& engine, const Story& s) {
+void escalate(Engine& engine, const Story& s) {
+  // The generic action through its code interface: Ticket.escalate_all(rita.id), on
+  // behalf of an actor that the updates it runs record.
+  Value raised = ticket::escalate_all.or_throw(engine, {.actor = "helpdesk-example"}, s.rita.id());
+  std::cout << "\nescalate_all for Rita (severity 3 and up) raised " << text(raised) << " ticket(s) to high\n";
+  // Its arguments are cast and checked like any action's: a Value or an error, never a throw.
+  auto too_much = engine.run_action("Ticket", "escalate_all", {{"representative_id", s.sam.id()}, {"min_severity", 9}});
+  if (too_much) throw std::runtime_error("min_severity 9 was accepted");
+  std::cout << "escalate_all with min_severity 9: " << too_much.error().describe() << "\n";
+}
+
+void read_tickets(Engine& engine, const Story& s) {
   // Ticket.top(rita.id): open medium/high tickets, newest first, at most 10.
-  print_tickets("\nRita's top tickets (read action top, user_id = Rita):",
-                engine.read("Ticket", {.action = "top", .args = {{"user_id", s.rita.id()}}}).value());
+  print_tickets("\nRita's top tickets (code interface ticket::top(engine, rita.id())):",
+                ticket::top.or_throw(engine, s.rita.id()));
 
   // for_read(:top, ...) |> filter(opened_at > ago(10, :minute)): the caller's filter is and-ed.
   print_tickets("\n...of those, opened in the last 10 minutes and of severity 4 or more:",
@@ -163,7 +227,7 @@ void read_tickets(const Engine& engine, const Story& s) {
                                        .load = {"representative"}})
                     .value());
 
-  // An identity is an index lookup.
+  // An identity is an index lookup (here with a load, which the code interface lacks).
   auto laptop = engine.get_by("Ticket", "unique_reference", {{"reference", "HD-1004"}}, {.load = {"representative"}});
   print_tickets("\nget_by unique_reference HD-1004:", {laptop.value()});
 
@@ -207,6 +271,7 @@ int run(const std::string& dir) {
   auto engine = Engine::open(dir, helpdesk_domain()).value();
   std::cout << "the helpdesk in " << dir << "\n\n";
   Story story = fill(engine);
+  escalate(engine, story);
   read_tickets(engine, story);
   read_representatives(engine);
   std::cout << "\nfrom the shell, with the model stored in the log:\n"

@@ -117,9 +117,10 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
       if (!deleted) return fail(deleted.error());
       return std::optional<StoredRecord>{};
     }
-    case ActionType::read: break;
+    case ActionType::read:
+    case ActionType::generic: break;  // they write through other actions' events
   }
-  return mismatch("a read action appends no events");
+  return mismatch(fmt::format("a {} action appends no events", to_string(event.type)));
 }
 
 Result<std::optional<StoredRecord>> StateProjection::get(const StateStore& store, std::string_view resource,

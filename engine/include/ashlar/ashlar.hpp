@@ -3,6 +3,8 @@
 
 #include <ashlar/changes.hpp>
 #include <ashlar/engine.hpp>
+#include <ashlar/generic.hpp>
+#include <ashlar/interface.hpp>
 #include <ashlar/manual.hpp>
 #include <ashlar/model/dsl.hpp>
 #include <ashlar/model/json.hpp>

@@ -32,6 +32,19 @@ ActionStep custom(std::shared_ptr<const Change> change);
 // the value the changeset was built from, and the attribute is incremented.
 ActionStep optimistic_lock(std::string attribute);
 
+// Ash's cascade_destroy(:relationship): destroying (or soft-destroying) this record
+// destroys the records related to it through a has_many or has_one relationship, each
+// through `action` of the destination (empty: its primary destroy), in the same write
+// transaction. Each writes its own events, under the outer action's transaction and
+// correlation ids; when any of them fails, the whole action fails and nothing is kept.
+// By default the related records are destroyed in an after_action hook; with
+// after_action = false in a before_action hook, before this record's own event.
+struct CascadeDestroy {
+  std::string action{};
+  bool after_action = true;
+};
+ActionStep cascade_destroy(std::string relationship, CascadeDestroy options = {});
+
 }  // namespace changes
 
 namespace validations {

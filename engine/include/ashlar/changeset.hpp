@@ -85,6 +85,7 @@ class Changeset {
   Fields inputs_;     // accepted attribute inputs and public arguments, as cast
   Fields arguments_;  // every argument, defaults applied
   std::vector<std::optional<Value>> assigned_;  // per attribute
+  std::vector<bool> defaulted_;  // per attribute: assigned by a default, not an input or change
   std::vector<FieldError> errors_;
   Map context_;
   std::shared_ptr<const CallOptions> call_;  // correlation, tenant, expected version

@@ -23,6 +23,8 @@
 
 namespace ashlar {
 
+class ResourceInterface;  // ashlar/interface.hpp
+
 struct Options {
   // sync survives power loss; no_sync trades the last commits for speed. See Durability.
   Durability durability = Durability::sync;
@@ -127,6 +129,20 @@ class Engine {
   Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Record>& records,
                                   const BulkOptions& options = {});
 
+  // ---- Generic actions and code interfaces (generic.cpp, interface.cpp) ----
+  // Runs the generic action `action` of `resource` (ashlar/generic.hpp) with arguments
+  // `args`; returns what its run function returned, cast to the action's `returns` type
+  // (nil when it declares none). Invalid (every bad argument at once) for unknown,
+  // private, mistyped, missing or constraint-breaking arguments; Framework for an unknown
+  // resource or action, a non-generic action, or a result that does not fit `returns`;
+  // otherwise the run function's own error. With `transaction = true` whatever it wrote
+  // through other actions commits with it, or on any error not at all.
+  Result<Value> run_action(std::string_view resource, std::string_view action, const Fields& args,
+                           const CallOptions& call = {});
+  // The code interfaces of `resource` (ashlar/interface.hpp); a call on an unknown
+  // resource is a Framework error then.
+  ResourceInterface interface(std::string_view resource);
+
   // One B-tree lookup in the state projection, then the query's loads and select. The
   // read action's filter and the query's filter apply: NotFound when there is no such
   // record or it does not match.
@@ -134,7 +150,9 @@ class Engine {
   // Runs a read action: its filter and the query's, sorted, paged, loaded, all from one
   // snapshot. Equality and `in` on the primary key, an identity or an indexed attribute
   // use that index instead of a scan. Invalid for unknown attributes, arguments,
-  // relationships or a bad cursor, naming them.
+  // relationships or a bad cursor, naming them. Called on the thread of an action's open
+  // write transaction (a hook, a transactional generic action), it sees what that
+  // transaction wrote so far.
   Result<std::vector<Record>> read(std::string_view resource, const Query& query = {}) const;
   // The record with these values of an identity (one index lookup). NotFound when none.
   Result<Record> get_by(std::string_view resource, std::string_view identity, const Fields& values,
@@ -173,6 +191,7 @@ class Engine {
   struct Impl;  // the runtime's own: opaque to embedders
 
  private:
+  friend struct EngineAccess;  // the runtime's changes reach the open transaction (impl.hpp)
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

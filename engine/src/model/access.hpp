@@ -16,12 +16,21 @@ struct ModelAccess {
   static std::vector<std::string>& indexed(Resource& r) { return r.indexed_; }
   static std::vector<std::pair<std::string, Aggregate>>& aggregates(Resource& r) { return r.aggregates_; }
   static std::vector<ActionStep>& global_steps(Resource& r) { return r.global_steps_; }
+  static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);
     return d;
   }
 };
+
+// action_kinds.cpp: soft destroys, upserts and generic actions (resolving upsert_fields
+// into the action), and code interfaces against the resource's actions.
+class AcceptList;
+void check_action_kind(const Resource& r, const AcceptList& upsert_fields, Action& action,
+                       std::vector<FieldError>& problems);
+std::vector<CodeInterface> check_interfaces(const Resource& r, const std::vector<CodeInterface>& declared,
+                                            std::vector<FieldError>& problems);
 
 // relationships.cpp
 void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems);

@@ -131,6 +131,20 @@ ResourceBuilder& ResourceBuilder::destroy(std::string name, ActionDecl o) {
   return add_action(std::move(name), ActionType::destroy, std::move(o));
 }
 
+ResourceBuilder& ResourceBuilder::action(std::string name, GenericActionDecl o) {
+  ActionDecl decl{.arguments = std::move(o.arguments)};
+  o.arguments.clear();
+  actions_.push_back({std::move(name), ActionType::generic, std::move(decl), std::move(o)});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::define(std::string name, DefineDecl o) {
+  std::string action = o.action.empty() ? name : std::move(o.action);
+  bool get = o.get || !o.get_by.empty();
+  interfaces_.push_back({std::move(name), std::move(action), std::move(o.args), std::move(o.get_by), get});
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::publish(std::string action, std::vector<std::string> topic) {
   topics_.push_back({std::move(action), std::move(topic)});
   return *this;
@@ -215,7 +229,7 @@ ResourceBuilder& ResourceBuilder::defaults(std::vector<std::string> specs) {
     auto colon = spec.find(':');
     std::string kind = spec.substr(0, colon);
     auto type = parse_action_type(kind);
-    if (!type) {
+    if (!type || *type == ActionType::generic) {
       problems_.push_back({name_ + ".actions", "invalid_default_action",
                            fmt::format("unknown default action \"{}\"; expected read, create, update "
                                        "or destroy, optionally with :* or :attr,attr",
@@ -248,13 +262,14 @@ DomainBuilder& DomainBuilder::resource(ResourceBuilder resource) {
 
 namespace {
 
-void check_arguments(const std::string& where, std::vector<Argument>& args, const Resource& r, Problems& out) {
+void check_arguments(const std::string& where, std::vector<Argument>& args, const Resource& r, ActionType type,
+                     Problems& out) {
   std::set<std::string> names;
   for (auto& a : args) {
     std::string field = where + ".arguments." + a.name;
     if (!is_identifier(a.name)) out.push_back({field, "invalid_name", "argument names are identifiers"});
     if (!names.insert(a.name).second) out.push_back({field, "duplicate_argument", "is declared more than once"});
-    if (r.attribute(a.name))
+    if (r.attribute(a.name) && type != ActionType::generic)  // a generic action has no record to confuse
       out.push_back({field, "duplicate_name", "has the name of an attribute of " + r.name()});
     if (!a.default_value.is_null()) {
       auto cast = cast_value(a.type, a.default_value);
@@ -343,7 +358,14 @@ Result<Domain> DomainBuilder::build() const {
                                         to_string(p.type))});
       Action action{p.name, p.type, p.options.primary, {}, p.options.arguments, p.options.filter, {},
                     p.options.limit, p.options.steps};
-      check_arguments(where, action.arguments, r, problems);
+      action.soft = p.options.soft;
+      action.upsert = p.options.upsert;
+      action.upsert_identity = p.options.upsert_identity;
+      action.upsert_condition = p.options.upsert_condition;
+      action.returns = p.generic.returns;
+      action.transaction = p.generic.transaction;
+      action.run = p.generic.run;
+      check_arguments(where, action.arguments, r, p.type, problems);
       if (!p.options.sort.empty()) {
         auto sort = parse_sort(p.options.sort);
         if (sort) action.sort = std::move(*sort);
@@ -369,7 +391,10 @@ Result<Domain> DomainBuilder::build() const {
     check_identities(r, b.identities_, problems);
     ModelAccess::identities(r) = b.identities_;
     ModelAccess::aggregates(r) = b.aggregates_;
+    for (std::size_t k = 0; k < r.actions_.size(); ++k)  // upserts need the identities
+      check_action_kind(r, b.actions_[k].options.upsert_fields, r.actions_[k], problems);
     ModelAccess::global_steps(r) = b.global_steps_;
+    ModelAccess::interfaces(r) = check_interfaces(r, b.interfaces_, problems);
     data->resources.push_back(std::move(r));
   }
   std::vector<std::vector<Relationship>> declared;

@@ -70,6 +70,16 @@ json action_to_json(const Action& a) {
   if (a.filter) out["filter"] = to_string(*a.filter);
   if (!a.sort.empty()) out["sort"] = to_string(a.sort);
   if (a.limit) out["limit"] = *a.limit;
+  // Written only when set, so models without these kinds keep their stored form.
+  if (a.soft) out["soft"] = true;
+  if (a.upsert) {
+    out["upsert"] = {{"identity", a.upsert_identity}, {"fields", a.upsert_fields}};
+    if (a.upsert_condition) out["upsert"]["condition"] = to_string(*a.upsert_condition);
+  }
+  if (a.type == ActionType::generic) {
+    out["transaction"] = a.transaction;
+    if (a.returns) out["returns"] = a.returns->name();
+  }
   return out;
 }
 
@@ -97,6 +107,24 @@ Result<Action> action_from_json(const json& j) {
     a.sort = std::move(*sort);
   }
   if (j.contains("limit")) a.limit = j["limit"].get<std::size_t>();
+  a.soft = j.value("soft", false);
+  if (j.contains("upsert")) {
+    const json& u = j["upsert"];
+    a.upsert = true;
+    a.upsert_identity = u.at("identity").get<std::string>();
+    a.upsert_fields = u.at("fields").get<std::vector<std::string>>();
+    if (u.contains("condition")) {
+      auto condition = parse_expr(u["condition"].get<std::string>());
+      if (!condition) return fail(condition.error());
+      a.upsert_condition = std::move(*condition);
+    }
+  }
+  a.transaction = j.value("transaction", false);
+  if (j.contains("returns")) {
+    auto returns = Type::parse(j["returns"].get<std::string>());
+    if (!returns) return fail(Error::framework("unknown return type " + j["returns"].dump()));
+    a.returns = *returns;
+  }
   return a;
 }
 

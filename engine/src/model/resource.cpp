@@ -12,12 +12,13 @@ const char* to_string(ActionType type) {
     case ActionType::read: return "read";
     case ActionType::update: return "update";
     case ActionType::destroy: return "destroy";
+    case ActionType::generic: return "generic";
   }
   return "?";
 }
 
 std::optional<ActionType> parse_action_type(std::string_view name) {
-  for (auto t : {ActionType::create, ActionType::read, ActionType::update, ActionType::destroy})
+  for (auto t : {ActionType::create, ActionType::read, ActionType::update, ActionType::destroy, ActionType::generic})
     if (name == to_string(t)) return t;
   return std::nullopt;
 }
@@ -46,6 +47,12 @@ std::optional<std::size_t> Resource::attribute_index(std::string_view name) cons
 const Action* Resource::action(std::string_view name) const {
   for (const auto& a : actions_)
     if (a.name == name) return &a;
+  return nullptr;
+}
+
+const CodeInterface* Resource::interface(std::string_view name) const {
+  for (const auto& i : interfaces_)
+    if (i.name == name) return &i;
   return nullptr;
 }
 

@@ -118,6 +118,8 @@ Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)
   return written;
 }
 
+const Txn* Engine::Impl::open_txn() const { return t_active && t_active->engine == this ? t_active->txn : nullptr; }
+
 Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
   event.tx = t_active->tx;
   auto stored = log->append(txn, std::move(event));
@@ -147,10 +149,12 @@ Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::v
 Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   const Resource& r = cs.resource();
   const CallOptions& call = ChangesetAccess::call(cs);
+  if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
   std::vector<Value> key = key_of(cs);
   auto existing = current(txn, r, key);
   if (!existing) return fail(existing.error());
-  bool creating = cs.action().type == ActionType::create;
+  bool creating = cs.action().type == ActionType::create && !cs.data();
+  bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
   if (creating && *existing) {
     Error e = Error::conflict(r.name(), fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)));
     e.action = cs.action().name;
@@ -171,7 +175,7 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   e.domain = domain.name();
   e.resource = r.name();
   e.action = cs.action().name;
-  e.type = cs.action().type;
+  e.type = cs.action().type == ActionType::create && !creating ? ActionType::update : cs.action().event_type();
   e.inputs = ChangesetAccess::inputs(cs);
   e.actor = cs.actor();
   e.correlation_id = t_active->correlation_id;  // the outermost action's
@@ -193,14 +197,14 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   for (std::size_t i = 0; i < r.attributes().size(); ++i) {
     const auto& name = r.attributes()[i].name;
     Value v = assigned[i] ? *assigned[i] : (before ? (*before)[name] : Value());
-    if (cs.action().type != ActionType::destroy && assigned[i] && (creating ? !v.is_null() : v != (*before)[name]))
+    if (!removes && assigned[i] && (creating ? !v.is_null() : v != (*before)[name]))
       e.changes.emplace_back(name, v);
     after.push_back(std::move(v));
   }
-  if (cs.action().type != ActionType::destroy) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
+  if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
   auto stored = append(txn, std::move(e));
   if (!stored) return fail(stored.error());
-  if (cs.action().type == ActionType::destroy) return std::move(*before);
+  if (removes) return std::move(*before);
   return to_record(r, *stored);
 }
 
@@ -224,7 +228,7 @@ Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
         auto r = hook(c);
         if (!r) return fail(r.error());
       }
-      if (c.action().type != ActionType::destroy) ChangesetAccess::check_required(c);
+      if (c.action().event_type() != ActionType::destroy) ChangesetAccess::check_required(c);
       if (!c.valid()) return fail(invalid(c));
       auto record = write_changeset(txn, c);
       for (const auto& hook : ChangesetAccess::after_action(c)) {

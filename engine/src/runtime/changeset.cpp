@@ -73,10 +73,13 @@ void apply_defaults(Changeset& cs) {
       else v = a.default_value;
     } else if (a.timestamp == Timestamp::update) {
       v = Value(cs.now());
-    } else if (a.update_default_fn && cs.action().type == ActionType::update) {
+    } else if (a.update_default_fn && cs.action().event_type() == ActionType::update) {
       v = a.update_default_fn();
     }
-    if (v) cs.force_change(a.name, std::move(*v));
+    if (v) {
+      cs.force_change(a.name, std::move(*v));
+      ChangesetAccess::mark_defaulted(cs, i);
+    }
   }
 }
 
@@ -124,6 +127,7 @@ void Changeset::force_change(std::string_view name, Value value) {
   if (!cast.value) return add_error({a.name, "invalid_type", cast.error});
   check_value(a, *cast.value, errors_);
   assigned_[*i] = std::move(*cast.value);
+  defaulted_[*i] = false;
 }
 
 const Value& Changeset::argument(std::string_view name) const {
@@ -171,6 +175,7 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
   cs.now_ = DateTime::now();
   cs.call_ = std::make_shared<CallOptions>(call);
   cs.assigned_.resize(r.attributes().size());
+  cs.defaulted_.resize(r.attributes().size());
   cs.set_context(call.context);
   std::set<std::string_view> seen;
   Fields given;
@@ -188,7 +193,7 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
   for (const auto& step : a.steps) run_step(cs, step);
   for (const auto& step : r.global_steps())
     if (applies(step, a.type)) run_step(cs, step);
-  if (a.type != ActionType::destroy) check_required(cs);
+  if (a.event_type() != ActionType::destroy) check_required(cs);
   return cs;
 }
 

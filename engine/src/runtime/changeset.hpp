@@ -18,6 +18,9 @@ struct ChangesetAccess {
   static Fields& inputs(Changeset& cs) { return cs.inputs_; }
   static std::vector<std::optional<Value>>& assigned(Changeset& cs) { return cs.assigned_; }
   static void set_data(Changeset& cs, Record record) { cs.data_ = std::move(record); }
+  // Whether attribute i holds a default rather than a value an input or change gave it.
+  static bool defaulted(const Changeset& cs, std::size_t i) { return cs.defaulted_[i]; }
+  static void mark_defaulted(Changeset& cs, std::size_t i) { cs.defaulted_[i] = true; }
   static std::vector<Changeset::Around>& around_transaction(Changeset& cs) { return cs.around_transaction_; }
   static std::vector<Changeset::Around>& around_action(Changeset& cs) { return cs.around_action_; }
   static std::vector<Changeset::Before>& before_transaction(Changeset& cs) { return cs.before_transaction_; }

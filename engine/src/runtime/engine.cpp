@@ -126,6 +126,14 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
 Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
+  // Called inside an action's write transaction on this thread (from a hook, or a
+  // transactional generic action's run), it reads what that transaction wrote so far.
+  if (const Txn* open = impl_->open_txn(); open && !query.as_of) {
+    EvalContext base;
+    base.actor = query.actor;
+    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *open, base);
+    return reader.run(**r, query);
+  }
   return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->replay.upcast(), **r, query);
 }
 

@@ -47,6 +47,17 @@ struct Engine::Impl {
   // attributes) would take.
   Result<void> check_identities(const Txn& txn, const Resource& r, const std::string& action,
                                 const std::vector<Value>& key, const std::vector<Value>& after) const;
+  // The write transaction this thread has open on this engine (the innermost one), or
+  // nullptr outside any action.
+  const Txn* open_txn() const;
+  // Upserts (upsert.cpp): when a record holds the changeset's identity, turns the create
+  // into an update of that record (only its upsert fields); Conflict when the upsert
+  // condition does not hold for it.
+  Result<void> prepare_upsert(const Txn& txn, Changeset& cs) const;
+};
+
+struct EngineAccess {
+  static Engine::Impl& impl(Engine& engine) { return *engine.impl_; }
 };
 
 // Errors and helpers about records' keys.

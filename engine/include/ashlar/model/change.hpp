@@ -5,6 +5,7 @@
 #include <ashlar/model/error.hpp>
 #include <ashlar/model/result.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,7 +14,13 @@
 namespace ashlar {
 
 class Changeset;  // ashlar/changeset.hpp
+class ActionInput;  // ashlar/generic.hpp
 enum class ActionType : std::uint8_t;
+class Value;
+
+// The body of a generic action: given its cast arguments (and the engine, to call other
+// actions), the value it returns or an error.
+using GenericRun = std::function<Result<Value>(ActionInput&)>;
 
 // Changes the changeset: sets attributes, adds hooks, adds errors.
 class Change {

@@ -53,6 +53,37 @@ struct ActionDecl {
   std::string sort{};             // read: `prepare build(sort: ...)` in sort-input form, "-opened_at"
   std::optional<std::size_t> limit{};  // read: `prepare build(limit: ...)`
   std::vector<ActionStep> steps{};  // changes and validations, in order (ashlar/changes.hpp)
+  // Destroy: Ash's `soft? true` — the record stays; the changes are written as an update.
+  bool soft = false;
+  // Create: Ash's `upsert? true, upsert_identity: ..., upsert_fields: [...]`. When a record
+  // holds the identity (empty: the primary key) it is updated instead: only upsert_fields
+  // (not given: the accepted attributes), and only where upsert_condition holds for it.
+  bool upsert = false;
+  std::string upsert_identity{};
+  AcceptList upsert_fields{};
+  std::optional<Expr> upsert_condition{};
+};
+
+// A generic action (Ash's `action :name, returns: type do run fn ... end`), see
+// ashlar/generic.hpp:
+//   .action("escalate_all", {.returns = type::integer,
+//                            .arguments = {argument("representative_id", type::uuid, {.allow_nil = false})},
+//                            .transaction = true,
+//                            .run = [](ActionInput& input) -> Result<Value> { ... }})
+struct GenericActionDecl {
+  std::optional<Type> returns{};  // nullopt: the action returns nothing (nil)
+  std::vector<Argument> arguments{};
+  bool transaction = false;  // Ash's `transaction? true`: run and what it calls commit as one
+  GenericRun run{};
+};
+
+// A code interface (Ash's `define :top, action: :read, args: [:user_id]`), see
+// ashlar/interface.hpp.
+struct DefineDecl {
+  std::string action{};               // empty: the action named like the interface
+  std::vector<std::string> args{};    // positional inputs: arguments or accepted attributes
+  std::vector<std::string> get_by{};  // read: attributes given first, positionally; one record
+  bool get = false;                   // read: one record, NotFound when none
 };
 
 // argument("user_id", type::uuid, {.allow_nil = false})
@@ -100,6 +131,11 @@ class ResourceBuilder {
   ResourceBuilder& read(std::string name, ActionDecl options = {});
   ResourceBuilder& update(std::string name, ActionDecl options = {});
   ResourceBuilder& destroy(std::string name, ActionDecl options = {});
+  // A generic action: typed arguments, a run function, a typed result.
+  ResourceBuilder& action(std::string name, GenericActionDecl options);
+  // A code interface: a named call of one of the resource's actions with positional
+  // arguments (ashlar/interface.hpp).
+  ResourceBuilder& define(std::string name, DefineDecl options = {});
   // Publishes `action`'s events under "<domain>.<Resource>." followed by the parts
   // joined with "." instead of the default topic; a part ":name" takes the record's value
   // of attribute `name` (Ash PubSub's `publish :create, ["created", :id]`). Several calls
@@ -132,6 +168,7 @@ class ResourceBuilder {
     std::string name;
     ActionType type;
     ActionDecl options;
+    GenericActionDecl generic{};
   };
   ResourceBuilder& add_action(std::string name, ActionType type, ActionDecl options);
   ResourceBuilder& add_relationship(std::string name, RelationshipKind kind, std::string destination,
@@ -145,6 +182,7 @@ class ResourceBuilder {
   std::vector<Identity> identities_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
   std::vector<ActionStep> global_steps_;
+  std::vector<CodeInterface> interfaces_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };

@@ -14,7 +14,9 @@
 
 namespace ashlar {
 
-enum class ActionType : std::uint8_t { create, read, update, destroy };
+// `generic` is Ash's `action :name, returns: type`: arguments and a run function, no
+// record of its own (it writes through the actions it calls), so no event has that type.
+enum class ActionType : std::uint8_t { create, read, update, destroy, generic };
 const char* to_string(ActionType type);
 std::optional<ActionType> parse_action_type(std::string_view name);
 
@@ -54,8 +56,36 @@ struct Action {
   // Changes and validations, in the order declared.
   std::vector<ActionStep> steps;
 
+  // Destroy: the record stays and the action's changes are written as an update (Ash's
+  // `soft? true`); its events are of type update. See event_type().
+  bool soft = false;
+  // Create: when a record already holds the identity (empty: the primary key), update
+  // that record's upsert_fields instead (default: the accepted attributes), provided
+  // upsert_condition, evaluated against the stored record, holds.
+  bool upsert = false;
+  std::string upsert_identity{};
+  std::vector<std::string> upsert_fields{};
+  std::optional<Expr> upsert_condition{};
+  // Generic: the type of the value run returns (nullopt: none; run returns nil), whether
+  // run and the actions it calls share one write transaction, and the body itself.
+  std::optional<Type> returns{};
+  bool transaction = false;
+  GenericRun run{};
+
   bool accepts(std::string_view attribute) const;
   const Argument* argument(std::string_view name) const;
+  // The type of the events the action writes: update for a soft destroy, else its own.
+  ActionType event_type() const { return type == ActionType::destroy && soft ? ActionType::update : type; }
+};
+
+// A code interface (Ash's `code_interface do define ... end`): a named call of an action
+// with positional arguments. ashlar/interface.hpp calls them.
+struct CodeInterface {
+  std::string name;
+  std::string action;                 // defaults to the interface's name
+  std::vector<std::string> args;      // positional: the action's arguments or accepted attributes
+  std::vector<std::string> get_by;    // read: attributes pinned by the leading positional values
+  bool get = false;                   // read: one record (NotFound when none); implied by get_by
 };
 
 // A topic an action's events are published under, after Ash PubSub's
@@ -94,6 +124,9 @@ class Resource {
   const std::vector<ActionStep>& global_steps() const { return global_steps_; }
   // The action of `type` marked primary (as `defaults` marks its actions), or nullptr.
   const Action* primary_action(ActionType type) const;
+  // Code interfaces, in the order declared (ResourceBuilder::define).
+  const std::vector<CodeInterface>& interfaces() const { return interfaces_; }
+  const CodeInterface* interface(std::string_view name) const;
   // Declared topic templates (ResourceBuilder::publish); an action without one is
   // published under the default topic.
   const std::vector<TopicTemplate>& topics() const { return topics_; }
@@ -113,6 +146,7 @@ class Resource {
   std::vector<std::string> indexed_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
   std::vector<ActionStep> global_steps_;
+  std::vector<CodeInterface> interfaces_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).

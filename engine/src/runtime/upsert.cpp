@@ -1,0 +1,87 @@
+// Upserts (Ash's `upsert? true`): inside the write transaction, a create whose identity
+// (or primary key) a stored record already holds becomes an update of that record —
+// only its upsert fields that the call set (and update timestamps) change, and its event is an update
+// event on the existing record's key and history.
+#include "changeset.hpp"
+#include "impl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ashlar {
+namespace {
+
+EvalContext stored_record_context(const Record& existing, const Changeset& cs) {
+  EvalContext c;
+  c.ref = [&existing](const std::vector<std::string>& path) -> Result<Value> {
+    if (path.size() != 1)
+      return fail(Error::framework("an upsert condition may refer to the stored record's own attributes only"));
+    return existing[path[0]];
+  };
+  c.args = &cs.arguments();
+  c.actor = cs.actor();
+  c.now = cs.now();
+  return c;
+}
+
+}  // namespace
+
+Result<void> Engine::Impl::prepare_upsert(const Txn& txn, Changeset& cs) const {
+  const Resource& r = cs.resource();
+  const Action& a = cs.action();
+  std::vector<std::string> matched_on;  // the attributes that found the record
+  if (const Identity* identity = r.identity(a.upsert_identity)) {
+    matched_on = identity->attributes;
+  } else {
+    for (auto i : r.primary_key()) matched_on.push_back(r.attributes()[i].name);
+  }
+  std::vector<Value> values;
+  for (const auto& name : matched_on) values.push_back(cs.attribute(name));
+  if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) return {};
+
+  std::optional<StoredRecord> stored;
+  if (a.upsert_identity.empty()) {
+    auto found = current(txn, r, values);
+    if (!found) return fail(found.error());
+    stored = std::move(*found);
+  } else {
+    auto holder = state.lookup_identity(txn, r.name(), a.upsert_identity, values);
+    if (!holder) return fail(holder.error());
+    if (!*holder) return {};
+    auto found = state.get(txn, r.name(), **holder);
+    if (!found) return fail(found.error());
+    stored = std::move(*found);
+  }
+  if (!stored) return {};  // nobody holds it: an ordinary create
+  Record existing = to_record(r, *stored);
+
+  if (a.upsert_condition) {
+    auto held = matches(*a.upsert_condition, stored_record_context(existing, cs));
+    if (!held) return fail(held.error());
+    if (!*held) {
+      std::string what = a.upsert_identity.empty() ? "primary key" : a.upsert_identity;
+      Error e = Error::conflict(r.name(), fmt::format("a {} with {} {} exists, and the upsert condition does not hold for it",
+                                                      r.name(), what, describe_key(values)));
+      e.action = a.name;
+      for (const auto& name : matched_on)
+        e.fields.push_back({name, "stale_record", "the stored record does not meet the upsert condition"});
+      return fail(std::move(e));
+    }
+  }
+
+  auto& assigned = ChangesetAccess::assigned(cs);
+  for (std::size_t i = 0; i < r.attributes().size(); ++i) {
+    const Attribute& attr = r.attributes()[i];
+    // A create's defaults do not overwrite what is stored: only what the call set does.
+    bool upserted = attr.timestamp == Timestamp::update ||
+                    (!ChangesetAccess::defaulted(cs, i) &&
+                     std::find(a.upsert_fields.begin(), a.upsert_fields.end(), attr.name) != a.upsert_fields.end());
+    if (attr.primary_key) assigned[i] = existing[attr.name];
+    else if (!upserted) assigned[i].reset();
+  }
+  ChangesetAccess::set_data(cs, std::move(existing));
+  return {};
+}
+
+}  // namespace ashlar
