@@ -15,6 +15,7 @@
 #include <ashlar/changeset.hpp>
 #include <ashlar/model/change.hpp>
 #include <ashlar/model/expr.hpp>
+#include <ashlar/query.hpp>
 
 #include <functional>
 
@@ -67,4 +68,32 @@ ActionStep custom(std::shared_ptr<const Validation> validation);
 std::shared_ptr<const Validation> condition(ActionStep step);
 
 }  // namespace validations
+
+// Preparations for read actions (Ash's `prepare`): in a read action's `.steps`, or for
+// every read of the resource with ResourceBuilder::prepare. They run in the order
+// declared, the action's before the resource's, on the caller's query (its filter, sort,
+// limit and loads) after the action's arguments are cast; the first error fails the read.
+//
+//   .read("mine", {.steps = {preparations::prepare([](Query& q, const PrepareContext& c) -> Result<void> {
+//                              q.filter = ref("owner") == *c.actor;  // and-ed with any other
+//                              return {};
+//                            }),
+//                            preparations::build({.sort = "-inserted_at", .limit = 20})}})
+namespace preparations {
+
+// Ash's `prepare build(...)`: a filter and-ed with the query's, a sort (sort-input form,
+// "-inserted_at,title") appended to its sort, a limit that replaces the caller's, and
+// loads ("comments.user,author") added to its loads.
+struct Build {
+  std::optional<Expr> filter{};
+  std::string sort{};
+  std::optional<std::size_t> limit{};
+  std::string load{};
+};
+ActionStep build(Build options);
+// Any code: fn may change the query or fail the read.
+ActionStep prepare(std::function<Result<void>(Query&, const PrepareContext&)> fn);
+ActionStep custom(std::shared_ptr<const Preparation> preparation);
+
+}  // namespace preparations
 }  // namespace ashlar

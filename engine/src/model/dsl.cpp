@@ -214,6 +214,12 @@ ResourceBuilder& ResourceBuilder::validate(ActionStep step) {
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::prepare(ActionStep step) {
+  step.on = {ActionType::read};
+  global_steps_.push_back(std::move(step));
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes) {
   identities_.push_back({std::move(name), std::move(attributes)});
   return *this;
@@ -352,6 +358,15 @@ Result<Domain> DomainBuilder::build() const {
         problems.push_back({where, "invalid_name", "action names are identifiers: letters, digits and _"});
       if (!action_names.insert(p.name).second)
         problems.push_back({where, "duplicate_action", "is declared more than once"});
+      for (const auto& step : p.options.steps) {
+        if (step.preparation && p.type != ActionType::read)
+          problems.push_back({where, "misplaced_preparation",
+                              "is not a read action; preparations prepare reads (changes and validations "
+                              "belong to the others)"});
+        if ((step.change || step.validation) && p.type == ActionType::read)
+          problems.push_back({where, "misplaced_change",
+                              "is a read action; it takes preparations, not changes or validations"});
+      }
       if (p.options.primary && !primaries.insert(p.type).second)
         problems.push_back({where, "multiple_primary_actions",
                             fmt::format("is a second primary {} action; a resource has at most one",

@@ -100,7 +100,33 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
     return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
   auto args = cast_arguments(r, *a, q.args);
   if (!args) return fail(args.error());
+  auto prepared = prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q);
+  if (!prepared) return fail(prepared.error());
+  return run_prepared(r, a, *args, *prepared);
+}
 
+// The action's preparations, then the resource's, in the order declared, each on the
+// query the previous one left. An error without a resource or action gets this read's.
+Result<Query> Reader::prepare(const Resource& r, const Action& a, const Fields& args, const Value& actor,
+                              Query q) const {
+  PrepareContext context{r.name(), a.name, &args, &actor};
+  auto run = [&](const ActionStep& step) -> Result<void> {
+    auto done = step.preparation->prepare(q, context);
+    if (done) return {};
+    Error e = done.error();
+    if (e.resource.empty()) e.resource = r.name();
+    if (e.action.empty()) e.action = a.name;
+    return fail(std::move(e));
+  };
+  for (const auto& step : a.steps)
+    if (step.preparation) ASHLAR_TRY_VOID(run(step));
+  for (const auto& step : r.global_steps())
+    if (step.preparation) ASHLAR_TRY_VOID(run(step));
+  return q;
+}
+
+Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
+                                                 const Query& q) {
   std::optional<Expr> filter = a->filter;
   if (q.filter) filter = filter ? *filter && *q.filter : *q.filter;
   std::vector<SortKey> sort = a->sort;
@@ -108,7 +134,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
 
   EvalContext context = base_;
-  context.args = &*args;
+  context.args = &args;
   if (!q.actor.is_null()) context.actor = q.actor;
   Reader reader(domain_, source_, context);
   auto rows = candidates(reader, r, filter);

@@ -83,8 +83,11 @@ class Reader {
   // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
   // pagination, loads and select (query.cpp).
   Result<std::vector<Record>> run(const Resource& r, const Query& q);
+  // The read action's preparations applied to q (Reader::run runs them first).
+  Result<Query> prepare(const Resource& r, const Action& a, const Fields& args, const Value& actor, Query q) const;
 
  private:
+  Result<std::vector<Record>> run_prepared(const Resource& r, const Action* a, const Fields& args, const Query& q);
   Result<std::vector<std::vector<Record>>> fetch_related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom);
   Result<std::vector<std::vector<Record>>> fetch_through(const Resource& r, const Relationship& rel,

@@ -4,6 +4,7 @@
 
 #include <ashlar/model/error.hpp>
 #include <ashlar/model/result.hpp>
+#include <ashlar/model/value.hpp>
 
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@ namespace ashlar {
 
 class Changeset;  // ashlar/changeset.hpp
 class ActionInput;  // ashlar/generic.hpp
+struct Query;       // ashlar/query.hpp
 enum class ActionType : std::uint8_t;
 class Value;
 
@@ -36,7 +38,23 @@ class Validation {
   virtual std::optional<FieldError> validate(const Changeset& changeset) const = 0;
 };
 
-// One change or validation with Ash's options.
+// What a preparation knows of the read it prepares.
+struct PrepareContext {
+  std::string_view resource{};
+  std::string_view action{};
+  const Fields* arguments = nullptr;  // cast, defaults applied
+  const Value* actor = nullptr;
+};
+
+// Prepares a read action's query before it runs (Ash's preparations): narrows its
+// filter, adds sorts, sets a limit, adds loads, or fails the read with an error.
+class Preparation {
+ public:
+  virtual ~Preparation() = default;
+  virtual Result<void> prepare(Query& query, const PrepareContext& context) const = 0;
+};
+
+// One change, validation or (for read actions) preparation, with Ash's options.
 struct ActionStep {
   std::shared_ptr<const Change> change;
   std::shared_ptr<const Validation> validation;
@@ -46,6 +64,7 @@ struct ActionStep {
   std::string message;           // replaces a validation's own message
   // Resource-level steps: the action types they run for; empty means create and update.
   std::vector<ActionType> on;
+  std::shared_ptr<const Preparation> preparation{};  // read actions only
 
   ActionStep& when(std::shared_ptr<const Validation> condition) {
     where.push_back(std::move(condition));

@@ -153,6 +153,9 @@ class ResourceBuilder {
   // A resource-level change or validation (Ash's `changes` / `validations` blocks).
   ResourceBuilder& change(ActionStep step);
   ResourceBuilder& validate(ActionStep step);
+  // A resource-level preparation (Ash's `preparations` block): runs for every read action
+  // of the resource, after the action's own (ashlar/changes.hpp, namespace preparations).
+  ResourceBuilder& prepare(ActionStep step);
   // A unique key: Conflict when a second record would share these attributes' values.
   ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
 
