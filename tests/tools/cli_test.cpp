@@ -2,22 +2,18 @@
 // engine wrote (and on broken ones) and check stdout, stderr and the exit code.
 #include <ashlar/eventlog/bytes.hpp>
 #include "support/domains.hpp"
+#include "support/run_cli.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-extern char** environ;
 
 namespace {
 
@@ -26,54 +22,10 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 using test::TempDir;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-  std::vector<std::string> out_lines, err_lines;
-};
+using Run = test::CliRun;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// Runs the binary with stdout and stderr redirected to files (no pipes to drain).
-Run run_cli(const std::vector<std::string>& args) {
-  TempDir io;
-  std::string out_path = io.sub("out"), err_path = io.sub("err");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_s = {ASHLAR_CLI};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, ASHLAR_CLI, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(rc == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  Run run;
-  REQUIRE(WIFEXITED(status));  // a signal (a crash) is never an answer
-  run.code = WEXITSTATUS(status);
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  run.out_lines = lines_of(run.out);
-  run.err_lines = lines_of(run.err);
-  return run;
-}
+// Runs the binary with stdout and stderr captured (support/run_cli.hpp).
+Run run_cli(const std::vector<std::string>& args) { return test::run_ashlar(args); }
 
 // An error: exactly one line on stderr, "ashlar: ...", a failing exit, nothing printed.
 void require_one_line_error(const Run& run, const std::string& mentions) {
