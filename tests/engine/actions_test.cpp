@@ -91,9 +91,7 @@ struct Shop {
   TempDir dir;
   std::vector<std::uint64_t> published;
   Engine engine = Engine::open(dir.path(), shop(),
-                               {.durability = Durability::no_sync,
-                                .notifiers = {std::make_shared<CallbackNotifier>(
-                                    [this](const StoredEvent& e) { published.push_back(e.event.position); })}})
+                               test::recording_options(published))
                       .value();
   Fields good{{"email", "a@b.c"}, {"password", "secret123"}, {"password_confirmation", "secret123"}};
 };

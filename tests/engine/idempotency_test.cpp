@@ -52,9 +52,7 @@ struct Store {
   void open() {
     engine.reset();
     engine = Engine::open(dir.path(), payments(),
-                          {.durability = Durability::no_sync,
-                           .notifiers = {std::make_shared<CallbackNotifier>(
-                               [this](const StoredEvent& e) { published.push_back(e.event.position); })}})
+                          test::recording_options(published))
                  .value();
   }
   Engine& operator*() { return *engine; }

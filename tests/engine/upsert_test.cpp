@@ -20,9 +20,7 @@ struct Desk {
   TempDir dir;
   std::vector<std::uint64_t> published;
   Engine engine = Engine::open(dir.path(), test::desk_domain(),
-                               {.durability = Durability::no_sync,
-                                .notifiers = {std::make_shared<CallbackNotifier>(
-                                    [this](const StoredEvent& e) { published.push_back(e.event.position); })}})
+                               test::recording_options(published))
                       .value();
 };
 

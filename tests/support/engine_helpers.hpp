@@ -1,5 +1,5 @@
 #pragma once
-// Reading a store back in tests: its head and its events.
+// Test stores: their options, and reading them back (the head and the events).
 
 #include <ashlar/ashlar.hpp>
 
@@ -17,6 +17,14 @@ inline std::vector<StoredEvent> all_events(const Log& log, std::uint64_t from = 
        return true;
      }).value();
   return out;
+}
+
+// Options for a test store: no syncing, and the position of every event the engine
+// publishes appended to `published` (which must outlive the engine).
+inline Options recording_options(std::vector<std::uint64_t>& published) {
+  return {.durability = Durability::no_sync,
+          .notifiers = {std::make_shared<CallbackNotifier>(
+              [&published](const StoredEvent& e) { published.push_back(e.event.position); })}};
 }
 
 }  // namespace ashlar::test
