@@ -31,63 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
-using ashlar::bench::check_mdb;
 constexpr std::size_t kMapSize = std::size_t{1} << 30;
-
-// The baseline: an environment opened as the engine opens its own (MDB_NOTLS, a named
-// database for the events), and batches of appends, one transaction each.
-class RawEnv {
- public:
-  RawEnv(const std::string& path, bool no_sync) {
-    check_mdb(mdb_env_create(&env_), "mdb_env_create");
-    check_mdb(mdb_env_set_maxdbs(env_, 1), "mdb_env_set_maxdbs");
-    check_mdb(mdb_env_set_mapsize(env_, kMapSize), "mdb_env_set_mapsize");
-    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &events_);
-    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-    check_mdb(rc, "mdb_dbi_open");
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
-  RawEnv(const RawEnv&) = delete;
-  RawEnv& operator=(const RawEnv&) = delete;
-  ~RawEnv() { mdb_env_close(env_); }
-
-  // One write transaction: bytes[from..to) under positions from+1.., big-endian.
-  void append_batch(const std::vector<std::string>& bytes, std::size_t from, std::size_t to) {
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    for (std::size_t i = from; i < to; ++i) {
-      std::uint64_t position = i + 1;
-      unsigned char key_bytes[8];
-      for (int b = 0; b < 8; ++b) key_bytes[b] = static_cast<unsigned char>(position >> (56 - 8 * b));
-      MDB_val key{sizeof key_bytes, key_bytes};
-      MDB_val value{bytes[i].size(), const_cast<char*>(bytes[i].data())};
-      int rc = mdb_put(txn, events_, &key, &value, MDB_APPEND);
-      if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-      check_mdb(rc, "mdb_put");
-    }
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
-
- private:
-  MDB_env* env_ = nullptr;
-  MDB_dbi events_ = 0;
-};
-
-ashlar::Domain bench_domain() {
-  using namespace ashlar::dsl;
-  return domain("bench")
-      .resource(resource("User")
-                    .uuid_primary_key("id")
-                    .attribute("name", type::string, {.allow_nil = false})
-                    .attribute("email", type::string)
-                    .create_timestamp("inserted_at")
-                    .defaults({"read", "destroy", "create:*", "update:*"}))
-      .build()
-      .value();
-}
 
 struct Round {
   const char* name;
@@ -111,7 +55,7 @@ void run(Round& round, std::size_t count, std::size_t batch_size) {
   }
   std::vector<std::string> bytes;
   {
-    auto engine = ashlar::Engine::open(engine_dir.path(), bench_domain(),
+    auto engine = ashlar::Engine::open(engine_dir.path(), ashlar::bench::user_domain(),
                                        {.durability = round.durability, .initial_map_size = kMapSize})
                       .value();
     auto start = Clock::now();
@@ -129,9 +73,10 @@ void run(Round& round, std::size_t count, std::size_t batch_size) {
        }).value();
     if (bytes.size() != count) throw std::runtime_error("the log does not hold the events just created");
   }
-  RawEnv raw(raw_dir.path(), round.durability == ashlar::Durability::no_sync);
+  ashlar::bench::RawEventLog raw(raw_dir.path(), round.durability == ashlar::Durability::no_sync, kMapSize);
   auto start = Clock::now();
-  for (std::size_t from = 0; from < count; from += batch_size) raw.append_batch(bytes, from, std::min(count, from + batch_size));
+  for (std::size_t from = 0; from < count; from += batch_size)
+    raw.append(from + 1, std::span(bytes).subspan(from, std::min(count, from + batch_size) - from));
   round.raw_seconds = seconds_since(start);
 }
 

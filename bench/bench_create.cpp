@@ -31,59 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
-using ashlar::bench::check_mdb;
-
-// The baseline's environment: as the engine opens its own (MDB_NOTLS, a named database
-// for the events), minus everything the engine adds around the append.
-class RawEnv {
- public:
-  RawEnv(const std::string& path, bool no_sync, std::size_t map_size) {
-    check_mdb(mdb_env_create(&env_), "mdb_env_create");
-    check_mdb(mdb_env_set_maxdbs(env_, 1), "mdb_env_set_maxdbs");
-    check_mdb(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
-    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &events_);
-    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-    check_mdb(rc, "mdb_dbi_open");
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
-  RawEnv(const RawEnv&) = delete;
-  RawEnv& operator=(const RawEnv&) = delete;
-  ~RawEnv() { mdb_env_close(env_); }
-
-  // One write transaction holding one put: `bytes` under `position`, big-endian.
-  void append(std::uint64_t position, const std::string& bytes) {
-    unsigned char key_bytes[8];
-    for (int i = 0; i < 8; ++i) key_bytes[i] = static_cast<unsigned char>(position >> (56 - 8 * i));
-    MDB_val key{sizeof key_bytes, key_bytes};
-    MDB_val value{bytes.size(), const_cast<char*>(bytes.data())};
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    int rc = mdb_put(txn, events_, &key, &value, MDB_APPEND);
-    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-    check_mdb(rc, "mdb_put");
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
-
- private:
-  MDB_env* env_ = nullptr;
-  MDB_dbi events_ = 0;
-};
-
-ashlar::Domain bench_domain() {
-  using namespace ashlar::dsl;
-  return domain("bench")
-      .resource(resource("User")
-                    .uuid_primary_key("id")
-                    .attribute("name", type::string, {.allow_nil = false})
-                    .attribute("email", type::string)
-                    .create_timestamp("inserted_at")
-                    .defaults({"read", "destroy", "create:*", "update:*"}))
-      .build()
-      .value();
-}
 
 struct Round {
   const char* name;
@@ -103,11 +50,11 @@ double seconds_since(Clock::time_point start) {
 void run(Round& round) {
   constexpr std::size_t kBlock = 100;
   TempDir engine_dir, raw_dir;
-  auto engine = ashlar::Engine::open(engine_dir.path(), bench_domain(), {.durability = round.durability}).value();
+  auto engine = ashlar::Engine::open(engine_dir.path(), ashlar::bench::user_domain(), {.durability = round.durability}).value();
   const ashlar::Log& log = engine.log();
   const ashlar::CallOptions call{.actor = "bench"};
   // Big enough never to fill: the baseline should not pay for growing the map.
-  RawEnv raw(raw_dir.path(), round.durability == ashlar::Durability::no_sync, std::size_t{1} << 30);
+  ashlar::bench::RawEventLog raw(raw_dir.path(), round.durability == ashlar::Durability::no_sync, std::size_t{1} << 30);
 
   std::vector<ashlar::Fields> inputs;
   std::vector<std::string> bytes;
@@ -135,7 +82,7 @@ void run(Round& round) {
     if (bytes.size() != inputs.size()) throw std::runtime_error("the log does not hold the events just created");
 
     start = Clock::now();
-    for (std::size_t i = 0; i < bytes.size(); ++i) raw.append(done + i + 1, bytes[i]);
+    for (std::size_t i = 0; i < bytes.size(); ++i) raw.append(done + i + 1, std::span(&bytes[i], 1));  // one put, one commit
     round.raw_seconds += seconds_since(start);
   }
 }

@@ -44,20 +44,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
 
-ashlar::Domain bench_domain() {
-  using namespace ashlar::dsl;
-  return domain("bench")
-      .resource(resource("User")
-                    .uuid_primary_key("id")
-                    .attribute("name", type::string, {.allow_nil = false})
-                    .attribute("email", type::string)
-                    .create_timestamp("inserted_at")
-                    .defaults({"read", "destroy", "create:*", "update:*"}))
-      .build()
-      .value();
-}
-
-// A create event as the engine writes one for bench_domain().
+// A create event as the engine writes one for ashlar::bench::user_domain().
 ashlar::Event user_event(std::size_t i) {
   ashlar::Event e;
   e.domain = "bench";
@@ -173,7 +160,7 @@ ashlar::PublishOptions unlimited(const std::string& endpoint, std::size_t events
 double publisher_round(const ashlar::Log& log, const std::vector<ashlar::StoredEvent>& events,
                        double& notify_seconds) {
   std::string endpoint = free_endpoint();
-  auto publisher = ashlar::ZmqPublisher::start(log, bench_domain(), unlimited(endpoint, events.size())).value();
+  auto publisher = ashlar::ZmqPublisher::start(log, ashlar::bench::user_domain(), unlimited(endpoint, events.size())).value();
   Counter counter(endpoint, events.size());
   wait_connected(counter, [] {});  // the heartbeat arrives every 5 ms
   counter.reset();
@@ -195,7 +182,7 @@ double bulk_round(const std::string& dir, std::size_t count, bool publish, std::
   std::unique_ptr<ashlar::ZmqPublisher> publisher;
   std::optional<Counter> counter;
   if (publish) {
-    publisher = ashlar::ZmqPublisher::start(*log, bench_domain(), unlimited(endpoint, count)).value();
+    publisher = ashlar::ZmqPublisher::start(*log, ashlar::bench::user_domain(), unlimited(endpoint, count)).value();
     counter.emplace(endpoint, count);
     wait_connected(*counter, [] {});
     counter->reset();
@@ -250,7 +237,7 @@ double creates_per_second(std::size_t count, const std::string& endpoint, bool s
   TempDir dir;
   ashlar::Options options{.durability = ashlar::Durability::no_sync};
   if (!endpoint.empty()) options.publish = unlimited(endpoint, count);
-  auto engine = ashlar::Engine::open(dir.sub("store"), bench_domain(), options).value();
+  auto engine = ashlar::Engine::open(dir.sub("store"), ashlar::bench::user_domain(), options).value();
   std::optional<Counter> counter;
   if (subscriber) {
     counter.emplace(endpoint, count);
@@ -308,7 +295,7 @@ Percentiles ashlar_latency(std::size_t count) {
   auto stamp = std::make_shared<ashlar::CallbackNotifier>([&](const ashlar::StoredEvent& e) {
     if (e.event.position <= count) committed_at[e.event.position].store(now_ns(), std::memory_order_release);
   });
-  auto engine = ashlar::Engine::open(dir.sub("store"), bench_domain(),
+  auto engine = ashlar::Engine::open(dir.sub("store"), ashlar::bench::user_domain(),
                                      {.durability = ashlar::Durability::no_sync,
                                       .notifiers = {stamp},
                                       .publish = {.endpoints = {pub}, .replay = replay, .heartbeat = 20ms}})

@@ -2,9 +2,12 @@
 // What every benchmark needs: a scratch directory and LMDB's return codes as exceptions
 // (a benchmark stops at its first failure).
 
+#include <ashlar/ashlar.hpp>
+
 #include <lmdb.h>
 
 #include <cstdlib>
+#include <span>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -36,6 +39,63 @@ class TempDir {
 
 inline void check_mdb(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+// The raw baseline's log: an environment opened as the engine opens its own (MDB_NOTLS,
+// a named database for the events), minus everything the engine adds around an append.
+class RawEventLog {
+ public:
+  RawEventLog(const std::string& path, bool no_sync, std::size_t map_size) {
+    check_mdb(mdb_env_create(&env_), "mdb_env_create");
+    check_mdb(mdb_env_set_maxdbs(env_, 1), "mdb_env_set_maxdbs");
+    check_mdb(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
+    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
+    MDB_txn* txn = nullptr;
+    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
+    int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &events_);
+    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
+    check_mdb(rc, "mdb_dbi_open");
+    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+  RawEventLog(const RawEventLog&) = delete;
+  RawEventLog& operator=(const RawEventLog&) = delete;
+  ~RawEventLog() { mdb_env_close(env_); }
+
+  // One write transaction: bytes under positions first, first + 1, ... (big-endian keys,
+  // MDB_APPEND), committed with the environment's sync setting.
+  void append(std::uint64_t first, std::span<const std::string> bytes) {
+    MDB_txn* txn = nullptr;
+    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      std::uint64_t position = first + i;
+      unsigned char key_bytes[8];
+      for (int b = 0; b < 8; ++b) key_bytes[b] = static_cast<unsigned char>(position >> (56 - 8 * b));
+      MDB_val key{sizeof key_bytes, key_bytes};
+      MDB_val value{bytes[i].size(), const_cast<char*>(bytes[i].data())};
+      int rc = mdb_put(txn, events_, &key, &value, MDB_APPEND);
+      if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
+      check_mdb(rc, "mdb_put");
+    }
+    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+
+ private:
+  MDB_env* env_ = nullptr;
+  MDB_dbi events_ = 0;
+};
+
+// The domain the write benchmarks share: users with a name, an email and a timestamp.
+inline Domain user_domain() {
+  using namespace ashlar::dsl;
+  return domain("bench")
+      .resource(resource("User")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string, {.allow_nil = false})
+                    .attribute("email", type::string)
+                    .create_timestamp("inserted_at")
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .build()
+      .value();
 }
 
 }  // namespace ashlar::bench
