@@ -283,6 +283,30 @@ Result<std::pair<const Resource*, const Action*>> resolve(const Engine::Impl& im
   return std::pair{*r, *a};
 }
 
+// What an update or destroy acts on: its resource and action, and the stored record with
+// primary key `id` (NotFound naming the action when there is none).
+struct Target {
+  const Resource* resource;
+  const Action* action;
+  Record record;
+};
+
+Result<Target> find_target(Engine::Impl& impl, std::string_view resource, ActionType type, const Value& id,
+                           const CallOptions& call) {
+  auto target = resolve(impl, resource, type, call.action);
+  if (!target) return fail(target.error());
+  auto key = runtime::cast_id(*target->first, target->second->name, id);
+  if (!key) return fail(key.error());
+  auto record = impl.find(*target->first, *key, call);
+  if (!record) return fail(record.error());
+  if (!*record) {
+    Error e = not_found(*target->first, *key);
+    e.action = target->second->name;
+    return fail(std::move(e));
+  }
+  return Target{target->first, target->second, std::move(**record)};
+}
+
 }  // namespace
 
 Result<Changeset> Engine::for_create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
@@ -293,33 +317,15 @@ Result<Changeset> Engine::for_create(std::string_view resource, const Fields& in
 
 Result<Changeset> Engine::for_update(std::string_view resource, const Value& id, const Fields& inputs,
                                      const CallOptions& call) {
-  auto target = resolve(*impl_, resource, ActionType::update, call.action);
+  auto target = find_target(*impl_, resource, ActionType::update, id, call);
   if (!target) return fail(target.error());
-  auto key = runtime::cast_id(*target->first, target->second->name, id);
-  if (!key) return fail(key.error());
-  auto record = impl_->find(*target->first, *key, call);
-  if (!record) return fail(record.error());
-  if (!*record) {
-    Error e = not_found(*target->first, *key);
-    e.action = target->second->name;
-    return fail(std::move(e));
-  }
-  return ChangesetAccess::build(*this, *target->first, *target->second, inputs, call, std::move(*record));
+  return ChangesetAccess::build(*this, *target->resource, *target->action, inputs, call, std::move(target->record));
 }
 
 Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id, const CallOptions& call) {
-  auto target = resolve(*impl_, resource, ActionType::destroy, call.action);
+  auto target = find_target(*impl_, resource, ActionType::destroy, id, call);
   if (!target) return fail(target.error());
-  auto key = runtime::cast_id(*target->first, target->second->name, id);
-  if (!key) return fail(key.error());
-  auto record = impl_->find(*target->first, *key, call);
-  if (!record) return fail(record.error());
-  if (!*record) {
-    Error e = not_found(*target->first, *key);
-    e.action = target->second->name;
-    return fail(std::move(e));
-  }
-  return ChangesetAccess::build(*this, *target->first, *target->second, {}, call, std::move(*record));
+  return ChangesetAccess::build(*this, *target->resource, *target->action, {}, call, std::move(target->record));
 }
 
 Result<Record> Engine::run(Changeset changeset) { return impl_->run(changeset); }
