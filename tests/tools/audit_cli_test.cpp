@@ -11,6 +11,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 
 namespace {
@@ -51,6 +57,42 @@ void require_ok(const CliRun& run) {
   INFO("stdout: " << run.out << "\nstderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.err.empty());
+}
+
+// Runs `ashlar ARGS...` with stderr on a pseudo-terminal, as in an interactive shell, and
+// returns what it drew there (stdout goes to /dev/null).
+std::string stderr_on_terminal(const std::vector<std::string>& args) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(grantpt(master) == 0);
+  REQUIRE(unlockpt(master) == 0);
+  int slave = ::open(ptsname(master), O_RDWR | O_NOCTTY);
+  REQUIRE(slave >= 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, slave, 2);
+  std::vector<std::string> argv_s = {ASHLAR_CLI};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, ASHLAR_CLI, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(rc == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // The slave stays open until the drawing is read, so the terminal keeps it.
+  fcntl(master, F_SETFL, O_NONBLOCK);
+  std::string drawn;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(master, buffer, sizeof buffer)) > 0;) drawn.append(buffer, static_cast<std::size_t>(n));
+  ::close(slave);
+  ::close(master);
+  return drawn;
 }
 
 }  // namespace
@@ -192,6 +234,18 @@ TEST_CASE("ashlar rebuild restores wrecked projections from the log, and verify 
                                 " " + to_hex(head.hash));
   CHECK(test::dump_state(store.path, domain) == before);
   require_ok(run_ashlar({"verify", store.path}));
+}
+
+TEST_CASE("ashlar rebuild draws a progress bar with events/s and the time left on a terminal, and clears it") {
+  HelpdeskStore store;
+  std::string drawn = stderr_on_terminal({"rebuild", store.path, "--batch", "5"});
+  INFO(drawn);
+  std::string total = std::to_string(store.head().position);
+  CHECK(drawn.find("rebuild [") != std::string::npos);
+  CHECK(drawn.find("100% " + total + "/" + total + " events") != std::string::npos);
+  CHECK(drawn.find(" events/s  ETA ") != std::string::npos);
+  CHECK(drawn.size() >= 4);
+  CHECK(drawn.substr(drawn.size() - 4) == "\r\033[K");  // cleared before the summary on stdout
 }
 
 TEST_CASE("ashlar rebuild refuses a store a writer has open, and what is not a store") {
