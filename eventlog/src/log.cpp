@@ -83,7 +83,8 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
     return fail(Error::conflict({}, fmt::format("{} is already open for writing by another process "
                                                 "or engine; one writer at a time (readers may open "
                                                 "it read-only)",
-                                                path)));
+                                                path))
+                    .with_code(codes::kWriterLocked));
 
   int rc = mdb_env_create(&log->env_);
   if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <lmdb.h>
 
+#include <cerrno>
+
 namespace ashlar {
 namespace {
 MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
@@ -12,10 +14,13 @@ std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_
 Error lmdb_error(int rc, std::string_view what) {
   if (rc == MDB_MAP_FULL)
     return Error::unknown(fmt::format("{}: the store is full (its map size limit is reached; raise "
-                                      "max_map_size)", what));
-  if (rc == ENOSPC) return Error::unknown(fmt::format("{}: the disk is full", what));
-  if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
-    return Error::unknown(fmt::format("{}: the store is corrupted ({})", what, mdb_strerror(rc)));
+                                      "max_map_size)", what))
+        .with_code(codes::kStoreFull);
+  if (rc == ENOSPC) return Error::unknown(fmt::format("{}: the disk is full", what)).with_code(codes::kIoError);
+  if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+    return Error::unknown(fmt::format("{}: the store is corrupted ({})", what, mdb_strerror(rc)))
+        .with_code(codes::kStoreDamaged);
+  if (rc == EIO) return Error::unknown(fmt::format("{}: {}", what, mdb_strerror(rc))).with_code(codes::kIoError);
   return Error::unknown(fmt::format("{}: {}", what, mdb_strerror(rc)));
 }
 

@@ -106,7 +106,7 @@ class Engine {
   // action's, under the same transaction and correlation ids, or not at all.
   Result<Record> run(Changeset changeset);
 
-  // ---- Bulk actions (ashlar/bulk.hpp, engine/src/runtime/bulk.cpp) ----
+  // ---- Bulk actions (ashlar/bulk.hpp, engine/src/bulk.cpp) ----
   // Runs the create action once per input, batch_size inputs per write transaction.
   // A failed input is reported in the result with its index (not as an error of the
   // call); the call fails only when it cannot start: Framework for an unknown resource or
@@ -161,7 +161,7 @@ class Engine {
   Result<std::vector<Record>> load(std::vector<Record> records, const std::vector<Load>& loads,
                                    const Value& actor = {}) const;
 
-  // ---- Replay and audit (engine/src/runtime/engine_audit.cpp) ----
+  // ---- Replay and audit (engine/src/engine_audit.cpp) ----
   // Every event of the record with primary key `id`, oldest first, in the current
   // model's shape: position, time, actor, action, inputs, changes. Reads only its own
   // events (by_record). NotFound when the key never had a record.

@@ -2,7 +2,7 @@
 // table of precedence levels; function calls parse their arguments as expressions first
 // and then check them, so every error can point at the argument at fault.
 
-#include "model/expr_syntax.hpp"
+#include "expr_syntax.hpp"
 
 #include <ashlar/model/json.hpp>
 #include <ashlar/model/type.hpp>

@@ -1,7 +1,7 @@
 // Expressions back to Ash's text syntax, with the parentheses the parser needs and no
 // others, so parse_expr(to_string(e)) rebuilds the same tree.
 
-#include "model/expr_syntax.hpp"
+#include "expr_syntax.hpp"
 
 #include <ashlar/model/json.hpp>
 

@@ -41,7 +41,7 @@ struct Engine::Impl {
                                               const std::vector<Value>& key) const;
   // The first result of an action retried with its idempotency key, or nullopt when the
   // key is new; Conflict when the key was used for another action, record or inputs.
-  // Reads in `txn`, or in a snapshot of its own when null (engine/src/runtime/idempotency.cpp).
+  // Reads in `txn`, or in a snapshot of its own when null (engine/src/idempotency.cpp).
   Result<std::optional<Record>> idempotent_result(const Txn* txn, Changeset& cs) const;
   // Conflict when another record holds the identity values `after` (aligned with the
   // attributes) would take.

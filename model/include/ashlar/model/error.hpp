@@ -27,12 +27,45 @@ struct FieldError {
   bool operator==(const FieldError&) const = default;
 };
 
+// Stable machine-readable codes beside the class, for callers (and an HTTP API) to map
+// from without matching message text. The factories below set the class's general code;
+// a more specific one replaces it with `with_code`.
+namespace codes {
+inline constexpr const char* kInvalidInput = "invalid_input";    // Error::invalid
+inline constexpr const char* kForbidden = "forbidden";
+inline constexpr const char* kNotFound = "not_found";            // Error::not_found
+inline constexpr const char* kConflict = "conflict";             // Error::conflict
+inline constexpr const char* kFramework = "framework";           // Error::framework
+inline constexpr const char* kUnknown = "unknown";               // Error::unknown
+inline constexpr const char* kIdentityTaken = "identity_taken";  // another record holds the identity
+inline constexpr const char* kStaleVersion = "stale_version";    // expected_version is not the record's
+inline constexpr const char* kAlreadyExists = "already_exists";  // a create's primary key is taken
+inline constexpr const char* kWriterLocked = "writer_locked";    // another writer has the store open
+inline constexpr const char* kStoreFull = "store_full";          // the map reached max_map_size
+inline constexpr const char* kStoreDamaged = "store_damaged";    // the store's files are not what LMDB wrote
+inline constexpr const char* kIoError = "io_error";              // the disk or file system failed
+inline constexpr const char* kDecodeError = "decode_error";      // bytes that do not decode as what they claim
+inline constexpr const char* kTooComplex = "too_complex";        // input past a size or complexity limit
+inline constexpr const char* kUserCode = "user_code";            // a change, hook or callback threw
+}  // namespace codes
+
 struct Error {
   ErrorClass cls = ErrorClass::unknown;
   std::string resource;  // empty when not about one resource
   std::string action;    // empty when not about one action
   std::string message;   // summary; field errors carry the detail
   std::vector<FieldError> fields;
+  std::string code = codes::kUnknown;  // stable and machine-readable; see codes above
+
+  // The same error with a more specific code.
+  Error&& with_code(std::string c) && {
+    code = std::move(c);
+    return std::move(*this);
+  }
+  Error& with_code(std::string c) & {
+    code = std::move(c);
+    return *this;
+  }
 
   // "invalid: User.create: name: is required; age: must be at least 0"
   std::string describe() const;

@@ -1,4 +1,5 @@
-#include <ashlar/ashlar.hpp>
+#include <ashlar/model/dsl.hpp>
+#include <ashlar/model/json.hpp>
 #include <ashlar/model/key.hpp>
 
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 
 #include <ashlar/model/sort.hpp>
 
-#include "model/expr_syntax.hpp"
+#include "expr_syntax.hpp"
 
 #include <fmt/format.h>
 

@@ -42,23 +42,23 @@ const FieldError* Error::field(std::string_view name) const {
 Error Error::invalid(std::string resource, std::string action, std::vector<FieldError> fields) {
   std::string message = fields.size() == 1 ? "invalid input" : fmt::format("{} invalid inputs", fields.size());
   return Error{ErrorClass::invalid, std::move(resource), std::move(action), std::move(message),
-               std::move(fields)};
+               std::move(fields), codes::kInvalidInput};
 }
 
 Error Error::not_found(std::string resource, std::string message) {
-  return Error{ErrorClass::not_found, std::move(resource), {}, std::move(message), {}};
+  return Error{ErrorClass::not_found, std::move(resource), {}, std::move(message), {}, codes::kNotFound};
 }
 
 Error Error::conflict(std::string resource, std::string message) {
-  return Error{ErrorClass::conflict, std::move(resource), {}, std::move(message), {}};
+  return Error{ErrorClass::conflict, std::move(resource), {}, std::move(message), {}, codes::kConflict};
 }
 
 Error Error::framework(std::string message) {
-  return Error{ErrorClass::framework, {}, {}, std::move(message), {}};
+  return Error{ErrorClass::framework, {}, {}, std::move(message), {}, codes::kFramework};
 }
 
 Error Error::unknown(std::string message) {
-  return Error{ErrorClass::unknown, {}, {}, std::move(message), {}};
+  return Error{ErrorClass::unknown, {}, {}, std::move(message), {}, codes::kUnknown};
 }
 
 Exception::Exception(Error error) : std::runtime_error(error.describe()), error_(std::move(error)) {}

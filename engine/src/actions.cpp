@@ -71,7 +71,8 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
     if (!*holder || **holder == own) continue;
     std::string shown;
     for (const auto& v : values) shown += (shown.empty() ? "" : ", ") + v.str();
-    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(), shown));
+    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(), shown))
+                  .with_code(codes::kIdentityTaken);
     e.action = action;
     for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});
     return fail(std::move(e));
@@ -156,7 +157,8 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   bool creating = cs.action().type == ActionType::create && !cs.data();
   bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
   if (creating && *existing) {
-    Error e = Error::conflict(r.name(), fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)));
+    Error e = Error::conflict(r.name(), fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)))
+                  .with_code(codes::kAlreadyExists);
     e.action = cs.action().name;
     return fail(std::move(e));
   }
@@ -167,7 +169,8 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   }
   if (!creating && call.expected_version && *call.expected_version != (*existing)->version) {
     Error e = Error::conflict(r.name(), fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
-                                                    describe_key(key), *call.expected_version, (*existing)->version));
+                                                    describe_key(key), *call.expected_version, (*existing)->version))
+                  .with_code(codes::kStaleVersion);
     e.action = cs.action().name;
     return fail(std::move(e));
   }

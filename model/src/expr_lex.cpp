@@ -1,7 +1,7 @@
 // Splits expression text into tokens; the first thing that is not a token ends the list
 // with an error token, so the parser reports whichever problem comes first.
 
-#include "model/expr_syntax.hpp"
+#include "expr_syntax.hpp"
 
 #include <fmt/format.h>
 
