@@ -225,7 +225,7 @@ TEST_CASE("hooks run in the order of Ash's action lifecycle") {
                                           "around_transaction end"});
 }
 
-TEST_CASE("on failure after_action and the end of around_action do not run; after_transaction can retry") {
+TEST_CASE("on failure after_action and the end of around_action do not run, after_transaction can retry") {
   Shop s;
   std::vector<std::string> order;
   auto cs = s.engine.for_create("Account", s.good).value();

@@ -146,7 +146,7 @@ std::vector<std::string> titles_of(const std::vector<Record>& records) {
 
 }  // namespace
 
-TEST_CASE("bulk_create: one write transaction per batch; a bad input fails alone, reported with its index") {
+TEST_CASE("bulk_create: one write transaction per batch, a bad input fails alone, reported with its index") {
   Blog b;
   std::string too_long(21, 'x');
   auto result = b.engine
@@ -256,7 +256,7 @@ TEST_CASE("bulk actions run every hook of the lifecycle, in order, around one tr
                        "around_transaction end 1", "around_transaction end 0"});
 }
 
-TEST_CASE("bulk_update by query, by ids and by records; bulk_destroy") {
+TEST_CASE("bulk_update by query, by ids and by records, bulk_destroy") {
   Blog b;
   b.engine.bulk_create("Post", posts({"a", "b", "c", "d"})).value();
   auto all = b.engine.read("Post", {.sort = {SortKey{"title"}}}).value();
@@ -304,7 +304,7 @@ TEST_CASE("bulk_update by query, by ids and by records; bulk_destroy") {
   }
 }
 
-TEST_CASE("bulk options: notify off publishes nothing; return_errors off keeps the count only") {
+TEST_CASE("bulk options: notify off publishes nothing, return_errors off keeps the count only") {
   Blog b;
   std::string too_long(21, 'x');
   auto result =
@@ -319,7 +319,7 @@ TEST_CASE("bulk options: notify off publishes nothing; return_errors off keeps t
   CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{2}});
 }
 
-TEST_CASE("bulk actions refuse what they cannot start; an empty list does nothing") {
+TEST_CASE("bulk actions refuse what they cannot start, an empty list does nothing") {
   Blog b;
   CHECK(b.engine.bulk_create("Post", posts({"a"}), {.batch_size = 0}).error().describe() ==
         "framework: a bulk action's batch_size is at least 1");

@@ -93,7 +93,7 @@ TEST_CASE("a generic action's bad arguments are reported all at once, and nothin
   CHECK(log_length(d.engine.log()) == before);
 }
 
-TEST_CASE("a failing run in a transaction keeps, projects and publishes nothing; without one, what it did stays") {
+TEST_CASE("a failing run in a transaction keeps, projects and publishes nothing, without one, what it did stays") {
   Desk d;
   d.ticket("HD-1", 3, d.rita);
   d.ticket("HD-2", 3, d.rita);

@@ -160,7 +160,7 @@ TEST_CASE("idempotency: a key reused for other inputs, another action or another
   CHECK(s.published == std::vector<std::uint64_t>{1, 2, 3});
 }
 
-TEST_CASE("idempotency: a failed action leaves its key unused; a key longer than 255 bytes is refused") {
+TEST_CASE("idempotency: a failed action leaves its key unused, a key longer than 255 bytes is refused") {
   Store s;
   auto bad = s->create("Payment", {{"amount", 0}}, {.idempotency_key = "k"});
   REQUIRE_FALSE(bad.has_value());

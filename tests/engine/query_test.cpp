@@ -160,7 +160,7 @@ TEST_CASE("keyset pagination walks every record once, in order, with an opaque c
   CHECK(bad.error().fields.at(0) == FieldError{"after", "invalid_cursor", "is not a cursor this query returned"});
 }
 
-TEST_CASE("identities are enforced on create and update with a Conflict naming them; get_by finds by them") {
+TEST_CASE("identities are enforced on create and update with a Conflict naming them, get_by finds by them") {
   Helpdesk h;
   auto t = h.ticket("one", "low", h.rita, {{"reference", "HD-1"}});
   h.ticket("unreferenced", "low", h.rita);  // nil is never taken

@@ -37,7 +37,7 @@ TEST_CASE("data survives closing and reopening the engine") {
   CHECK(all_events(engine.log()).back().event.position == 3);
 }
 
-TEST_CASE("a compatible model change opens the store; an incompatible one is a clear error") {
+TEST_CASE("a compatible model change opens the store, an incompatible one is a clear error") {
   TempDir dir;
   { Engine::open(dir.path(), blog_domain()).value().create("User", {{"name", "A"}}).value(); }
 
@@ -110,7 +110,7 @@ TEST_CASE("a compatible model change opens the store; an incompatible one is a c
   CHECK(other_domain.error().fields.at(0).message == "the store holds domain blog, not shop");
 }
 
-TEST_CASE("one writer at a time; readers open beside it") {
+TEST_CASE("one writer at a time, readers open beside it") {
   TempDir dir;
   auto engine = Engine::open(dir.path(), blog_domain()).value();
   engine.create("User", {{"name", "A"}}).value();
@@ -179,7 +179,7 @@ TEST_CASE("the map grows by itself, and past its limit an action fails whole") {
   CHECK(engine.log().map_size() == options.max_map_size);
 }
 
-TEST_CASE("many threads write and read one engine; positions stay gapless") {
+TEST_CASE("many threads write and read one engine, positions stay gapless") {
   TempDir dir;
   Options options;
   options.durability = Durability::no_sync;

@@ -50,7 +50,7 @@ TEST_CASE("events round-trip through the Cap'n Proto schema with every value kin
   CHECK(encode_event(*back) == bytes);
 }
 
-TEST_CASE("the idempotency key round-trips; without one it reads as empty") {
+TEST_CASE("the idempotency key round-trips, without one it reads as empty") {
   Event e = sample();
   std::string without = encode_event(e);
   e.idempotency_key = "pay-1";

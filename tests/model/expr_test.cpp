@@ -133,7 +133,7 @@ TEST_CASE("every node kind has a DSL spelling and a text spelling") {
   CHECK_SAME(ref("x").in({}), parsed("x in []"));
 }
 
-TEST_CASE("the DSL's operators build trees; equals compares them") {
+TEST_CASE("the DSL's operators build trees, equals compares them") {
   static_assert(std::is_same_v<decltype(ref("a") == "x"), Expr>);
   static_assert(std::is_same_v<decltype(3 < ref("a")), Expr>);
   static_assert(std::is_same_v<decltype(!ref("a") || Atom{"x"} != ref("b")), Expr>);
@@ -363,7 +363,7 @@ TEST_CASE("calls check their name, arguments and arity") {
 
 // ---- Evaluation ----------------------------------------------------------------------
 
-TEST_CASE("and, or and not are three-valued; a filter keeps only true") {
+TEST_CASE("and, or and not are three-valued, a filter keeps only true") {
   Record r{{{"t", true}, {"f", false}}, {}};  // "n" is nil
   CHECK(eval("f and n", r) == Value(false));
   CHECK(eval("n and f", r) == Value(false));
@@ -512,7 +512,7 @@ TEST_CASE("args, the actor and the parent record come from the context") {
         std::vector<FieldError>{{"filter", "unknown_argument", "unknown argument \"user_id\""}});
 }
 
-TEST_CASE("aggregates come from the context's resolver; now and ago from its clock") {
+TEST_CASE("aggregates come from the context's resolver, now and ago from its clock") {
   Record r{{{"opened_at", *DateTime::parse("2026-03-01T11:55:00Z")}},
            {{"count(comments)", 3}, {"exists(comments, likes > 1)", true}}};
   EvalContext ctx = r.context();

@@ -124,7 +124,7 @@ TEST_CASE("a subscriber that never reads does not hold up the writer") {
   }));
 }
 
-TEST_CASE("an endpoint that cannot be bound fails open with its name; inproc works with a shared context") {
+TEST_CASE("an endpoint that cannot be bound fails open with its name, inproc works with a shared context") {
   TempDir dir;
   auto bad = Engine::open(dir.sub("a"), blog_domain(), {.publish = {.endpoints = {"tcp://127.0.0.1:notaport"}}});
   REQUIRE_FALSE(bad.has_value());
