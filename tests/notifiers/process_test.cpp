@@ -17,10 +17,10 @@ namespace {
 
 // Commits `count` users, pausing 3 ms after every `every`: about 2 s in all, so that the
 // restarts below land while events keep coming.
-std::jthread steady_writer(Engine& engine, int count, int every) {
-  return std::jthread([&engine, count, every] {
+std::jthread steady_writer(EventSource& source, int count, int every) {
+  return std::jthread([&source, count, every] {
     for (int i = 0; i < count; ++i) {
-      create_user(engine, i);
+      create_user(source, i);
       if (i % every == 0) std::this_thread::sleep_for(3ms);
     }
   });
@@ -76,12 +76,12 @@ TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint stored wit
           "nothing missed, nothing repeated") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  auto source = publishing_source(dir.sub("store"), endpoints);
   std::string state = dir.sub("state");
   constexpr int kEvents = 3000;
   std::vector<std::string> argv = {ASHLAR_SUBSCRIBER_EXAMPLE, "--pub", endpoints.publish, "--replay", endpoints.replay,
                                    "--state", state, "--until", std::to_string(kEvents), "--quiet"};
-  auto writer = steady_writer(engine, kEvents, 4);
+  auto writer = steady_writer(source, kEvents, 4);
   crash_and_resume(argv, dir, kEvents, [&]() -> std::uint64_t {
     if (!std::filesystem::exists(state + "/data.mdb")) return 0;
     auto effects = lmdb_effects(state);
@@ -94,14 +94,14 @@ TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint stored wit
 TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint file: nothing missed") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  auto source = publishing_source(dir.sub("store"), endpoints);
   std::string output = dir.sub("effects.txt");
   // Fewer events: a rename per event makes this mode about 1 ms an event.
   constexpr int kEvents = 1500;
   std::vector<std::string> argv = {ASHLAR_SUBSCRIBER_EXAMPLE, "--pub", endpoints.publish, "--replay", endpoints.replay,
                                    "--checkpoint", dir.sub("checkpoint"), "--output", output,
                                    "--until", std::to_string(kEvents), "--quiet"};
-  auto writer = steady_writer(engine, kEvents, 2);
+  auto writer = steady_writer(source, kEvents, 2);
   crash_and_resume(argv, dir, kEvents, [&]() -> std::uint64_t {
     auto lines = read_lines(output);
     return lines.empty() ? 0 : positions_in(lines).back();
@@ -120,11 +120,11 @@ TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint file: noth
 TEST_CASE("ashlar subscribe prints what ashlar log --json prints, without a store, and exits cleanly on SIGTERM") {
   TempDir dir;
   auto endpoints = tcp_endpoints();
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
-  auto alice = engine.create("User", {{"name", "Alice"}, {"password", "hunter2"}}).value().id();
-  engine.create("Comment", {{"content", "first"}, {"user_id", alice}}).value();
-  engine.update("User", alice, {{"age", 30}}).value();
-  engine.create("Comment", {{"content", "second"}, {"user_id", alice}}).value();
+  auto source = publishing_source(dir.sub("store"), endpoints);
+  auto alice = source.create("User", {{"name", "Alice"}, {"password", "hunter2"}});
+  source.create("Comment", {{"content", "first"}, {"user_id", alice}});
+  source.update("User", alice, {{"age", 30}});
+  source.create("Comment", {{"content", "second"}, {"user_id", alice}});
 
   {
     ChildProcess log({ASHLAR_CLI, "log", "--json", dir.sub("store")}, dir.sub("log.out"), dir.sub("log.err"));
@@ -150,8 +150,8 @@ TEST_CASE("ashlar subscribe prints what ashlar log --json prints, without a stor
                          "--resource", "Comment", "--from", "2"},
                         dir.sub("comments.out"), dir.sub("comments.err"));
   REQUIRE(eventually([&] { return read_lines(dir.sub("comments.out")).size() == 2; }));
-  engine.create("Comment", {{"content", "live"}, {"user_id", alice}}).value();
-  create_user(engine, 9);  // not a Comment: not printed
+  source.create("Comment", {{"content", "live"}, {"user_id", alice}});
+  create_user(source, 9);  // not a Comment: not printed
   REQUIRE(eventually([&] { return read_lines(dir.sub("comments.out")).size() == 3; }));
   comments.signal(SIGTERM);
   REQUIRE(comments.wait(5s) == 0);

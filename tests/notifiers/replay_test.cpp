@@ -43,12 +43,12 @@ std::vector<std::uint64_t> positions(const std::vector<std::string>& events) {
 
 TEST_CASE("hello tells where a stream starts, the heads and the stored model") {
   TempDir dir;
-  auto engine = publishing_engine(dir.sub("store"), {"", ""});
-  auto alice = create_user(engine, 1);
-  engine.create("Comment", {{"content", "a"}, {"user_id", alice}}).value();
-  create_user(engine, 2);
-  engine.create("Comment", {{"content", "b"}, {"user_id", alice}}).value();  // positions: U C U C
-  auto service = ReplayService::start(engine.log(), {.endpoint = "ipc://" + dir.sub("r.sock")}).value();
+  auto source = publishing_source(dir.sub("store"), {"", ""});
+  auto alice = create_user(source, 1);
+  source.create("Comment", {{"content", "a"}, {"user_id", alice}});
+  create_user(source, 2);
+  source.create("Comment", {{"content", "b"}, {"user_id", alice}});  // positions: U C U C
+  auto service = ReplayService::start(source.log(), {.endpoint = "ipc://" + dir.sub("r.sock")}).value();
   RawReplayClient client(service->endpoint());
 
   auto [hello, none] = client.ask(json{{"op", "hello"}, {"id", 7}});
@@ -57,7 +57,7 @@ TEST_CASE("hello tells where a stream starts, the heads and the stored model") {
   CHECK(hello["id"] == 7);
   CHECK(hello["domain"] == "blog");
   CHECK(hello["head"] == 4);
-  CHECK(hello["hash"] == to_hex(engine.log().head().value().hash));
+  CHECK(hello["hash"] == to_hex(source.log().head().value().hash));
   CHECK(hello["sequences"] == json{{"Comment", 2}, {"Tag", 0}, {"User", 2}});
   CHECK(hello["start"] == 1);
   CHECK(hello["last"] == 4);
@@ -77,13 +77,13 @@ TEST_CASE("hello tells where a stream starts, the heads and the stored model") {
 
 TEST_CASE("replay serves a range of the domain's stream or of one resource's, in batches") {
   TempDir dir;
-  auto engine = publishing_engine(dir.sub("store"), {"", ""});
+  auto source = publishing_source(dir.sub("store"), {"", ""});
   for (int i = 0; i < 30; ++i) {
-    auto user = create_user(engine, i);
-    if (i % 2 == 0) engine.create("Comment", {{"content", "c"}, {"user_id", user}}).value();
+    auto user = create_user(source, i);
+    if (i % 2 == 0) source.create("Comment", {{"content", "c"}, {"user_id", user}});
   }  // 45 events; Comments at positions 2, 5, 8, ...
   auto service =
-      ReplayService::start(engine.log(), {.endpoint = "tcp://127.0.0.1:*", .batch = 10}).value();
+      ReplayService::start(source.log(), {.endpoint = "tcp://127.0.0.1:*", .batch = 10}).value();
   CHECK(service->endpoint().rfind("tcp://127.0.0.1:", 0) == 0);
   RawReplayClient client(service->endpoint());
 
@@ -94,7 +94,7 @@ TEST_CASE("replay serves a range of the domain's stream or of one resource's, in
   CHECK(header["last"] == 45);
   CHECK(header["head"] == 45);
   CHECK(positions(events) == std::vector<std::uint64_t>{41, 42, 43, 44, 45});
-  CHECK(events[0] == all_events(engine.log(), 41)[0].bytes);
+  CHECK(events[0] == all_events(source.log(), 41)[0].bytes);
 
   auto capped = client.ask(json{{"op", "replay"}, {"from", 1}, {"limit", 1000}});
   CHECK(capped.second.size() == 10);  // the service's batch
@@ -115,9 +115,9 @@ TEST_CASE("replay serves a range of the domain's stream or of one resource's, in
 
 TEST_CASE("a bad request gets an error reply naming the problem, and the service goes on") {
   TempDir dir;
-  auto engine = publishing_engine(dir.sub("store"), {"", ""});
-  create_user(engine, 1);
-  auto service = ReplayService::start(engine.log(), {.endpoint = "ipc://" + dir.sub("r.sock")}).value();
+  auto source = publishing_source(dir.sub("store"), {"", ""});
+  create_user(source, 1);
+  auto service = ReplayService::start(source.log(), {.endpoint = "ipc://" + dir.sub("r.sock")}).value();
   RawReplayClient client(service->endpoint());
 
   auto error_of = [&](const std::string& request) {

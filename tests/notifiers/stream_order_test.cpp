@@ -35,7 +35,7 @@ TEST_CASE("events leave in order, each number once, whatever order and how often
   CHECK(order.offer(2, 2) == Offer::duplicate);
 }
 
-TEST_CASE("a heartbeat's head beyond the last number seen is a gap, a checkpoint skips what came before") {
+TEST_CASE("a heartbeat's head beyond the last number seen is a gap, and a checkpoint skips what came before") {
   StreamOrder<int> order(10, 100);
   CHECK(order.offer(7, 7) == Offer::duplicate);  // delivered before the restart
   CHECK_FALSE(order.missing());

@@ -11,12 +11,12 @@ using namespace ashlar::test;
 TEST_CASE("a subscriber that connects after 10,000 commits receives them all, then the live ones, each once") {
   TempDir dir;
   auto endpoints = tcp_endpoints();
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
-  for (int i = 0; i < 10000; ++i) create_user(engine, i);
+  auto source = publishing_source(dir.sub("store"), endpoints);
+  for (int i = 0; i < 10000; ++i) create_user(source, i);
 
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay}).value();
   std::jthread writer([&] {
-    for (int i = 10000; i < 11000; ++i) create_user(engine, i);
+    for (int i = 10000; i < 11000; ++i) create_user(source, i);
   });
   auto events = take(*sub, 11000);
   writer.join();
@@ -30,40 +30,16 @@ TEST_CASE("a subscriber that connects after 10,000 commits receives them all, th
   CHECK(stats.delivered == 11000);
 }
 
-namespace {
-
-// A User create as the engine records one (the engine's own path is slower than the
-// burst should be: under AddressSanitizer it commits about 2,000 actions a second).
-Event user_event(int i) {
-  Event e;
-  e.domain = "blog";
-  e.resource = "User";
-  e.action = "create";
-  e.type = ActionType::create;
-  e.version = 1;
-  Value id(Uuid::v4());
-  e.key = {{"id", id}};
-  e.changes = {{"id", id}, {"name", "user " + std::to_string(i)}};
-  e.inputs = {{"name", "user " + std::to_string(i)}};
-  return e;
-}
-
-}  // namespace
-
 TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water mark still gets each once, in order") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  LogOptions options;
-  options.durability = Durability::no_sync;
+  LogOptions options = EventSource::unsynced();
   options.initial_map_size = std::size_t{256} << 20;
-  auto log = Log::open(dir.sub("store"), options).value();
-  log->write([&](Txn& txn) { return log->put_model(txn, domain_to_json(blog_domain())); }).value();
   // What Engine::open starts for Options::publish, with ZeroMQ's queues cut to 10 messages.
-  auto publisher = ZmqPublisher::start(*log, blog_domain(),
-                                       {.endpoints = {endpoints.publish}, .send_high_water_mark = 10,
-                                        .heartbeat = 100ms})
-                       .value();
-  auto replay = ReplayService::start(*log, {.endpoint = endpoints.replay}).value();
+  auto source = EventSource::open(dir.sub("store"), blog_domain(),
+                                  {.endpoints = {endpoints.publish}, .replay = endpoints.replay,
+                                   .send_high_water_mark = 10, .heartbeat = 100ms},
+                                  options);
   auto sub = Subscriber::connect({.publish = endpoints.publish,
                                   .replay = endpoints.replay,
                                   .start = StartAt::now(),
@@ -75,15 +51,10 @@ TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water m
   constexpr int kBurst = 100000;
   std::jthread writer([&] {
     for (int done = 0; done < kBurst; done += 1000) {
-      std::vector<StoredEvent> committed;
-      log->write(
-             [&](Txn& txn) -> Result<void> {
-               committed.clear();
-               for (int i = done; i < done + 1000; ++i) committed.push_back(log->append(txn, user_event(i)).value());
-               return {};
-             },
-             [&] { publisher->notify(committed); })
-          .value();
+      std::vector<Event> transaction;
+      for (int i = done; i < done + 1000; ++i)
+        transaction.push_back(source.creation("User", {{"name", "user " + std::to_string(i)}}));
+      source.commit(transaction);
     }
   });
   auto events = take(*sub, kBurst, 60s);
@@ -95,16 +66,17 @@ TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water m
   CHECK(stats.replay_requests > 0);  // ZeroMQ dropped live events: the gaps were filled
   CHECK(stats.live > 0);
   // ZeroMQ dropped them on the way, not the publisher before sending.
+  const ZmqPublisher* publisher = source.publishing()->publisher();
   CHECK(eventually([&] { return publisher->stats().published == static_cast<std::uint64_t>(kBurst); }));
 }
 
 TEST_CASE("while a subscriber keeps up, the replay service is asked for nothing") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), {endpoints.publish, ""});
-  // The engine publishes; this replay service, over the same log, counts what it is asked.
-  auto replay = ReplayService::start(engine.log(), {.endpoint = endpoints.replay}).value();
-  for (int i = 0; i < 100; ++i) create_user(engine, i);
+  auto source = publishing_source(dir.sub("store"), {endpoints.publish, ""});
+  // The source publishes; this replay service, over the same log, counts what it is asked.
+  auto replay = ReplayService::start(source.log(), {.endpoint = endpoints.replay}).value();
+  for (int i = 0; i < 100; ++i) create_user(source, i);
 
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay}).value();
   CHECK(consecutive(take(*sub, 100), 1));
@@ -113,7 +85,7 @@ TEST_CASE("while a subscriber keeps up, the replay service is asked for nothing"
   std::uint64_t asked = replay->requests();
 
   for (int round = 0; round < 20; ++round) {
-    for (int i = 0; i < 25; ++i) create_user(engine, 1000 + round * 25 + i);
+    for (int i = 0; i < 25; ++i) create_user(source, 1000 + round * 25 + i);
     auto events = take(*sub, 25);
     CHECK(consecutive(events, 101 + round * 25));
   }
@@ -126,8 +98,8 @@ TEST_CASE("while a subscriber keeps up, the replay service is asked for nothing"
 TEST_CASE("a subscriber resumes from its checkpoint: nothing missed, nothing repeated") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
-  for (int i = 0; i < 50; ++i) create_user(engine, i);
+  auto source = publishing_source(dir.sub("store"), endpoints);
+  for (int i = 0; i < 50; ++i) create_user(source, i);
   std::uint64_t checkpoint = 0;
   {
     auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay}).value();
@@ -135,7 +107,7 @@ TEST_CASE("a subscriber resumes from its checkpoint: nothing missed, nothing rep
     checkpoint = sub->position();
   }
   CHECK(checkpoint == 30);
-  for (int i = 50; i < 60; ++i) create_user(engine, i);  // committed while it was away
+  for (int i = 50; i < 60; ++i) create_user(source, i);  // committed while it was away
   auto sub = Subscriber::connect({.publish = endpoints.publish,
                                   .replay = endpoints.replay,
                                   .start = StartAt::after(checkpoint)})
@@ -147,31 +119,30 @@ TEST_CASE("a subscriber resumes from its checkpoint: nothing missed, nothing rep
 TEST_CASE("a subscriber from now sees only what is committed after it connects") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
-  for (int i = 0; i < 20; ++i) create_user(engine, i);
+  auto source = publishing_source(dir.sub("store"), endpoints);
+  for (int i = 0; i < 20; ++i) create_user(source, i);
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay,
                                   .start = StartAt::now()})
                  .value();
   CHECK(sub->position() == 20);
   expect_quiet(*sub, 200ms);
-  for (int i = 20; i < 25; ++i) create_user(engine, i);
+  for (int i = 20; i < 25; ++i) create_user(source, i);
   CHECK(consecutive(take(*sub, 5), 21));
 }
 
 TEST_CASE("a resource subscriber sees none of another resource's events, and numbers its stream by sequence") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  auto source = publishing_source(dir.sub("store"), endpoints);
   auto sub = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay,
                                   .resource = "Comment"})
                  .value();
   std::vector<Value> comments;
   for (int i = 0; i < 30; ++i) {
-    auto user = create_user(engine, i);
-    if (i % 3 == 0)
-      comments.push_back(engine.create("Comment", {{"content", "hi"}, {"user_id", user}}).value().id());
+    auto user = create_user(source, i);
+    if (i % 3 == 0) comments.push_back(source.create("Comment", {{"content", "hi"}, {"user_id", user}}));
   }
-  for (const auto& id : comments) engine.update("Comment", id, {{"content", "edited"}}, {.action = "edit"}).value();
+  for (const auto& id : comments) source.update("Comment", id, {{"content", "edited"}}, "edit");
   auto events = take(*sub, 20);
   for (std::size_t i = 0; i < events.size(); ++i) {
     CHECK(events[i].event.resource == "Comment");
@@ -199,7 +170,7 @@ TEST_CASE("a resource subscriber sees none of another resource's events, and num
 TEST_CASE("a subscriber is refused an unknown resource and an action without a resource") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
-  auto engine = publishing_engine(dir.sub("store"), endpoints);
+  auto source = publishing_source(dir.sub("store"), endpoints);
   auto unknown = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay, .resource = "Post"});
   REQUIRE_FALSE(unknown.has_value());
   CHECK(unknown.error().cls == ErrorClass::framework);

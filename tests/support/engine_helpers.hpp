@@ -3,21 +3,11 @@
 
 #include <ashlar/ashlar.hpp>
 
+#include "support/log_contents.hpp"
+
 #include <vector>
 
 namespace ashlar::test {
-
-inline std::uint64_t log_length(const Log& log) { return log.head().value().position; }
-
-inline std::vector<StoredEvent> all_events(const Log& log, std::uint64_t from = 1) {
-  std::vector<StoredEvent> out;
-  auto txn = log.read().value();
-  log.scan(txn, from, [&](const StoredEvent& e) {
-       out.push_back(e);
-       return true;
-     }).value();
-  return out;
-}
 
 // Options for a test store: no syncing, and the position of every event the engine
 // publishes appended to `published` (which must outlive the engine).
