@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo test test-asan bench clean
+.PHONY: deps configure build demo test test-asan test-tsan bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -32,12 +32,21 @@ test: build
 test-asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug"
 
+# The concurrency tests (group commit, many callers) under ThreadSanitizer: only what
+# they need is built.
+test-tsan: deps
+	cmake -S . -B build-tsan -DASHLAR_TSAN=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-tsan -j$(JOBS) --target concurrency_test
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j$(JOBS) -R '^concurrency_test: '
+
 bench: build
 	$(BUILD)/bin/bench_create
+	$(BUILD)/bin/bench_concurrency
+	$(BUILD)/bin/bench_get
 	$(BUILD)/bin/bench_bulk
 	$(BUILD)/bin/bench_publish
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan

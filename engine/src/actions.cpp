@@ -5,6 +5,7 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
+#include "user_code.hpp"
 
 #include <ashlar/model/key.hpp>
 
@@ -12,17 +13,6 @@
 
 namespace ashlar {
 namespace {
-
-// The write transaction this thread has open, so an action called from a hook joins it.
-struct ActiveWrite {
-  const Engine::Impl* engine;
-  Txn* txn;
-  std::vector<StoredEvent>* events;
-  std::uint64_t tx = 0;             // the position of the transaction's first event
-  std::string correlation_id;       // shared by every action of the transaction
-  bool flat = false;                // nested actions run in it directly, without a child transaction
-};
-thread_local ActiveWrite* t_active = nullptr;
 
 Fields key_fields(const Resource& r, const std::vector<Value>& key) {
   Fields out;
@@ -48,11 +38,31 @@ std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Va
                     fmt::format("the primary key takes {} bytes; a key can take at most {}", size, kMaxKeySize)};
 }
 
-// Hooks that wrap: each calls the next, the innermost calls `core`.
-Result<Record> wrap(Changeset& cs, const std::vector<Changeset::Around>& hooks, std::size_t i,
+// Hooks that wrap: each calls the next, the innermost calls `core`. A hook may add hooks
+// of its own kind: they join the chain inside it (the list is re-read at every level, and
+// each hook is copied before it runs, since adding one may move the list).
+Result<Record> wrap(Changeset& cs, std::vector<Changeset::Around>& hooks, std::size_t i, std::string_view step,
                     const Changeset::Next& core) {
-  if (i == hooks.size()) return core(cs);
-  return hooks[i](cs, [&](Changeset& c) { return wrap(c, hooks, i + 1, core); });
+  if (i >= hooks.size()) return core(cs);
+  Changeset::Around hook = hooks[i];
+  return runtime::guarded(cs.resource().name(), cs.action().name, step, [&]() -> Result<Record> {
+    return hook(cs, [&](Changeset& c) { return wrap(c, hooks, i + 1, step, core); });
+  });
+}
+
+// Runs hooks of one kind in order; one added while they run runs in the same pass.
+Result<void> run_before(Changeset& cs, std::vector<Changeset::Before>& hooks, std::string_view step) {
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    Changeset::Before hook = hooks[i];
+    auto r = runtime::guarded(cs.resource().name(), cs.action().name, step, [&] { return hook(cs); });
+    if (!r) return fail(r.error());
+  }
+  return {};
+}
+
+bool hooks_in_transaction(Changeset& cs) {
+  return !ChangesetAccess::around_action(cs).empty() || !ChangesetAccess::before_action(cs).empty() ||
+         !ChangesetAccess::after_action(cs).empty();
 }
 
 Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
@@ -82,54 +92,55 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
 
 Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
                                           const std::string& correlation_id, bool notify, bool flat) {
-  if (t_active && t_active->engine == this) {
-    ActiveWrite* outer = t_active;
-    if (outer->flat) return fn(*outer->txn);  // a failure fails the whole transaction
-    std::size_t kept = outer->events->size();
-    auto r = log->nested(*outer->txn, [&](Txn& child) {
-      ActiveWrite inner = *outer;
-      inner.txn = &child;
-      t_active = &inner;
-      auto result = fn(child);
-      outer->tx = inner.tx;
-      t_active = outer;
-      return result;
+  if (runtime::WriteScope* outer = scope()) {
+    if (outer->shared().flat) return fn(outer->txn());  // a failure fails the whole transaction
+    std::vector<StoredEvent>& events = *outer->shared().events;
+    std::size_t kept = events.size();
+    auto r = log->nested(outer->txn(), [&](Txn& child) {
+      runtime::WriteScope inner(*outer, child);
+      return fn(child);
     });
-    if (!r) outer->events->resize(kept);  // the child rolled back: so did its events
+    if (!r) events.resize(kept);  // the child rolled back: so did its events
     return r;
   }
-  std::vector<StoredEvent> committed;
-  auto written = log->write(
-      [&](Txn& txn) -> Result<void> {
-        committed.clear();
-        ActiveWrite active{this, &txn, &committed, 0, correlation_id.empty() ? Uuid::v4().str() : correlation_id,
-                           flat};
-        t_active = &active;
-        auto r = fn(txn);
-        t_active = nullptr;
-        return r;
-      },
-      [&] {
-        if (notify && !committed.empty()) {
-          for (const auto& n : options.notifiers) n->notify(committed);
-          if (publishing) publishing->notify(committed);
-        }
-        replay.committed();
-      });
-  return written;
+  runtime::WriteJob job;
+  job.fn = &fn;
+  job.correlation_id = correlation_id;
+  job.notify = notify;
+  job.flat = flat;
+  return writer->submit(job);
 }
 
-const Txn* Engine::Impl::open_txn() const { return t_active && t_active->engine == this ? t_active->txn : nullptr; }
+void Engine::Impl::notify(std::span<const StoredEvent> events) {
+  for (const auto& n : options.notifiers) {
+    try {
+      n->notify(events);
+    } catch (...) {  // a notifier that fails changes nothing, and the others are still told
+    }
+  }
+  if (publishing) publishing->notify(events);
+}
+
+void Engine::Impl::user_code_runs() const {
+  if (runtime::WriteScope* s = scope()) s->shared().user_code = true;
+}
+
+const Txn* Engine::Impl::open_txn() const {
+  runtime::WriteScope* s = scope();
+  return s ? &s->txn() : nullptr;
+}
 
 Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
-  event.tx = t_active->tx;
+  runtime::WriteScope::Shared& shared = scope()->shared();
+  event.tx = shared.tx;
   auto stored = log->append(txn, std::move(event));
   if (!stored) return fail(stored.error());
-  if (t_active->tx == 0) t_active->tx = stored->event.position;
+  if (shared.tx == 0) shared.tx = stored->event.position;
   auto applied = state.apply(txn, stored->event);
   if (!applied) return fail(applied.error());
+  if (!options.projections.empty()) user_code_runs();
   ASHLAR_TRY_VOID(replay.apply_inline(txn, *stored));
-  t_active->events->push_back(std::move(*stored));
+  shared.events->push_back(std::move(*stored));
   return applied->value_or(StoredRecord{});
 }
 
@@ -140,7 +151,7 @@ Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::v
     if (!*stored) return std::optional<Record>{};
     return std::optional<Record>{to_record(r, **stored)};
   };
-  if (t_active && t_active->engine == this) return from(*t_active->txn);
+  if (const Txn* open = open_txn()) return from(*open);
   auto txn = log->read();
   if (!txn) return fail(txn.error());
   return from(*txn);
@@ -181,7 +192,7 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   e.type = cs.action().type == ActionType::create && !creating ? ActionType::update : cs.action().event_type();
   e.inputs = ChangesetAccess::inputs(cs);
   e.actor = cs.actor();
-  e.correlation_id = t_active->correlation_id;  // the outermost action's
+  e.correlation_id = scope()->shared().correlation_id;  // the outermost action's
   e.causation_id = call.causation_id;
   e.tenant = call.tenant;
   e.time_micros = cs.now().micros;
@@ -221,22 +232,23 @@ Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
       outcome = std::move(**earlier);
       return {};
     }
-    auto result = wrap(cs, ChangesetAccess::around_action(cs), 0, [&](Changeset& c) -> Result<Record> {
+    if (hooks_in_transaction(cs)) user_code_runs();
+    auto result = wrap(cs, ChangesetAccess::around_action(cs), 0, "around_action hook",
+                       [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
         auto fresh = current(txn, c.resource(), key_of(c));
         if (!fresh) return fail(fresh.error());
         if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
       }
-      for (const auto& hook : ChangesetAccess::before_action(c)) {
-        auto r = hook(c);
-        if (!r) return fail(r.error());
-      }
+      ASHLAR_TRY_VOID(run_before(c, ChangesetAccess::before_action(c), "before_action hook"));
       if (c.action().event_type() != ActionType::destroy) ChangesetAccess::check_required(c);
       if (!c.valid()) return fail(invalid(c));
       auto record = write_changeset(txn, c);
-      for (const auto& hook : ChangesetAccess::after_action(c)) {
-        if (!record) break;
-        record = hook(c, std::move(*record));
+      auto& after = ChangesetAccess::after_action(c);
+      for (std::size_t i = 0; i < after.size() && record; ++i) {
+        Changeset::After hook = after[i];
+        record = runtime::guarded(c.resource().name(), c.action().name, "after_action hook",
+                                  [&] { return hook(c, std::move(*record)); });
       }
       return record;
     });
@@ -248,29 +260,39 @@ Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
   return std::move(*outcome);
 }
 
-Result<Record> Engine::Impl::run(Changeset& cs) {
-  // A retried idempotent action returns its first result before anything else is checked
-  // (the retry may no longer be valid on today's state) and before any hook runs.
-  bool nested = t_active && t_active->engine == this;
-  auto earlier = idempotent_result(nested ? t_active->txn : nullptr, cs);
-  if (!earlier) return fail(earlier.error());
-  if (*earlier) return std::move(**earlier);
+namespace {
+
+// What must hold before a changeset's transaction begins.
+Result<void> ready_to_run(const Changeset& cs) {
   if (!cs.valid()) return fail(invalid(cs));
   if (auto too_long = check_key_size(cs.resource(), key_of(cs)))
     return fail(Error::invalid(cs.resource().name(), cs.action().name, {std::move(*too_long)}));
-  return wrap(cs, ChangesetAccess::around_transaction(cs), 0, [&](Changeset& c) -> Result<Record> {
+  return {};
+}
+
+}  // namespace
+
+Result<Record> Engine::Impl::run(Changeset& cs) {
+  // A retried idempotent action returns its first result before anything else is checked
+  // (the retry may no longer be valid on today's state) and before any hook runs.
+  auto earlier = idempotent_result(open_txn(), cs);
+  if (!earlier) return fail(earlier.error());
+  if (*earlier) return std::move(**earlier);
+  // around_transaction and after_transaction run always, an invalid changeset included:
+  // an after_transaction hook may turn the error into a result.
+  return wrap(cs, ChangesetAccess::around_transaction(cs), 0, "around_transaction hook",
+              [&](Changeset& c) -> Result<Record> {
     Result<Record> result = Error::unknown("no result");
-    bool ready = true;
-    for (const auto& hook : ChangesetAccess::before_transaction(c)) {
-      auto r = hook(c);
-      if (!r) {
-        result = r.error();
-        ready = false;
-        break;
-      }
-    }
+    auto ready = ready_to_run(c);
+    if (ready) ready = run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
     if (ready) result = run_in_transaction(c);
-    for (const auto& hook : ChangesetAccess::after_transaction(c)) result = hook(c, std::move(result));
+    else result = ready.error();
+    auto& after = ChangesetAccess::after_transaction(c);
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      Changeset::AfterTransaction hook = after[i];
+      result = runtime::guarded(c.resource().name(), c.action().name, "after_transaction hook",
+                                [&] { return hook(c, std::move(result)); });
+    }
     return result;
   });
 }

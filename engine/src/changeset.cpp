@@ -1,4 +1,5 @@
 #include "changeset.hpp"
+#include "user_code.hpp"
 
 #include <fmt/format.h>
 
@@ -88,20 +89,32 @@ bool applies(const ActionStep& step, ActionType type) {
   return std::find(step.on.begin(), step.on.end(), type) != step.on.end();
 }
 
+// A validation's verdict; what it throws is an error of the changeset, not an unwinding.
+std::optional<FieldError> validate(const Changeset& cs, const Validation& validation, std::string_view step) {
+  try {
+    return validation.validate(cs);
+  } catch (...) {
+    Error e = runtime::caught_error(cs.resource().name(), cs.action().name, step);
+    return FieldError{"", e.code, e.message};
+  }
+}
+
 void run_step(Changeset& cs, const ActionStep& step) {
   if (step.only_when_valid && !cs.valid()) return;
   for (const auto& condition : step.where)
-    if (condition->validate(cs)) return;
+    if (validate(cs, *condition, "a where condition")) return;
   if (step.change) {
-    auto r = step.change->change(cs);
+    auto r = runtime::guarded(cs.resource().name(), cs.action().name, "a change",
+                              [&] { return step.change->change(cs); });
     if (!r) {
       for (const auto& f : r.error().fields) cs.add_error(f);
-      if (r.error().fields.empty()) cs.add_error({"", "change_failed", r.error().message});
+      if (r.error().fields.empty())
+        cs.add_error({"", r.error().code == codes::kUserCode ? codes::kUserCode : "change_failed", r.error().message});
     }
   }
   if (step.validation) {
-    if (auto error = step.validation->validate(cs)) {
-      if (!step.message.empty()) error->message = step.message;
+    if (auto error = validate(cs, *step.validation, "a validation")) {
+      if (!step.message.empty() && error->code != codes::kUserCode) error->message = step.message;
       cs.add_error(std::move(*error));
     }
   }

@@ -63,6 +63,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
     return fail(Error::framework("Engine::open needs a built domain (DomainBuilder::build)"));
   LogOptions lo;
   lo.initial_map_size = options.initial_map_size;
+  lo.map_headroom = options.map_headroom;
   lo.max_map_size = options.max_map_size;
   lo.durability = options.durability;
   lo.chain_key = options.chain_key;
@@ -85,6 +86,11 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   auto publishing = PublishService::start(*impl->log, impl->domain, impl->options.publish);
   if (!publishing) return fail(publishing.error());
   impl->publishing = std::move(*publishing);
+  Engine::Impl* raw = impl.get();
+  impl->writer = std::make_unique<runtime::GroupCommit>(
+      *impl->log, raw,
+      runtime::GroupCommit::Sinks{[raw](std::span<const StoredEvent> events) { raw->notify(events); },
+                                  [raw] { raw->replay.committed(); }});
   return Engine(std::move(impl));
 }
 
@@ -154,24 +160,25 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
     else key_values.push_back(std::move(*cast.value));
   }
   if (!errors.empty()) return fail(Error::invalid(res.name(), "get_by", std::move(errors)));
-  std::string key;
-  {
-    auto txn = impl_->log->read();
-    if (!txn) return fail(txn.error());
-    auto found = impl_->state.lookup_identity(*txn, res.name(), identity->name, key_values);
-    if (!found) return fail(found.error());
-    if (!*found) {
+  auto found = impl_->reading([&](const Txn& txn) -> Result<std::vector<Value>> {
+    auto holder = impl_->state.lookup_identity(txn, res.name(), identity->name, key_values);
+    if (!holder) return fail(holder.error());
+    if (!*holder) {
       std::string shown;
       for (const auto& v : key_values) shown += (shown.empty() ? "" : ", ") + v.str();
       return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name, shown)));
     }
-    auto stored = impl_->state.get(*txn, res.name(), **found);
+    auto stored = impl_->state.get(txn, res.name(), **holder);
     if (!stored) return fail(stored.error());
-    if (!*stored) return fail(Error::unknown(fmt::format("identity {} of {} points at a missing record", identity->name, res.name())));
-    key_values.clear();
+    if (!*stored)
+      return fail(Error::unknown(fmt::format("identity {} of {} points at a missing record", identity->name, res.name())));
     Record record = runtime::make_record(impl_->domain, res, **stored);
-    for (auto i : res.primary_key()) key_values.push_back(record[res.attributes()[i].name]);
-  }
+    std::vector<Value> primary;
+    for (auto i : res.primary_key()) primary.push_back(record[res.attributes()[i].name]);
+    return primary;
+  });
+  if (!found) return fail(found.error());
+  key_values = std::move(*found);
   return get(resource_name, key_values.size() == 1 ? key_values[0] : id_map(res, key_values), query);
 }
 
@@ -182,12 +189,13 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
   for (const auto& record : records)
     if (record.resource().name() != res.name())
       return fail(Error::framework("Engine::load takes records of one resource at a time"));
-  auto txn = impl_->log->read();
-  if (!txn) return fail(txn.error());
-  EvalContext base;
-  base.actor = actor;
-  runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *txn, base);
-  ASHLAR_TRY_VOID(reader.load(*impl_->domain.resource(res.name()), records, loads));
+  auto loaded = impl_->reading([&](const Txn& txn) -> Result<void> {
+    EvalContext base;
+    base.actor = actor;
+    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, txn, base);
+    return reader.load(*impl_->domain.resource(res.name()), records, loads);
+  });
+  if (!loaded) return fail(loaded.error());
   return records;
 }
 

@@ -3,6 +3,7 @@
 // the action's `returns`.
 #include <ashlar/generic.hpp>
 
+#include "user_code.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 
@@ -120,7 +121,7 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
   opts->context = context_of(call.context);
   ActionInput input = ActionInputAccess::make(*this, res, act, std::move(*arguments), opts);
   auto body = [&]() -> Result<Value> {
-    auto value = act.run(input);
+    auto value = runtime::guarded(res.name(), act.name, "run", [&] { return act.run(input); });
     if (!value) {
       Error e = value.error();
       if (e.resource.empty()) {  // the run function's own error: say whose it is
@@ -136,6 +137,7 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
   std::optional<Value> out;
   auto written = impl_->in_transaction(
       [&](Txn&) -> Result<void> {
+        impl_->user_code_runs();
         auto value = body();
         if (!value) return fail(value.error());
         out = std::move(*value);

@@ -5,7 +5,9 @@
 #include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/projections/state.hpp>
 
+#include "group_commit.hpp"
 #include "replay.hpp"
+#include "write_scope.hpp"
 
 namespace ashlar {
 
@@ -16,12 +18,14 @@ struct Engine::Impl {
   StateProjection state;
   std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
   runtime::Replay replay;  // model versions, upcasts, custom projections (after log, too)
+  std::unique_ptr<runtime::GroupCommit> writer;  // commits callers' actions in groups
 
   Result<const Resource*> resource(std::string_view name) const;
   Result<const Action*> action(const Resource& r, ActionType type, std::string_view name) const;
   Record to_record(const Resource& r, const StoredRecord& stored) const;
-  // Runs fn in this thread's write transaction: a new one (committed, then notifiers
-  // told) or, for a nested action, a child of the one already open.
+  // Runs fn in a write transaction: for a nested action (called on the thread of an open
+  // transaction of this engine) a child of the one open; otherwise in a group of callers'
+  // actions committed together (group_commit.hpp), then notifiers are told.
   // Notifiers are told only when `notify` (bulk actions may ask them not to be). With
   // `flat`, actions nested in this one skip their child transactions: cheaper, but one
   // failure fails all (bulk actions try a batch so, then again nested when one fails).
@@ -50,6 +54,22 @@ struct Engine::Impl {
   // The write transaction this thread has open on this engine (the innermost one), or
   // nullptr outside any action.
   const Txn* open_txn() const;
+  // Runs fn(const Txn&) on what a read on this thread sees: the open write transaction of
+  // its action (what it wrote so far), or else a snapshot of its own.
+  template <typename F>
+  auto reading(F&& fn) const -> decltype(fn(std::declval<const Txn&>())) {
+    if (const Txn* open = open_txn()) return fn(*open);
+    auto txn = log->read();
+    if (!txn) return fail(txn.error());
+    return fn(*txn);
+  }
+  // The scope of that transaction, or nullptr.
+  runtime::WriteScope* scope() const { return runtime::WriteScope::find(this); }
+  // Notes that user code runs in the open transaction: it must not run again, so a
+  // transaction that fills the map then fails instead of being retried.
+  void user_code_runs() const;
+  // Tells the notifiers and the publisher of committed events (group_commit's sink).
+  void notify(std::span<const StoredEvent> events);
   // Upserts (upsert.cpp): when a record holds the changeset's identity, turns the create
   // into an update of that record (only its upsert fields); Conflict when the upsert
   // condition does not hold for it.

@@ -1,5 +1,6 @@
 // Relationship loads in batches: one lookup per distinct key, never one query per
 // record; many-to-many through the join resource; nested loads level by level.
+#include "user_code.hpp"
 #include "reader.hpp"
 
 #include <ashlar/model/key.hpp>
@@ -79,7 +80,8 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
                           return run(*target, q);
                         },
                         base_.actor};
-    auto loaded = rel.manual->load(rows, custom ? *custom : Query{}, context);
+    auto loaded = runtime::guarded(r.name(), "", fmt::format("manual relationship {}", rel.name),
+                                   [&] { return rel.manual->load(rows, custom ? *custom : Query{}, context); });
     if (!loaded) return fail(loaded.error());
     if (loaded->size() != rows.size())
       return fail(Error::framework(fmt::format("manual relationship {}.{} returned {} lists for {} records", r.name(),

@@ -1,6 +1,7 @@
 // Reads: the read action's filter and arguments, the plan (an index or key lookup where
 // an equality or `in` on an indexed attribute allows, else a scan), sort, keyset and
 // offset pagination, loads and select, all in one snapshot.
+#include "user_code.hpp"
 #include "changeset.hpp"
 #include "reader.hpp"
 
@@ -111,7 +112,7 @@ Result<Query> Reader::prepare(const Resource& r, const Action& a, const Fields& 
                               Query q) const {
   PrepareContext context{r.name(), a.name, &args, &actor};
   auto run = [&](const ActionStep& step) -> Result<void> {
-    auto done = step.preparation->prepare(q, context);
+    auto done = runtime::guarded(r.name(), a.name, "a preparation", [&] { return step.preparation->prepare(q, context); });
     if (done) return {};
     Error e = done.error();
     if (e.resource.empty()) e.resource = r.name();

@@ -3,6 +3,7 @@
 #include <ashlar/model/key.hpp>
 
 #include "keys.hpp"
+#include "reader_pool.hpp"
 
 #include <fmt/format.h>
 #include <lmdb.h>
@@ -52,6 +53,7 @@ Hash Log::chain(const Hash& previous, std::string_view bytes, std::string_view k
 }
 
 Log::~Log() {
+  readers_.reset();
   if (env_) mdb_env_close(env_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the writer lock
 }
@@ -73,6 +75,7 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
     return fail(not_a_store(path, "it holds other files; use a new or empty directory"));
 
   std::unique_ptr<Log> log(new Log());
+  log->readers_ = std::make_unique<ReaderPool>();
   log->path_ = path;
   log->options_ = options;
   std::string lock_path = (fs::path(path) / "writer.lock").string();
@@ -112,6 +115,7 @@ Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
   if (!fs::is_directory(path, ec)) return fail(not_a_store(path, "no such directory"));
   if (!fs::exists(fs::path(path) / "data.mdb", ec)) return fail(not_a_store(path, "it has no data.mdb"));
   std::unique_ptr<Log> log(new Log());
+  log->readers_ = std::make_unique<ReaderPool>();
   log->path_ = path;
   log->read_only_ = true;
   int rc = mdb_env_create(&log->env_);
@@ -185,6 +189,12 @@ Result<Txn> Log::begin(bool writable) const {
   for (;;) {
     std::shared_lock guard(resize_mutex_, std::defer_lock);
     if (!writable) guard.lock();
+    if (!writable) {
+      if (MDB_txn* idle = readers_->take()) {
+        if (mdb_txn_renew(idle) == 0) return Txn(idle, false, std::move(guard), &counters_, readers_.get());
+        mdb_txn_abort(idle);  // e.g. the map was resized by another process: begin afresh below
+      }
+    }
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, writable ? 0 : MDB_RDONLY, &txn);
     if (rc == MDB_MAP_RESIZED) {  // another process grew the map: adopt its size
@@ -195,7 +205,7 @@ Result<Txn> Log::begin(bool writable) const {
       continue;
     }
     if (rc != 0) return fail(lmdb_error(rc, "beginning a transaction"));
-    return Txn(txn, writable, std::move(guard), &counters_);
+    return Txn(txn, writable, std::move(guard), &counters_, writable ? nullptr : readers_.get());
   }
 }
 
@@ -205,7 +215,8 @@ Result<void> Log::grow() {
   if (map_size_ >= options_.max_map_size)
     return fail(Error::unknown(fmt::format("the store is full: it reached its size limit of {} MiB "
                                            "(max_map_size); nothing was written",
-                                           options_.max_map_size >> 20)));
+                                           options_.max_map_size >> 20))
+                    .with_code(codes::kStoreFull));
   std::size_t next = std::min(map_size_ * 2, options_.max_map_size);
   std::unique_lock exclusive(resize_mutex_);  // waits for this process's readers
   int rc = mdb_env_set_mapsize(env_, next);
@@ -214,28 +225,50 @@ Result<void> Log::grow() {
   return {};
 }
 
-Result<void> Log::write(const std::function<Result<void>(Txn&)>& fn,
-                        const std::function<void()>& after_commit) {
+Result<void> Log::grow_ahead() {
+  for (;;) {
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(env_, &info);
+    mdb_env_stat(env_, &stat);
+    std::size_t used = (info.me_last_pgno + 1) * std::size_t{stat.ms_psize};
+    std::size_t free = map_size_ > used ? map_size_ - used : 0;
+    if ((free >= options_.map_headroom && free >= map_size_ / 2) || map_size_ >= options_.max_map_size) return {};
+    ASHLAR_TRY_VOID(grow());
+  }
+}
+
+Result<void> Log::write_once(const std::function<Result<void>(Txn&)>& fn, const std::function<void()>& after_commit) {
   if (read_only_) return fail(Error::framework(fmt::format("{} is open read-only", path_)));
   std::lock_guard lock(write_mutex_);
+  ASHLAR_TRY_VOID(grow_ahead());
+  bool map_full = false;
+  {
+    auto txn = begin(true);
+    if (!txn) return fail(txn.error());
+    auto result = fn(*txn);
+    if (result) result = txn->commit();
+    if (result) {
+      if (after_commit) after_commit();
+      return {};
+    }
+    map_full = txn->map_full();
+    if (!map_full) return result;
+  }  // the transaction is aborted here, before the map may change
+  // It wrote more than the room grown ahead: grow by more than one step, so that a
+  // second try is likely to fit.
+  ASHLAR_TRY_VOID(grow());
+  if (map_size_ < options_.max_map_size) ASHLAR_TRY_VOID(grow());
+  return fail(Error::unknown(fmt::format("the store had to grow while the transaction ran, and nothing "
+                                         "was written; it has grown to {} MiB: run it again",
+                                         map_size_ >> 20))
+                  .with_code(codes::kStoreGrew));
+}
+
+Result<void> Log::write(const std::function<Result<void>(Txn&)>& fn, const std::function<void()>& after_commit) {
   for (;;) {
-    bool map_full = false;
-    {
-      auto txn = begin(true);
-      if (!txn) return fail(txn.error());
-      auto result = fn(*txn);
-      if (result) {
-        result = txn->commit();
-        if (result) {
-          if (after_commit) after_commit();
-          return {};
-        }
-      }
-      map_full = txn->map_full();
-      if (!map_full) return result;
-    }  // the transaction is aborted here, before the map may change
-    auto grown = grow();
-    if (!grown) return grown;
+    auto written = write_once(fn, after_commit);
+    if (written || written.error().code != codes::kStoreGrew) return written;
   }
 }
 

@@ -1,5 +1,7 @@
 #include <ashlar/eventlog/txn.hpp>
 
+#include "reader_pool.hpp"
+
 #include <fmt/format.h>
 #include <lmdb.h>
 
@@ -63,12 +65,13 @@ Result<bool> Cursor::seek(std::string_view key) { return move(MDB_SET_RANGE, key
 Result<bool> Cursor::find(std::string_view key) { return move(MDB_SET_KEY, key); }
 Result<bool> Cursor::next_dup() { return move(MDB_NEXT_DUP); }
 
-Txn::Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> guard, StorageCounters* counters)
-    : txn_(txn), writable_(writable), resize_guard_(std::move(guard)), counters_(counters) {}
+Txn::Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> guard, StorageCounters* counters,
+         ReaderPool* pool)
+    : txn_(txn), writable_(writable), resize_guard_(std::move(guard)), counters_(counters), pool_(pool) {}
 
 Txn::Txn(Txn&& o) noexcept
     : txn_(std::exchange(o.txn_, nullptr)), writable_(o.writable_), map_full_(o.map_full_),
-      resize_guard_(std::move(o.resize_guard_)), counters_(o.counters_) {}
+      resize_guard_(std::move(o.resize_guard_)), counters_(o.counters_), pool_(o.pool_) {}
 
 Txn& Txn::operator=(Txn&& o) noexcept {
   if (this != &o) {
@@ -78,6 +81,7 @@ Txn& Txn::operator=(Txn&& o) noexcept {
     map_full_ = o.map_full_;
     resize_guard_ = std::move(o.resize_guard_);
     counters_ = o.counters_;
+    pool_ = o.pool_;
   }
   return *this;
 }
@@ -85,7 +89,10 @@ Txn& Txn::operator=(Txn&& o) noexcept {
 Txn::~Txn() { abort(); }
 
 void Txn::abort() {
-  if (txn_) mdb_txn_abort(std::exchange(txn_, nullptr));
+  if (!txn_) return;
+  MDB_txn* txn = std::exchange(txn_, nullptr);
+  if (pool_) pool_->give(txn);  // a read transaction, reset for the next read
+  else mdb_txn_abort(txn);
 }
 
 Result<void> Txn::commit() {

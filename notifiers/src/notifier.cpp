@@ -2,7 +2,7 @@
 
 namespace ashlar {
 
-void CallbackNotifier::notify(std::span<const StoredEvent> events) noexcept {
+void CallbackNotifier::notify(std::span<const StoredEvent> events) {
   for (const auto& e : events) {
     try {
       fn_(e);

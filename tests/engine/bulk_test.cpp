@@ -111,7 +111,7 @@ Domain blog() {
 // Remembers each notify call's positions: one call per committed transaction.
 class Batches final : public Notifier {
  public:
-  void notify(std::span<const StoredEvent> events) noexcept override {
+  void notify(std::span<const StoredEvent> events) override {
     std::vector<std::uint64_t> positions;
     for (const auto& e : events) positions.push_back(e.event.position);
     calls.push_back(std::move(positions));

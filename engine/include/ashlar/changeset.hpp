@@ -9,7 +9,12 @@
 //   around_transaction (end)
 //
 // after_action and the end of around_action run only on success; after_transaction
-// always, and may turn an error into a result.
+// always (an invalid changeset included), and may turn an error into a result.
+//
+// The hooks inside the write transaction run on the thread that leads the group commit
+// holding this action (see README, "The store"); the others on the caller's thread. A
+// hook may add hooks, of its own kind too: they run in the same pass, after those
+// already there. What a hook throws becomes the action's error (code user_code).
 
 #include <ashlar/model/resource.hpp>
 #include <ashlar/record.hpp>

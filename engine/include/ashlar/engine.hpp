@@ -28,9 +28,15 @@ class ResourceInterface;  // ashlar/interface.hpp
 struct Options {
   // sync survives power loss; no_sync trades the last commits for speed. See Durability.
   Durability durability = Durability::sync;
-  // The map starts here and doubles when full, up to max_map_size; past that an action
-  // fails with a clear error and writes nothing.
+  // The map starts here and doubles, up to max_map_size; past that an action fails with
+  // a clear error (code store_full) and writes nothing. It grows between transactions,
+  // whenever less than map_headroom (and less than half of it) is free, so that no action
+  // runs out of room halfway. One that still does (it writes more than the headroom) is
+  // run again once the map has grown when none of the user's code (hooks, inline custom
+  // projections) ran in it; otherwise it fails with code store_grew, nothing written, and
+  // can be called again: nothing of the user's ever runs twice on its own.
   std::size_t initial_map_size = std::size_t{16} << 20;
+  std::size_t map_headroom = std::size_t{16} << 20;
   std::size_t max_map_size = std::size_t{64} << 30;
   // A secret (16..64 bytes) that keys the hash chain; empty for an unkeyed chain.
   std::string chain_key{};

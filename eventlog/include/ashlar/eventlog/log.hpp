@@ -29,8 +29,11 @@ enum class Durability {
 };
 
 struct LogOptions {
-  // The map starts at this size and doubles on MDB_MAP_FULL.
+  // The map starts at this size and doubles ahead of a write transaction whenever less
+  // than map_headroom (and less than half the map) is free, so a transaction seldom fills
+  // it; one that still does fails, and the map grows before the next one.
   std::size_t initial_map_size = std::size_t{16} << 20;
+  std::size_t map_headroom = std::size_t{16} << 20;
   // Past this the write fails with a clear error and nothing is written.
   std::size_t max_map_size = std::size_t{64} << 30;
   Durability durability = Durability::sync;
@@ -92,11 +95,17 @@ class Log {
   const std::string& path() const { return path_; }
   bool read_only() const { return read_only_; }
 
-  // Runs fn in a write transaction and commits it with the configured durability. On
-  // MDB_MAP_FULL the transaction is rolled back, the map doubled (up to max_map_size)
-  // and fn run again, so fn must derive everything from the transaction. When fn fails,
-  // nothing it wrote is kept. after_commit runs once the commit is durable, before the
+  // Runs fn in a write transaction, once, and commits it with the configured durability.
+  // When fn fails, nothing it wrote is kept. The map grows ahead of the transaction (see
+  // LogOptions::map_headroom); a transaction that fills it anyway is rolled back and the
+  // map grown, and the error says so: code store_grew (run it again: it now fits), or
+  // store_full at max_map_size. fn is never run twice: whether its work can be repeated
+  // is the caller's to decide. after_commit runs once the commit is durable, before the
   // next write transaction begins, so what it observes is in log order.
+  Result<void> write_once(const std::function<Result<void>(Txn&)>& fn,
+                          const std::function<void()>& after_commit = {});
+  // The same, run again after the map grew, so fn must derive everything from the
+  // transaction and have no other effect (storage maintenance, rebuilds, tests).
   Result<void> write(const std::function<Result<void>(Txn&)>& fn,
                      const std::function<void()>& after_commit = {});
   // Runs fn in a transaction nested in `parent` (a write transaction of this log): what
@@ -181,12 +190,16 @@ class Log {
 
   // Current map size in bytes, for stats and tests.
   std::size_t map_size() const;
+  std::size_t max_map_size() const { return options_.max_map_size; }
 
  private:
   Log() = default;
   Result<void> open_databases();
   Result<Txn> begin(bool writable) const;
+  // Doubles the map (up to max_map_size); store_full when it is there already.
   Result<void> grow();
+  // Grows the map until map_headroom and half of it are free (or it is at max_map_size).
+  Result<void> grow_ahead();
 
   std::string path_;
   LogOptions options_;
@@ -198,6 +211,7 @@ class Log {
 
   Db events_, chain_, by_resource_, by_record_, meta_, idem_;
   mutable StorageCounters counters_;
+  std::unique_ptr<ReaderPool> readers_;  // reset read transactions; emptied before the environment closes
   mutable std::mutex db_mutex_;  // guards opening named databases
   std::mutex write_mutex_;       // one write transaction at a time in this process
   mutable std::shared_mutex resize_mutex_;  // readers share; a resize excludes them

@@ -17,6 +17,8 @@ struct MDB_cursor;
 
 namespace ashlar {
 
+class ReaderPool;  // read transactions kept reset for reuse (eventlog/src/reader_pool.hpp)
+
 // Counts of B-tree lookups (gets and cursor positionings; not steps to a neighbour), so
 // tests can prove that loads are batched and that filters use indexes.
 struct StorageCounters {
@@ -89,7 +91,7 @@ class Txn {
  private:
   friend class Log;
   Txn(MDB_txn* txn, bool writable, std::shared_lock<std::shared_mutex> resize_guard,
-      StorageCounters* counters);
+      StorageCounters* counters, ReaderPool* pool = nullptr);
   Result<void> commit();
   void abort();
   Error lmdb_error(int rc, std::string_view what) const;
@@ -99,6 +101,7 @@ class Txn {
   mutable bool map_full_ = false;
   std::shared_lock<std::shared_mutex> resize_guard_;  // the map is not resized under us
   StorageCounters* counters_ = nullptr;
+  ReaderPool* pool_ = nullptr;  // a read transaction goes back to it, reset, when done
 };
 
 // One function turns LMDB codes into errors.

@@ -13,18 +13,21 @@ namespace ashlar {
 class Notifier {
  public:
   virtual ~Notifier() = default;
-  // Called once per committed write transaction with its events, in log order, after
-  // the commit and never for a rolled-back action. Calls are serialized, so events
-  // arrive in log order across transactions too. Must not throw and should return
-  // quickly: the writer waits for it. A notifier that fails changes nothing in the store.
-  virtual void notify(std::span<const StoredEvent> events) noexcept = 0;
+  // Called once per commit with its events, in log order, after the commit is durable
+  // and never for a rolled-back action. A commit may hold the actions of several callers
+  // (group commit). Calls are serialized, so events arrive in log order across commits
+  // too. It runs on the thread of one of the engine's callers, after that caller's group
+  // released the writer: it may run actions itself (their events are delivered after the
+  // current ones), but should return quickly, since that caller waits for it. What it
+  // throws is caught and ignored: a notifier that fails changes nothing in the store.
+  virtual void notify(std::span<const StoredEvent> events) = 0;
 };
 
 // Calls a function for each committed event: for embedders and tests.
 class CallbackNotifier final : public Notifier {
  public:
   explicit CallbackNotifier(std::function<void(const StoredEvent&)> fn) : fn_(std::move(fn)) {}
-  void notify(std::span<const StoredEvent> events) noexcept override;
+  void notify(std::span<const StoredEvent> events) override;
 
  private:
   std::function<void(const StoredEvent&)> fn_;
