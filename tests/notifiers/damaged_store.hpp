@@ -51,7 +51,9 @@ inline StoreWithBadEvent store_with_bad_event(const std::string& path, std::uint
   StoreWithBadEvent store{path, events, bad_position, 0};
   std::string bad;
   {
-    auto log = Log::open(path, {.durability = Durability::no_sync}).value();
+    LogOptions options;
+    options.durability = Durability::no_sync;
+    auto log = Log::open(path, options).value();
     log->write([&](Txn& txn) -> Result<void> {
          ASHLAR_TRY_VOID(log->put_model(txn, domain_to_json(users_domain())));
          for (std::uint64_t i = 1; i <= events; ++i) {
