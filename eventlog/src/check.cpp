@@ -63,8 +63,8 @@ struct Checker {
   }
 
   void check_event(std::uint64_t position, std::string_view bytes, std::optional<std::string_view> hash) {
-    auto decoded = decode_event(bytes);
-    if (!decoded) return problem(fmt::format("event {}: {}", position, decoded.error().message));
+    auto decoded = decode_event(bytes, position);
+    if (!decoded) return problem(decoded.error().message);
     const Event& e = *decoded;
     if (e.position != position) problem(fmt::format("event {} says it is at position {}", position, e.position));
     std::uint64_t& last = sequences[e.resource];

@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 #include <kj/exception.h>
 
+#include <cctype>
 #include <cstring>
+#include <exception>
+#include <new>
 
 namespace ashlar {
 namespace {
@@ -58,50 +61,112 @@ void write_value(schema::Value::Builder out, const Value& v) {
   }
 }
 
-std::string to_string(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string to_string(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
 
-Value read_value(schema::Value::Reader in);
+// Cap'n Proto's default, which readers in other languages apply too. Every struct and
+// list counts a level, an array in a value two and a map three: a value in an event
+// nests at most about 30 arrays or 20 maps deep, and decoding recurses no deeper.
+constexpr int kNestingLimit = 64;
 
-Fields read_fields(capnp::List<schema::Field>::Reader in) {
-  Fields out;
-  out.reserve(in.size());
-  for (auto f : in) out.emplace_back(to_string(f.getName()), read_value(f.getValue()));
-  return out;
+// Our own reason to reject a message, beside Cap'n Proto's kj::Exception.
+struct Malformed {
+  std::string why;
+};
+
+// Reads an event or a record out of a message of `words` words, never trusting a size it
+// claims: the reader may traverse no more words than the message has (every object a
+// well-formed message holds is read once, so only a lie reaches the limit — a list of
+// zero-sized elements claims any count for free), and a list is counted against that
+// before anything is reserved for it. `part` names what is being read, for the error.
+class Decoder {
+ public:
+  explicit Decoder(std::size_t words) : words_(words) {}
+
+  std::string_view part() const { return part_; }
+  void reading(std::string_view part) { part_ = part; }
+
+  Fields fields(capnp::List<schema::Field>::Reader in) {
+    Fields out;
+    out.reserve(count(in.size()));
+    for (auto f : in) {
+      std::string name = to_string(f.getName());
+      out.emplace_back(std::move(name), value(f.getValue()));
+    }
+    return out;
+  }
+
+  Value value(schema::Value::Reader in) {
+    switch (in.which()) {
+      case schema::Value::NULL_: return Value();
+      case schema::Value::BOOLEAN: return Value(in.getBoolean());
+      case schema::Value::INTEGER: return Value(in.getInteger());
+      case schema::Value::FLOAT: return Value(in.getFloat());
+      case schema::Value::STRING: return Value(to_string(in.getString()));
+      case schema::Value::UUID: {
+        auto d = in.getUuid();
+        if (d.size() != 16) throw Malformed{fmt::format("a uuid of {} bytes (a uuid is 16)", d.size())};
+        Uuid u;
+        std::memcpy(u.bytes.data(), d.begin(), 16);
+        return Value(u);
+      }
+      case schema::Value::DATETIME: return Value(DateTime{in.getDatetime()});
+      case schema::Value::DATE: return Value(Date{in.getDate()});
+      case schema::Value::ATOM: return Value(Atom{to_string(in.getAtom())});
+      case schema::Value::BINARY: {
+        auto d = in.getBinary();
+        return Value(Binary{std::string(reinterpret_cast<const char*>(d.begin()), d.size())});
+      }
+      case schema::Value::MAP: return Value(fields(in.getMap()));
+      case schema::Value::ARRAY: {
+        auto items = in.getArray();
+        Array a;
+        a.reserve(count(items.size()));
+        for (auto item : items) a.push_back(value(item));
+        return Value(std::move(a));
+      }
+    }
+    throw Malformed{fmt::format("a value of unknown kind {} (written by a newer ashlar?)",
+                                static_cast<unsigned>(in.which()))};
+  }
+
+ private:
+  // A list's element count, once the message is known to hold that many: each element
+  // takes at least a word.
+  std::size_t count(std::size_t n) const {
+    if (n > words_)
+      throw Malformed{fmt::format("a list claims {} elements, more than {} bytes hold", n, words_ * 8)};
+    return n;
+  }
+
+  std::size_t words_;
+  std::string_view part_;
+};
+
+// "changes: ...": the failure and the part of the message it was met in (none while the
+// segment table is read).
+std::string reason(std::string_view part, std::string_view detail) {
+  return part.empty() ? std::string(detail) : fmt::format("{}: {}", part, detail);
 }
 
-Value read_value(schema::Value::Reader in) {
-  switch (in.which()) {
-    case schema::Value::NULL_: return Value();
-    case schema::Value::BOOLEAN: return Value(in.getBoolean());
-    case schema::Value::INTEGER: return Value(in.getInteger());
-    case schema::Value::FLOAT: return Value(in.getFloat());
-    case schema::Value::STRING: return Value(to_string(in.getString()));
-    case schema::Value::UUID: {
-      auto d = in.getUuid();
-      KJ_REQUIRE(d.size() == 16, "a uuid is 16 bytes");
-      Uuid u;
-      std::memcpy(u.bytes.data(), d.begin(), 16);
-      return Value(u);
-    }
-    case schema::Value::DATETIME: return Value(DateTime{in.getDatetime()});
-    case schema::Value::DATE: return Value(Date{in.getDate()});
-    case schema::Value::ATOM: return Value(Atom{to_string(in.getAtom())});
-    case schema::Value::BINARY: {
-      auto d = in.getBinary();
-      return Value(Binary{std::string(reinterpret_cast<const char*>(d.begin()), d.size())});
-    }
-    case schema::Value::MAP: {
-      Map m;
-      for (auto f : in.getMap()) m.emplace_back(to_string(f.getName()), read_value(f.getValue()));
-      return Value(std::move(m));
-    }
-    case schema::Value::ARRAY: {
-      Array a;
-      for (auto item : in.getArray()) a.push_back(read_value(item));
-      return Value(std::move(a));
-    }
-  }
-  KJ_FAIL_REQUIRE("unknown value kind (written by a newer ashlar?)");
+// What Cap'n Proto says, without the condition its checks quote ("expected ...; ") and
+// any bytes of the message it quotes that are not printable ASCII.
+std::string capnp_reason(const kj::Exception& e, std::size_t bytes) {
+  kj::StringPtr description = e.getDescription();  // may hold a NUL it quotes
+  std::string text(description.begin(), description.size());
+  for (char& c : text)
+    if (c < 0x20 || c > 0x7e) c = '?';
+  if (text.find("traversal limit") != std::string::npos)
+    return fmt::format("the message claims more data than its {} bytes hold", bytes);
+  if (text.find("ends prematurely") != std::string::npos)
+    return fmt::format("its segment table claims more than its {} bytes hold", bytes);
+  if (text.find("too deeply") != std::string::npos)
+    return fmt::format("structs and lists nest more than {} deep", kNestingLimit);
+  if (text.rfind("expected ", 0) == 0)
+    if (auto semi = text.find("; "); semi != std::string::npos) text.erase(0, semi + 2);
+  if (text.ends_with('.')) text.pop_back();
+  if (text.size() > 1 && std::islower(static_cast<unsigned char>(text[1])))  // "Message ...", not "INLINE_..."
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
 }
 
 std::string flatten(capnp::MessageBuilder& message) {
@@ -110,21 +175,38 @@ std::string flatten(capnp::MessageBuilder& message) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-// LMDB values and ZeroMQ frames are not 8-byte aligned; Cap'n Proto 0.9 needs it.
-template <typename F>
-auto with_reader(std::string_view bytes, std::string_view what, F&& f)
-    -> Result<decltype(f(std::declval<capnp::FlatArrayMessageReader&>()))> {
+// Runs f(root reader, decoder) on the message in `bytes`, turning every way it can fail
+// into a decode_error naming `what` ("event at position 17"): Cap'n Proto's exceptions,
+// ours, and allocation failures (which the limits above should leave only to a machine
+// that is out of memory anyway).
+template <typename Root, typename F>
+auto with_reader(std::string_view bytes, const std::string& what, F&& f)
+    -> Result<decltype(f(std::declval<typename Root::Reader>(), std::declval<Decoder&>()))> {
+  auto failed = [&](std::string why) {
+    return fail(Error::unknown(fmt::format("{} does not decode: {}", what, why)).with_code(codes::kDecodeError));
+  };
   if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty())
-    return fail(Error::unknown(fmt::format("{} does not decode: {} bytes is not a whole message", what, bytes.size())));
-  kj::Array<capnp::word> aligned = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(aligned.begin(), bytes.data(), bytes.size());
+    return failed(fmt::format("{} bytes is not a whole message", bytes.size()));
+  std::size_t words = bytes.size() / sizeof(capnp::word);
+  Decoder decoder(words);
   try {
+    // LMDB values and ZeroMQ frames are not 8-byte aligned; Cap'n Proto 0.9 needs it.
+    kj::Array<capnp::word> aligned = kj::heapArray<capnp::word>(words);
+    std::memcpy(aligned.begin(), bytes.data(), bytes.size());
     capnp::ReaderOptions options;
-    options.traversalLimitInWords = 1ULL << 30;
+    options.traversalLimitInWords = words;
+    options.nestingLimit = kNestingLimit;
     capnp::FlatArrayMessageReader reader(aligned, options);
-    return f(reader);
+    decoder.reading("root");
+    return f(reader.getRoot<Root>(), decoder);
   } catch (const kj::Exception& e) {
-    return fail(Error::unknown(fmt::format("{} does not decode: {}", what, e.getDescription().cStr())));
+    return failed(reason(decoder.part(), capnp_reason(e, bytes.size())));
+  } catch (const Malformed& e) {
+    return failed(reason(decoder.part(), e.why));
+  } catch (const std::bad_alloc&) {
+    return failed(reason(decoder.part(), "out of memory"));
+  } catch (const std::exception& e) {
+    return failed(reason(decoder.part(), e.what()));
   }
 }
 
@@ -154,28 +236,40 @@ std::string encode_event(const Event& e) {
   return flatten(message);
 }
 
-Result<Event> decode_event(std::string_view bytes) {
-  return with_reader(bytes, "event", [](capnp::FlatArrayMessageReader& reader) {
-    auto r = reader.getRoot<schema::Event>();
+Result<Event> decode_event(std::string_view bytes, std::uint64_t position) {
+  std::string what = position ? fmt::format("event at position {}", position) : std::string("event");
+  return with_reader<schema::Event>(bytes, what, [](schema::Event::Reader r, Decoder& d) {
     Event e;
     e.position = r.getPosition();
     e.sequence = r.getSequence();
     e.version = r.getVersion();
     e.tx = r.getTx();
+    d.reading("domain");
     e.domain = to_string(r.getDomain());
+    d.reading("resource");
     e.resource = to_string(r.getResource());
+    d.reading("action");
     e.action = to_string(r.getAction());
+    d.reading("actionType");
     auto type = static_cast<unsigned>(r.getActionType());
-    KJ_REQUIRE(type <= static_cast<unsigned>(ActionType::destroy), "unknown action type");
+    if (type > static_cast<unsigned>(ActionType::destroy)) throw Malformed{fmt::format("unknown action type {}", type)};
     e.type = static_cast<ActionType>(type);
-    e.key = read_fields(r.getKey());
-    e.changes = read_fields(r.getChanges());
-    e.inputs = read_fields(r.getInputs());
-    e.actor = read_value(r.getActor());
+    d.reading("key");
+    e.key = d.fields(r.getKey());
+    d.reading("changes");
+    e.changes = d.fields(r.getChanges());
+    d.reading("inputs");
+    e.inputs = d.fields(r.getInputs());
+    d.reading("actor");
+    e.actor = d.value(r.getActor());
+    d.reading("correlationId");
     e.correlation_id = to_string(r.getCorrelationId());
+    d.reading("causationId");
     e.causation_id = to_string(r.getCausationId());
+    d.reading("tenant");
     e.tenant = to_string(r.getTenant());
     e.time_micros = r.getTimeMicros();
+    d.reading("idempotencyKey");
     e.idempotency_key = to_string(r.getIdempotencyKey());
     return e;
   });
@@ -191,9 +285,9 @@ std::string encode_record(const StoredRecord& record) {
 }
 
 Result<StoredRecord> decode_record(std::string_view bytes) {
-  return with_reader(bytes, "record", [](capnp::FlatArrayMessageReader& reader) {
-    auto r = reader.getRoot<schema::Record>();
-    return StoredRecord{r.getVersion(), r.getPosition(), read_fields(r.getAttributes())};
+  return with_reader<schema::Record>(bytes, "record", [](schema::Record::Reader r, Decoder& d) {
+    d.reading("attributes");
+    return StoredRecord{r.getVersion(), r.getPosition(), d.fields(r.getAttributes())};
   });
 }
 

@@ -377,12 +377,8 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
     std::uint64_t position = keys::read_be64(events->key());
     if (!*h || hashes->key() != events->key() || hashes->value().size() != 32)
       return fail(Error::unknown(fmt::format("the store is corrupted: event {} has no chain hash", position)));
-    auto decoded = decode_event(events->value());
-    if (!decoded) {
-      Error err = decoded.error();
-      err.message = fmt::format("event {}: {}", position, err.message);
-      return fail(std::move(err));
-    }
+    auto decoded = decode_event(events->value(), position);
+    if (!decoded) return fail(decoded.error());
     StoredEvent stored{std::move(*decoded), std::string(events->value()), {}};
     std::memcpy(stored.hash.data(), hashes->value().data(), 32);
     if (!fn(stored)) return {};

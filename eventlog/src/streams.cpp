@@ -21,12 +21,8 @@ Result<StoredEvent> load(const Txn& txn, Db events, Db chain, std::uint64_t posi
   if (!*bytes || !*hash || (*hash)->size() != 32)
     return fail(Error::unknown(
         fmt::format("the store is corrupted: an index names event {}, which is not in the log", position)));
-  auto decoded = decode_event(**bytes);
-  if (!decoded) {
-    Error err = decoded.error();
-    err.message = fmt::format("event {}: {}", position, err.message);
-    return fail(std::move(err));
-  }
+  auto decoded = decode_event(**bytes, position);
+  if (!decoded) return fail(decoded.error());
   StoredEvent stored{std::move(*decoded), std::string(**bytes), {}};
   std::memcpy(stored.hash.data(), (*hash)->data(), 32);
   return stored;

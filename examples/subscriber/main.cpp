@@ -139,10 +139,13 @@ struct Args {
 };
 
 // The events ready now: one waited for, then whatever else has arrived (one transaction).
+// An error after some events leaves them to be handled first; the next call meets it
+// again (the subscriber asks again for what failed).
 ashlar::Result<std::vector<ashlar::ReceivedEvent>> next_batch(ashlar::Subscriber& sub) {
   std::vector<ashlar::ReceivedEvent> batch;
   for (auto wait = std::chrono::milliseconds(200); batch.size() < 256; wait = 0ms) {
     auto next = sub.next(wait);
+    if (!next && !batch.empty()) break;
     if (!next) return ashlar::fail(next.error());
     if (!*next) break;
     batch.push_back(std::move(**next));

@@ -26,24 +26,34 @@ struct Reply {
   std::vector<std::string> events;
 };
 
-Reply error_reply(const json& id, std::string message) {
-  return {{{"ok", false}, {"id", id}, {"error", std::move(message)}}, {}};
+Reply error_reply(const json& id, std::string code, std::string message) {
+  return {{{"ok", false}, {"id", id}, {"code", std::move(code)}, {"error", std::move(message)}}, {}};
 }
 
-// Why a request gets an error reply: its own mistake, or the store's failure to read.
+// Why a request gets an error reply: its own mistake (invalid_input), or the store's
+// failure to read (the error's code: decode_error for an event that does not decode).
 struct BadRequest {
   std::string message;
+  std::string code = codes::kInvalidInput;
 };
+
+// The error's sentence without its class ("unknown: "), which the code replaces.
+BadRequest failure(const Error& error) {
+  std::string text = error.describe();
+  std::string cls = std::string(to_string(error.cls)) + ": ";
+  if (text.rfind(cls, 0) == 0) text.erase(0, cls.size());
+  return BadRequest{std::move(text), error.code};
+}
 
 // The value of a Result, or the BadRequest carrying its error.
 template <typename T>
 T ok_or_throw(Result<T> result) {
-  if (!result) throw BadRequest{result.error().describe()};
+  if (!result) throw failure(result.error());
   return std::move(*result);
 }
 
 void ok_or_throw(Result<void> result) {
-  if (!result) throw BadRequest{result.error().describe()};
+  if (!result) throw failure(result.error());
 }
 
 std::uint64_t number_field(const json& request, const char* name, std::uint64_t fallback) {
@@ -126,7 +136,8 @@ void ReplayService::Impl::run() {
       try {
         serve(frames);
       } catch (const std::exception&) {
-        // Out of memory building a reply: the client times out and asks again.
+        // Not even an error reply could be built (serve answers every other failure): the
+        // client times out and asks again.
       }
     }
   }
@@ -141,7 +152,7 @@ void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
     json request = json::parse(zmq_util::view(frames[2]));
     reply = answer(request);
   } catch (const json::exception& e) {
-    reply = error_reply(nullptr, std::string("the request is not JSON: ") + e.what());
+    reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
   }
   std::vector<zmq::message_t> out;
   out.push_back(std::move(frames[0]));
@@ -174,7 +185,10 @@ Reply ReplayService::Impl::answer(const json& request) {
     reply.header["id"] = id;
     return reply;
   } catch (const BadRequest& bad) {
-    return error_reply(id, bad.message);
+    return error_reply(id, bad.code, bad.message);
+  } catch (const std::exception& e) {
+    // Out of memory, most likely: the client hears of it rather than waiting for a reply.
+    return error_reply(id, codes::kUnknown, std::string("the replay service failed: ") + e.what());
   }
 }
 
@@ -226,7 +240,9 @@ Reply ReplayService::Impl::hello(const Txn& txn, const json& request, bool with_
 }
 
 // The stream from key "from" (a position, or a sequence of "resource"), at most "limit"
-// events and the service's batch, with the stream's last key in this snapshot.
+// events and the service's batch, with the stream's last key in this snapshot. An event
+// that cannot be read (it does not decode) ends the reply before it; a request from that
+// event gets the error, naming its position.
 Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
   std::string resource = string_field(request, "resource");
   check_resource(resource);
@@ -239,7 +255,8 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
     reply.events.push_back(e.bytes);
     return reply.events.size() < limit && bytes < kMaxReplyBytes;
   };
-  ok_or_throw(resource.empty() ? log.scan(txn, from, collect) : log.scan_resource(txn, resource, from, collect));
+  auto scanned = resource.empty() ? log.scan(txn, from, collect) : log.scan_resource(txn, resource, from, collect);
+  if (!scanned && reply.events.empty()) throw failure(scanned.error());
   Head head = ok_or_throw(log.head(txn));
   std::uint64_t last = resource.empty() ? head.position : ok_or_throw(log.last_sequence(txn, resource));
   reply.header = {{"resource", resource}, {"from", from}, {"count", reply.events.size()},

@@ -53,6 +53,11 @@ std::uint64_t u64(const json& j, const char* name) {
   return j.contains(name) && j[name].is_number_unsigned() ? j[name].get<std::uint64_t>() : 0;
 }
 
+// An error reply's code ("decode_error", ...); unknown from a service that sends none.
+std::string code_of(const json& reply) {
+  return reply.contains("code") && reply["code"].is_string() ? reply["code"].get<std::string>() : codes::kUnknown;
+}
+
 }  // namespace
 
 struct Subscriber::Impl {
@@ -150,16 +155,21 @@ Result<void> Subscriber::Impl::on_reply(std::vector<zmq::message_t>& frames) {
   if (!reply || !outstanding || u64(reply->header, "id") != *outstanding) return {};  // stale or not ours
   outstanding.reset();
   const json& h = reply->header;
+  // The store cannot serve the next event (it does not decode, the disk failed): asking
+  // again would only get the same answer, so the caller hears of it.
   if (h.value("ok", false) != true)
     return fail(Error::unknown(fmt::format("the replay service at {} failed: {}", options.replay,
-                                           h.value("error", std::string("no reason given")))));
+                                           h.value("error", std::string("no reason given"))))
+                    .with_code(code_of(h)));
   std::uint64_t before = order.frontier();
   order.learn(u64(h, "last"));
   head = std::max(head, u64(h, "head"));
   for (auto& frame : reply->events) {
     auto event = decode_event(zmq_util::view(frame));
-    if (!event) return fail(Error::unknown(fmt::format("the replay service at {} sent an event that does not decode: {}",
-                                                       options.replay, event.error().message)));
+    if (!event)
+      return fail(Error::unknown(fmt::format("the replay service at {} sent bytes that do not decode: {}",
+                                             options.replay, event.error().message))
+                      .with_code(codes::kDecodeError));
     ++stats.replayed;
     std::uint64_t n = number(*event);
     auto offered = order.offer(n, {std::move(*event), std::string(zmq_util::view(frame))});

@@ -1,8 +1,11 @@
 // Rebuilding projections from the log: byte for byte what the live engine folded, after
 // random action sequences; resumable when interrupted; the live tables untouched until
 // the swap.
+#include "support/crafted_event.hpp"
+#include "support/lmdb_tamper.hpp"
 #include "support/random_actions.hpp"
 #include "support/temp_dir.hpp"
+#include "support/within_limits.hpp"
 
 #include <ashlar/projections/rebuild.hpp>
 
@@ -184,4 +187,40 @@ TEST_CASE("a rebuild names the event that does not fold") {
   CHECK(report.error().message ==
         "event 2 does not fold into state: event 2 (Representative update) does not fit the state projection: the "
         "record does not exist");
+}
+
+TEST_CASE("verify and rebuild report an event that does not decode, without the memory its header claims") {
+  TempDir dir;
+  Domain domain = test::helpdesk_domain();
+  {
+    auto engine = Engine::open(dir.path(), domain).value();
+    for (const char* name : {"a", "b", "c"}) engine.create("Representative", {{"name", name}}).value();
+  }
+  std::string bad;
+  {
+    auto log = Log::open_read_only(dir.path()).value();
+    auto txn = log->read().value();
+    bad = test::event_with_huge_changes(log->event_at(txn, 2).value()->event, 300'000'000);
+  }
+  test::poke_entry(dir.path(), "events", be64(2), bad);
+  std::string decode_error = "event at position 2 does not decode: changes: the message claims more data than its " +
+                             std::to_string(bad.size()) + " bytes hold";
+
+  test::AddressSpaceLimit limit(std::size_t{1} << 30);
+  auto engine = Engine::open(dir.path(), domain).value();
+  auto report = engine.verify();
+  REQUIRE(report.has_value());
+  CHECK(report->events == 3);
+  CHECK(report->problems ==
+        std::vector<std::string>{
+            "the hash chain breaks at position 2: the event's bytes or its stored hash were changed",
+            decode_error,
+            "event 3: Representative sequence 3 does not follow 1",  // the sequence 2 it carries is lost
+            "the projections were not compared: 1 of the 3 events does not decode",
+        });
+
+  auto rebuilt = engine.rebuild();
+  REQUIRE_FALSE(rebuilt.has_value());
+  CHECK(rebuilt.error().code == codes::kDecodeError);
+  CHECK(rebuilt.error().message == decode_error);
 }

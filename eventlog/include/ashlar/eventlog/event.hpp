@@ -36,9 +36,13 @@ struct Event {
 // stored and published. Deterministic: equal events encode to equal bytes.
 std::string encode_event(const Event& event);
 
-// Decodes bytes from the log or the wire. A malformed message is an Unknown error
-// ("event does not decode: ..."), never a crash.
-Result<Event> decode_event(std::string_view bytes);
+// Decodes bytes from the log or the wire, trusting none of the sizes they claim: the
+// work and memory it takes are bounded by the bytes' length, and values nest at most
+// about 30 arrays or 20 maps deep (Cap'n Proto's default limit of 64 structs and lists).
+// Malformed bytes are an Unknown error with code decode_error naming the position when
+// given and the part that failed ("event at position 17 does not decode: changes: a
+// list claims 300000000 elements, more than 96 bytes hold"); never an exception.
+Result<Event> decode_event(std::string_view bytes, std::uint64_t position = 0);
 
 // A record as the state projection stores it: the fold of the record's events.
 struct StoredRecord {
@@ -49,6 +53,8 @@ struct StoredRecord {
   bool operator==(const StoredRecord&) const = default;
 };
 std::string encode_record(const StoredRecord& record);
+// As decode_event: malformed bytes are a decode_error ("record does not decode: ..."),
+// never an exception.
 Result<StoredRecord> decode_record(std::string_view bytes);
 
 }  // namespace ashlar

@@ -139,7 +139,10 @@ class Log {
   // The last version of the record with this encoded key (0 when it has no events).
   Result<std::uint64_t> last_version(const Txn& txn, std::string_view resource,
                                      std::string_view key_bytes) const;
-  // Visits events in log order from `from` (inclusive) until fn returns false.
+  // Visits events in log order from `from` (inclusive) until fn returns false. An event
+  // that does not decode ends the scan with a decode_error naming its position ("event
+  // at position 17 does not decode: ..."), after fn has seen every event before it; this
+  // and the stream scans below fail so too.
   Result<void> scan(const Txn& txn, std::uint64_t from,
                     const std::function<bool(const StoredEvent&)>& fn) const;
   Result<std::optional<StoredEvent>> event_at(const Txn& txn, std::uint64_t position) const;

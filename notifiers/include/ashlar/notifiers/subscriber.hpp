@@ -86,7 +86,11 @@ class Subscriber {
 
   // The next event of the selection: positions increase and none is delivered twice.
   // nullopt when none arrived within `timeout`. Unknown when the replay service reports
-  // an error (the store cannot be read) or serves bytes that do not decode. Not
+  // an error, with the service's code: decode_error when the next event in the store
+  // does not decode ("the replay service at ... failed: event at position 17
+  // does not decode: ..."; every event before it was delivered first); also
+  // decode_error when the service serves bytes that do not decode. Each call after such
+  // an error asks again and fails again while the store holds the event. Not
   // thread-safe: one thread consumes a subscriber.
   Result<std::optional<ReceivedEvent>> next(std::chrono::milliseconds timeout);
 

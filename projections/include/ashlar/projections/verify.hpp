@@ -26,8 +26,11 @@ struct VerifyReport {
 };
 
 // Checks the log and the targets' live tables in one snapshot. Problems are reported,
-// not returned as errors; an error means the store could not be read at all. `domain`
-// (optional) names records by their primary key in the problems.
+// not returned as errors; an error means the store could not be read at all. An event
+// that does not decode is a problem naming its position ("event at position 17 does not
+// decode: ..."), and the projections are then not compared ("the projections were not
+// compared: 1 of the 40 events does not decode"). `domain` (optional) names records by
+// their primary key in the problems.
 Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets, const VerifyOptions& options = {},
                             const Domain* domain = nullptr);
 
