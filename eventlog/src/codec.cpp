@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <exception>
 #include <new>
+#include <optional>
 
 namespace ashlar {
 namespace {
@@ -289,6 +291,46 @@ Result<StoredRecord> decode_record(std::string_view bytes) {
     d.reading("attributes");
     return StoredRecord{r.getVersion(), r.getPosition(), d.fields(r.getAttributes())};
   });
+}
+
+namespace {
+
+// How deep a value nests: a scalar is 0, a map or array one more than its deepest element.
+// Stops counting past `limit`, so a hostile value costs no more than that.
+int nesting(const Value& v, int limit) {
+  if (limit < 0) return 0;
+  int deepest = 0;
+  if (const Map* m = v.as_map()) {
+    for (const auto& [key, element] : *m) deepest = std::max(deepest, 1 + nesting(element, limit - 1));
+    return std::max(deepest, 1);
+  }
+  if (const Array* a = v.as_array()) {
+    for (const auto& element : *a) deepest = std::max(deepest, 1 + nesting(element, limit - 1));
+    return std::max(deepest, 1);
+  }
+  return 0;
+}
+
+std::optional<FieldError> too_deep(const std::string& field, const Value& v) {
+  int depth = nesting(v, kMaxValueNesting + 1);
+  if (depth <= kMaxValueNesting) return std::nullopt;
+  return FieldError{field, codes::kTooComplex,
+                    fmt::format("nests maps and arrays more than {} levels deep", kMaxValueNesting)};
+}
+
+}  // namespace
+
+Result<void> check_nesting(const Event& event) {
+  std::vector<FieldError> errors;
+  for (const auto* fields : {&event.inputs, &event.changes, &event.key})
+    for (const auto& [name, value] : *fields)
+      if (auto e = too_deep(name, value); e && std::find(errors.begin(), errors.end(), *e) == errors.end())
+        errors.push_back(std::move(*e));
+  if (auto e = too_deep("actor", event.actor)) errors.push_back(std::move(*e));
+  if (errors.empty()) return {};
+  Error error = Error::invalid(event.resource, event.action, std::move(errors));
+  error.code = codes::kTooComplex;
+  return fail(std::move(error));
 }
 
 }  // namespace ashlar

@@ -151,3 +151,25 @@ TEST_CASE_METHOD(Fixture, "a primary key too long for an index key is Invalid na
         FieldError{"name", "key_too_long", "the primary key takes 619 bytes; a key can take at most 511"});
   CHECK(log_length(engine.log()) == length);
 }
+
+TEST_CASE_METHOD(Fixture, "a value nested deeper than events can hold is Invalid naming the field, as is such an actor") {
+  auto nest = [](int depth) {
+    Value v = 1;
+    for (int i = 0; i < depth; ++i) v = i % 2 ? Value(Map{{"k", v}}) : Value(Array{v});
+    return v;
+  };
+  // As deep as allowed: stored, and read back.
+  auto fits = engine.create("Tag", {{"scope", "s"}, {"name", "deep"}, {"meta", Map{{"k", nest(15)}}}});
+  REQUIRE(fits.has_value());
+  CHECK(engine.get("Tag", Map{{"scope", "s"}, {"name", "deep"}}).value()["meta"] == Value(Map{{"k", nest(15)}}));
+  std::uint64_t before = log_length(engine.log());
+
+  auto deep = engine.create("Tag", {{"scope", "s"}, {"name", "deeper"}, {"meta", Map{{"k", nest(40)}}}});
+  REQUIRE_FALSE(deep.has_value());
+  CHECK(deep.error().code == "too_complex");
+  CHECK(deep.error().describe() == "invalid: Tag.create: invalid input: meta: nests maps and arrays more than 16 levels deep");
+  auto actor = engine.create("User", {{"name", "Bob"}}, {.actor = nest(100)});
+  REQUIRE_FALSE(actor.has_value());
+  CHECK(actor.error().fields.at(0) == FieldError{"actor", "too_complex", "nests maps and arrays more than 16 levels deep"});
+  CHECK(log_length(engine.log()) == before);
+}

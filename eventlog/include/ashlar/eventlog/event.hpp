@@ -36,6 +36,13 @@ struct Event {
 // stored and published. Deterministic: equal events encode to equal bytes.
 std::string encode_event(const Event& event);
 
+// Values in an event nest at most this deep (a map or array in a map is two levels), so
+// that every event written can be decoded again (see decode_event's limit).
+inline constexpr int kMaxValueNesting = 16;
+// Invalid (code too_complex) naming the input, change or key field, or "actor", whose
+// value nests deeper than kMaxValueNesting; Log::append refuses such an event.
+Result<void> check_nesting(const Event& event);
+
 // Decodes bytes from the log or the wire, trusting none of the sizes they claim: the
 // work and memory it takes are bounded by the bytes' length, and values nest at most
 // about 30 arrays or 20 maps deep (Cap'n Proto's default limit of 64 structs and lists).
