@@ -43,6 +43,7 @@ inline constexpr const char* kAlreadyExists = "already_exists";  // a create's p
 inline constexpr const char* kWriterLocked = "writer_locked";    // another writer has the store open
 inline constexpr const char* kStoreFull = "store_full";          // the map reached max_map_size
 inline constexpr const char* kStoreDamaged = "store_damaged";    // the store's files are not what LMDB wrote
+inline constexpr const char* kStoreNotInitialized = "store_not_initialized";  // its first open has not finished
 inline constexpr const char* kIoError = "io_error";              // the disk or file system failed
 inline constexpr const char* kDecodeError = "decode_error";      // bytes that do not decode as what they claim
 inline constexpr const char* kTooComplex = "too_complex";        // input past a size or complexity limit
