@@ -4,6 +4,7 @@
 
 #include "keys.hpp"
 #include "reader_pool.hpp"
+#include "store_files.hpp"
 
 #include <fmt/format.h>
 #include <lmdb.h>
@@ -32,6 +33,36 @@ std::string format_bytes(std::uint32_t v) {
 
 Error not_a_store(const std::string& path, std::string_view why) {
   return Error::framework(fmt::format("{} is not an ashlar store: {}", path, why));
+}
+
+Error not_initialized(const std::string& path) {
+  return Error::framework(fmt::format("{} is not initialized yet: its first open for writing has not finished "
+                                      "(opening it for writing initializes it)",
+                                      path))
+      .with_code(codes::kStoreNotInitialized);
+}
+
+// Before the writer lock: a directory with anything foreign and no store in it is refused,
+// and so is an empty data.mdb that no first open of ours left (it creates writer.lock first).
+Result<void> check_for_writing(const std::string& path) {
+  auto listing = store_files::list(path);
+  if (!listing) return fail(listing.error());
+  bool no_store = !listing->data || listing->data_size == 0;
+  if (no_store && listing->foreign) return fail(not_a_store(path, "it holds other files; use a new or empty directory"));
+  if (listing->data && listing->data_size == 0 && !listing->writer_lock)
+    return fail(not_a_store(path, "data.mdb is empty, and no writer.lock shows that an ashlar first open left it; "
+                                  "remove it to start a new store"));
+  return {};
+}
+
+// Before a read-only open maps anything.
+Result<void> check_for_reading(const std::string& path) {
+  auto listing = store_files::list(path);
+  if (!listing) return fail(listing.error());
+  if (listing->writer_lock && store_files::uninitialized(*listing)) return fail(not_initialized(path));
+  if (!listing->data) return fail(not_a_store(path, "it has no data.mdb"));
+  if (listing->data_size == 0) return fail(not_a_store(path, "data.mdb is empty"));
+  return store_files::check_size(path);
 }
 }  // namespace
 
@@ -71,8 +102,7 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
     return fail(not_a_store(path, "it is a file, not a directory"));
   fs::create_directories(path, ec);
   if (ec) return fail(Error::unknown(fmt::format("cannot create {}: {}", path, ec.message())));
-  if (!fs::exists(fs::path(path) / "data.mdb") && !fs::is_empty(path, ec))
-    return fail(not_a_store(path, "it holds other files; use a new or empty directory"));
+  ASHLAR_TRY_VOID(check_for_writing(path));
 
   std::unique_ptr<Log> log(new Log());
   log->readers_ = std::make_unique<ReaderPool>();
@@ -88,6 +118,10 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
                                                 "it read-only)",
                                                 path))
                     .with_code(codes::kWriterLocked));
+  // Under the lock nobody else writes data.mdb: a missing or empty one (a first open
+  // killed before LMDB wrote its meta pages) is initialized by LMDB below.
+  if (std::uintmax_t size = fs::file_size(fs::path(path) / "data.mdb", ec); !ec && size > 0)
+    ASHLAR_TRY_VOID(store_files::check_size(path));
 
   int rc = mdb_env_create(&log->env_);
   if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));
@@ -113,7 +147,7 @@ Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
   if (fs::exists(path, ec) && !fs::is_directory(path, ec))
     return fail(not_a_store(path, "it is a file, not a directory"));
   if (!fs::is_directory(path, ec)) return fail(not_a_store(path, "no such directory"));
-  if (!fs::exists(fs::path(path) / "data.mdb", ec)) return fail(not_a_store(path, "it has no data.mdb"));
+  ASHLAR_TRY_VOID(check_for_reading(path));
   std::unique_ptr<Log> log(new Log());
   log->readers_ = std::make_unique<ReaderPool>();
   log->path_ = path;
@@ -152,6 +186,7 @@ Result<void> Log::open_databases() {
     if (*stored) format = std::string(**stored);
   }  // the snapshot ends before any write: a write may need to resize the map
   if (!format) {
+    if (read_only_ && fs::exists(fs::path(path_) / "writer.lock")) return fail(not_initialized(path_));
     if (read_only_) return fail(not_a_store(path_, "it has no format version"));
     return write([this](Txn& w) { return w.put(meta_, kFormatKey, format_bytes(kFormatVersion)); });
   }
@@ -336,6 +371,8 @@ Result<Head> Log::head(const Txn& txn) const {
   std::memcpy(h.hash.data(), c->value().data(), 32);
   return h;
 }
+
+Result<void> Log::check_pages() const { return store_files::walk_pages(path_); }
 
 Result<Head> Log::head() const {
   auto txn = read();

@@ -1,5 +1,7 @@
 #include <ashlar/projections/verify.hpp>
 
+#include <ashlar/model/resource.hpp>
+
 #include <fmt/format.h>
 
 namespace ashlar {
@@ -68,10 +70,60 @@ void fold_one(const std::vector<RebuildTarget>& targets, Replay& replay, const U
   }
 }
 
+// The stored model's versions, decoded, to check each event against the one it was
+// written under.
+struct Models {
+  std::vector<std::pair<std::uint64_t, Domain>> versions;  // (since, domain), oldest first
+  std::vector<std::uint64_t> numbers;
+  bool misfit = false;  // one event that does not fit is reported; the rest would repeat it
+  bool complete = true;  // every version decodes, so each event is checked against its own
+
+  void load(const Log& log, const Txn& txn, std::vector<std::string>& problems) {
+    auto stored = log.models(txn);
+    if (!stored) return problems.push_back("the stored model: " + stored.error().message);
+    for (const auto& m : *stored) {
+      auto domain = domain_from_json(m.json);
+      if (!domain) {
+        problems.push_back(fmt::format("the stored model version {} does not decode: {}", m.version,
+                                       domain.error().message));
+        complete = false;
+        continue;
+      }
+      versions.emplace_back(m.since, std::move(*domain));
+      numbers.push_back(m.version);
+    }
+    auto current = log.model(txn);
+    if (!current) return problems.push_back("the stored model: " + current.error().message);
+    if (*current && !stored->empty() && **current != stored->back().json)
+      problems.push_back(fmt::format("the stored model (meta/model) is not its latest version, {}: one of them was "
+                                     "changed",
+                                     stored->back().version));
+  }
+
+  // The first event whose resource or attributes its model does not have.
+  void fit(const Event& e, std::vector<std::string>& problems) {
+    if (misfit || !complete) return;
+    std::size_t i = versions.size();
+    while (i > 0 && versions[i - 1].first > e.position) --i;
+    if (i == 0) return;  // written before any model was stored
+    const Resource* r = versions[i - 1].second.resource(e.resource);
+    std::string why;
+    if (!r) why = fmt::format("{} is not a resource", e.resource);
+    for (const Fields* fields : {&e.key, &e.changes})
+      for (const auto& [name, value] : *fields)
+        if (r && why.empty() && !r->attribute(name)) why = fmt::format("{} has no attribute {}", e.resource, name);
+    if (why.empty()) return;
+    misfit = true;
+    problems.push_back(fmt::format("event {} does not fit the model it was written under (version {}): {}",
+                                   e.position, numbers[i - 1], why));
+  }
+};
+
 }  // namespace
 
 Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets, const VerifyOptions& options,
                             const Domain* domain) {
+  if (options.deep) ASHLAR_TRY_VOID(log.check_pages());
   std::vector<std::vector<Db>> live;
   for (const auto& t : targets) {
     std::vector<Db> dbs;
@@ -88,14 +140,21 @@ Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets,
   if (!head) return fail(head.error());
   Replay replay;
   for (const auto& t : targets) replay.stores.push_back(std::make_unique<MemoryStore>(t.tables));
+  std::vector<std::string> model_problems;
+  Models models;
+  models.load(log, *txn, model_problems);
   LogCheckOptions check{options.chain_key, options.expect_position, options.expect_hash,
-                        [&](const StoredEvent& e) { fold_one(targets, replay, options.upcast, e); },
+                        [&](const StoredEvent& e) {
+                          models.fit(e.event, model_problems);
+                          fold_one(targets, replay, options.upcast, e);
+                        },
                         [&](std::uint64_t position) {
                           if (options.progress) options.progress(position, head->position);
                         }};
   auto checked = log.check(*txn, check);
   if (!checked) return fail(checked.error());
   VerifyReport report{checked->head, checked->events, std::move(checked->problems)};
+  report.problems.insert(report.problems.end(), model_problems.begin(), model_problems.end());
   // A replay without the events that do not decode (each already a problem) would blame
   // the projections for what the log lost.
   if (!replay.broken && replay.folded < checked->events) {

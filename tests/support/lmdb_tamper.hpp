@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -90,6 +91,43 @@ inline void poke_entry(const std::string& dir, const std::string& database, cons
   REQUIRE((erase ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0)) == 0);
   REQUIRE(mdb_txn_commit(txn) == 0);
   mdb_env_close(env);
+}
+
+// The page size of a closed store and the size its newest meta page says data.mdb needs:
+// (last page + 1) * page size.
+struct DataSize {
+  std::size_t page_size = 0;
+  std::size_t needed = 0;
+};
+inline DataSize data_size(const std::string& dir) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  REQUIRE(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0644) == 0);
+  MDB_envinfo info{};
+  MDB_stat st{};
+  REQUIRE(mdb_env_info(env, &info) == 0);
+  REQUIRE(mdb_env_stat(env, &st) == 0);
+  mdb_env_close(env);
+  return {st.ms_psize, (info.me_last_pgno + 1) * st.ms_psize};
+}
+
+// Cuts data.mdb to `size` bytes, as a full disk or an interrupted copy leaves it.
+inline void truncate_data(const std::string& dir, std::size_t size) {
+  std::filesystem::resize_file(dir + "/data.mdb", size);
+}
+
+// Overwrites the whole page of data.mdb at `offset` with `fill`, or with bytes that
+// follow no pattern when fill is empty.
+inline void overwrite_page(const std::string& dir, std::size_t offset, std::optional<unsigned char> fill) {
+  std::size_t page_size = data_size(dir).page_size;
+  std::string page(page_size, static_cast<char>(fill.value_or(0)));
+  if (!fill)
+    for (std::size_t i = 0; i < page.size(); ++i) page[i] = static_cast<char>((i * 167 + 91) ^ (i >> 3));
+  int fd = ::open((dir + "/data.mdb").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  off_t start = static_cast<off_t>(offset - offset % page_size);
+  REQUIRE(::pwrite(fd, page.data(), page.size(), start) == static_cast<ssize_t>(page.size()));
+  ::close(fd);
 }
 
 }  // namespace ashlar::test

@@ -117,8 +117,8 @@ TEST_CASE("ashlar verify passes an untouched store with a one-line summary") {
   require_ok(run);
   REQUIRE(run.out_lines.size() == 1);
   CHECK(run.out_lines[0] == "ok: " + std::to_string(head.position) +
-                                " events; hash chain intact; by_resource and by_record agree with the log; the state "
-                                "projection equals a replay; head " +
+                                " events; hash chain intact; by_resource and by_record agree with the log; the stored "
+                                "model fits the log; the state projection equals a replay; head " +
                                 std::to_string(head.position) + " " + to_hex(head.hash));
 }
 

@@ -17,9 +17,10 @@ struct Store {
 };
 
 // Opens the store in `dir` read-only (beside a running writer, if any) and loads its
-// model. Framework when `dir` is not an ashlar store (missing, no data.mdb, not LMDB),
-// has a format version this build does not know, or holds no model; the message names
-// the directory.
+// model. Framework when `dir` is not an ashlar store (missing, no data.mdb, an empty one,
+// not LMDB), is not initialized yet (store_not_initialized), has a format version this
+// build does not know, or holds no model; store_damaged when data.mdb is shorter than its
+// meta pages say. The message names the directory.
 Result<Store> open_store(const std::string& dir);
 
 }  // namespace ashlar::cli

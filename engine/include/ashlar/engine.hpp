@@ -178,9 +178,11 @@ class Engine {
   Result<RebuildReport> rebuild(RebuildOptions options = {});
   // Rebuilds one custom projection on its own.
   Result<RebuildReport> rebuild_projection(std::string_view name, RebuildOptions options = {});
-  // Checks the hash chain (keyed with Options::chain_key), the log's indexes, and every
-  // projection against a replay of the log (asynchronous ones caught up first). Problems
-  // are in the report; an error means the store could not be read.
+  // Checks the hash chain (keyed with Options::chain_key), the log's indexes, the stored
+  // model, and every projection against a replay of the log (asynchronous ones caught up
+  // first). Problems are in the report; an error means the store could not be read. With
+  // options.deep every page is read first in a child process: store_damaged ("damaged
+  // store: DIR: ...") when one is damaged, instead of a crash of this process.
   Result<VerifyReport> verify(VerifyOptions options = {}) const;
   // Folds everything committed so far into the asynchronous projections, on this thread.
   // The error that stopped one, if any.

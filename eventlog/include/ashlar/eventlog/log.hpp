@@ -84,11 +84,17 @@ class Log {
  public:
   static constexpr std::uint32_t kFormatVersion = 1;
 
-  // Opens or creates the store in directory `path` for writing. Conflict when another
-  // process (or another Log in this one) writes it; Framework when `path` holds something
-  // that is not an ashlar store or a format version this build does not know.
+  // Opens or creates the store in directory `path` for writing. A directory that is empty,
+  // missing, or holds only what a first open killed early leaves (writer.lock, lock.mdb,
+  // an empty data.mdb) gets a new store. Conflict (writer_locked) when another process (or
+  // another Log in this one) writes it, also while that one is creating it; Framework when
+  // `path` holds something that is not an ashlar store or a format version this build does
+  // not know; store_damaged when data.mdb is shorter than its meta pages say ("DIR is
+  // damaged: data.mdb is N bytes, the store needs M") or its meta pages are damaged.
   static Result<std::unique_ptr<Log>> open(const std::string& path, LogOptions options = {});
-  // Opens an existing store for reading only; any number of readers may run beside the writer.
+  // Opens an existing store for reading only; any number of readers may run beside the
+  // writer. The errors of open, and Framework store_not_initialized when the directory is
+  // a store whose first open for writing has not finished.
   static Result<std::unique_ptr<Log>> open_read_only(const std::string& path);
   ~Log();
 
@@ -187,6 +193,13 @@ class Log {
   // event, pointing at it, and idem exactly one per event with an idempotency key
   // (eventlog/src/check.cpp).
   Result<LogCheck> check(const Txn& txn, const LogCheckOptions& options) const;
+
+  // Reads every page of every database (every entry of each, and the free list) through
+  // LMDB's cursors in a child process, since LMDB keeps no checksums: a damaged page can
+  // make it assert or fault, which then ends only the child. store_damaged ("damaged
+  // store: DIR: ...") naming what the child met; io_error when it cannot be started.
+  // Costs a read of the whole file (eventlog/src/page_walk.cpp).
+  Result<void> check_pages() const;
 
   // h(n) = BLAKE2b-256(h(n-1) ‖ bytes(n)), keyed when a key is given.
   static Hash chain(const Hash& previous, std::string_view bytes, std::string_view key = {});

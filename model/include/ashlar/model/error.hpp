@@ -44,6 +44,7 @@ inline constexpr const char* kWriterLocked = "writer_locked";    // another writ
 inline constexpr const char* kStoreFull = "store_full";          // the map reached max_map_size
 inline constexpr const char* kStoreGrew = "store_grew";          // the map grew mid-transaction: run it again
 inline constexpr const char* kStoreDamaged = "store_damaged";    // the store's files are not what LMDB wrote
+inline constexpr const char* kStoreNotInitialized = "store_not_initialized";  // its first open has not finished
 inline constexpr const char* kIoError = "io_error";              // the disk or file system failed
 inline constexpr const char* kDecodeError = "decode_error";      // bytes that do not decode as what they claim
 inline constexpr const char* kTooComplex = "too_complex";        // input past a size or complexity limit

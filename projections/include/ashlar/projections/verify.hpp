@@ -16,6 +16,10 @@ struct VerifyOptions {
   Upcast upcast{};
   // Every so often, with the position reached and the head.
   std::function<void(std::uint64_t position, std::uint64_t head)> progress{};
+  // First read every page of the store in a child process (Log::check_pages): a damaged
+  // page is then an error (store_damaged) instead of a fault in this process. Costs a
+  // read of the whole file.
+  bool deep = false;
 };
 
 struct VerifyReport {
@@ -25,12 +29,13 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
-// Checks the log and the targets' live tables in one snapshot. Problems are reported,
-// not returned as errors; an error means the store could not be read at all. An event
-// that does not decode is a problem naming its position ("event at position 17 does not
-// decode: ..."), and the projections are then not compared ("the projections were not
-// compared: 1 of the 40 events does not decode"). `domain` (optional) names records by
-// their primary key in the problems.
+// Checks, in one snapshot, the log (Log::check), the stored model (every version decodes,
+// meta/model is the latest one, and each event's resource and attributes are in the model
+// it was written under) and the targets' live tables. Problems are reported, not returned
+// as errors; an error means the store could not be read at all: with `deep`, store_damaged
+// when a page is damaged. `domain` (optional) names records by their primary key in the
+// problems. An event that does not decode is a problem naming its position ("event at
+// position 17 does not decode: ..."), and the projections are then not compared.
 Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets, const VerifyOptions& options = {},
                             const Domain* domain = nullptr);
 
