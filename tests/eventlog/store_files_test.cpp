@@ -120,7 +120,7 @@ TEST_CASE("an empty data.mdb is a clear error unless a first open of ours left i
   }
 }
 
-TEST_CASE("a directory holding only writer.lock (and lock.mdb) opens as a new store; foreign files are refused") {
+TEST_CASE("a directory holding only writer.lock (and lock.mdb) opens as a new store, foreign files are refused") {
   TempDir dir;
   std::string s = dir.sub("s");
   std::filesystem::create_directories(s);
