@@ -1,0 +1,60 @@
+// The replay service's request handling, as any client on the network reaches it: each
+// input is one request sent from a DEALER socket over ipc:// to the service the engine
+// runs for a small store. Every request must be answered within a bound, and the answer
+// must be JSON with "ok"; a request that gets no answer, or garbage, is a finding.
+// (The handler is private to the notifiers library, so the target goes through a socket.)
+#include "fuzz_store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+using namespace ashlar;
+
+struct Client {
+  Engine engine;
+  zmq::context_t context{1};
+  zmq::socket_t socket{context, zmq::socket_type::dealer};
+  std::uint64_t sent = 0;
+
+  Client() : engine(fuzz::open_item_store({.publish = {.replay = "ipc://" + fuzz::store_dir() + "/replay"}})) {
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect("ipc://" + fuzz::store_dir() + "/replay");
+  }
+};
+
+Client& client() {
+  static Client c;
+  return c;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Client& c = client();
+  std::array<zmq::const_buffer, 2> request = {zmq::const_buffer(nullptr, 0), zmq::const_buffer(data, size)};
+  if (!zmq::send_multipart(c.socket, request)) fail("the request could not be sent");
+  ++c.sent;
+  // A DEALER gets [""] + the reply's frames: a JSON header, then the events it carries.
+  zmq::pollitem_t item{c.socket.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::seconds(10)) == 0)
+    fail("the replay service did not answer request " + std::to_string(c.sent) + " within 10 s");
+  std::vector<zmq::message_t> frames;
+  if (!zmq::recv_multipart(c.socket, std::back_inserter(frames))) fail("the reply could not be received");
+  if (frames.size() < 2 || frames[0].size() != 0) fail("the reply is not [\"\", header, events...]");
+  auto header = nlohmann::json::parse(frames[1].to_string_view(), nullptr, false);
+  if (!header.is_object() || !header.contains("ok") || !header["ok"].is_boolean())
+    fail("the reply's header is not a JSON object with \"ok\": " + frames[1].to_string());
+  return 0;
+}
