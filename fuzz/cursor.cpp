@@ -7,6 +7,7 @@
 // it is the cursor's text as given.
 #include "fuzz_store.hpp"
 
+#include <ashlar/ashlar.hpp>
 #include <ashlar/model/json.hpp>
 
 #include <cstdint>
@@ -16,8 +17,25 @@ namespace {
 
 using namespace ashlar;
 
+// The Item store of fuzz_store.hpp, written by the engine (its projection is what a
+// read sorts).
 const Engine& engine() {
-  static const Engine e = fuzz::open_item_store({});
+  static const Engine e = [] {
+    auto opened = Engine::open(fuzz::store_dir() + "/store", fuzz::item_domain(), {.durability = Durability::no_sync});
+    fuzz::or_abort(opened ? Result<void>() : Result<void>(opened.error()), "open");
+    const Fields items[] = {
+        {{"n", 1}, {"name", "one"}, {"score", 0.5}, {"tag", Atom{"a"}}, {"at", DateTime{1700000000000000}}},
+        {{"n", 2}, {"name", "two"}, {"score", -1.0}, {"tag", Atom{"b"}}},
+        {{"n", 2}, {"name", "zwei"}, {"tag", Atom{"a"}}, {"at", DateTime{1600000000000000}}},
+        {{"name", "none"}},
+        {{"n", 3}, {"name", "three"}, {"score", 1e9}, {"tag", Atom{"c"}}, {"at", DateTime{0}}},
+    };
+    for (const auto& inputs : items) {
+      auto created = opened->create("Item", inputs);
+      fuzz::or_abort(created ? Result<void>() : Result<void>(created.error()), "create");
+    }
+    return std::move(*opened);
+  }();
   return e;
 }
 

@@ -1,12 +1,15 @@
 // The replay service's request handling, as any client on the network reaches it: each
 // input is one request sent from a DEALER socket over ipc:// to the service the engine
-// runs for a small store. Every request must be answered within a bound, and the answer
+// runs for a small store (fuzz_store.hpp). Every request must be answered within a bound, and the answer
 // must be JSON with "ok"; a request that gets no answer, or garbage, is a finding.
 // (The handler is private to the notifiers library, so the target goes through a socket.)
 #include "fuzz_store.hpp"
 
+#include <ashlar/notifiers/replay_service.hpp>
+
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include <array>
 #include <chrono>
@@ -18,14 +21,23 @@ namespace {
 using namespace ashlar;
 
 struct Client {
-  Engine engine;
+  std::unique_ptr<Log> log = fuzz::open_item_log();
+  std::unique_ptr<ReplayService> service;
   zmq::context_t context{1};
   zmq::socket_t socket{context, zmq::socket_type::dealer};
   std::uint64_t sent = 0;
 
-  Client() : engine(fuzz::open_item_store({.publish = {.replay = "ipc://" + fuzz::store_dir() + "/replay"}})) {
+  Client() {
+    std::string endpoint = "ipc://" + fuzz::store_dir() + "/replay";
+    // A batch of 2 makes a request for the whole log take several replies.
+    auto started = ReplayService::start(*log, {.endpoint = endpoint, .batch = 2});
+    if (!started) {
+      std::fprintf(stderr, "replay service: %s\n", started.error().describe().c_str());
+      std::abort();
+    }
+    service = std::move(*started);
     socket.set(zmq::sockopt::linger, 0);
-    socket.connect("ipc://" + fuzz::store_dir() + "/replay");
+    socket.connect(endpoint);
   }
 };
 
