@@ -12,6 +12,7 @@
 #include <zmq_addon.hpp>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -51,6 +52,21 @@ Client& client() {
   std::abort();
 }
 
+// Whether a reply arrives in time; libFuzzer's timer signal interrupts the poll (EINTR).
+bool wait_for_reply(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    try {
+      if (zmq::poll(&item, 1, left) > 0) return true;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -59,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!zmq::send_multipart(c.socket, request)) fail("the request could not be sent");
   ++c.sent;
   // A DEALER gets [""] + the reply's frames: a JSON header, then the events it carries.
-  zmq::pollitem_t item{c.socket.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::seconds(10)) == 0)
+  if (!wait_for_reply(c.socket, std::chrono::seconds(10)))
     fail("the replay service did not answer request " + std::to_string(c.sent) + " within 10 s");
   std::vector<zmq::message_t> frames;
   if (!zmq::recv_multipart(c.socket, std::back_inserter(frames))) fail("the reply could not be received");
