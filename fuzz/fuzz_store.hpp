@@ -29,17 +29,18 @@ inline Domain item_domain() {
       .value();
 }
 
+// Never freed: the exit handler that removes the directory runs after static destructors.
 inline const std::string& store_dir() {
-  static const std::string dir = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ashlar-fuzz-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) {
+  static const std::string* dir = [] {
+    auto* pattern = new std::string((std::filesystem::temp_directory_path() / "ashlar-fuzz-XXXXXX").string());
+    if (!mkdtemp(pattern->data())) {
       std::perror("mkdtemp");
       std::abort();
     }
     std::atexit([] { std::filesystem::remove_all(store_dir()); });
     return pattern;
   }();
-  return dir;
+  return *dir;
 }
 
 inline void or_abort(const Result<void>& result, const char* what) {
