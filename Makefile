@@ -1,10 +1,13 @@
 # The two commands: `make demo` and `make test`. Each installs missing Debian packages,
-# then configures and builds in build/ (sanitizer build in build-asan/).
+# then configures and builds in build/ (sanitizer build in build-asan/). `make fuzz`
+# builds the libFuzzer targets with clang in build-fuzz/ and runs each FUZZ_SECONDS.
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
 
-.PHONY: deps configure build demo test test-asan test-tsan bench clean
+.PHONY: deps configure build demo test test-asan test-tsan bench fuzz-deps fuzz-build fuzz clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -48,5 +51,18 @@ bench: build
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild
 
+fuzz-deps:
+	@./scripts/install-deps.sh fuzz
+
+# Only the libraries the targets need, instrumented; no tests, tools, examples or benches.
+fuzz-build: deps fuzz-deps
+	cmake -S . -B $(FUZZ_BUILD) -DASHLAR_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+	  -DASHLAR_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh $(FUZZ_BUILD)
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ashlar builds against, skipping those already present.
 # Runs as root, or through sudo when available. Nothing else is downloaded.
+#   install-deps.sh        the build's packages
+#   install-deps.sh fuzz   clang and its libFuzzer runtime, for `make fuzz` only
 set -euo pipefail
+
+fuzz_packages=(clang-14 libclang-rt-14-dev)
 
 packages=(
   build-essential cmake pkg-config
@@ -13,6 +17,9 @@ packages=(
   libbenchmark-dev libsqlite3-dev
   python3 python3-zmq
 )
+if [ "${1:-}" = fuzz ]; then
+  packages=("${fuzz_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do

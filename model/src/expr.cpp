@@ -14,13 +14,49 @@ struct Expr::Node {
   std::string name;
   std::vector<Expr> operands;
   Aggregate aggregate;
+  std::size_t size = 1;  // nodes in the tree below and including this one; set by make()
+
+  Node() = default;
+  Node(Node&&) = default;
+  Node& operator=(Node&&) = default;
+  ~Node();
 };
+
+namespace {
+
+std::size_t saturating_add(std::size_t a, std::size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+}  // namespace
+
+// A chain of a few thousand terms would otherwise be torn down by as many nested
+// destructor calls. Instead the node adopts each child it is the last owner of, and the
+// loop below empties those before they are released, so no release recurses. Nodes are
+// always created non-const (make()), which makes the const_cast below sound.
+Expr::Node::~Node() {
+  std::vector<std::shared_ptr<const Node>> doomed;
+  auto adopt = [&doomed](Node& n) {
+    for (auto& operand : n.operands)
+      if (operand.node_.use_count() == 1) doomed.push_back(std::move(operand.node_));
+    auto& filter = n.aggregate.filter;
+    if (filter && filter->node_.use_count() == 1) doomed.push_back(std::move(filter->node_));
+  };
+  adopt(*this);
+  while (!doomed.empty()) {
+    std::shared_ptr<const Node> n = std::move(doomed.back());
+    doomed.pop_back();
+    adopt(const_cast<Node&>(*n));
+  }
+}
 
 // The one place nodes are made.
 struct ExprFactory {
   using Node = Expr::Node;
   static Expr make(Expr::Node node) {
-    return Expr(std::make_shared<const Expr::Node>(std::move(node)));
+    for (const auto& operand : node.operands) node.size = saturating_add(node.size, operand.node_count());
+    if (node.aggregate.filter) node.size = saturating_add(node.size, node.aggregate.filter->node_count());
+    return Expr(std::shared_ptr<const Expr::Node>(std::make_shared<Expr::Node>(std::move(node))));
   }
   static Expr make(ExprKind kind, std::vector<Expr> operands, std::uint8_t op = 0) {
     Expr::Node node;
@@ -57,11 +93,13 @@ Expr make_aggregate(AggregateKind kind, std::string_view rel, std::string_view f
   return F::make(std::move(node));
 }
 
-bool same_operands(const std::vector<Expr>& a, const std::vector<Expr>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!a[i].equals(b[i])) return false;
-  return true;
+// Everything of two nodes but their operands' and filter's subtrees.
+bool same_head(const Node& a, const Node& b) {
+  return a.kind == b.kind && a.op == b.op && a.value == b.value && a.path == b.path &&
+         a.name == b.name && a.operands.size() == b.operands.size() &&
+         a.aggregate.kind == b.aggregate.kind && a.aggregate.path == b.aggregate.path &&
+         a.aggregate.field == b.aggregate.field &&
+         a.aggregate.filter.has_value() == b.aggregate.filter.has_value();
 }
 
 }  // namespace
@@ -100,7 +138,7 @@ Expr::Expr() : Expr(Value()) {}
 Expr::Expr(Value value) {
   Node node;
   node.value = std::move(value);
-  node_ = std::make_shared<const Node>(std::move(node));
+  node_ = std::make_shared<Node>(std::move(node));
 }
 
 ExprKind Expr::kind() const { return node_->kind; }
@@ -122,6 +160,8 @@ const std::string& Expr::name() const {
 
 const std::vector<Expr>& Expr::operands() const { return node_->operands; }
 
+std::size_t Expr::node_count() const { return node_->size; }
+
 CompareOp Expr::compare_op() const {
   assert(kind() == ExprKind::compare);
   return static_cast<CompareOp>(node_->op);
@@ -142,13 +182,21 @@ const Aggregate& Expr::aggregate() const {
   return node_->aggregate;
 }
 
+// An explicit stack of pairs still to compare: a chain of a few thousand terms would
+// otherwise recurse once per term.
 bool Expr::equals(const Expr& other) const {
-  if (node_ == other.node_) return true;
-  const Node& a = *node_;
-  const Node& b = *other.node_;
-  return a.kind == b.kind && a.op == b.op && a.value == b.value && a.path == b.path &&
-         a.name == b.name && same_operands(a.operands, b.operands) &&
-         a.aggregate.equals(b.aggregate);
+  std::vector<std::pair<const Node*, const Node*>> pending{{node_.get(), other.node_.get()}};
+  while (!pending.empty()) {
+    auto [a, b] = pending.back();
+    pending.pop_back();
+    if (a == b) continue;
+    if (a->size != b->size || !same_head(*a, *b)) return false;
+    for (std::size_t i = 0; i < a->operands.size(); ++i)
+      pending.emplace_back(a->operands[i].node_.get(), b->operands[i].node_.get());
+    if (a->aggregate.filter)
+      pending.emplace_back(a->aggregate.filter->node_.get(), b->aggregate.filter->node_.get());
+  }
+  return true;
 }
 
 bool Aggregate::equals(const Aggregate& other) const {
@@ -287,25 +335,20 @@ Expr from_now(Expr amount, TimeUnit unit) {
 
 namespace {
 
-void collect_conjuncts(const Expr& e, std::vector<Expr>& out) {
-  if (e.kind() != ExprKind::logical_and) {
-    out.push_back(e);
-    return;
-  }
-  for (const auto& operand : e.operands()) collect_conjuncts(operand, out);
-}
+// The walks below keep their own stack: a chain of a few thousand terms would otherwise
+// recurse once per term.
 
 // Whether `e` evaluates the same for every record: no ref or aggregate outside parent().
 bool record_free(const Expr& e) {
-  switch (e.kind()) {
-    case ExprKind::ref:
-    case ExprKind::aggregate: return false;
-    case ExprKind::parent: return true;
-    default:
-      for (const auto& operand : e.operands())
-        if (!record_free(operand)) return false;
-      return true;
+  std::vector<const Expr*> pending{&e};
+  while (!pending.empty()) {
+    const Expr* next = pending.back();
+    pending.pop_back();
+    if (next->kind() == ExprKind::ref || next->kind() == ExprKind::aggregate) return false;
+    if (next->kind() == ExprKind::parent) continue;
+    for (const auto& operand : next->operands()) pending.push_back(&operand);
   }
+  return true;
 }
 
 const std::string* single_ref(const Expr& e) {
@@ -314,19 +357,26 @@ const std::string* single_ref(const Expr& e) {
 }
 
 // Level 0 is the record, -1 its parent, 1 a related record inside an aggregate's filter.
+// Visits in the order of the text: a node before its operands, operands left to right.
 struct Walker {
   const RefVisitor* on_ref = nullptr;
   const AggregateVisitor* on_aggregate = nullptr;
 
-  void walk(const Expr& e, int level) const {
-    if (e.kind() == ExprKind::ref && on_ref && level <= 0) (*on_ref)(e.path(), level < 0);
-    if (e.kind() == ExprKind::aggregate) {
-      if (on_aggregate && level <= 0) (*on_aggregate)(e.aggregate(), level < 0);
-      if (e.aggregate().filter) walk(*e.aggregate().filter, level + 1);
-      return;
+  void walk(const Expr& root) const {
+    std::vector<std::pair<const Expr*, int>> pending{{&root, 0}};
+    while (!pending.empty()) {
+      auto [e, level] = pending.back();
+      pending.pop_back();
+      if (e->kind() == ExprKind::ref && on_ref && level <= 0) (*on_ref)(e->path(), level < 0);
+      if (e->kind() == ExprKind::aggregate) {
+        if (on_aggregate && level <= 0) (*on_aggregate)(e->aggregate(), level < 0);
+        if (e->aggregate().filter) pending.emplace_back(&*e->aggregate().filter, level + 1);
+        continue;
+      }
+      int next = e->kind() == ExprKind::parent ? level - 1 : level;
+      const auto& operands = e->operands();
+      for (auto it = operands.rbegin(); it != operands.rend(); ++it) pending.emplace_back(&*it, next);
     }
-    int next = e.kind() == ExprKind::parent ? level - 1 : level;
-    for (const auto& operand : e.operands()) walk(operand, next);
   }
 };
 
@@ -334,7 +384,17 @@ struct Walker {
 
 std::vector<Expr> conjuncts(const Expr& e) {
   std::vector<Expr> out;
-  collect_conjuncts(e, out);
+  std::vector<const Expr*> pending{&e};
+  while (!pending.empty()) {
+    const Expr* next = pending.back();
+    pending.pop_back();
+    if (next->kind() != ExprKind::logical_and) {
+      out.push_back(*next);
+      continue;
+    }
+    const auto& operands = next->operands();
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) pending.push_back(&*it);
+  }
   return out;
 }
 
@@ -356,11 +416,11 @@ std::optional<IndexTerm> index_term(const Expr& conjunct) {
 }
 
 void visit_refs(const Expr& e, const RefVisitor& fn) {
-  Walker{&fn, nullptr}.walk(e, 0);
+  Walker{&fn, nullptr}.walk(e);
 }
 
 void visit_aggregates(const Expr& e, const AggregateVisitor& fn) {
-  Walker{nullptr, &fn}.walk(e, 0);
+  Walker{nullptr, &fn}.walk(e);
 }
 
 }  // namespace ashlar

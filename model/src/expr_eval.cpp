@@ -6,6 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+#include <optional>
+#include <vector>
+
 namespace ashlar {
 namespace {
 
@@ -110,191 +114,191 @@ std::int64_t unit_micros(TimeUnit unit) {
   return kMicros[static_cast<int>(unit)];
 }
 
+bool is_logic(const Expr& e) {
+  return e.kind() == ExprKind::logical_and || e.kind() == ExprKind::logical_or;
+}
+
+// Evaluates with an explicit stack: a chain of a few thousand terms (`a + a + ...`,
+// `x == 1 or x == 2 or ...`) would otherwise recurse once per term. Each node's operands
+// are evaluated left to right onto a stack of values, then the node applies its operator
+// to them; the first error ends the evaluation, as it would unwind a recursion.
 class Evaluator {
  public:
-  explicit Evaluator(const EvalContext& ctx) : ctx_(ctx) {}
-
-  Result<Value> eval(const Expr& e) const {
-    switch (e.kind()) {
-      case ExprKind::literal: return e.literal();
-      case ExprKind::ref:
-        if (!ctx_.ref)
-          return Error::framework("ref(" + to_string(e) +
-                                  ") needs a record, and the context has no ref resolver");
-        return ctx_.ref(e.path());
-      case ExprKind::arg: return eval_arg(e);
-      case ExprKind::actor: return eval_actor(e);
-      case ExprKind::parent:
-        if (!ctx_.parent)
-          return eval_error("no_parent",
-                            "parent(...) needs a parent record; use it in relationship filters");
-        return Evaluator(*ctx_.parent).eval(e.operands()[0]);
-      case ExprKind::compare: return eval_compare(e);
-      case ExprKind::logical_and:
-      case ExprKind::logical_or: return eval_logic(e);
-      case ExprKind::logical_not: return eval_not(e);
-      case ExprKind::in: return eval_in(e);
-      case ExprKind::is_nil: return eval_is_nil(e);
-      case ExprKind::contains: return eval_contains(e);
-      case ExprKind::arith: return eval_arith(e);
-      case ExprKind::list: return eval_list(e);
-      case ExprKind::aggregate:
-        if (!ctx_.aggregate)
-          return Error::framework(to_string(e) + " needs the context's aggregate resolver");
-        return ctx_.aggregate(e.aggregate());
-      case ExprKind::now: return Value(ctx_.now);
-      case ExprKind::ago:
-      case ExprKind::from_now: return eval_time(e);
+  Result<Value> run(const Expr& root, const EvalContext& context) {
+    frames_.push_back({&root, &context, 0});
+    while (true) {
+      Frame& f = frames_.back();
+      const auto& operands = f.e->operands();
+      std::size_t done = values_.size() - f.base;
+      std::optional<Result<Value>> out;
+      if (is_logic(*f.e) && done > 0) {
+        // false and x = false, true or x = true, whatever x is.
+        auto t = truth(values_.back(), operands[done - 1]);
+        if (!t) return t.error();
+        if (*t && **t != (f.e->kind() == ExprKind::logical_and)) out = Value(**t);
+      }
+      if (!out && done < operands.size()) {
+        const EvalContext* ctx = f.ctx;
+        if (f.e->kind() == ExprKind::parent) {
+          if (!ctx->parent)
+            return eval_error("no_parent",
+                              "parent(...) needs a parent record; use it in relationship filters");
+          ctx = ctx->parent;
+        }
+        frames_.push_back({&operands[done], ctx, values_.size()});
+        continue;
+      }
+      if (!out) out = Node(*f.ctx).apply(*f.e, values_.data() + f.base);
+      values_.resize(f.base);
+      frames_.pop_back();
+      if (!*out || frames_.empty()) return std::move(*out);
+      values_.push_back(std::move(**out));
     }
-    return Error::framework("unknown expression kind");
   }
 
  private:
-  Result<Value> eval_arg(const Expr& e) const {
-    const Value* v = ctx_.args ? find_field(*ctx_.args, e.name()) : nullptr;
-    if (!v) return eval_error("unknown_argument", fmt::format("unknown argument \"{}\"", e.name()));
-    return *v;
-  }
+  struct Frame {
+    const Expr* e;
+    const EvalContext* ctx;
+    std::size_t base;  // where the node's operand values start in values_
+  };
 
-  Result<Value> eval_actor(const Expr& e) const {
-    const Value* v = &ctx_.actor;
-    for (const auto& key : e.path()) {
-      if (v->is_null()) return Value();
-      const Map* map = v->as_map();
-      if (!map)
-        return eval_error("invalid_actor", fmt::format("`{}` needs the actor to be a map, got {}",
-                                                       to_string(e), kind_name(*v)));
-      const Value* next = nullptr;
-      for (const auto& [k, item] : *map)
-        if (k == key) next = &item;
-      if (!next) return Value();
-      v = next;
-    }
-    return *v;
-  }
+  // One node, its operands already evaluated (in order, in `v`), against its context.
+  class Node {
+   public:
+    explicit Node(const EvalContext& ctx) : ctx_(ctx) {}
 
-  // Evaluates both operands into a and b; false, with `out` holding the error or nil,
-  // when either fails or is nil.
-  bool both(const Expr& e, Value& a, Value& b, Result<Value>& out) const {
-    auto left = eval(e.operands()[0]);
-    if (!left) return out = std::move(left), false;
-    auto right = eval(e.operands()[1]);
-    if (!right) return out = std::move(right), false;
-    a = std::move(*left), b = std::move(*right);
-    if (a.is_null() || b.is_null()) return out = Value(), false;
-    return true;
-  }
-
-  Result<Value> eval_compare(const Expr& e) const {
-    Value a, b;
-    Result<Value> early = Value();
-    if (!both(e, a, b, early)) return early;
-    CompareOp op = e.compare_op();
-    if (op == CompareOp::eq || op == CompareOp::ne) {
-      auto eq = values_equal(a, b);
-      if (!eq) return in_expr(eq.error(), e);
-      return Value(*eq == (op == CompareOp::eq));
-    }
-    auto c = compare_values(a, b);
-    if (!c) return in_expr(c.error(), e);
-    switch (op) {
-      case CompareOp::lt: return Value(*c < 0);
-      case CompareOp::le: return Value(*c <= 0);
-      case CompareOp::gt: return Value(*c > 0);
-      default: return Value(*c >= 0);
-    }
-  }
-
-  // false and x = false, true or x = true, whatever x is; otherwise nil wins over the
-  // neutral value.
-  Result<Value> eval_logic(const Expr& e) const {
-    const bool is_and = e.kind() == ExprKind::logical_and;
-    std::optional<bool> sides[2];
-    for (int i = 0; i < 2; ++i) {
-      auto v = eval(e.operands()[i]);
-      if (!v) return v;
-      auto t = truth(*v, e.operands()[i]);
-      if (!t) return t.error();
-      if (*t && **t != is_and) return Value(**t);
-      sides[i] = *t;
-    }
-    if (!sides[0] || !sides[1]) return Value();
-    return Value(is_and);
-  }
-
-  Result<Value> eval_not(const Expr& e) const {
-    auto v = eval(e.operands()[0]);
-    if (!v) return v;
-    auto t = truth(*v, e.operands()[0]);
-    if (!t) return t.error();
-    return *t ? Value(!**t) : Value();
-  }
-
-  Result<Value> eval_is_nil(const Expr& e) const {
-    auto v = eval(e.operands()[0]);
-    if (!v) return v;
-    return Value(v->is_null());
-  }
-
-  // SQL's IN: true on a match; otherwise nil if the list holds a nil, else false.
-  Result<Value> eval_in(const Expr& e) const {
-    Value x, list;
-    Result<Value> early = Value();
-    if (!both(e, x, list, early)) return early;
-    const Array* items = list.as_array();
-    if (!items) return mismatch_in(e, fmt::format("in needs a list, got {}", kind_name(list)));
-    bool saw_nil = false;
-    for (const auto& item : *items) {
-      if (item.is_null()) {
-        saw_nil = true;
-        continue;
+    Result<Value> apply(const Expr& e, Value* v) const {
+      switch (e.kind()) {
+        case ExprKind::literal: return e.literal();
+        case ExprKind::ref:
+          if (!ctx_.ref)
+            return Error::framework("ref(" + to_string(e) +
+                                    ") needs a record, and the context has no ref resolver");
+          return ctx_.ref(e.path());
+        case ExprKind::arg: return eval_arg(e);
+        case ExprKind::actor: return eval_actor(e);
+        case ExprKind::parent: return std::move(v[0]);
+        case ExprKind::compare: return eval_compare(e, v[0], v[1]);
+        case ExprKind::logical_and:
+        case ExprKind::logical_or:
+          // Neither side decided it: nil wins over the neutral value.
+          if (v[0].is_null() || v[1].is_null()) return Value();
+          return Value(e.kind() == ExprKind::logical_and);
+        case ExprKind::logical_not: return eval_not(e, v[0]);
+        case ExprKind::in: return eval_in(e, v[0], v[1]);
+        case ExprKind::is_nil: return Value(v[0].is_null());
+        case ExprKind::contains: return eval_contains(e, v[0], v[1]);
+        case ExprKind::arith: return eval_arith(e, v[0], v[1]);
+        case ExprKind::list:
+          return Value(Array(std::make_move_iterator(v), std::make_move_iterator(v + e.operands().size())));
+        case ExprKind::aggregate:
+          if (!ctx_.aggregate)
+            return Error::framework(to_string(e) + " needs the context's aggregate resolver");
+          return ctx_.aggregate(e.aggregate());
+        case ExprKind::now: return Value(ctx_.now);
+        case ExprKind::ago:
+        case ExprKind::from_now: return eval_time(e, v[0]);
       }
-      auto eq = values_equal(x, item);
-      if (!eq) return in_expr(eq.error(), e);
-      if (*eq) return Value(true);
+      return Error::framework("unknown expression kind");
     }
-    return saw_nil ? Value() : Value(false);
-  }
 
-  Result<Value> eval_contains(const Expr& e) const {
-    Value haystack, needle;
-    Result<Value> early = Value();
-    if (!both(e, haystack, needle, early)) return early;
-    if (const std::string* s = haystack.as_string()) {
-      const std::string* part = needle.as_string() ? needle.as_string()
-                                : needle.as_atom() ? &needle.as_atom()->name : nullptr;
-      if (!part)
-        return mismatch_in(e, fmt::format("cannot look for {} in a string", kind_name(needle)));
-      return Value(s->find(*part) != std::string::npos);
+   private:
+    Result<Value> eval_arg(const Expr& e) const {
+      const Value* v = ctx_.args ? find_field(*ctx_.args, e.name()) : nullptr;
+      if (!v) return eval_error("unknown_argument", fmt::format("unknown argument \"{}\"", e.name()));
+      return *v;
     }
-    const Array* items = haystack.as_array();
-    if (!items)
-      return mismatch_in(
-          e, fmt::format("contains needs a string or a list, got {}", kind_name(haystack)));
-    for (const auto& item : *items) {
-      if (item.is_null()) continue;
-      auto eq = values_equal(item, needle);
-      if (!eq) return in_expr(eq.error(), e);
-      if (*eq) return Value(true);
+
+    Result<Value> eval_actor(const Expr& e) const {
+      const Value* v = &ctx_.actor;
+      for (const auto& key : e.path()) {
+        if (v->is_null()) return Value();
+        const Map* map = v->as_map();
+        if (!map)
+          return eval_error("invalid_actor", fmt::format("`{}` needs the actor to be a map, got {}",
+                                                         to_string(e), kind_name(*v)));
+        const Value* next = nullptr;
+        for (const auto& [k, item] : *map)
+          if (k == key) next = &item;
+        if (!next) return Value();
+        v = next;
+      }
+      return *v;
     }
-    return Value(false);
-  }
 
-  Result<Value> eval_arith(const Expr& e) const;
-  Result<Value> eval_list(const Expr& e) const {
-    Array out;
-    out.reserve(e.operands().size());
-    for (const auto& item : e.operands()) {
-      auto v = eval(item);
-      if (!v) return v;
-      out.push_back(std::move(*v));
+    Result<Value> eval_compare(const Expr& e, const Value& a, const Value& b) const {
+      if (a.is_null() || b.is_null()) return Value();
+      CompareOp op = e.compare_op();
+      if (op == CompareOp::eq || op == CompareOp::ne) {
+        auto eq = values_equal(a, b);
+        if (!eq) return in_expr(eq.error(), e);
+        return Value(*eq == (op == CompareOp::eq));
+      }
+      auto c = compare_values(a, b);
+      if (!c) return in_expr(c.error(), e);
+      switch (op) {
+        case CompareOp::lt: return Value(*c < 0);
+        case CompareOp::le: return Value(*c <= 0);
+        case CompareOp::gt: return Value(*c > 0);
+        default: return Value(*c >= 0);
+      }
     }
-    return Value(std::move(out));
-  }
 
-  Result<Value> eval_time(const Expr& e) const;
+    Result<Value> eval_not(const Expr& e, const Value& v) const {
+      auto t = truth(v, e.operands()[0]);
+      if (!t) return t.error();
+      return *t ? Value(!**t) : Value();
+    }
 
-  const EvalContext& ctx_;
+    // SQL's IN: true on a match; otherwise nil if the list holds a nil, else false.
+    Result<Value> eval_in(const Expr& e, const Value& x, const Value& list) const {
+      if (x.is_null() || list.is_null()) return Value();
+      const Array* items = list.as_array();
+      if (!items) return mismatch_in(e, fmt::format("in needs a list, got {}", kind_name(list)));
+      bool saw_nil = false;
+      for (const auto& item : *items) {
+        if (item.is_null()) {
+          saw_nil = true;
+          continue;
+        }
+        auto eq = values_equal(x, item);
+        if (!eq) return in_expr(eq.error(), e);
+        if (*eq) return Value(true);
+      }
+      return saw_nil ? Value() : Value(false);
+    }
+
+    Result<Value> eval_contains(const Expr& e, const Value& haystack, const Value& needle) const {
+      if (haystack.is_null() || needle.is_null()) return Value();
+      if (const std::string* s = haystack.as_string()) {
+        const std::string* part = needle.as_string() ? needle.as_string()
+                                  : needle.as_atom() ? &needle.as_atom()->name : nullptr;
+        if (!part)
+          return mismatch_in(e, fmt::format("cannot look for {} in a string", kind_name(needle)));
+        return Value(s->find(*part) != std::string::npos);
+      }
+      const Array* items = haystack.as_array();
+      if (!items)
+        return mismatch_in(
+            e, fmt::format("contains needs a string or a list, got {}", kind_name(haystack)));
+      for (const auto& item : *items) {
+        if (item.is_null()) continue;
+        auto eq = values_equal(item, needle);
+        if (!eq) return in_expr(eq.error(), e);
+        if (*eq) return Value(true);
+      }
+      return Value(false);
+    }
+
+    Result<Value> eval_arith(const Expr& e, const Value& a, const Value& b) const;
+    Result<Value> eval_time(const Expr& e, const Value& amount) const;
+
+    const EvalContext& ctx_;
+  };
+
+  std::vector<Frame> frames_;
+  std::vector<Value> values_;
 };
 
 Result<Value> integer_arith(ArithOp op, std::int64_t a, std::int64_t b, const Expr& e) {
@@ -311,10 +315,8 @@ Result<Value> integer_arith(ArithOp op, std::int64_t a, std::int64_t b, const Ex
 }
 
 // `/` always gives a float, as in Elixir; the other operators keep integers integers.
-Result<Value> Evaluator::eval_arith(const Expr& e) const {
-  Value a, b;
-  Result<Value> early = Value();
-  if (!both(e, a, b, early)) return early;
+Result<Value> Evaluator::Node::eval_arith(const Expr& e, const Value& a, const Value& b) const {
+  if (a.is_null() || b.is_null()) return Value();
   ArithOp op = e.arith_op();
   if (!is_number(a) || !is_number(b))
     return mismatch_in(e, fmt::format("cannot apply {} to {} and {}", to_string(op), kind_name(a),
@@ -332,13 +334,11 @@ Result<Value> Evaluator::eval_arith(const Expr& e) const {
   return Value();
 }
 
-Result<Value> Evaluator::eval_time(const Expr& e) const {
-  auto amount = eval(e.operands()[0]);
-  if (!amount) return amount;
-  if (amount->is_null()) return Value();
-  const std::int64_t* n = amount->as_int();
+Result<Value> Evaluator::Node::eval_time(const Expr& e, const Value& amount) const {
+  if (amount.is_null()) return Value();
+  const std::int64_t* n = amount.as_int();
   if (!n)
-    return mismatch_in(e, fmt::format("the amount must be an integer, got {}", kind_name(*amount)));
+    return mismatch_in(e, fmt::format("the amount must be an integer, got {}", kind_name(amount)));
   std::int64_t shift = 0, micros = 0;
   bool overflow = __builtin_mul_overflow(*n, unit_micros(e.unit()), &shift);
   if (e.kind() == ExprKind::ago)
@@ -368,7 +368,7 @@ Result<int> compare_values(const Value& a, const Value& b) {
 }
 
 Result<Value> evaluate(const Expr& e, const EvalContext& context) {
-  return Evaluator(context).eval(e);
+  return Evaluator().run(e, context);
 }
 
 Result<bool> matches(const Expr& e, const EvalContext& context) {

@@ -106,17 +106,30 @@ class Parser {
     return std::nullopt;
   }
 
+  // Every node the parser builds passes through here within a few tokens, so a tree past
+  // kMaxFilterNodes is refused before it grows much further.
   Result<Expr> parse_level(int level) {
     if (level == static_cast<int>(kLevels.size())) return parse_unary();
+    std::size_t pos = peek().pos;
     auto left = parse_level(level + 1);
     if (!left) return left;
+    if (left->node_count() > kMaxFilterNodes) return too_complex(pos);
     while (auto op = level_op(level)) {
-      advance();
+      pos = advance().pos;
       auto right = parse_level(level + 1);
       if (!right) return right;
       left = combine(*op, std::move(*left), std::move(*right));
+      if (left->node_count() > kMaxFilterNodes) return too_complex(pos);
     }
     return left;
+  }
+
+  Error too_complex(std::size_t pos) const {
+    Error e = error_at(pos, fmt::format("too complex: more than the limit of {} nodes (values, "
+                                        "names and operators)",
+                                        kMaxFilterNodes));
+    e.fields[0].code = codes::kTooComplex;
+    return std::move(e).with_code(codes::kTooComplex);
   }
 
   Result<Expr> parse_unary() {
@@ -415,6 +428,14 @@ Result<Expr> Parser::build_cast(const std::vector<Arg>& args) {
 
 }  // namespace
 
-Result<Expr> parse_expr(std::string_view text) { return Parser(text).parse(); }
+Result<Expr> parse_expr(std::string_view text) {
+  if (text.size() > kMaxFilterText)
+    return Error::invalid({}, {},
+                          {FieldError{"filter", codes::kTooComplex,
+                                      fmt::format("too long: {} bytes, more than the limit of {}",
+                                                  text.size(), kMaxFilterText)}})
+        .with_code(codes::kTooComplex);
+  return Parser(text).parse();
+}
 
 }  // namespace ashlar

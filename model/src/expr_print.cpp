@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace ashlar {
 namespace {
 
@@ -86,24 +89,6 @@ std::string dotted(const std::vector<std::string>& path) {
   return s;
 }
 
-std::string print(const Expr& e, int min_precedence);
-
-std::string joined(const std::vector<Expr>& items) {
-  std::string s;
-  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + print(items[i], 0);
-  return s;
-}
-
-std::string call(std::string_view name, const std::vector<Expr>& args) {
-  return fmt::format("{}({})", name, joined(args));
-}
-
-std::string binary(const Expr& e, std::string_view op) {
-  int p = precedence(e);
-  // Every binary level is left-associative, so only the right side needs the bump.
-  return fmt::format("{} {} {}", print(e.operands()[0], p), op, print(e.operands()[1], p + 1));
-}
-
 std::string actor_text(const std::vector<std::string>& path) {
   if (path.empty()) return "^actor()";
   if (path.size() == 1) return "^actor(" + atom_text(path[0]) + ")";
@@ -112,37 +97,121 @@ std::string actor_text(const std::vector<std::string>& path) {
   return s + "])";
 }
 
-std::string print_node(const Expr& e) {
-  const auto& ops = e.operands();
-  switch (e.kind()) {
-    case ExprKind::literal: return literal_text(e.literal());
-    case ExprKind::ref: return dotted(e.path());
-    case ExprKind::arg: return "^arg(" + atom_text(e.name()) + ")";
-    case ExprKind::actor: return actor_text(e.path());
-    case ExprKind::parent: return call("parent", ops);
-    case ExprKind::compare: return binary(e, to_string(e.compare_op()));
-    case ExprKind::logical_and: return binary(e, "and");
-    case ExprKind::logical_or: return binary(e, "or");
-    case ExprKind::logical_not: return "not " + print(ops[0], kUnary);
-    case ExprKind::in: return binary(e, "in");
-    case ExprKind::is_nil: return call("is_nil", ops);
-    case ExprKind::contains: return call("contains", ops);
-    case ExprKind::arith: return binary(e, to_string(e.arith_op()));
-    case ExprKind::list: return "[" + joined(ops) + "]";
-    case ExprKind::aggregate: return to_string(e.aggregate());
-    case ExprKind::now: return "now()";
-    case ExprKind::ago:
-    case ExprKind::from_now:
-      return fmt::format("{}({}, :{})", e.kind() == ExprKind::ago ? "ago" : "from_now",
-                         print(ops[0], 0), to_string(e.unit()));
-  }
-  return "nil";
+std::string aggregate_head(const Aggregate& a) {
+  std::string s = fmt::format("{}({}", to_string(a.kind), dotted(a.path));
+  if (!a.field.empty()) s += ", " + (syntax::is_identifier(a.field, false) ? a.field : atom_text(a.field));
+  return s;
 }
 
-std::string print(const Expr& e, int min_precedence) {
-  std::string text = print_node(e);
-  return precedence(e) < min_precedence ? "(" + text + ")" : text;
-}
+// Writes into one string with an explicit stack of what is left to write: a chain of a
+// few thousand terms would otherwise recurse once per term (and copy its text as often).
+class Printer {
+ public:
+  // Queues `e`, in parentheses when it binds looser than `min_precedence`.
+  void expr(const Expr& e, int min_precedence) {
+    std::size_t first = pieces_.size();
+    bool parens = precedence(e) < min_precedence;
+    if (parens) pieces_.push_back(Piece{nullptr, 0, "("});
+    node(e);
+    if (parens) pieces_.push_back(Piece{nullptr, 0, ")"});
+    std::reverse(pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.end());
+  }
+
+  void aggregate(const Aggregate& a) {
+    std::size_t first = pieces_.size();
+    text(aggregate_head(a));
+    if (a.filter) {
+      text(", ");
+      sub(*a.filter, 0);
+    }
+    text(")");
+    std::reverse(pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.end());
+  }
+
+  std::string run() {
+    std::string out;
+    while (!pieces_.empty()) {
+      Piece p = std::move(pieces_.back());
+      pieces_.pop_back();
+      if (p.e) expr(*p.e, p.min_precedence);
+      else out += p.text;
+    }
+    return out;
+  }
+
+ private:
+  struct Piece {
+    const Expr* e;       // an expression still to expand, or null for text
+    int min_precedence;
+    std::string text;
+  };
+
+  void text(std::string s) { pieces_.push_back(Piece{nullptr, 0, std::move(s)}); }
+  void sub(const Expr& e, int min_precedence) { pieces_.push_back(Piece{&e, min_precedence, {}}); }
+
+  void joined(const std::vector<Expr>& items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) text(", ");
+      sub(items[i], 0);
+    }
+  }
+
+  void call(std::string_view name, const std::vector<Expr>& args) {
+    text(std::string(name) + "(");
+    joined(args);
+    text(")");
+  }
+
+  // Every binary level is left-associative, so only the right side needs the bump.
+  void binary(const Expr& e, std::string_view op) {
+    int p = precedence(e);
+    sub(e.operands()[0], p);
+    text(fmt::format(" {} ", op));
+    sub(e.operands()[1], p + 1);
+  }
+
+  // Queues the node's pieces in reading order; expr() reverses them onto the stack.
+  void node(const Expr& e) {
+    const auto& ops = e.operands();
+    switch (e.kind()) {
+      case ExprKind::literal: return text(literal_text(e.literal()));
+      case ExprKind::ref: return text(dotted(e.path()));
+      case ExprKind::arg: return text("^arg(" + atom_text(e.name()) + ")");
+      case ExprKind::actor: return text(actor_text(e.path()));
+      case ExprKind::parent: return call("parent", ops);
+      case ExprKind::compare: return binary(e, to_string(e.compare_op()));
+      case ExprKind::logical_and: return binary(e, "and");
+      case ExprKind::logical_or: return binary(e, "or");
+      case ExprKind::logical_not:
+        text("not ");
+        return sub(ops[0], kUnary);
+      case ExprKind::in: return binary(e, "in");
+      case ExprKind::is_nil: return call("is_nil", ops);
+      case ExprKind::contains: return call("contains", ops);
+      case ExprKind::arith: return binary(e, to_string(e.arith_op()));
+      case ExprKind::list:
+        text("[");
+        joined(ops);
+        return text("]");
+      case ExprKind::aggregate:
+        text(aggregate_head(e.aggregate()));
+        if (e.aggregate().filter) {
+          text(", ");
+          sub(*e.aggregate().filter, 0);
+        }
+        return text(")");
+      case ExprKind::now: return text("now()");
+      case ExprKind::ago:
+      case ExprKind::from_now:
+        text(e.kind() == ExprKind::ago ? "ago(" : "from_now(");
+        sub(ops[0], 0);
+        return text(fmt::format(", :{})", to_string(e.unit())));
+    }
+    text("nil");
+  }
+
+  std::vector<Piece> pieces_;  // a stack: the next piece to write is at the back
+};
 
 }  // namespace
 
@@ -182,12 +251,15 @@ bool is_identifier(std::string_view text, bool allow_bang) {
 }  // namespace syntax
 
 std::string to_string(const Aggregate& a) {
-  std::string s = fmt::format("{}({}", to_string(a.kind), dotted(a.path));
-  if (!a.field.empty()) s += ", " + (syntax::is_identifier(a.field, false) ? a.field : atom_text(a.field));
-  if (a.filter) s += ", " + print(*a.filter, 0);
-  return s + ")";
+  Printer printer;
+  printer.aggregate(a);
+  return printer.run();
 }
 
-std::string to_string(const Expr& e) { return print(e, 0); }
+std::string to_string(const Expr& e) {
+  Printer printer;
+  printer.expr(e, 0);
+  return printer.run();
+}
 
 }  // namespace ashlar

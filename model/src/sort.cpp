@@ -27,6 +27,11 @@ class SortParser {
     skip_space();
     if (pos_ == in_.size()) return keys;
     while (true) {
+      if (keys.size() == kMaxSortKeys) {
+        Error e = error(fmt::format("too complex: more than the limit of {} keys", kMaxSortKeys));
+        e.fields[0].code = codes::kTooComplex;
+        return std::move(e).with_code(codes::kTooComplex);
+      }
       auto key = parse_key();
       if (!key) return key.error();
       keys.push_back(std::move(*key));
@@ -88,7 +93,15 @@ class SortParser {
 
 }  // namespace
 
-Result<std::vector<SortKey>> parse_sort(std::string_view text) { return SortParser(text).parse(); }
+Result<std::vector<SortKey>> parse_sort(std::string_view text) {
+  if (text.size() > kMaxSortText)
+    return Error::invalid({}, {},
+                          {FieldError{"sort", codes::kTooComplex,
+                                      fmt::format("too long: {} bytes, more than the limit of {}",
+                                                  text.size(), kMaxSortText)}})
+        .with_code(codes::kTooComplex);
+  return SortParser(text).parse();
+}
 
 std::string to_string(const std::vector<SortKey>& keys) {
   std::string out;

@@ -309,6 +309,36 @@ TEST_CASE("ashlar query reports bad queries in one line, with the parser's colum
   CHECK(missing.err_lines[0].find("nothing-here") != std::string::npos);
 }
 
+// A filter of thousands of terms joined by one operator used to overflow the stack (a
+// SIGSEGV): evaluating, printing and destroying it recursed once per term.
+TEST_CASE("ashlar query answers a filter of thousands of terms and refuses one past the limits") {
+  HelpdeskStore s;
+  // 2000 alternatives, about 40 KB and 8000 nodes: within the limits, answered.
+  std::string alternatives;
+  for (int i = 2000; i >= 3; --i) alternatives += "severity == " + std::to_string(i) + " or ";
+  alternatives += "severity == -1";
+  CHECK(ok_lines(query({s.path, "Ticket", "--filter", alternatives, "--sort", "reference", "--json"})) ==
+        std::vector<std::string>{line(*s.fire), line(*s.vpn), line(*s.laptop)});
+
+  // 6000 terms (about 24 KB): the 5000th "+" (each "1 + " is 4 bytes) makes node 10001.
+  std::string sum = "1";
+  for (int i = 1; i < 6000; ++i) sum += " + 1";
+  require_error(query({s.path, "Ticket", "--filter", sum + " > severity"}), 2,
+                "--filter: at column 19999: too complex: more than the limit of 10000 nodes (values, "
+                "names and operators)");
+
+  // 25000 terms, 100 KB of text: past the length limit.
+  std::string longer = "1";
+  for (int i = 1; i < 25000; ++i) longer += " + 1";
+  require_error(query({s.path, "Ticket", "--filter", longer + " > severity"}), 2,
+                "--filter: too long: 100008 bytes, more than the limit of 65536");
+
+  std::string sort = "reference";
+  for (int i = 0; i < 64; ++i) sort += ",severity";
+  require_error(query({s.path, "Ticket", "--sort", sort}), 2,
+                "--sort: at column 578: too complex: more than the limit of 64 keys");
+}
+
 TEST_CASE("ashlar query reads beside a running writer and sees each committed action") {
   TempDir tmp;
   std::string path = tmp.sub("store");

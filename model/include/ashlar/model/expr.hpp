@@ -84,6 +84,9 @@ class Expr {
   const Aggregate& aggregate() const;
 
   bool is_literal() const { return kind() == ExprKind::literal; }
+  // Nodes in the tree, this one, its operands' and aggregate filters' included (a subtree
+  // used twice counts twice); saturates at SIZE_MAX. Known at construction: O(1).
+  std::size_t node_count() const;
   // Same tree: kinds, operators, literal values (Value equality) and names.
   bool equals(const Expr& other) const;
 
@@ -180,6 +183,11 @@ Expr from_now(Expr amount, TimeUnit unit);
 
 // ---- Text ----------------------------------------------------------------------------
 
+// What parse_expr accepts. Evaluation, printing, comparison and destruction walk trees of
+// any size without recursing per node, so these bound work and memory, not the stack.
+inline constexpr std::size_t kMaxFilterText = 64 * 1024;  // bytes of filter text
+inline constexpr std::size_t kMaxFilterNodes = 10000;     // Expr::node_count() of the result
+
 // Parses Ash's expression syntax: `status == :open and priority in [:medium, :high]`,
 // `not is_nil(closed_at)`, `representative.priority_threshold < priority`,
 // `^arg(:user_id)`, `actor(:id)`, `parent(x)`, `count(comments) > 2`,
@@ -189,6 +197,10 @@ Expr from_now(Expr amount, TimeUnit unit);
 // Fails with an Invalid error, field "filter", code "syntax", whose message names the
 // 1-based column and what was found there:
 //   at column 12: expected a value after "==", found end of input
+// Input past a limit above fails with an Invalid error whose code and field error's code
+// are codes::kTooComplex ("too_complex"), naming the limit:
+//   too long: 70000 bytes, more than the limit of 65536
+//   at column 20001: too complex: more than the limit of 10000 nodes (values, names and operators)
 [[nodiscard]] Result<Expr> parse_expr(std::string_view text);
 
 // The same syntax; parse_expr(to_string(e)) gives a tree that equals(e). Literals with no

@@ -20,11 +20,19 @@ struct SortKey {
   bool operator==(const SortKey&) const = default;
 };
 
+// What parse_sort accepts; a sort rarely needs more than a few keys.
+inline constexpr std::size_t kMaxSortText = 4096;  // bytes of sort text
+inline constexpr std::size_t kMaxSortKeys = 64;
+
 // Comma-separated keys: `x` or `+x` ascending, `-x` descending, `++x` ascending with nils
 // first, `--x` descending with nils last; spaces around keys are ignored, and an empty
 // input is no sort. Fails with an Invalid error, field "sort", code "syntax", naming the
 // 1-based column and what was found there:
 //   at column 3: expected a field name, found ","
+// Input past a limit above fails with an Invalid error whose code and field error's code
+// are codes::kTooComplex ("too_complex"), naming the limit:
+//   too long: 5000 bytes, more than the limit of 4096
+//   at column 130: too complex: more than the limit of 64 keys
 [[nodiscard]] Result<std::vector<SortKey>> parse_sort(std::string_view text);
 
 // The same form; parse_sort(to_string(keys)) == keys.
