@@ -14,8 +14,9 @@ void check_value(const Attribute& a, const Value& v, std::vector<FieldError>& er
 }
 
 void deep_merge(Map& into, const Map& more) {
-  for (const auto& [key, value] : more) {
-    auto it = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == key; });
+  for (const auto& entry : more) {
+    const auto& [key, value] = entry;
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == entry.first; });
     if (it == into.end()) {
       into.emplace_back(key, value);
     } else if (it->second.as_map() && value.as_map()) {

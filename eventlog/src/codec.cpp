@@ -20,9 +20,13 @@ namespace {
 
 void write_value(schema::Value::Builder out, const Value& v);
 
+// Text of exactly these bytes: kj converts a std::string through c_str(), which would cut
+// it at its first NUL byte.
+capnp::Text::Reader text(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+
 void write_fields(capnp::List<schema::Field>::Builder out, const Fields& fields) {
   for (unsigned i = 0; i < fields.size(); ++i) {
-    out[i].setName(fields[i].first);
+    out[i].setName(text(fields[i].first));
     write_value(out[i].initValue(), fields[i].second);
   }
 }
@@ -37,19 +41,19 @@ void write_value(schema::Value::Builder out, const Value& v) {
     case ValueKind::boolean: out.setBoolean(*v.as_bool()); return;
     case ValueKind::integer: out.setInteger(*v.as_int()); return;
     case ValueKind::floating: out.setFloat(*v.as_float()); return;
-    case ValueKind::string: out.setString(*v.as_string()); return;
+    case ValueKind::string: out.setString(text(*v.as_string())); return;
     case ValueKind::uuid:
       out.setUuid(capnp::Data::Reader(v.as_uuid()->bytes.data(), 16));
       return;
     case ValueKind::datetime: out.setDatetime(v.as_datetime()->micros); return;
     case ValueKind::date: out.setDate(v.as_date()->days); return;
-    case ValueKind::atom: out.setAtom(v.as_atom()->name); return;
+    case ValueKind::atom: out.setAtom(text(v.as_atom()->name)); return;
     case ValueKind::binary: out.setBinary(data(v.as_binary()->bytes)); return;
     case ValueKind::map: {
       const Map& m = *v.as_map();
       auto list = out.initMap(static_cast<unsigned>(m.size()));
       for (unsigned i = 0; i < m.size(); ++i) {
-        list[i].setName(m[i].first);
+        list[i].setName(text(m[i].first));
         write_value(list[i].initValue(), m[i].second);
       }
       return;
@@ -221,20 +225,20 @@ std::string encode_event(const Event& e) {
   b.setSequence(e.sequence);
   b.setVersion(e.version);
   b.setTx(e.tx);
-  b.setDomain(e.domain);
-  b.setResource(e.resource);
-  b.setAction(e.action);
+  b.setDomain(text(e.domain));
+  b.setResource(text(e.resource));
+  b.setAction(text(e.action));
   b.setActionType(static_cast<schema::ActionType>(e.type));
   write_fields(b.initKey(static_cast<unsigned>(e.key.size())), e.key);
   write_fields(b.initChanges(static_cast<unsigned>(e.changes.size())), e.changes);
   write_fields(b.initInputs(static_cast<unsigned>(e.inputs.size())), e.inputs);
   write_value(b.initActor(), e.actor);
-  b.setCorrelationId(e.correlation_id);
-  b.setCausationId(e.causation_id);
-  b.setTenant(e.tenant);
+  b.setCorrelationId(text(e.correlation_id));
+  b.setCausationId(text(e.causation_id));
+  b.setTenant(text(e.tenant));
   b.setTimeMicros(e.time_micros);
   // Left unset (a null pointer, no text object) when the action had no key.
-  if (!e.idempotency_key.empty()) b.setIdempotencyKey(e.idempotency_key);
+  if (!e.idempotency_key.empty()) b.setIdempotencyKey(text(e.idempotency_key));
   return flatten(message);
 }
 

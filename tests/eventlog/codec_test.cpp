@@ -58,6 +58,20 @@ TEST_CASE("events round-trip through the Cap'n Proto schema with every value kin
   CHECK(encode_event(*back) == bytes);
 }
 
+TEST_CASE("text with NUL bytes round-trips whole: values, names, atoms, tenant, ids and keys") {
+  Event e = sample();
+  const std::string nul("a\0b", 3);
+  e.changes = {{"name", nul}, {"role", Atom{nul}}, {nul, Map{{nul, nul}}}};
+  e.tenant = nul;
+  e.correlation_id = nul;
+  e.causation_id = nul;
+  e.idempotency_key = nul;
+  auto back = decode_event(encode_event(e));
+  REQUIRE(back.has_value());
+  CHECK(*back == e);
+  CHECK(back->changes.at(0).second.as_string()->size() == 3);
+}
+
 TEST_CASE("the idempotency key round-trips, without one it reads as empty") {
   Event e = sample();
   std::string without = encode_event(e);

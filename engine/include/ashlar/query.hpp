@@ -37,7 +37,14 @@ struct Query {
   std::string after{};  // keyset pagination: a Record::cursor() from the previous page
   // Attributes to return; empty for all. The primary key is always returned.
   std::vector<std::string> select{};
-  std::vector<Load> load{};  // relationships and aggregates to load
+  // Relationships and aggregates to load. (clang with libstdc++ cannot default-initialize
+  // a vector of Load here, where Load is incomplete; without `{}` g++ warns about
+  // designated initializers that omit it. Either way it starts empty.)
+#ifdef __clang__
+  std::vector<Load> load;
+#else
+  std::vector<Load> load{};
+#endif
   Value actor{};
   // Read the domain as it stood then: filters, sorts and loads all see that state (a
   // load's own as_of is ignored). Nullopt: now. Costs: ashlar/projections/time_travel.hpp.
