@@ -4,6 +4,7 @@
 // → commit and notifications → after_transaction.
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "lifecycle.hpp"
 #include "reader.hpp"
 #include "user_code.hpp"
 
@@ -38,28 +39,6 @@ std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Va
                     fmt::format("the primary key takes {} bytes; a key can take at most {}", size, kMaxKeySize)};
 }
 
-// Hooks that wrap: each calls the next, the innermost calls `core`. A hook may add hooks
-// of its own kind: they join the chain inside it (the list is re-read at every level, and
-// each hook is copied before it runs, since adding one may move the list).
-Result<Record> wrap(Changeset& cs, std::vector<Changeset::Around>& hooks, std::size_t i, std::string_view step,
-                    const Changeset::Next& core) {
-  if (i >= hooks.size()) return core(cs);
-  Changeset::Around hook = hooks[i];
-  return runtime::guarded(cs.resource().name(), cs.action().name, step, [&]() -> Result<Record> {
-    return hook(cs, [&](Changeset& c) { return wrap(c, hooks, i + 1, step, core); });
-  });
-}
-
-// Runs hooks of one kind in order; one added while they run runs in the same pass.
-Result<void> run_before(Changeset& cs, std::vector<Changeset::Before>& hooks, std::string_view step) {
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    Changeset::Before hook = hooks[i];
-    auto r = runtime::guarded(cs.resource().name(), cs.action().name, step, [&] { return hook(cs); });
-    if (!r) return fail(r.error());
-  }
-  return {};
-}
-
 bool hooks_in_transaction(Changeset& cs) {
   return !ChangesetAccess::around_action(cs).empty() || !ChangesetAccess::before_action(cs).empty() ||
          !ChangesetAccess::after_action(cs).empty();
@@ -68,6 +47,48 @@ bool hooks_in_transaction(Changeset& cs) {
 Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
 
 }  // namespace
+
+namespace runtime {
+
+Result<Record> run_around(Changeset& cs, std::vector<Changeset::Around>& hooks, std::string_view step,
+                          const Changeset::Next& core, std::size_t i) {
+  if (i >= hooks.size()) return core(cs);
+  Changeset::Around hook = hooks[i];
+  return guarded(cs.resource().name(), cs.action().name, step, [&]() -> Result<Record> {
+    return hook(cs, [&](Changeset& c) { return run_around(c, hooks, step, core, i + 1); });
+  });
+}
+
+Result<void> run_before(Changeset& cs, std::vector<Changeset::Before>& hooks, std::string_view step) {
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    Changeset::Before hook = hooks[i];
+    auto r = guarded(cs.resource().name(), cs.action().name, step, [&] { return hook(cs); });
+    if (!r) return fail(r.error());
+  }
+  return {};
+}
+
+Result<Record> run_after_action(Changeset& cs, Result<Record> record) {
+  auto& hooks = ChangesetAccess::after_action(cs);
+  for (std::size_t i = 0; i < hooks.size() && record; ++i) {
+    Changeset::After hook = hooks[i];
+    record = guarded(cs.resource().name(), cs.action().name, "after_action hook",
+                     [&] { return hook(cs, std::move(*record)); });
+  }
+  return record;
+}
+
+Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
+  auto& hooks = ChangesetAccess::after_transaction(cs);
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    Changeset::AfterTransaction hook = hooks[i];
+    result = guarded(cs.resource().name(), cs.action().name, "after_transaction hook",
+                     [&] { return hook(cs, std::move(result)); });
+  }
+  return result;
+}
+
+}  // namespace runtime
 
 Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
                                             const std::vector<Value>& key, const std::vector<Value>& after) const {
@@ -79,9 +100,8 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
     auto holder = state.lookup_identity(txn, r.name(), identity.name, values);
     if (!holder) return fail(holder.error());
     if (!*holder || **holder == own) continue;
-    std::string shown;
-    for (const auto& v : values) shown += (shown.empty() ? "" : ", ") + v.str();
-    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(), shown))
+    Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),
+                                                    describe_values(values)))
                   .with_code(codes::kIdentityTaken);
     e.action = action;
     for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});
@@ -233,24 +253,17 @@ Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
       return {};
     }
     if (hooks_in_transaction(cs)) user_code_runs();
-    auto result = wrap(cs, ChangesetAccess::around_action(cs), 0, "around_action hook",
-                       [&](Changeset& c) -> Result<Record> {
+    auto result = runtime::run_around(cs, ChangesetAccess::around_action(cs), "around_action hook",
+                                      [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
         auto fresh = current(txn, c.resource(), key_of(c));
         if (!fresh) return fail(fresh.error());
         if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
       }
-      ASHLAR_TRY_VOID(run_before(c, ChangesetAccess::before_action(c), "before_action hook"));
+      ASHLAR_TRY_VOID(runtime::run_before(c, ChangesetAccess::before_action(c), "before_action hook"));
       if (c.action().event_type() != ActionType::destroy) ChangesetAccess::check_required(c);
       if (!c.valid()) return fail(invalid(c));
-      auto record = write_changeset(txn, c);
-      auto& after = ChangesetAccess::after_action(c);
-      for (std::size_t i = 0; i < after.size() && record; ++i) {
-        Changeset::After hook = after[i];
-        record = runtime::guarded(c.resource().name(), c.action().name, "after_action hook",
-                                  [&] { return hook(c, std::move(*record)); });
-      }
-      return record;
+      return runtime::run_after_action(c, write_changeset(txn, c));
     });
     if (!result) return fail(result.error());
     outcome = std::move(result);
@@ -280,20 +293,14 @@ Result<Record> Engine::Impl::run(Changeset& cs) {
   if (*earlier) return std::move(**earlier);
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
-  return wrap(cs, ChangesetAccess::around_transaction(cs), 0, "around_transaction hook",
-              [&](Changeset& c) -> Result<Record> {
+  return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
+                             [&](Changeset& c) -> Result<Record> {
     Result<Record> result = Error::unknown("no result");
     auto ready = ready_to_run(c);
-    if (ready) ready = run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
+    if (ready) ready = runtime::run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
     if (ready) result = run_in_transaction(c);
     else result = ready.error();
-    auto& after = ChangesetAccess::after_transaction(c);
-    for (std::size_t i = 0; i < after.size(); ++i) {
-      Changeset::AfterTransaction hook = after[i];
-      result = runtime::guarded(c.resource().name(), c.action().name, "after_transaction hook",
-                                [&] { return hook(c, std::move(result)); });
-    }
-    return result;
+    return runtime::run_after_transaction(c, std::move(result));
   });
 }
 

@@ -8,15 +8,6 @@
 #include <fmt/format.h>
 
 namespace ashlar::runtime {
-namespace {
-
-std::string shown_key(const std::vector<Value>& key) {
-  std::string out;
-  for (const auto& v : key) out += (out.empty() ? "" : ", ") + (v.as_string() ? *v.as_string() : v.str());
-  return out;
-}
-
-}  // namespace
 
 Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& as_of, const Resource& r) {
   auto head = log.head(txn);
@@ -59,7 +50,7 @@ Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upc
   if (!events) return fail(events.error());
   if (events->empty())
     return fail(Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(),
-                                                       shown_key(*key))));
+                                                       describe_key(*key))));
   return events;
 }
 

@@ -4,6 +4,7 @@
 
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "lifecycle.hpp"
 
 #include <fmt/format.h>
 
@@ -24,12 +25,6 @@ struct Slot {
 
 // Builds input i's changeset with these call options.
 using Build = std::function<Result<Changeset>(std::size_t index, const CallOptions& call)>;
-
-Result<Record> wrap(Changeset& cs, const std::vector<Changeset::Around>& hooks, std::size_t i,
-                    const Changeset::Next& core) {
-  if (i == hooks.size()) return core(cs);
-  return hooks[i](cs, [&](Changeset& c) { return wrap(c, hooks, i + 1, core); });
-}
 
 class BulkRun {
  public:
@@ -92,11 +87,12 @@ class BulkRun {
     if (i == slots.size()) return in_batch(slots);
     bool entered = false;
     Slot& slot = slots[i];
-    auto result = wrap(*slot.cs, ChangesetAccess::around_transaction(*slot.cs), 0, [&](Changeset&) -> Result<Record> {
-      entered = true;
-      around(slots, i + 1);
-      return slot.result;
-    });
+    auto result = runtime::run_around(*slot.cs, ChangesetAccess::around_transaction(*slot.cs),
+                                      "around_transaction hook", [&](Changeset&) -> Result<Record> {
+                                        entered = true;
+                                        around(slots, i + 1);
+                                        return slot.result;
+                                      });
     slot.result = std::move(result);
     if (!entered) {
       slot.ready = false;
@@ -110,14 +106,11 @@ class BulkRun {
     for (auto& slot : slots) {
       if (!slot.ready || stop) continue;
       slot.started = true;
-      for (const auto& hook : ChangesetAccess::before_transaction(*slot.cs)) {
-        auto r = hook(*slot.cs);
-        if (r) continue;
-        slot.result = r.error();
-        slot.ready = false;
-        stop = options_.stop_on_error;
-        break;
-      }
+      auto r = runtime::run_before(*slot.cs, ChangesetAccess::before_transaction(*slot.cs), "before_transaction hook");
+      if (r) continue;
+      slot.result = r.error();
+      slot.ready = false;
+      stop = options_.stop_on_error;
     }
     if (!stop) write(slots);
     else stopped_ = true;
@@ -127,8 +120,7 @@ class BulkRun {
         slot.result = not_run(*slot.cs);
       }
       if (!slot.started) continue;
-      for (const auto& hook : ChangesetAccess::after_transaction(*slot.cs))
-        slot.result = hook(*slot.cs, std::move(slot.result));
+      slot.result = runtime::run_after_transaction(*slot.cs, std::move(slot.result));
     }
   }
 

@@ -41,12 +41,6 @@ Result<std::optional<StoredRecord>> Engine::Impl::current(const Txn& txn, const 
   return state.get(txn, r.name(), encode_key(key));
 }
 
-std::string describe_key(const std::vector<Value>& key) {
-  std::string out;
-  for (const auto& v : key) out += (out.empty() ? "" : ", ") + (v.as_string() ? *v.as_string() : v.str());
-  return out;
-}
-
 Value id_map(const Resource& r, const std::vector<Value>& key) {
   Map m;
   for (std::size_t i = 0; i < key.size(); ++i) m.emplace_back(r.attributes()[r.primary_key()[i]].name, key[i]);
@@ -164,9 +158,8 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
     auto holder = impl_->state.lookup_identity(txn, res.name(), identity->name, key_values);
     if (!holder) return fail(holder.error());
     if (!*holder) {
-      std::string shown;
-      for (const auto& v : key_values) shown += (shown.empty() ? "" : ", ") + v.str();
-      return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name, shown)));
+      return fail(Error::not_found(res.name(),
+                                   fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(key_values))));
     }
     auto stored = impl_->state.get(txn, res.name(), **holder);
     if (!stored) return fail(stored.error());

@@ -2,6 +2,7 @@
 // The engine's insides, shared by its source files.
 
 #include <ashlar/engine.hpp>
+#include <ashlar/model/key.hpp>
 #include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/projections/state.hpp>
 
@@ -83,6 +84,5 @@ struct EngineAccess {
 // Errors and helpers about records' keys.
 Error not_found(const Resource& r, const std::vector<Value>& key);
 Value id_map(const Resource& r, const std::vector<Value>& key);
-std::string describe_key(const std::vector<Value>& key);
 
 }  // namespace ashlar

@@ -1,6 +1,8 @@
 // StoreReader: the Engine's reads over a read-only log and its stored model.
 #include <ashlar/store_reader.hpp>
 
+#include <ashlar/eventlog/stored_domain.hpp>
+#include <ashlar/model/key.hpp>
 #include <ashlar/projections/state.hpp>
 #include <ashlar/projections/upcast.hpp>
 
@@ -54,24 +56,8 @@ std::set<std::string, std::less<>> manual_relationships(const std::string& model
 Result<StoreReader> StoreReader::open(const std::string& path) {
   auto log = Log::open_read_only(path);
   if (!log) return fail(log.error());
-  std::optional<std::string> json;
-  {
-    auto txn = (*log)->read();
-    if (!txn) return fail(txn.error());
-    auto stored = (*log)->model(*txn);
-    if (!stored) return fail(stored.error());
-    json = std::move(*stored);
-  }
-  if (!json)
-    return fail(Error::framework(fmt::format("{} has no stored model: no ashlar engine has opened it, so there "
-                                             "is nothing to read",
-                                             path)));
-  auto domain = domain_from_json(*json);
-  if (!domain) {
-    Error e = domain.error();
-    e.message = fmt::format("{}: {}", path, e.message);
-    return fail(std::move(e));
-  }
+  auto domain = stored_domain(**log);
+  if (!domain) return fail(domain.error());
   auto state = StateProjection::open(**log, *domain);
   if (!state) return fail(state.error());
   auto impl = std::make_unique<Impl>();
@@ -174,19 +160,16 @@ Result<Record> StoreReader::get(std::string_view resource_name, const Value& id,
   if (!key) return fail(key.error());
   Query q = query;
   std::optional<Expr> pinned;
-  std::string shown;
   for (std::size_t i = 0; i < key->size(); ++i) {
     Expr term = dsl::ref(res.attributes()[res.primary_key()[i]].name) == Expr((*key)[i]);
     pinned = pinned ? *pinned && term : term;
-    const Value& v = (*key)[i];
-    shown += (shown.empty() ? "" : ", ") + (v.as_string() ? *v.as_string() : v.str());
   }
   q.filter = q.filter ? *pinned && *q.filter : *pinned;
   q.limit = 1;
   auto found = read(resource_name, q);
   if (!found) return fail(found.error());
   if (found->empty()) {
-    Error e = Error::not_found(res.name(), fmt::format("no {} with primary key {}", res.name(), shown));
+    Error e = Error::not_found(res.name(), fmt::format("no {} with primary key {}", res.name(), describe_key(*key)));
     e.action = action;
     return fail(std::move(e));
   }

@@ -1,7 +1,11 @@
 // The stored model and its versions (meta "model", "model_version", "models/<n>").
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/eventlog/stored_domain.hpp>
+#include <ashlar/model/json.hpp>
 
 #include "keys.hpp"
+
+#include <fmt/format.h>
 
 namespace ashlar {
 namespace {
@@ -48,6 +52,28 @@ Result<void> Log::put_model(Txn& txn, std::string_view json) {
   ASHLAR_TRY_VOID(put_meta(txn, version_key(next), keys::be64(h->position + 1) + std::string(json)));
   ASHLAR_TRY_VOID(put_meta(txn, kVersionKey, keys::be64(next)));
   return put_meta(txn, kModelKey, json);
+}
+
+Result<Domain> stored_domain(const Log& log) {
+  std::optional<std::string> json;
+  {
+    auto txn = log.read();
+    if (!txn) return fail(txn.error());
+    auto stored = log.model(*txn);
+    if (!stored) return fail(stored.error());
+    json = std::move(*stored);
+  }  // the snapshot ends here: the caller takes its own
+  if (!json)
+    return fail(Error::framework(fmt::format("{} has no stored model: no ashlar engine has opened it, so there "
+                                             "is nothing to read",
+                                             log.path())));
+  auto domain = domain_from_json(*json);
+  if (!domain) {
+    Error e = domain.error();
+    e.message = fmt::format("{}: {}", log.path(), e.message);
+    return fail(std::move(e));
+  }
+  return std::move(*domain);
 }
 
 }  // namespace ashlar

@@ -60,4 +60,22 @@ std::string encode_key(std::span<const Value> values) {
   return out;
 }
 
+std::string describe_key(std::span<const Value> key) {
+  std::string out;
+  for (const auto& v : key) {
+    if (!out.empty()) out += ", ";
+    out += v.as_string() ? *v.as_string() : v.str();
+  }
+  return out;
+}
+
+std::string describe_values(std::span<const Value> values) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += ", ";
+    out += v.str();
+  }
+  return out;
+}
+
 }  // namespace ashlar

@@ -1,5 +1,6 @@
 #include "audit_store.hpp"
 
+#include <ashlar/eventlog/stored_domain.hpp>
 #include <ashlar/projections/custom.hpp>
 #include <ashlar/model/json.hpp>
 #include <ashlar/projections/upcast.hpp>
@@ -24,15 +25,7 @@ Result<Store> open_store_for_writing(const std::string& dir) {
     return fail(std::move(e));
   }
   if (!log) return fail(log.error());
-  std::optional<std::string> json;
-  {
-    auto txn = (*log)->read();
-    if (!txn) return fail(txn.error());
-    auto stored = (*log)->model(*txn);
-    if (!stored) return fail(stored.error());
-    json = std::move(*stored);
-  }
-  auto domain = domain_from_json(json.value_or(""));
+  auto domain = stored_domain(**log);
   if (!domain) return fail(domain.error());
   return Store{dir, std::move(*log), std::move(*domain)};
 }

@@ -15,4 +15,10 @@ namespace ashlar {
 void append_key(std::string& out, const Value& value);
 std::string encode_key(std::span<const Value> values);
 
+// A record's key as messages show it: "8ba0ab56-…", "acme, HD-1" (strings bare, other
+// values in their text form, comma-separated).
+std::string describe_key(std::span<const Value> key);
+// Values as the filter language writes them: "\"HD-1\", 3" (identity values in messages).
+std::string describe_values(std::span<const Value> values);
+
 }  // namespace ashlar
