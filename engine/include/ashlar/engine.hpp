@@ -76,6 +76,29 @@ struct CallOptions {
   std::string idempotency_key{};
 };
 
+// The error codes each call returns (Error::code; the codes are listed in
+// ashlar/model/error.hpp). Any call may also return `unknown`, `io_error` (the disk or
+// file system failed) or `store_damaged` (the store's files are not what LMDB wrote).
+//   open ................ writer_locked, store_damaged, framework (the model does not fit
+//                         the stored events, or misuse), store_full
+//   create, update, destroy, run, run_action, bulk_* (per input in BulkResult::errors)
+//                         invalid_input (every bad field at once), too_complex (a value
+//                         nested too deep), not_found (update, destroy: no such record),
+//                         already_exists, identity_taken, stale_version (expected_version),
+//                         conflict (an idempotency key reused for other work), user_code
+//                         (a change, validation, hook or run threw), store_full, store_grew
+//                         (run it again), framework (unknown resource or action)
+//   for_create, for_update, for_destroy
+//                         as above, for what is known before the transaction
+//   get, read, get_by, load
+//                         not_found (get, get_by), invalid_input (unknown names, bad
+//                         arguments or cursor), too_complex (a filter or sort past its
+//                         limits), user_code (a preparation or manual relationship threw),
+//                         decode_error (a stored record that does not decode), framework
+//   history ............. not_found, decode_error
+//   rebuild, rebuild_projection, verify, catch_up
+//                         decode_error, store_damaged (verify with deep), user_code (a
+//                         custom projection threw), store_full, framework
 class Engine {
  public:
   // Opens (or creates) the store in directory `path` for `domain`. The first open stores
