@@ -60,16 +60,17 @@ Error not_found(const Resource& r, const std::vector<Value>& key) {
 namespace {
 
 // Engine::get as one lookup of the cast primary key, when neither the query nor its read
-// action asks for more than the record (no filter, arguments, preparations, loads,
+// action asks for more than the record (no filter, arguments, preparations, sort, loads,
 // select, paging or as_of); nullopt when one does, and the get runs as a whole read.
 // NotFound naming `action` when no record has the key.
 std::optional<Result<Record>> get_by_key(const Engine::Impl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
-  if (q.filter || !q.args.empty() || !q.load.empty() || !q.select.empty() || q.as_of || q.offset != 0 ||
-      !q.after.empty())
+  if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
+      q.offset != 0 || !q.after.empty())
     return std::nullopt;
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
-  if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty()) return std::nullopt;
+  if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())
+    return std::nullopt;
   auto prepares = [](const ActionStep& step) { return step.preparation != nullptr; };
   if (std::any_of(a->steps.begin(), a->steps.end(), prepares) ||
       std::any_of(r.global_steps().begin(), r.global_steps().end(), prepares))

@@ -253,6 +253,11 @@ TEST_CASE("a get by primary key is one lookup, and the filter and arguments of i
   REQUIRE_FALSE(no_argument.has_value());
   CHECK(no_argument.error().cls == ErrorClass::invalid);
 
+  // A sort is checked as a read checks it, though one record needs no order.
+  auto bad_sort = h.engine.get("Ticket", low.id(), {.sort = {SortKey{"colour"}}});
+  REQUIRE_FALSE(bad_sort.has_value());
+  CHECK(bad_sort.error().cls == ErrorClass::invalid);
+
   // A select still runs the whole read.
   auto selected = h.engine.get("Ticket", low.id(), {.select = {"subject"}}).value();
   CHECK(*selected["subject"].as_string() == "low");
