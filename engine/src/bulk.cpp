@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
 namespace {
 
@@ -30,7 +32,11 @@ class BulkRun {
  public:
   BulkRun(Engine::Impl& impl, const BulkOptions& options, const char* kind, Build build)
       : impl_(impl), options_(options), kind_(kind), build_(std::move(build)),
-        correlation_id_(options.correlation_id.empty() ? Uuid::v4().str() : options.correlation_id) {}
+        correlation_id_(options.correlation_id.empty() ? Uuid::v4().str() : options.correlation_id),
+        context_(*Value(options.context).as_map()) {
+    // Each input's own entry (kind_) replaces one the caller gave.
+    std::erase_if(context_, [&](const auto& kv) { return kv.first == kind_; });
+  }
 
   BulkResult run(std::size_t total) {
     for (std::size_t from = 0; from < total && !stopped_; from += options_.batch_size)
@@ -49,9 +55,13 @@ class BulkRun {
     call.tenant = options_.tenant;
     call.correlation_id = correlation_id_;
     call.private_arguments = options_.private_arguments;
-    call.context = options_.context;
+    // The caller's context with this input's entry, sorted by key as a Map value keeps it.
+    call.context.reserve(context_.size() + 1);
+    auto at = std::lower_bound(context_.begin(), context_.end(), kind_,
+                               [](const auto& kv, std::string_view key) { return kv.first < key; });
+    call.context.assign(context_.begin(), at);
     call.context.emplace_back(kind_, Value(Map{{"index", static_cast<std::int64_t>(index)}}));
-    call.context = *Value(std::move(call.context)).as_map();  // sorted, a later key wins
+    call.context.insert(call.context.end(), at, context_.end());
     if (!options_.idempotency_key.empty()) call.idempotency_key = fmt::format("{}/{}", options_.idempotency_key, index);
     return call;
   }
@@ -222,6 +232,7 @@ class BulkRun {
   const char* kind_;
   Build build_;
   std::string correlation_id_;
+  Map context_;  // the caller's context, sorted, without an entry of kind_
   BulkResult result_;
   bool stopped_ = false;
 };

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace ashlar {
@@ -27,7 +28,8 @@ void deep_merge(Map& into, const Map& more) {
       it->second = value;
     }
   }
-  into = *Value(std::move(into)).as_map();  // keep keys sorted
+  // Keep keys sorted, as a Map value does; they are unique already (a key found is merged).
+  std::stable_sort(into.begin(), into.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
 // One input: an accepted attribute or an argument the caller may set.

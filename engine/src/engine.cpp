@@ -51,6 +51,36 @@ Error not_found(const Resource& r, const std::vector<Value>& key) {
   return Error::not_found(r.name(), fmt::format("no {} with primary key {}", r.name(), describe_key(key)));
 }
 
+namespace {
+
+// Engine::get as one lookup of the cast primary key, when neither the query nor its read
+// action asks for more than the record (no filter, arguments, preparations, sort, loads,
+// select, paging or as_of); nullopt when one does, and the get runs as a whole read.
+// NotFound naming `action` when no record has the key.
+std::optional<Result<Record>> get_by_key(const Engine::Impl& impl, const Resource& r, const Query& q,
+                                         const std::string& action, const std::vector<Value>& key) {
+  if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
+      q.offset != 0 || !q.after.empty())
+    return std::nullopt;
+  const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
+  if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())
+    return std::nullopt;
+  auto prepares = [](const ActionStep& step) { return step.preparation != nullptr; };
+  if (std::any_of(a->steps.begin(), a->steps.end(), prepares) ||
+      std::any_of(r.global_steps().begin(), r.global_steps().end(), prepares))
+    return std::nullopt;
+  auto stored = impl.reading([&](const Txn& txn) { return impl.current(txn, r, key); });
+  if (!stored) return Result<Record>(fail(stored.error()));
+  if (!*stored) {
+    Error e = not_found(r, key);
+    e.action = action;
+    return Result<Record>(fail(std::move(e)));
+  }
+  return Result<Record>(impl.to_record(r, **stored));
+}
+
+}  // namespace
+
 
 Result<Engine> Engine::open(const std::string& path, const Domain& domain, Options options) {
   if (domain.resources().empty() && domain.name().empty())
@@ -104,6 +134,7 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
                                                                                     : query.action;
   auto key = runtime::cast_id(res, action, id);
   if (!key) return fail(key.error());
+  if (auto direct = get_by_key(*impl_, res, query, action, *key)) return std::move(*direct);
   // A get is a read whose filter pins the primary key: the index turns it into one lookup.
   Query q = query;
   std::optional<Expr> pinned;
@@ -120,6 +151,7 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
     e.action = action;
     return fail(std::move(e));
   }
+  found->front().set_cursor({});  // one record, no page to continue: as get_by_key
   return std::move(found->front());
 }
 

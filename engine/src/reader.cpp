@@ -11,9 +11,14 @@
 namespace ashlar::runtime {
 
 Record make_record(const Domain& domain, const Resource& r, const StoredRecord& stored) {
-  std::vector<Value> values(r.attributes().size());
-  for (const auto& [name, value] : stored.attributes)
-    if (auto i = r.attribute_index(name)) values[*i] = value;
+  const auto& attributes = r.attributes();
+  std::vector<Value> values(attributes.size());
+  std::size_t next = 0;  // stored attributes come in declaration order (nil ones left out)
+  for (const auto& [name, value] : stored.attributes) {
+    while (next < attributes.size() && attributes[next].name != name) ++next;
+    if (next < attributes.size()) values[next++] = value;
+    else if (auto i = r.attribute_index(name)) values[*i] = value;  // out of order: a stored model's
+  }
   return Record(domain, r, std::move(values), stored.version);
 }
 

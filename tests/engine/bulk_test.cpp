@@ -79,6 +79,14 @@ Domain blog() {
                                         .steps = {validations::attribute_does_not_equal("status", Atom{"archived"}),
                                                   changes::set_attribute("status", Atom{"published"}),
                                                   changes::increment("edits")}})
+                    .create("remember_context",
+                            {.accept = {"title"},
+                             .steps = {changes::change([](Changeset& cs) -> Result<void> {
+                               std::string keys;
+                               for (const auto& [key, value] : cs.context()) keys += key + " ";
+                               g_trace.push_back(keys + index_of(cs));
+                               return {};
+                             })}})
                     .create("refuse_before_transaction",
                             {.accept = {"title"},
                              .steps = {changes::change([](Changeset& cs) -> Result<void> {
@@ -432,4 +440,19 @@ TEST_CASE("bulk_create: records that fail together in one batch each fail alone,
   REQUIRE(events.size() == 3);
   for (const auto& e : events) CHECK(e.event.tx == 1);  // one transaction: the batch
   CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{1, 2, 3}});
+}
+
+TEST_CASE("bulk_create: each changeset's context is the caller's, sorted, with its own bulk index") {
+  Blog b;
+  g_trace.clear();
+  // The caller's own bulk_create entry is replaced by the input's index, as Ash does.
+  auto result = b.engine
+                    .bulk_create("Post", posts({"a", "b", "c"}),
+                                 {.action = "remember_context",
+                                  .context = {{"zeta", 1}, {"bulk_create", "mine"}, {"alpha", 2}},
+                                  .batch_size = 2})
+                    .value();
+  CHECK(result.status == BulkStatus::success);
+  CHECK(g_trace == std::vector<std::string>{"alpha bulk_create zeta 0", "alpha bulk_create zeta 1",
+                                            "alpha bulk_create zeta 2"});
 }

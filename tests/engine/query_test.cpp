@@ -221,3 +221,45 @@ TEST_CASE("a 10 KB string can be indexed and found by equality") {
   CHECK(engine.read("Ticket", {.filter = ref("reference") == big}).value().size() == 1);
   CHECK(engine.create("Ticket", {{"subject", "dup"}, {"reference", big}}).error().cls == ErrorClass::conflict);
 }
+
+TEST_CASE("a get by primary key is one lookup, and the filter and arguments of its read action still apply") {
+  Helpdesk h;
+  auto low = h.ticket("low", "low", h.rita);
+  auto high = h.ticket("high", "high", h.rita);
+  const auto& lookups = h.engine.log().counters().lookups;
+  auto before = lookups.load();
+  auto got = h.engine.get("Ticket", low.id()).value();
+  CHECK(lookups.load() - before == 1);
+  CHECK(got == low);
+  CHECK(*got["subject"].as_string() == "low");
+  CHECK(got.cursor().empty());  // a get returns no page to continue
+
+  auto missing = h.engine.get("Ticket", Uuid::v4());
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().cls == ErrorClass::not_found);
+  CHECK(missing.error().action == "read");
+  CHECK(missing.error().message.starts_with("no Ticket with primary key "));
+
+  // Through the top action: its filter keeps high priority, and its argument is required.
+  Query top{.action = "top", .args = {{"user_id", h.rita.id()}}};
+  auto through = h.engine.get("Ticket", high.id(), top).value();
+  CHECK(*through["subject"].as_string() == "high");
+  CHECK(through.cursor().empty());
+  auto filtered = h.engine.get("Ticket", low.id(), top);
+  REQUIRE_FALSE(filtered.has_value());
+  CHECK(filtered.error().cls == ErrorClass::not_found);
+  CHECK(filtered.error().action == "top");
+  auto no_argument = h.engine.get("Ticket", high.id(), {.action = "top"});
+  REQUIRE_FALSE(no_argument.has_value());
+  CHECK(no_argument.error().cls == ErrorClass::invalid);
+
+  // A sort is checked as a read checks it, though one record needs no order.
+  auto bad_sort = h.engine.get("Ticket", low.id(), {.sort = {SortKey{"colour"}}});
+  REQUIRE_FALSE(bad_sort.has_value());
+  CHECK(bad_sort.error().cls == ErrorClass::invalid);
+
+  // A select still runs the whole read.
+  auto selected = h.engine.get("Ticket", low.id(), {.select = {"subject"}}).value();
+  CHECK(*selected["subject"].as_string() == "low");
+  CHECK(selected["priority"].is_null());
+}

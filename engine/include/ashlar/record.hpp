@@ -31,7 +31,7 @@ class Record {
   const Record* one(std::string_view relationship) const;
   bool loaded(std::string_view relationship) const;
   // Where this record stands in the order of the read that returned it: pass it as
-  // Query::after for the next page. Empty for records no read returned.
+  // Query::after for the next page. Empty for records a get or an action returned.
   const std::string& cursor() const { return cursor_; }
 
   // Attributes, version and loaded values equal.
