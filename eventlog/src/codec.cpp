@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <optional>
+#include <vector>
 
 namespace ashlar {
 namespace {
@@ -175,10 +177,41 @@ std::string capnp_reason(const kj::Exception& e, std::size_t bytes) {
   return text;
 }
 
+// The message's bytes (segment table, then segments), written straight into the string.
 std::string flatten(capnp::MessageBuilder& message) {
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  std::string out(capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word), '\0');
+  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size()));
+  capnp::writeMessage(stream, message);
+  return out;
+}
+
+// Encodes through build(message) into a first segment kept zeroed per thread, so an
+// encoding allocates and clears no 8 KiB segment of its own. The segment is as large as
+// the one MallocMessageBuilder allocates by default, so the bytes are those it would
+// write; after each use it is cleared as far as it was written.
+template <typename F>
+std::string encode_with(F&& build) {
+  struct Scratch {
+    std::vector<capnp::word> words = std::vector<capnp::word>(capnp::SUGGESTED_FIRST_SEGMENT_WORDS);
+    bool in_use = false;
+  };
+  thread_local Scratch scratch;
+  if (scratch.in_use) {  // not expected (encoding does not nest), but never share it
+    capnp::MallocMessageBuilder message;
+    build(message);
+    return flatten(message);
+  }
+  scratch.in_use = true;  // left set if build throws: the segment is then not reused
+  std::string out;
+  {
+    capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.words.data(), scratch.words.size()));
+    build(message);
+    out = flatten(message);
+    auto used = message.getSegmentsForOutput()[0].size();
+    std::memset(scratch.words.data(), 0, used * sizeof(capnp::word));
+  }
+  scratch.in_use = false;
+  return out;
 }
 
 // Runs f(root reader, decoder) on the message in `bytes`, turning every way it can fail
@@ -196,9 +229,24 @@ auto with_reader(std::string_view bytes, const std::string& what, F&& f)
   std::size_t words = bytes.size() / sizeof(capnp::word);
   Decoder decoder(words);
   try {
-    // LMDB values and ZeroMQ frames are not 8-byte aligned; Cap'n Proto 0.9 needs it.
-    kj::Array<capnp::word> aligned = kj::heapArray<capnp::word>(words);
-    std::memcpy(aligned.begin(), bytes.data(), bytes.size());
+    // LMDB values and ZeroMQ frames are not always 8-byte aligned, and Cap'n Proto 0.9
+    // needs it: bytes that are not are copied into a buffer kept per thread.
+    // (A large message gets a copy of its own, so no thread keeps a large buffer.)
+    constexpr std::size_t kKeptWords = std::size_t{1} << 17;  // 1 MiB
+    kj::ArrayPtr<const capnp::word> aligned;
+    kj::Array<capnp::word> large;
+    if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+      aligned = kj::arrayPtr(reinterpret_cast<const capnp::word*>(bytes.data()), words);
+    } else if (words > kKeptWords) {
+      large = kj::heapArray<capnp::word>(words);
+      std::memcpy(large.begin(), bytes.data(), bytes.size());
+      aligned = large.asConstPtr();
+    } else {
+      thread_local std::vector<capnp::word> copy;
+      if (copy.size() < words) copy.resize(words);
+      std::memcpy(copy.data(), bytes.data(), bytes.size());
+      aligned = kj::arrayPtr(copy.data(), words);
+    }
     capnp::ReaderOptions options;
     options.traversalLimitInWords = words;
     options.nestingLimit = kNestingLimit;
@@ -219,27 +267,27 @@ auto with_reader(std::string_view bytes, const std::string& what, F&& f)
 }  // namespace
 
 std::string encode_event(const Event& e) {
-  capnp::MallocMessageBuilder message;
-  auto b = message.initRoot<schema::Event>();
-  b.setPosition(e.position);
-  b.setSequence(e.sequence);
-  b.setVersion(e.version);
-  b.setTx(e.tx);
-  b.setDomain(text(e.domain));
-  b.setResource(text(e.resource));
-  b.setAction(text(e.action));
-  b.setActionType(static_cast<schema::ActionType>(e.type));
-  write_fields(b.initKey(static_cast<unsigned>(e.key.size())), e.key);
-  write_fields(b.initChanges(static_cast<unsigned>(e.changes.size())), e.changes);
-  write_fields(b.initInputs(static_cast<unsigned>(e.inputs.size())), e.inputs);
-  write_value(b.initActor(), e.actor);
-  b.setCorrelationId(text(e.correlation_id));
-  b.setCausationId(text(e.causation_id));
-  b.setTenant(text(e.tenant));
-  b.setTimeMicros(e.time_micros);
-  // Left unset (a null pointer, no text object) when the action had no key.
-  if (!e.idempotency_key.empty()) b.setIdempotencyKey(text(e.idempotency_key));
-  return flatten(message);
+  return encode_with([&](capnp::MessageBuilder& message) {
+    auto b = message.initRoot<schema::Event>();
+    b.setPosition(e.position);
+    b.setSequence(e.sequence);
+    b.setVersion(e.version);
+    b.setTx(e.tx);
+    b.setDomain(text(e.domain));
+    b.setResource(text(e.resource));
+    b.setAction(text(e.action));
+    b.setActionType(static_cast<schema::ActionType>(e.type));
+    write_fields(b.initKey(static_cast<unsigned>(e.key.size())), e.key);
+    write_fields(b.initChanges(static_cast<unsigned>(e.changes.size())), e.changes);
+    write_fields(b.initInputs(static_cast<unsigned>(e.inputs.size())), e.inputs);
+    write_value(b.initActor(), e.actor);
+    b.setCorrelationId(text(e.correlation_id));
+    b.setCausationId(text(e.causation_id));
+    b.setTenant(text(e.tenant));
+    b.setTimeMicros(e.time_micros);
+    // Left unset (a null pointer, no text object) when the action had no key.
+    if (!e.idempotency_key.empty()) b.setIdempotencyKey(text(e.idempotency_key));
+  });
 }
 
 Result<Event> decode_event(std::string_view bytes, std::uint64_t position) {
@@ -282,12 +330,12 @@ Result<Event> decode_event(std::string_view bytes, std::uint64_t position) {
 }
 
 std::string encode_record(const StoredRecord& record) {
-  capnp::MallocMessageBuilder message;
-  auto b = message.initRoot<schema::Record>();
-  b.setVersion(record.version);
-  b.setPosition(record.position);
-  write_fields(b.initAttributes(static_cast<unsigned>(record.attributes.size())), record.attributes);
-  return flatten(message);
+  return encode_with([&](capnp::MessageBuilder& message) {
+    auto b = message.initRoot<schema::Record>();
+    b.setVersion(record.version);
+    b.setPosition(record.position);
+    write_fields(b.initAttributes(static_cast<unsigned>(record.attributes.size())), record.attributes);
+  });
 }
 
 Result<StoredRecord> decode_record(std::string_view bytes) {
