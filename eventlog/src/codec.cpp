@@ -240,7 +240,7 @@ auto with_reader(std::string_view bytes, const std::string& what, F&& f)
     } else if (words > kKeptWords) {
       large = kj::heapArray<capnp::word>(words);
       std::memcpy(large.begin(), bytes.data(), bytes.size());
-      aligned = large.asConstPtr();
+      aligned = kj::arrayPtr(large.begin(), words);
     } else {
       thread_local std::vector<capnp::word> copy;
       if (copy.size() < words) copy.resize(words);
