@@ -4,7 +4,7 @@
 // model changes.
 
 #include <ashlar/engine.hpp>
-#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/projection_set.hpp>
 #include <ashlar/projections/state.hpp>
 #include <ashlar/projections/upcast.hpp>
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
+#include <shared_mutex>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -83,10 +85,21 @@ Hash Log::chain(const Hash& previous, std::string_view bytes, std::string_view k
   return out;
 }
 
+struct Log::Handles {
+  MDB_env* env = nullptr;
+  int lock_fd = -1;
+  std::unique_ptr<ReaderPool> readers = std::make_unique<ReaderPool>();  // emptied before env closes
+  std::mutex db_mutex;                  // guards opening named databases
+  std::mutex write_mutex;               // one write transaction at a time in this process
+  mutable std::shared_mutex resize_mutex;  // readers share; a resize excludes them
+};
+
+Log::Log() : h_(std::make_unique<Handles>()) {}
+
 Log::~Log() {
-  readers_.reset();
-  if (env_) mdb_env_close(env_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the writer lock
+  h_->readers.reset();
+  if (h_->env) mdb_env_close(h_->env);
+  if (h_->lock_fd >= 0) ::close(h_->lock_fd);  // releases the writer lock
 }
 
 Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions options) {
@@ -105,14 +118,13 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
   ASHLAR_TRY_VOID(check_for_writing(path));
 
   std::unique_ptr<Log> log(new Log());
-  log->readers_ = std::make_unique<ReaderPool>();
   log->path_ = path;
   log->options_ = options;
   std::string lock_path = (fs::path(path) / "writer.lock").string();
-  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (log->lock_fd_ < 0)
+  log->h_->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->h_->lock_fd < 0)
     return fail(Error::unknown(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno))));
-  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+  if (::flock(log->h_->lock_fd, LOCK_EX | LOCK_NB) != 0)
     return fail(Error::conflict({}, fmt::format("{} is already open for writing by another process "
                                                 "or engine; one writer at a time (readers may open "
                                                 "it read-only)",
@@ -123,19 +135,19 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
   if (std::uintmax_t size = fs::file_size(fs::path(path) / "data.mdb", ec); !ec && size > 0)
     ASHLAR_TRY_VOID(store_files::check_size(path));
 
-  int rc = mdb_env_create(&log->env_);
+  int rc = mdb_env_create(&log->h_->env);
   if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));
-  mdb_env_set_maxdbs(log->env_, options.max_databases);
-  mdb_env_set_mapsize(log->env_, std::min(options.initial_map_size, options.max_map_size));
+  mdb_env_set_maxdbs(log->h_->env, options.max_databases);
+  mdb_env_set_mapsize(log->h_->env, std::min(options.initial_map_size, options.max_map_size));
   unsigned flags = MDB_NOTLS;
   if (options.durability == Durability::no_meta_sync) flags |= MDB_NOMETASYNC;
   if (options.durability == Durability::no_sync) flags |= MDB_NOSYNC;
-  rc = mdb_env_open(log->env_, path.c_str(), flags, 0644);
+  rc = mdb_env_open(log->h_->env, path.c_str(), flags, 0644);
   if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
     return fail(not_a_store(path, "data.mdb is not an LMDB file this build reads"));
   if (rc != 0) return fail(lmdb_error(rc, fmt::format("opening {}", path)));
   MDB_envinfo info;
-  mdb_env_info(log->env_, &info);
+  mdb_env_info(log->h_->env, &info);
   log->map_size_ = info.me_mapsize;
   ASHLAR_TRY_VOID(log->open_databases());
   return log;
@@ -149,18 +161,17 @@ Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
   if (!fs::is_directory(path, ec)) return fail(not_a_store(path, "no such directory"));
   ASHLAR_TRY_VOID(check_for_reading(path));
   std::unique_ptr<Log> log(new Log());
-  log->readers_ = std::make_unique<ReaderPool>();
   log->path_ = path;
   log->read_only_ = true;
-  int rc = mdb_env_create(&log->env_);
+  int rc = mdb_env_create(&log->h_->env);
   if (rc != 0) return fail(lmdb_error(rc, "creating the environment"));
-  mdb_env_set_maxdbs(log->env_, 1024);
-  rc = mdb_env_open(log->env_, path.c_str(), MDB_RDONLY | MDB_NOTLS, 0644);
+  mdb_env_set_maxdbs(log->h_->env, 1024);
+  rc = mdb_env_open(log->h_->env, path.c_str(), MDB_RDONLY | MDB_NOTLS, 0644);
   if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
     return fail(not_a_store(path, "data.mdb is not an LMDB file this build reads"));
   if (rc != 0) return fail(lmdb_error(rc, fmt::format("opening {}", path)));
   MDB_envinfo info;
-  mdb_env_info(log->env_, &info);
+  mdb_env_info(log->h_->env, &info);
   log->map_size_ = info.me_mapsize;
   ASHLAR_TRY_VOID(log->open_databases());
   return log;
@@ -200,9 +211,9 @@ Result<void> Log::open_databases() {
 }
 
 Result<Db> Log::database(const std::string& name, bool dupsort) {
-  std::lock_guard lock(db_mutex_);
+  std::lock_guard lock(h_->db_mutex);
   MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, read_only_ ? MDB_RDONLY : 0, &txn);
+  int rc = mdb_txn_begin(h_->env, nullptr, read_only_ ? MDB_RDONLY : 0, &txn);
   if (rc != 0) return fail(lmdb_error(rc, "opening database " + name));
   MDB_dbi dbi = 0;
   unsigned flags = (read_only_ ? 0 : MDB_CREATE) | (dupsort ? MDB_DUPSORT : 0);
@@ -222,25 +233,25 @@ Result<Db> Log::database(const std::string& name, bool dupsort) {
 
 Result<Txn> Log::begin(bool writable) const {
   for (;;) {
-    std::shared_lock guard(resize_mutex_, std::defer_lock);
+    std::shared_lock guard(h_->resize_mutex, std::defer_lock);
     if (!writable) guard.lock();
     if (!writable) {
-      if (MDB_txn* idle = readers_->take()) {
-        if (mdb_txn_renew(idle) == 0) return Txn(idle, false, std::move(guard), &counters_, readers_.get());
+      if (MDB_txn* idle = h_->readers->take()) {
+        if (mdb_txn_renew(idle) == 0) return Txn(idle, false, std::move(guard), &counters_, h_->readers.get());
         mdb_txn_abort(idle);  // e.g. the map was resized by another process: begin afresh below
       }
     }
     MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, writable ? 0 : MDB_RDONLY, &txn);
+    int rc = mdb_txn_begin(h_->env, nullptr, writable ? 0 : MDB_RDONLY, &txn);
     if (rc == MDB_MAP_RESIZED) {  // another process grew the map: adopt its size
       if (guard.owns_lock()) guard.unlock();
-      std::unique_lock exclusive(resize_mutex_);
-      rc = mdb_env_set_mapsize(env_, 0);
+      std::unique_lock exclusive(h_->resize_mutex);
+      rc = mdb_env_set_mapsize(h_->env, 0);
       if (rc != 0) return fail(lmdb_error(rc, "adopting the new map size"));
       continue;
     }
     if (rc != 0) return fail(lmdb_error(rc, "beginning a transaction"));
-    return Txn(txn, writable, std::move(guard), &counters_, writable ? nullptr : readers_.get());
+    return Txn(txn, writable, std::move(guard), &counters_, writable ? nullptr : h_->readers.get());
   }
 }
 
@@ -253,8 +264,8 @@ Result<void> Log::grow() {
                                            options_.max_map_size >> 20))
                     .with_code(codes::kStoreFull));
   std::size_t next = std::min(map_size_ * 2, options_.max_map_size);
-  std::unique_lock exclusive(resize_mutex_);  // waits for this process's readers
-  int rc = mdb_env_set_mapsize(env_, next);
+  std::unique_lock exclusive(h_->resize_mutex);  // waits for this process's readers
+  int rc = mdb_env_set_mapsize(h_->env, next);
   if (rc != 0) return fail(lmdb_error(rc, "growing the store"));
   map_size_ = next;
   return {};
@@ -264,8 +275,8 @@ Result<void> Log::grow_ahead() {
   for (;;) {
     MDB_envinfo info;
     MDB_stat stat;
-    mdb_env_info(env_, &info);
-    mdb_env_stat(env_, &stat);
+    mdb_env_info(h_->env, &info);
+    mdb_env_stat(h_->env, &stat);
     std::size_t used = (info.me_last_pgno + 1) * std::size_t{stat.ms_psize};
     std::size_t free = map_size_ > used ? map_size_ - used : 0;
     if ((free >= options_.map_headroom && free >= map_size_ / 2) || map_size_ >= options_.max_map_size) return {};
@@ -275,7 +286,7 @@ Result<void> Log::grow_ahead() {
 
 Result<void> Log::write_once(const std::function<Result<void>(Txn&)>& fn, const std::function<void()>& after_commit) {
   if (read_only_) return fail(Error::framework(fmt::format("{} is open read-only", path_)));
-  std::lock_guard lock(write_mutex_);
+  std::lock_guard lock(h_->write_mutex);
   ASHLAR_TRY_VOID(grow_ahead());
   bool map_full = false;
   {
@@ -311,7 +322,7 @@ std::size_t Log::map_size() const { return map_size_; }
 
 Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& fn) {
   MDB_txn* child = nullptr;
-  int rc = mdb_txn_begin(env_, parent.txn_, 0, &child);
+  int rc = mdb_txn_begin(h_->env, parent.txn_, 0, &child);
   if (rc != 0) return fail(parent.lmdb_error(rc, "beginning a nested transaction"));
   Txn txn(child, true, std::shared_lock<std::shared_mutex>(), &counters_);
   auto result = fn(txn);

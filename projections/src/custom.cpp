@@ -1,5 +1,5 @@
 #include <ashlar/eventlog/bytes.hpp>
-#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/projection_set.hpp>
 
 #include <fmt/format.h>
 

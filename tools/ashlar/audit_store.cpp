@@ -1,7 +1,7 @@
 #include "audit_store.hpp"
 
 #include <ashlar/eventlog/stored_domain.hpp>
-#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/projection_set.hpp>
 #include <ashlar/model/json.hpp>
 #include <ashlar/projections/upcast.hpp>
 

@@ -10,12 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <vector>
-
-struct MDB_env;
 
 namespace ashlar {
 
@@ -209,7 +205,7 @@ class Log {
   std::size_t max_map_size() const { return options_.max_map_size; }
 
  private:
-  Log() = default;
+  Log();
   Result<void> open_databases();
   Result<Txn> begin(bool writable) const;
   // Doubles the map (up to max_map_size); store_full when it is there already.
@@ -217,20 +213,18 @@ class Log {
   // Grows the map until map_headroom and half of it are free (or it is at max_map_size).
   Result<void> grow_ahead();
 
+  Result<void> put_idempotency_key(Txn& txn, const Event& event);
+
   std::string path_;
   LogOptions options_;
   bool read_only_ = false;
-  MDB_env* env_ = nullptr;
-  int lock_fd_ = -1;
   std::size_t map_size_ = 0;
-  Result<void> put_idempotency_key(Txn& txn, const Event& event);
-
   Db events_, chain_, by_resource_, by_record_, meta_, idem_;
   mutable StorageCounters counters_;
-  std::unique_ptr<ReaderPool> readers_;  // reset read transactions; emptied before the environment closes
-  mutable std::mutex db_mutex_;  // guards opening named databases
-  std::mutex write_mutex_;       // one write transaction at a time in this process
-  mutable std::shared_mutex resize_mutex_;  // readers share; a resize excludes them
+  // The LMDB environment, the writer lock, the pool of read transactions and the locks
+  // that guard them: eventlog/src/log.cpp's own.
+  struct Handles;
+  std::unique_ptr<Handles> h_;
 };
 
 }  // namespace ashlar
