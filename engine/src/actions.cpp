@@ -90,7 +90,7 @@ Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
 
 }  // namespace runtime
 
-Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
+Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
                                             const std::vector<Value>& key, const std::vector<Value>& after) const {
   std::string own = encode_key(key);
   for (const auto& identity : r.identities()) {
@@ -110,7 +110,7 @@ Result<void> Engine::Impl::check_identities(const Txn& txn, const Resource& r, c
   return {};
 }
 
-Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
+Result<void> EngineImpl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
                                           const std::string& correlation_id, bool notify, bool flat) {
   if (runtime::WriteScope* outer = scope()) {
     if (outer->shared().flat) return fn(outer->txn());  // a failure fails the whole transaction
@@ -131,7 +131,7 @@ Result<void> Engine::Impl::in_transaction(const std::function<Result<void>(Txn&)
   return writer->submit(job);
 }
 
-void Engine::Impl::notify(std::span<const StoredEvent> events) {
+void EngineImpl::notify(std::span<const StoredEvent> events) {
   for (const auto& n : options.notifiers) {
     try {
       n->notify(events);
@@ -141,16 +141,16 @@ void Engine::Impl::notify(std::span<const StoredEvent> events) {
   if (publishing) publishing->notify(events);
 }
 
-void Engine::Impl::user_code_runs() const {
+void EngineImpl::user_code_runs() const {
   if (runtime::WriteScope* s = scope()) s->shared().user_code = true;
 }
 
-const Txn* Engine::Impl::open_txn() const {
+const Txn* EngineImpl::open_txn() const {
   runtime::WriteScope* s = scope();
   return s ? &s->txn() : nullptr;
 }
 
-Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
+Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   runtime::WriteScope::Shared& shared = scope()->shared();
   event.tx = shared.tx;
   auto stored = log->append(txn, std::move(event));
@@ -164,7 +164,7 @@ Result<StoredRecord> Engine::Impl::append(Txn& txn, Event event) {
   return applied->value_or(StoredRecord{});
 }
 
-Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::vector<Value>& key) {
+Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key) {
   auto from = [&](const Txn& txn) -> Result<std::optional<Record>> {
     auto stored = current(txn, r, key);
     if (!stored) return fail(stored.error());
@@ -178,7 +178,7 @@ Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::v
 }
 
 // The data layer: checks against the stored state, then one event appended and folded.
-Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
+Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const Resource& r = cs.resource();
   const CallOptions& call = ChangesetAccess::call(cs);
   if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
@@ -242,7 +242,7 @@ Result<Record> Engine::Impl::write_changeset(Txn& txn, Changeset& cs) {
   return to_record(r, *stored);
 }
 
-Result<Record> Engine::Impl::run_in_transaction(Changeset& cs) {
+Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
   std::optional<Result<Record>> outcome;
   auto written = in_transaction([&](Txn& txn) -> Result<void> {
     // A retry that raced the first call past run()'s check is answered here, in the writer.
@@ -285,7 +285,7 @@ Result<void> ready_to_run(const Changeset& cs) {
 
 }  // namespace
 
-Result<Record> Engine::Impl::run(Changeset& cs) {
+Result<Record> EngineImpl::run(Changeset& cs) {
   // A retried idempotent action returns its first result before anything else is checked
   // (the retry may no longer be valid on today's state) and before any hook runs.
   auto earlier = idempotent_result(open_txn(), cs);
@@ -306,7 +306,7 @@ Result<Record> Engine::Impl::run(Changeset& cs) {
 
 namespace {
 
-Result<std::pair<const Resource*, const Action*>> resolve(const Engine::Impl& impl, std::string_view resource,
+Result<std::pair<const Resource*, const Action*>> resolve(const EngineImpl& impl, std::string_view resource,
                                                           ActionType type, std::string_view action) {
   auto r = impl.resource(resource);
   if (!r) return fail(r.error());
@@ -323,7 +323,7 @@ struct Target {
   Record record;
 };
 
-Result<Target> find_target(Engine::Impl& impl, std::string_view resource, ActionType type, const Value& id,
+Result<Target> find_target(EngineImpl& impl, std::string_view resource, ActionType type, const Value& id,
                            const CallOptions& call) {
   auto target = resolve(impl, resource, type, call.action);
   if (!target) return fail(target.error());

@@ -30,7 +30,7 @@ using Build = std::function<Result<Changeset>(std::size_t index, const CallOptio
 
 class BulkRun {
  public:
-  BulkRun(Engine::Impl& impl, const BulkOptions& options, const char* kind, Build build)
+  BulkRun(EngineImpl& impl, const BulkOptions& options, const char* kind, Build build)
       : impl_(impl), options_(options), kind_(kind), build_(std::move(build)),
         correlation_id_(options.correlation_id.empty() ? Uuid::v4().str() : options.correlation_id),
         context_(*Value(options.context).as_map()) {
@@ -227,7 +227,7 @@ class BulkRun {
     }
   }
 
-  Engine::Impl& impl_;
+  EngineImpl& impl_;
   const BulkOptions& options_;
   const char* kind_;
   Build build_;
@@ -237,7 +237,7 @@ class BulkRun {
   bool stopped_ = false;
 };
 
-Result<const Resource*> resolve(const Engine::Impl& impl, std::string_view resource, ActionType type,
+Result<const Resource*> resolve(const EngineImpl& impl, std::string_view resource, ActionType type,
                                 const BulkOptions& options, const Action** action) {
   if (options.batch_size == 0) return fail(Error::framework("a bulk action's batch_size is at least 1"));
   auto r = impl.resource(resource);
@@ -249,7 +249,7 @@ Result<const Resource*> resolve(const Engine::Impl& impl, std::string_view resou
 }
 
 // Update or destroy these records, or the records with these ids.
-Result<BulkResult> bulk_change(Engine& engine, Engine::Impl& impl, std::string_view resource, ActionType type,
+Result<BulkResult> bulk_change(Engine& engine, EngineImpl& impl, std::string_view resource, ActionType type,
                                const std::vector<Record>* records, const std::vector<Value>* ids,
                                const Fields& inputs, const BulkOptions& options) {
   const Action* a = nullptr;

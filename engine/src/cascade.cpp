@@ -13,7 +13,7 @@ namespace ashlar {
 namespace {
 
 Result<void> destroy_related(Changeset& cs, const Relationship& rel, const changes::CascadeDestroy& options, const Record& record) {
-  Engine::Impl& impl = EngineAccess::impl(cs.engine());
+  EngineImpl& impl = EngineAccess::impl(cs.engine());
   const Txn* txn = impl.open_txn();
   if (!txn) return fail(Error::framework("cascade_destroy runs inside the action's write transaction only"));
   EvalContext base;

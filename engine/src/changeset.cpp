@@ -1,4 +1,5 @@
 #include "changeset.hpp"
+#include "impl.hpp"
 #include "user_code.hpp"
 
 #include <fmt/format.h>
@@ -183,7 +184,7 @@ void ChangesetAccess::check_required(Changeset& cs) {
 Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action& a, const Fields& inputs,
                                  const CallOptions& call, std::optional<Record> data) {
   Changeset cs;
-  cs.engine_ = &engine;
+  cs.engine_ = &EngineAccess::impl(engine).self;
   cs.resource_ = &r;
   cs.action_ = &a;
   cs.data_ = std::move(data);

@@ -14,12 +14,12 @@ namespace ashlar {
 
 
 
-Result<const Resource*> Engine::Impl::resource(std::string_view name) const {
+Result<const Resource*> EngineImpl::resource(std::string_view name) const {
   if (const Resource* r = domain.resource(name)) return r;
   return fail(Error::framework(fmt::format("domain {} has no resource named {}", domain.name(), name)));
 }
 
-Result<const Action*> Engine::Impl::action(const Resource& r, ActionType type, std::string_view name) const {
+Result<const Action*> EngineImpl::action(const Resource& r, ActionType type, std::string_view name) const {
   const Action* a = name.empty() ? r.primary_action(type) : r.action(name);
   if (!a && name.empty())
     return fail(Error::framework(fmt::format("{} has no primary {} action; name one in CallOptions::action "
@@ -32,11 +32,11 @@ Result<const Action*> Engine::Impl::action(const Resource& r, ActionType type, s
   return a;
 }
 
-Record Engine::Impl::to_record(const Resource& r, const StoredRecord& stored) const {
+Record EngineImpl::to_record(const Resource& r, const StoredRecord& stored) const {
   return runtime::make_record(domain, r, stored);
 }
 
-Result<std::optional<StoredRecord>> Engine::Impl::current(const Txn& txn, const Resource& r,
+Result<std::optional<StoredRecord>> EngineImpl::current(const Txn& txn, const Resource& r,
                                                           const std::vector<Value>& key) const {
   return state.get(txn, r.name(), encode_key(key));
 }
@@ -57,7 +57,7 @@ namespace {
 // action asks for more than the record (no filter, arguments, preparations, sort, loads,
 // select, paging or as_of); nullopt when one does, and the get runs as a whole read.
 // NotFound naming `action` when no record has the key.
-std::optional<Result<Record>> get_by_key(const Engine::Impl& impl, const Resource& r, const Query& q,
+std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
       q.offset != 0 || !q.after.empty())
@@ -101,7 +101,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   if (!state) return fail(state.error());
   ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections));
 
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<EngineImpl>();
   impl->domain = domain;
   impl->options = std::move(options);
   impl->log = std::move(*log);
@@ -110,7 +110,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   auto publishing = PublishService::start(*impl->log, impl->domain, impl->options.publish);
   if (!publishing) return fail(publishing.error());
   impl->publishing = std::move(*publishing);
-  Engine::Impl* raw = impl.get();
+  EngineImpl* raw = impl.get();
   impl->writer = std::make_unique<runtime::GroupCommit>(
       *impl->log, raw,
       runtime::GroupCommit::Sinks{[raw](std::span<const StoredEvent> events) { raw->notify(events); },
@@ -118,9 +118,15 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   return Engine(std::move(impl));
 }
 
-Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Engine::Engine(Engine&&) noexcept = default;
-Engine& Engine::operator=(Engine&&) noexcept = default;
+Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) { impl_->self = this; }
+Engine::Engine(Engine&& other) noexcept : impl_(std::move(other.impl_)) {
+  if (impl_) impl_->self = this;
+}
+Engine& Engine::operator=(Engine&& other) noexcept {
+  impl_ = std::move(other.impl_);
+  if (impl_) impl_->self = this;
+  return *this;
+}
 Engine::~Engine() = default;
 
 const Domain& Engine::domain() const { return impl_->domain; }

@@ -42,7 +42,7 @@ Error reused(const Changeset& cs, const std::string& key, std::string why) {
 
 }  // namespace
 
-Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::vector<Value>& key,
+Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key,
                                                  const CallOptions& call) {
   auto found = find(r, key);
   if (!found || *found || call.idempotency_key.empty()) return found;
@@ -64,7 +64,7 @@ Result<std::optional<Record>> Engine::Impl::find(const Resource& r, const std::v
   return std::optional<Record>{to_record(r, **before)};
 }
 
-Result<std::optional<Record>> Engine::Impl::idempotent_result(const Txn* txn, Changeset& cs) const {
+Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Changeset& cs) const {
   const CallOptions& call = ChangesetAccess::call(cs);
   if (call.idempotency_key.empty()) return std::optional<Record>{};
   if (call.idempotency_key.size() > Log::kMaxIdempotencyKey)

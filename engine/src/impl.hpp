@@ -12,7 +12,13 @@
 
 namespace ashlar {
 
-struct Engine::Impl {
+namespace runtime {
+struct EngineImpl;
+}
+using runtime::EngineImpl;
+
+struct runtime::EngineImpl {
+  Engine* self = nullptr;  // the Engine that owns this now: moves re-point it
   Domain domain;
   Options options;
   std::unique_ptr<Log> log;
@@ -78,7 +84,7 @@ struct Engine::Impl {
 };
 
 struct EngineAccess {
-  static Engine::Impl& impl(Engine& engine) { return *engine.impl_; }
+  static EngineImpl& impl(Engine& engine) { return *engine.impl_; }
 };
 
 // Errors and helpers about records' keys.

@@ -98,13 +98,16 @@ Error reply_shape_error(std::string_view resource, std::string_view name, Reply:
 }
 }  // namespace detail
 
+ResourceInterface::ResourceInterface(Engine& engine, std::string resource)
+    : engine_(&EngineAccess::impl(engine).self), resource_(std::move(resource)) {}
+
 ResourceInterface Engine::interface(std::string_view resource) { return ResourceInterface(*this, std::string(resource)); }
 
 Result<Reply> ResourceInterface::call(std::string_view name, const std::vector<Value>& args, const Fields& more,
                                       const CallOptions& options) const {
-  const Resource* r = engine_->domain().resource(resource_);
+  const Resource* r = (*engine_)->domain().resource(resource_);
   if (!r)
-    return fail(Error::framework(fmt::format("domain {} has no resource named {}", engine_->domain().name(), resource_)));
+    return fail(Error::framework(fmt::format("domain {} has no resource named {}", (*engine_)->domain().name(), resource_)));
   const CodeInterface* i = r->interface(name);
   if (!i) return fail(Error::framework(fmt::format("{} has no code interface named {}", r->name(), name)));
   const Action& a = *r->action(i->action);
@@ -129,16 +132,16 @@ Result<Reply> ResourceInterface::call(std::string_view name, const std::vector<V
     return Reply{Reply::Shape::record, {std::move(*record)}, {}};
   };
   switch (a.type) {
-    case ActionType::read: return call_read(*engine_, *r, a, *i, args, more, call);
-    case ActionType::create: return one(engine_->create(r->name(), inputs, call));
-    case ActionType::update: return one(engine_->update(r->name(), args[0], inputs, call));
+    case ActionType::read: return call_read(**engine_, *r, a, *i, args, more, call);
+    case ActionType::create: return one((*engine_)->create(r->name(), inputs, call));
+    case ActionType::update: return one((*engine_)->update(r->name(), args[0], inputs, call));
     case ActionType::destroy:
       if (!inputs.empty())
         return fail(framework(*r, a, fmt::format("{}.{} is a destroy action, which takes no inputs beside the record's key",
                                                  r->name(), a.name)));
-      return one(engine_->destroy(r->name(), args[0], call));
+      return one((*engine_)->destroy(r->name(), args[0], call));
     case ActionType::generic: {
-      auto value = engine_->run_action(r->name(), a.name, inputs, call);
+      auto value = (*engine_)->run_action(r->name(), a.name, inputs, call);
       if (!value) return fail(value.error());
       return Reply{Reply::Shape::value, {}, std::move(*value)};
     }

@@ -64,10 +64,12 @@ Result<StoreReader> StoreReader::open(const std::string& path) {
   impl->domain = std::move(*domain);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
-  impl->manual = manual_relationships(*json);
   {
     auto txn = impl->log->read();
     if (!txn) return fail(txn.error());
+    auto json = impl->log->model(*txn);
+    if (!json) return fail(json.error());
+    impl->manual = manual_relationships(json->value_or(""));
     auto models = impl->log->models(*txn);
     if (!models) return fail(models.error());
     auto upcast = make_upcast(*models, {});

@@ -27,7 +27,7 @@ EvalContext stored_record_context(const Record& existing, const Changeset& cs) {
 
 }  // namespace
 
-Result<void> Engine::Impl::prepare_upsert(const Txn& txn, Changeset& cs) const {
+Result<void> EngineImpl::prepare_upsert(const Txn& txn, Changeset& cs) const {
   const Resource& r = cs.resource();
   const Action& a = cs.action();
   std::vector<std::string> matched_on;  // the attributes that found the record

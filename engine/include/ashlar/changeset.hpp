@@ -77,11 +77,11 @@ class Changeset {
 
   // The engine running this action: call it from hooks for nested actions, which join
   // this action's transaction.
-  Engine& engine() const { return *engine_; }
+  Engine& engine() const { return **engine_; }
 
  private:
   friend struct ChangesetAccess;
-  Engine* engine_ = nullptr;
+  Engine* const* engine_ = nullptr;  // the engine's slot: it follows the Engine when moved
   const Resource* resource_ = nullptr;
   const Action* action_ = nullptr;
   std::optional<Record> data_;

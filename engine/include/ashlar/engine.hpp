@@ -24,6 +24,9 @@
 namespace ashlar {
 
 class ResourceInterface;  // ashlar/interface.hpp
+namespace runtime {
+struct EngineImpl;  // the runtime's own: opaque to embedders
+}
 
 struct Options {
   // sync survives power loss; no_sync trades the last commits for speed. See Durability.
@@ -106,7 +109,6 @@ class Engine {
   // error listing each incompatibility. Conflict when another writer has the store open.
   static Result<Engine> open(const std::string& path, const Domain& domain, Options options = {});
 
-  Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;
   ~Engine();
 
@@ -219,12 +221,15 @@ class Engine {
   // The underlying log, for tools and tests that inspect events.
   const Log& log() const;
 
-  struct Impl;  // the runtime's own: opaque to embedders
+  // Moving an Engine is safe for what was built on it: changesets, action inputs and code
+  // interfaces reach the engine through a slot that follows it, never a raw pointer to
+  // the object moved from.
+  Engine(Engine&&) noexcept;
 
  private:
   friend struct EngineAccess;  // the runtime's changes reach the open transaction (impl.hpp)
-  explicit Engine(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Engine(std::unique_ptr<runtime::EngineImpl> impl);
+  std::unique_ptr<runtime::EngineImpl> impl_;
 };
 
 }  // namespace ashlar

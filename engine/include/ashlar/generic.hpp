@@ -54,11 +54,11 @@ class ActionInput {
   // shared context, and this call's correlation id.
   CallOptions to_opts() const;
   // The engine running the action: call other actions through it.
-  Engine& engine() const { return *engine_; }
+  Engine& engine() const { return **engine_; }
 
  private:
   friend struct ActionInputAccess;
-  Engine* engine_ = nullptr;
+  Engine* const* engine_ = nullptr;  // the engine's slot: it follows the Engine when moved
   const Resource* resource_ = nullptr;
   const Action* action_ = nullptr;
   Fields arguments_;

@@ -60,7 +60,7 @@ struct Reply {
 
 class ResourceInterface {
  public:
-  ResourceInterface(Engine& engine, std::string resource) : engine_(&engine), resource_(std::move(resource)) {}
+  ResourceInterface(Engine& engine, std::string resource);
 
   // Calls the interface `name` with positional `args` and, beside them, named `inputs`
   // (Ash's trailing params map), `call` giving the actor and the rest. Errors as above.
@@ -74,7 +74,7 @@ class ResourceInterface {
   const std::string& resource() const { return resource_; }
 
  private:
-  Engine* engine_;
+  Engine* const* engine_;  // the engine's slot: it follows the Engine when moved
   std::string resource_;
 };
 
