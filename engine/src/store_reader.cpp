@@ -174,22 +174,15 @@ Result<Record> StoreReader::get(std::string_view resource_name, const Value& id,
   if (!key) return fail(key.error());
   Query q = query;
   std::optional<Expr> pinned;
-  std::string shown;
   for (std::size_t i = 0; i < key->size(); ++i) {
     Expr term = dsl::ref(res.attributes()[res.primary_key()[i]].name) == Expr((*key)[i]);
     pinned = pinned ? *pinned && term : term;
-    const Value& v = (*key)[i];
-    shown += (shown.empty() ? "" : ", ") + (v.as_string() ? *v.as_string() : v.str());
   }
   q.filter = q.filter ? *pinned && *q.filter : *pinned;
   q.limit = 1;
   auto found = read(resource_name, q);
   if (!found) return fail(found.error());
-  if (found->empty()) {
-    Error e = Error::not_found(res.name(), fmt::format("no {} with primary key {}", res.name(), shown));
-    e.action = action;
-    return fail(std::move(e));
-  }
+  if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
   return std::move(found->front());
 }
 
