@@ -182,7 +182,7 @@ Domain notes_domain() {
 
 }  // namespace
 
-TEST_CASE("an empty string for a required attribute is required, on create and update (Ash's allow_empty? false)") {
+TEST_CASE("an empty string for a required attribute is required on create and update (Ash's allow_empty? false)") {
   TempDir dir;
   Engine engine = Engine::open(dir.path(), notes_domain()).value();
   auto empty = engine.create("Note", {{"title", ""}, {"marker", "m"}});
@@ -220,7 +220,7 @@ TEST_CASE("an empty string for an optional attribute is stored as nil; allow_emp
   CHECK(nil_marker.error().fields == std::vector<FieldError>{{"marker", "required", "is required"}});
 }
 
-TEST_CASE("an empty string for a required argument is required; allow_empty keeps it, optional ones become nil") {
+TEST_CASE("an empty string for a required argument is required; allow_empty keeps it; optional ones become nil") {
   TempDir dir;
   Engine engine = Engine::open(dir.path(), notes_domain()).value();
   CallOptions file{.action = "file"};

@@ -55,7 +55,7 @@ TEST_CASE_METHOD(Social, "field() returns the same error as a value; get() is th
   CHECK(*tweet.get("likes") == Value(0));
 }
 
-TEST_CASE_METHOD(Social, "an aggregate is read once loaded; before that, and for relationships, the error says what to do") {
+TEST_CASE_METHOD(Social, "an aggregate is read once loaded; before that and for relationships the error says what to do") {
   engine.create("Tweet", {{"body", "hi"}, {"user_id", ada.id()}}).value();
   Error unloaded = thrown_by_index(ada, "tweet_count");
   CHECK(unloaded.cls == ErrorClass::framework);

@@ -167,7 +167,7 @@ TEST_CASE("the stored model round-trips through JSON without its functions") {
   CHECK(garbage.error().message == "the stored model does not decode: model format 99 is not 1");
 }
 
-TEST_CASE("allow_empty is stored with the model only where set, and applies to strings only") {
+TEST_CASE("allow_empty is stored with the model only where set and applies to strings only") {
   auto d = domain("shop")
                .resource(resource("Item")
                              .uuid_primary_key("id")

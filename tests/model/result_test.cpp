@@ -132,7 +132,7 @@ TEST_CASE("the error of a failed call's result outlives the call") {
   CHECK(failed.error().describe() == "invalid: User.create: 2 invalid inputs: name: is required; age: must be at least 0");
 }
 
-TEST_CASE("value() on a failed result throws the error, from an lvalue and from an rvalue") {
+TEST_CASE("value() on a failed result throws the error from an lvalue and from an rvalue") {
   try {
     (void)counted_failure().value();
     FAIL("value() did not throw");

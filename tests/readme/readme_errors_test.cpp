@@ -74,7 +74,7 @@ struct Desk {
 
 }  // namespace
 
-TEST_CASE("README: every bad input of a create, at once") {
+TEST_CASE("README: every bad input of a create at once") {
   TempDir dir;
   Engine engine = Engine::open(dir.path(), quick_start_blog()).value();
   auto r = engine.create("Comment", {{"content", ""}, {"user_id", "nope"}, {"likes", 3}});
@@ -104,7 +104,7 @@ TEST_CASE("README: an upsert whose condition does not hold") {
   CHECK_QUOTED(r.error().message);
 }
 
-TEST_CASE("README: a code interface given the wrong count, and a get_by that finds nothing") {
+TEST_CASE("README: a code interface given the wrong count and a get_by that finds nothing") {
   Desk d;
   auto tickets = d.engine.interface("Ticket");
   auto count = tickets.call("top", {d.rita.id(), d.rita.id()});
@@ -164,7 +164,7 @@ TEST_CASE("README: filter syntax errors and unknown attributes") {
   CHECK_QUOTED(unknown.error().fields.at(0).message);
 }
 
-TEST_CASE("README: a get as of a position before the record existed, from the library and the command line") {
+TEST_CASE("README: a get as of a position before the record existed from the library and the command line") {
   TempDir dir;
   std::string store = dir.sub("store");
   std::string id;
