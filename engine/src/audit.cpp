@@ -8,6 +8,46 @@
 #include <fmt/format.h>
 
 namespace ashlar::runtime {
+namespace {
+
+// Where the record stood as of `as_of`, for a get that did not find it then: "as of
+// position 1: it was created at position 2". Only "as of ..." when it existed then (the
+// read's filter left it out).
+Result<std::string> absence(const Log& log, const Resource& r, const std::vector<Value>& key, const AsOf& as_of) {
+  auto txn = log.read();
+  if (!txn) return fail(txn.error());
+  auto position = resolve_as_of(log, *txn, as_of, r);
+  if (!position) return fail(position.error());
+  auto history = record_history(log, *txn, r.name(), encode_key(key));
+  if (!history) return fail(history.error());
+  std::string when = as_of.time ? "as of " + as_of.time->str() : fmt::format("as of position {}", *position);
+  bool exists = false;
+  std::string why = "it has never existed";
+  for (const auto& e : *history) {
+    if (e.event.position > *position) {
+      if (!exists && why == "it has never existed") why = fmt::format("it was created at position {}", e.event.position);
+      break;
+    }
+    exists = e.event.type != ActionType::destroy;
+    if (!exists) why = fmt::format("it was destroyed at position {}", e.event.position);
+  }
+  return exists ? when : when + ": " + why;
+}
+
+}  // namespace
+
+Error record_not_found(const Log& log, const Resource& r, const std::vector<Value>& key,
+                       const std::optional<AsOf>& as_of, std::string action) {
+  std::string message = fmt::format("no {} with primary key {}", r.name(), describe_key(key));
+  if (as_of) {
+    auto when = absence(log, r, key, *as_of);
+    if (!when) return std::move(when).error();
+    message += " " + *when;
+  }
+  Error e = Error::not_found(r.name(), std::move(message));
+  e.action = std::move(action);
+  return e;
+}
 
 Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& as_of, const Resource& r) {
   auto head = log.head(txn);

@@ -15,6 +15,14 @@ Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& 
 Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, const StateProjection& state,
                                          const Upcast& upcast, const Resource& r, const Query& q);
 
+// What a get that found nothing says: "no Ticket with primary key K", and as of a past
+// position or time also why: "... as of position 1: it was created at position 2" (or
+// "it was destroyed at position 5", "it has never existed"). Shared by Engine::get,
+// StoreReader::get and so the command line. A log that cannot be read to say why gives
+// its own error instead.
+Error record_not_found(const Log& log, const Resource& r, const std::vector<Value>& key,
+                       const std::optional<AsOf>& as_of, std::string action);
+
 // The record's events, oldest first, upcast. NotFound when the key has none.
 Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upcast, const Resource& r,
                                                const Value& id);

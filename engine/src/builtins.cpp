@@ -72,7 +72,8 @@ ActionStep set_attribute(std::string attribute, Expr value) {
 ActionStep increment(std::string attribute, std::int64_t by) {
   return change_step([attribute, by](Changeset& cs) -> Result<void> {
     cs.before_action([attribute, by](Changeset& c) -> Result<void> {
-      Value stored = c.data() ? (*c.data())[attribute] : Value();
+      // An unknown name is nil here and reported by force_change below.
+      Value stored = c.data() ? c.data()->get(attribute).value_or(Value()) : Value();
       auto sum = evaluate(Expr(stored.is_null() ? Value(0) : stored) + Expr(Value(by)), EvalContext{});
       if (!sum) return fail(sum.error());
       c.force_change(attribute, std::move(*sum));
@@ -92,12 +93,13 @@ ActionStep custom(std::shared_ptr<const Change> change) {
 
 ActionStep optimistic_lock(std::string attribute) {
   return change_step([attribute](Changeset& cs) -> Result<void> {
-    Value read = cs.data() ? (*cs.data())[attribute] : Value();
+    // An unknown name is nil here and reported by force_change below.
+    Value read = cs.data() ? cs.data()->get(attribute).value_or(Value()) : Value();
     auto next = evaluate(Expr(read.is_null() ? Value(0) : read) + Expr(Value(1)), EvalContext{});
     if (!next) return fail(next.error());
     cs.force_change(attribute, *next);
     cs.before_action([attribute, read](Changeset& c) -> Result<void> {
-      Value stored = c.data() ? (*c.data())[attribute] : Value();
+      Value stored = c.data() ? c.data()->get(attribute).value_or(Value()) : Value();
       if (stored == read) return {};
       Error e = Error::conflict(c.resource().name(),
                                 fmt::format("{} is stale: {} is {} in the store, not {}", c.resource().name(), attribute,

@@ -15,6 +15,13 @@ void check_value(const Attribute& a, const Value& v, std::vector<FieldError>& er
   if (auto broken = check_constraints(a.type, a.constraints, v)) errors.push_back({a.name, broken->first, broken->second});
 }
 
+// Ash casts an empty string to nil (so a required one is missing) unless the attribute or
+// argument sets allow_empty.
+void empty_to_nil(const Type& type, bool allow_empty, Value& v) {
+  if (allow_empty || type.kind != TypeKind::string) return;
+  if (const std::string* s = v.as_string(); s && s->empty()) v = Value();
+}
+
 void deep_merge(Map& into, const Map& more) {
   for (const auto& entry : more) {
     const auto& [key, value] = entry;
@@ -46,6 +53,7 @@ void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& argument
     const Attribute& attr = r.attributes()[*index];
     auto cast = cast_value(attr.type, raw);
     if (!cast.value) return errors.push_back({name, "invalid_type", cast.error});
+    empty_to_nil(attr.type, attr.allow_empty, *cast.value);
     check_value(attr, *cast.value, errors);
     ChangesetAccess::assigned(cs)[*index] = *cast.value;
     ChangesetAccess::inputs(cs).emplace_back(name, std::move(*cast.value));
@@ -127,7 +135,9 @@ void run_step(Changeset& cs, const ActionStep& step) {
 }  // namespace
 
 Value Changeset::attribute(std::string_view name) const {
-  if (auto i = resource_->attribute_index(name); i && assigned_[*i]) return *assigned_[*i];
+  auto i = resource_->attribute_index(name);
+  if (!i) return Value();
+  if (assigned_[*i]) return *assigned_[*i];
   return data_ ? (*data_)[name] : Value();
 }
 
@@ -142,6 +152,7 @@ void Changeset::force_change(std::string_view name, Value value) {
   const Attribute& a = resource_->attributes()[*i];
   auto cast = cast_value(a.type, value);
   if (!cast.value) return add_error({a.name, "invalid_type", cast.error});
+  empty_to_nil(a.type, a.allow_empty, *cast.value);
   check_value(a, *cast.value, errors_);
   assigned_[*i] = std::move(*cast.value);
   defaulted_[*i] = false;
@@ -237,6 +248,7 @@ Fields cast_arguments_partly(const Resource& resource, const Action& action, con
       errors.push_back({arg.name, "invalid_type", cast.error});
       continue;
     }
+    empty_to_nil(arg.type, arg.allow_empty, *cast.value);
     if (cast.value->is_null()) {
       if (!arg.allow_nil) errors.push_back({arg.name, "required", "is required"});
     } else if (auto broken = check_constraints(arg.type, arg.constraints, *cast.value)) {

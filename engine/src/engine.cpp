@@ -152,11 +152,7 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
   q.limit = 1;
   auto found = read(resource_name, q);
   if (!found) return fail(found.error());
-  if (found->empty()) {
-    Error e = not_found(res, *key);
-    e.action = action;
-    return fail(std::move(e));
-  }
+  if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
   found->front().set_cursor({});  // one record, no page to continue: as get_by_key
   return std::move(found->front());
 }

@@ -2,6 +2,7 @@
 // record; many-to-many through the join resource; nested loads level by level.
 #include "user_code.hpp"
 #include "reader.hpp"
+#include "record_access.hpp"
 
 #include <ashlar/model/key.hpp>
 
@@ -146,7 +147,7 @@ Result<void> Reader::load(const Resource& r, std::vector<Record>& rows, const st
     if (const Relationship* rel = r.relationship(l.name)) {
       auto related_rows = related(r, *rel, rows, &l.query);
       if (!related_rows) return fail(related_rows.error());
-      for (std::size_t i = 0; i < rows.size(); ++i) rows[i].set_related(l.name, std::move((*related_rows)[i]));
+      for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_related(rows[i], l.name, std::move((*related_rows)[i]));
     } else if (const Aggregate* a = r.aggregate(l.name)) {
       RowSet set(*this, r, rows);
       std::vector<Value> values;
@@ -155,7 +156,7 @@ Result<void> Reader::load(const Resource& r, std::vector<Record>& rows, const st
         if (!v) return fail(v.error());
         values.push_back(std::move(*v));
       }
-      for (std::size_t i = 0; i < rows.size(); ++i) rows[i].set_extra(l.name, std::move(values[i]));
+      for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move(values[i]));
     } else {
       return fail(load_error(fmt::format("{} has no relationship or aggregate named {}", r.name(), l.name)));
     }
@@ -190,7 +191,7 @@ Result<void> apply_select(const Resource& r, std::vector<Record>& rows, const st
   for (std::size_t i = 0; i < r.attributes().size(); ++i) {
     const Attribute& a = r.attributes()[i];
     if (a.primary_key || std::find(select.begin(), select.end(), a.name) != select.end()) continue;
-    for (auto& row : rows) row.clear_attribute(i);
+    for (auto& row : rows) RecordAccess::clear_attribute(row, i);
   }
   return {};
 }

@@ -4,6 +4,7 @@
 #include "user_code.hpp"
 #include "changeset.hpp"
 #include "reader.hpp"
+#include "record_access.hpp"
 
 #include <ashlar/model/json.hpp>
 
@@ -158,7 +159,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::optional<std::size_t> limit = q.limit ? q.limit : a->limit;
   std::vector<Record> page;
   for (std::size_t i = from; i < kept->size() && (!limit || page.size() < *limit); ++i) {
-    (*kept)[i].set_cursor(encode_cursor((*keys)[i]));
+    RecordAccess::set_cursor((*kept)[i], encode_cursor((*keys)[i]));
     page.push_back(std::move((*kept)[i]));
   }
   ASHLAR_TRY_VOID(reader.load(r, page, q.load));

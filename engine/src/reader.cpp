@@ -86,9 +86,12 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
   const Resource* end = nullptr;
   auto level = follow({path.begin(), path.end() - 1}, &end);
   if (!level) return fail(level.error());
+  const Aggregate* a = end->aggregate(path.back());
+  if (!a && !end->attribute(path.back()))
+    return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), path.back())));
   const auto& records = (**level)[row];
   if (records.empty()) return Value();
-  if (const Aggregate* a = end->aggregate(path.back())) {
+  if (a) {
     std::vector<Record> one{records.front()};
     RowSet nested(reader_, *end, one);
     return nested.aggregate(0, *a);
@@ -100,6 +103,9 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   const Resource* end = nullptr;
   auto level = follow(a.path, &end);
   if (!level) return fail(level.error());
+  bool counts = a.kind == AggregateKind::count || a.kind == AggregateKind::exists;
+  if (!counts && !end->attribute(a.field))
+    return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), a.field)));
   const auto& records = (**level)[row];
   switch (a.kind) {
     case AggregateKind::count: return Value(static_cast<std::int64_t>(records.size()));

@@ -1,4 +1,4 @@
-#include <ashlar/record.hpp>
+#include "record_access.hpp"
 
 #include <fmt/format.h>
 
@@ -15,18 +15,32 @@ Value Record::id() const {
   return Value(std::move(m));
 }
 
-Result<Value> Record::get(std::string_view attribute) const {
-  auto i = resource_->attribute_index(attribute);
-  if (!i)
-    return fail(Error::framework(fmt::format("{} has no attribute {}", resource_->name(), attribute)));
-  return values_[*i];
+Result<const Value*> Record::find(std::string_view name) const {
+  if (auto i = resource_->attribute_index(name)) return &values_[*i];
+  if (const Value* extra = find_field(extras_, name)) return extra;
+  const std::string& r = resource_->name();
+  if (resource_->aggregate(name))
+    return fail(Error::framework(fmt::format("{}.{} is an aggregate this record was read without: load it "
+                                             "(Query::load) to read it",
+                                             r, name)));
+  if (resource_->relationship(name))
+    return fail(Error::framework(fmt::format("{}.{} is a relationship: read it with related(\"{}\") or one(\"{}\")",
+                                             r, name, name, name)));
+  return fail(Error::framework(fmt::format("{} has no attribute or load named \"{}\"", r, name)));
 }
 
-const Value& Record::operator[](std::string_view attribute) const {
-  static const Value kNil;
-  if (auto i = resource_->attribute_index(attribute)) return values_[*i];
-  const Value* extra = find_field(extras_, attribute);
-  return extra ? *extra : kNil;
+Result<Value> Record::field(std::string_view name) const {
+  auto found = find(name);
+  if (!found) return fail(std::move(found).error());
+  return **found;
+}
+
+const Value& Record::operator[](std::string_view name) const { return *find(name).value(); }
+
+std::optional<Value> Record::get(std::string_view name) const {
+  auto found = find(name);
+  if (!found) return std::nullopt;
+  return **found;
 }
 
 const std::vector<Record>& Record::related(std::string_view relationship) const {
@@ -47,22 +61,22 @@ bool Record::loaded(std::string_view relationship) const {
   return false;
 }
 
-void Record::set_related(std::string relationship, std::vector<Record> records) {
-  for (auto& [name, existing] : related_)
+void RecordAccess::set_related(Record& record, std::string relationship, std::vector<Record> records) {
+  for (auto& [name, existing] : record.related_)
     if (name == relationship) {
       existing = std::move(records);
       return;
     }
-  related_.emplace_back(std::move(relationship), std::move(records));
+  record.related_.emplace_back(std::move(relationship), std::move(records));
 }
 
-void Record::set_extra(std::string name, Value value) {
-  for (auto& [n, v] : extras_)
+void RecordAccess::set_extra(Record& record, std::string name, Value value) {
+  for (auto& [n, v] : record.extras_)
     if (n == name) {
       v = std::move(value);
       return;
     }
-  extras_.emplace_back(std::move(name), std::move(value));
+  record.extras_.emplace_back(std::move(name), std::move(value));
 }
 
 Fields Record::attributes() const {

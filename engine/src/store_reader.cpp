@@ -170,11 +170,7 @@ Result<Record> StoreReader::get(std::string_view resource_name, const Value& id,
   q.limit = 1;
   auto found = read(resource_name, q);
   if (!found) return fail(found.error());
-  if (found->empty()) {
-    Error e = Error::not_found(res.name(), fmt::format("no {} with primary key {}", res.name(), describe_key(*key)));
-    e.action = action;
-    return fail(std::move(e));
-  }
+  if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
   return std::move(found->front());
 }
 

@@ -60,13 +60,15 @@ void check_attribute(const std::string& res, Attribute& a, Problems& out) {
     out.push_back({where, "invalid_constraint", "min and max apply to integers and floats only"});
   if (!c.one_of.empty() && base != TypeKind::atom)
     out.push_back({where, "invalid_constraint", "one_of applies to atoms only"});
+  if (a.allow_empty && a.type.kind != TypeKind::string)
+    out.push_back({where, "invalid_option", "allow_empty applies to strings only"});
 }
 
 }  // namespace
 
 Argument argument(std::string name, Type type, ArgumentDecl o) {
-  return Argument{std::move(name), type, o.allow_nil, std::move(o.default_value), std::move(o.constraints),
-                  o.sensitive, o.is_public};
+  return Argument{std::move(name), type, o.allow_nil, o.allow_empty, std::move(o.default_value),
+                  std::move(o.constraints), o.sensitive, o.is_public};
 }
 
 ResourceBuilder::ResourceBuilder(std::string name) : name_(std::move(name)) {}
@@ -76,6 +78,7 @@ ResourceBuilder& ResourceBuilder::attribute(std::string name, Type type, Attribu
   a.name = std::move(name);
   a.type = type;
   a.allow_nil = o.allow_nil;
+  a.allow_empty = o.allow_empty;
   a.default_value = std::move(o.default_value);
   a.default_fn = std::move(o.default_fn);
   a.update_default_fn = std::move(o.update_default_fn);
@@ -282,6 +285,8 @@ void check_arguments(const std::string& where, std::vector<Argument>& args, cons
       if (!cast.value) out.push_back({field, "invalid_default", "default does not fit the type: " + cast.error});
       else a.default_value = *cast.value;
     }
+    if (a.allow_empty && a.type.kind != TypeKind::string)
+      out.push_back({field, "invalid_option", "allow_empty applies to strings only"});
   }
 }
 

@@ -41,6 +41,7 @@ json argument_to_json(const Argument& a) {
   json out = {{"name", a.name}, {"type", a.type.name()}, {"allow_nil", a.allow_nil}, {"sensitive", a.sensitive},
               {"public", a.is_public}, {"constraints", constraints_to_json(a.constraints)}};
   if (!a.default_value.is_null()) out["default"] = value_to_json(a.default_value);
+  if (a.allow_empty) out["allow_empty"] = true;  // written only when set: older models read as before
   return out;
 }
 
@@ -51,6 +52,7 @@ Result<Argument> argument_from_json(const json& j) {
   if (!t) return fail(Error::framework(fmt::format("argument {} has unknown type {}", a.name, j.at("type").dump())));
   a.type = *t;
   a.allow_nil = j.at("allow_nil").get<bool>();
+  a.allow_empty = j.value("allow_empty", false);
   a.sensitive = j.at("sensitive").get<bool>();
   a.is_public = j.at("public").get<bool>();
   a.constraints = constraints_from_json(j.at("constraints"));
@@ -186,6 +188,7 @@ std::string domain_to_json(const Domain& domain) {
                  {"primary_key", a.primary_key}, {"generated_default", static_cast<bool>(a.default_fn)},
                  {"constraints", constraints_to_json(a.constraints)}};
       if (!a.default_value.is_null()) ja["default"] = value_to_json(a.default_value);
+      if (a.allow_empty) ja["allow_empty"] = true;  // written only when set, as the other optional keys
       if (a.timestamp != Timestamp::none) ja["timestamp"] = a.timestamp == Timestamp::create ? "create" : "update";
       attrs.push_back(std::move(ja));
     }
@@ -228,6 +231,7 @@ Result<Domain> domain_from_json(std::string_view text) {
         if (!t) return bad(fmt::format("{}.{} has unknown type {}", r.name_, a.name, ja.at("type").dump()));
         a.type = *t;
         a.allow_nil = ja.at("allow_nil").get<bool>();
+        a.allow_empty = ja.value("allow_empty", false);
         a.is_public = ja.at("public").get<bool>();
         a.writable = ja.at("writable").get<bool>();
         a.sensitive = ja.at("sensitive").get<bool>();

@@ -4,6 +4,7 @@
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace ashlar;
 using ashlar::test::blog_domain;
@@ -63,8 +64,8 @@ TEST_CASE_METHOD(Fixture, "unknown and non-accepted inputs are errors, not silen
 
 TEST_CASE_METHOD(Fixture, "constraint violations name the rule") {
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"age", -1}})) == FieldError{"age", "min", "must be at least 0"});
-  CHECK(only_field(engine.create("User", {{"name", ""}})) ==
-        FieldError{"name", "min_length", "must be at least 1 character long"});
+  CHECK(only_field(engine.create("User", {{"name", "B"}, {"email", "@"}})) ==
+        FieldError{"email", "match", "must match the pattern [^@ ]+@[^@ ]+"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"email", "nope"}})) ==
         FieldError{"email", "match", "must match the pattern [^@ ]+@[^@ ]+"});
   CHECK(only_field(engine.create("User", {{"name", "B"}, {"role", "boss"}})) ==
@@ -172,4 +173,89 @@ TEST_CASE_METHOD(Fixture, "a value nested deeper than events can hold is Invalid
   REQUIRE_FALSE(actor.has_value());
   CHECK(actor.error().fields.at(0) == FieldError{"actor", "too_complex", "nests maps and arrays more than 16 levels deep"});
   CHECK(log_length(engine.log()) == before);
+}
+
+namespace {
+
+// Strings as Ash casts them: "" is nil unless allow_empty is set.
+Domain notes_domain() {
+  using namespace ashlar::dsl;
+  return domain("notes")
+      .resource(resource("Note")
+                    .uuid_primary_key("id")
+                    .attribute("title", type::string, {.allow_nil = false})
+                    .attribute("body", type::string)
+                    .attribute("marker", type::string, {.allow_nil = false, .allow_empty = true})
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    .create("file", {.accept = {"title", "marker"},
+                                     .arguments = {argument("folder", type::string, {.allow_nil = false}),
+                                                   argument("label", type::string, {.allow_nil = false, .allow_empty = true}),
+                                                   argument("comment", type::string)},
+                                     .steps = {changes::change([](Changeset& cs) -> Result<void> {
+                                       // What the arguments were cast to, where a test can see it.
+                                       Value label = cs.argument("label"), comment = cs.argument("comment");
+                                       cs.force_change("body", Value(fmt::format("label={} comment={}", label.str(),
+                                                                                 comment.is_null() ? "nil" : comment.str())));
+                                       return {};
+                                     })}}))
+      .build()
+      .value();
+}
+
+}  // namespace
+
+TEST_CASE("an empty string for a required attribute is required on create and update (Ash's allow_empty? false)") {
+  TempDir dir;
+  Engine engine = Engine::open(dir.path(), notes_domain()).value();
+  auto empty = engine.create("Note", {{"title", ""}, {"marker", "m"}});
+  REQUIRE_FALSE(empty.has_value());
+  CHECK(empty.error().fields == std::vector<FieldError>{{"title", "required", "is required"}});
+  CHECK(empty.error().describe() == "invalid: Note.create: invalid input: title: is required");
+  CHECK(log_length(engine.log()) == 0);
+
+  Record note = engine.create("Note", {{"title", "Groceries"}, {"marker", "m"}}).value();
+  auto cleared = engine.update("Note", note.id(), {{"title", ""}});
+  REQUIRE_FALSE(cleared.has_value());
+  CHECK(cleared.error().fields == std::vector<FieldError>{{"title", "required", "is required"}});
+  CHECK(engine.get("Note", note.id()).value()["title"] == Value("Groceries"));
+  CHECK(log_length(engine.log()) == 1);
+}
+
+TEST_CASE("an empty string for an optional attribute is stored as nil, allow_empty keeps it") {
+  TempDir dir;
+  Engine engine = Engine::open(dir.path(), notes_domain()).value();
+  Record note = engine.create("Note", {{"title", "Groceries"}, {"body", ""}, {"marker", ""}}).value();
+  CHECK(note["body"].is_null());
+  CHECK(note["marker"] == Value(""));  // allow_empty: "" is a value, so not required
+
+  Record filled = engine.update("Note", note.id(), {{"body", "milk"}}).value();
+  CHECK(filled["body"] == Value("milk"));
+  Record emptied = engine.update("Note", note.id(), {{"body", ""}, {"marker", ""}}).value();
+  CHECK(emptied["body"].is_null());
+  CHECK(emptied["marker"] == Value(""));
+  Record stored = engine.get("Note", note.id()).value();
+  CHECK(stored["body"].is_null());
+  CHECK(stored["marker"] == Value(""));
+
+  auto nil_marker = engine.update("Note", note.id(), {{"marker", nullptr}});
+  REQUIRE_FALSE(nil_marker.has_value());
+  CHECK(nil_marker.error().fields == std::vector<FieldError>{{"marker", "required", "is required"}});
+}
+
+TEST_CASE("an empty string for a required argument is required, allow_empty keeps it, optional ones become nil") {
+  TempDir dir;
+  Engine engine = Engine::open(dir.path(), notes_domain()).value();
+  CallOptions file{.action = "file"};
+  auto missing = engine.create("Note", {{"title", "T"}, {"marker", "m"}, {"folder", ""}, {"label", ""}}, file);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().fields == std::vector<FieldError>{{"folder", "required", "is required"}});
+  CHECK(log_length(engine.log()) == 0);
+
+  Record filed =
+      engine.create("Note", {{"title", "T"}, {"marker", "m"}, {"folder", "inbox"}, {"label", ""}, {"comment", ""}}, file)
+          .value();
+  CHECK(filed["body"] == Value("label=\"\" comment=nil"));
+  auto nil_label = engine.create("Note", {{"title", "T"}, {"marker", "m"}, {"folder", "inbox"}, {"label", nullptr}}, file);
+  REQUIRE_FALSE(nil_label.has_value());
+  CHECK(nil_label.error().fields == std::vector<FieldError>{{"label", "required", "is required"}});
 }

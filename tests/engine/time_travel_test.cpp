@@ -73,9 +73,16 @@ TEST_CASE("get as of a position answers as the record stood right after that eve
   auto before = s.engine.get("Ticket", s.ticket.id(), s.at(1));
   REQUIRE_FALSE(before.has_value());
   CHECK(before.error().cls == ErrorClass::not_found);
+  std::string id = s.ticket.id().str();
+  CHECK(before.error().message == "no Ticket with primary key " + id + " as of position 1: it was created at position 2");
   auto destroyed = s.engine.get("Ticket", s.ticket.id(), s.at(6));
   REQUIRE_FALSE(destroyed.has_value());
   CHECK(destroyed.error().cls == ErrorClass::not_found);
+  CHECK(destroyed.error().message ==
+        "no Ticket with primary key " + id + " as of position 6: it was destroyed at position 6");
+  Uuid stranger = Uuid::v4();
+  CHECK(s.engine.get("Ticket", stranger, s.at(3)).error().message ==
+        "no Ticket with primary key " + stranger.str() + " as of position 3: it has never existed");
 
   auto beyond = s.engine.get("Ticket", s.ticket.id(), s.at(7));
   REQUIRE_FALSE(beyond.has_value());

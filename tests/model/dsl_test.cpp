@@ -166,3 +166,42 @@ TEST_CASE("the stored model round-trips through JSON without its functions") {
   REQUIRE_FALSE(garbage.has_value());
   CHECK(garbage.error().message == "the stored model does not decode: model format 99 is not 1");
 }
+
+TEST_CASE("allow_empty is stored with the model only where set and applies to strings only") {
+  auto d = domain("shop")
+               .resource(resource("Item")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string, {.allow_nil = false, .allow_empty = true})
+                             .attribute("note", type::string)
+                             .create("create", {.accept = {"name", "note"},
+                                                .arguments = {argument("code", type::string, {.allow_empty = true}),
+                                                              argument("memo", type::string)}}))
+               .build()
+               .value();
+  auto json = ashlar::domain_to_json(d);
+  auto back = ashlar::domain_from_json(json).value();
+  const auto* item = back.resource("Item");
+  REQUIRE(item != nullptr);
+  CHECK(item->attribute("name")->allow_empty);
+  CHECK_FALSE(item->attribute("note")->allow_empty);
+  CHECK(item->action("create")->argument("code")->allow_empty);
+  CHECK_FALSE(item->action("create")->argument("memo")->allow_empty);
+  // Written only where set: a model without it is stored as before, and reads as false.
+  CHECK(json.find("\"allow_empty\":true") != std::string::npos);
+  auto plain = domain("shop").resource(resource("Item").uuid_primary_key("id").attribute("note", type::string)).build();
+  CHECK(ashlar::domain_to_json(plain.value()).find("allow_empty") == std::string::npos);
+
+  auto wrong = domain("shop")
+                   .resource(resource("Item")
+                                 .uuid_primary_key("id")
+                                 .attribute("count", type::integer, {.allow_empty = true})
+                                 .create("create", {.arguments = {argument("n", type::integer, {.allow_empty = true})}}))
+                   .build();
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().cls == ErrorClass::framework);
+  CHECK(codes_for(wrong.error(), "Item.count") == std::vector<std::string>{"invalid_option"});
+  CHECK(codes_for(wrong.error(), "Item.actions.create.arguments.n") == std::vector<std::string>{"invalid_option"});
+  const auto* problem = wrong.error().field("Item.count");
+  REQUIRE(problem != nullptr);
+  CHECK(problem->message == "allow_empty applies to strings only");
+}

@@ -5,8 +5,6 @@
 #include "output.hpp"
 #include "record_output.hpp"
 
-#include <ashlar/model/key.hpp>
-#include <ashlar/projections/time_travel.hpp>
 #include <ashlar/projections/upcast.hpp>
 #include <ashlar/store_reader.hpp>
 
@@ -31,38 +29,6 @@ std::optional<AsOf> parse_as_of(const std::string& text) {
   if (auto position = parse_position(text)) return AsOf{.position = *position};
   if (auto time = DateTime::parse(text)) return AsOf{.time = *time};
   return std::nullopt;
-}
-
-std::string describe(const AsOf& as_of) {
-  return as_of.time ? "as of " + as_of.time->str() : fmt::format("as of position {}", as_of.position);
-}
-
-// Why a record was not there then: created later, or destroyed by then.
-Result<std::string> absence(const StoreReader& store, const Resource& r, const Value& id, const AsOf& as_of) {
-  auto events = store.log().read();
-  if (!events) return fail(events.error());
-  std::vector<Value> key;
-  if (const Map* m = id.as_map())
-    for (const auto& [name, value] : *m) key.push_back(value);
-  else
-    key.push_back(id);
-  auto history = record_history(store.log(), *events, r.name(), encode_key(key));
-  if (!history) return fail(history.error());
-  std::uint64_t position = as_of.position;
-  if (as_of.time) {
-    auto at = position_at(store.log(), *events, *as_of.time);
-    if (!at) return fail(at.error());
-    position = *at;
-  }
-  std::string why = "it has never existed";
-  for (const auto& e : *history) {
-    if (e.event.position > position) {
-      if (why == "it has never existed") why = fmt::format("it was created at position {}", e.event.position);
-      break;
-    }
-    if (e.event.type == ActionType::destroy) why = fmt::format("it was destroyed at position {}", e.event.position);
-  }
-  return why;
 }
 
 // A past state folds the events; upcasters that reshape them are code this program lacks.
@@ -95,12 +61,10 @@ Result<void> run_state(const StateArgs& args) {
     ASHLAR_TRY_VOID(refuse_upcasters(*store, args.dir));
   }
   auto record = store->get(r->name(), *id, query);
-  if (!record && record.error().cls == ErrorClass::not_found && query.as_of) {
-    auto why = absence(*store, *r, *id, *query.as_of);
-    if (!why) return fail(why.error());
-    return fail(Error::not_found({}, fmt::format("no {} with primary key {} {}: {}", r->name(), args.id,
-                                                        describe(*query.as_of), *why)));
-  }
+  // The library's message says why, as of then ("... as of position 1: it was created at
+  // position 2"); the resource and action before it add nothing here.
+  if (!record && record.error().cls == ErrorClass::not_found)
+    return fail(Error::not_found({}, record.error().message));
   if (!record) return fail(record.error());
   if (args.json) return print_line(json_line(record_to_json(*record, query.load)));
   for (const auto& text : record_to_text(*record, query.load)) ASHLAR_TRY_VOID(print_line(text));

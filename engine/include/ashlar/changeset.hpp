@@ -46,7 +46,8 @@ class Changeset {
   const Value& actor() const { return actor_; }
   DateTime now() const { return now_; }
 
-  // The value an attribute will have: its change, else the record's current value.
+  // The value an attribute will have: its change, else the record's current value; nil
+  // for a name that is not an attribute of the resource.
   Value attribute(std::string_view name) const;
   // Whether the action changes the attribute (an input, a change or a default set it).
   bool changing(std::string_view name) const;

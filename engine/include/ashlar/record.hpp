@@ -4,6 +4,7 @@
 #include <ashlar/model/resource.hpp>
 
 #include <cstdint>
+#include <optional>
 
 namespace ashlar {
 
@@ -14,11 +15,14 @@ class Record {
   const Resource& resource() const { return *resource_; }
   // The primary key: its one attribute's value, or a map of the attributes when composite.
   Value id() const;
-  // The value of an attribute; nil when it has none. Framework error for an unknown name.
-  Result<Value> get(std::string_view attribute) const;
-  // The value of an attribute or loaded aggregate, nil for an unknown name (for the
-  // common case in scripts).
-  const Value& operator[](std::string_view attribute) const;
+  // The value of an attribute or loaded aggregate (nil when it has none). A name that is
+  // neither an attribute nor an aggregate of the resource, or an aggregate this record was
+  // read without loading, is a Framework error naming the resource and the name.
+  Result<Value> field(std::string_view name) const;
+  // As field(), for scripts: throws ashlar::Exception carrying that error.
+  const Value& operator[](std::string_view name) const;
+  // The tolerant form: the value, or nullopt for an unknown or unloaded name.
+  std::optional<Value> get(std::string_view name) const;
   // The record's version: 1 after its create, one more after each update.
   std::uint64_t version() const { return version_; }
   // Every attribute, in declaration order, nil ones included.
@@ -37,13 +41,11 @@ class Record {
   // Attributes, version and loaded values equal.
   bool operator==(const Record& other) const;
 
-  // For the runtime: set what a read loaded.
-  void set_related(std::string relationship, std::vector<Record> records);
-  void set_extra(std::string name, Value value);
-  void set_cursor(std::string cursor) { cursor_ = std::move(cursor); }
-  void clear_attribute(std::size_t index) { values_[index] = Value(); }
-
  private:
+  friend struct RecordAccess;  // the runtime sets what a read loaded (engine/src/record_access.hpp)
+  // The attribute's or loaded aggregate's value; the error field() returns otherwise.
+  Result<const Value*> find(std::string_view name) const;
+
   Domain domain_;  // keeps the resource alive
   const Resource* resource_;
   std::vector<Value> values_;  // aligned with resource().attributes()

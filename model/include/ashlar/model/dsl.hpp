@@ -20,6 +20,7 @@ namespace ashlar {
 // Options of one attribute. Designated initializers must follow this order.
 struct AttributeOptions {
   bool allow_nil = true;
+  bool allow_empty = false;          // strings: keep "" (by default an input "" is cast to nil)
   Value default_value{};             // a constant default; null means none
   std::function<Value()> default_fn{};  // computed on each create; wins over default_value
   std::function<Value()> update_default_fn{};  // computed on each update
@@ -89,6 +90,7 @@ struct DefineDecl {
 // argument("user_id", type::uuid, {.allow_nil = false})
 struct ArgumentDecl {
   bool allow_nil = true;
+  bool allow_empty = false;  // strings: keep "" (by default an input "" is cast to nil)
   Value default_value{};
   Constraints constraints{};
   bool sensitive = false;

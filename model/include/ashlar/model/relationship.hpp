@@ -47,6 +47,7 @@ struct Argument {
   std::string name;
   Type type;
   bool allow_nil = true;
+  bool allow_empty = false;  // strings: keep "" instead of casting it to nil, as Ash's allow_empty?
   Value default_value{};
   Constraints constraints{};
   bool sensitive = false;  // never written into an event's inputs

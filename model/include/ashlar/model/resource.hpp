@@ -27,6 +27,9 @@ struct Attribute {
   std::string name;
   Type type;
   bool allow_nil = true;
+  // Ash's allow_empty?: unless set, a string input "" is cast to nil (and so is required
+  // when allow_nil is false).
+  bool allow_empty = false;
   Value default_value;                       // used on create when no input is given
   std::function<Value()> default_fn;         // takes precedence over default_value
   std::function<Value()> update_default_fn;  // set on every update (update timestamps)

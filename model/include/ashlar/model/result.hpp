@@ -32,22 +32,34 @@ class [[nodiscard]] Result {
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  // The value; throws ashlar::Exception carrying the error when there is none.
+  // The value; throws ashlar::Exception carrying the error when there is none. On an
+  // rvalue (a call's result used in place) the value is moved out and returned by value,
+  // so `for (const auto& e : engine.history(...).value())` iterates a live object, not a
+  // reference into the destroyed temporary.
   T& value() & { check(); return std::get<0>(state_); }
   const T& value() const& { check(); return std::get<0>(state_); }
-  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  T value() && { check(); return std::get<0>(std::move(state_)); }
 
-  T& operator*() { assert(has_value()); return std::get<0>(state_); }
-  const T& operator*() const { assert(has_value()); return std::get<0>(state_); }
+  // Precondition: has_value(). By value on an rvalue, as value().
+  T& operator*() & { assert(has_value()); return std::get<0>(state_); }
+  const T& operator*() const& { assert(has_value()); return std::get<0>(state_); }
+  T operator*() && { assert(has_value()); return std::get<0>(std::move(state_)); }
   T* operator->() { assert(has_value()); return &std::get<0>(state_); }
   const T* operator->() const { assert(has_value()); return &std::get<0>(state_); }
 
-  // Precondition: !has_value().
-  const Error& error() const { assert(!has_value()); return std::get<1>(state_); }
+  // Precondition: !has_value(). By value on an rvalue, as value().
+  const Error& error() const& { assert(!has_value()); return std::get<1>(state_); }
+  Error error() && { assert(!has_value()); return std::get<1>(std::move(state_)); }
 
+  // The value, or `fallback` converted to T when there is none; moves the value out of
+  // an rvalue.
   template <typename U>
   T value_or(U&& fallback) const& {
     return has_value() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <typename U>
+  T value_or(U&& fallback) && {
+    return has_value() ? std::get<0>(std::move(state_)) : static_cast<T>(std::forward<U>(fallback));
   }
 
   // f(T) -> Result<U>; the error passes through unchanged.
@@ -76,7 +88,9 @@ class [[nodiscard]] Result<void> {
   void value() const {
     if (!ok_) throw Exception(error_);
   }
-  const Error& error() const { assert(!ok_); return error_; }
+  // Precondition: !has_value(). By value on an rvalue, as Result<T>::error().
+  const Error& error() const& { assert(!ok_); return error_; }
+  Error error() && { assert(!ok_); return std::move(error_); }
 
  private:
   Error error_;
