@@ -7,6 +7,7 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
+#include "record_access.hpp"
 
 #include <fmt/format.h>
 
@@ -153,7 +154,7 @@ Result<Record> Engine::get(std::string_view resource_name, const Value& id, cons
   auto found = read(resource_name, q);
   if (!found) return fail(found.error());
   if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
-  found->front().set_cursor({});  // one record, no page to continue: as get_by_key
+  RecordAccess::set_cursor(found->front(), {});  // one record, no page to continue: as get_by_key
   return std::move(found->front());
 }
 
