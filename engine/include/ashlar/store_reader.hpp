@@ -35,7 +35,9 @@ class StoreReader {
   // Opens the store in directory `path` read-only (any number of readers may run beside
   // the writer) and decodes its stored model. Framework when `path` is not an ashlar
   // store, has a format version this build does not know, or holds no model yet (no
-  // engine has opened it); the message names the directory.
+  // engine has opened it); the message names the directory. Codes: framework,
+  // store_not_initialized (its first open has not finished), store_damaged (data.mdb
+  // shorter than its meta pages say), decode_error (a stored model that does not decode).
   static Result<StoreReader> open(const std::string& path);
 
   StoreReader(StoreReader&&) noexcept;
@@ -48,11 +50,14 @@ class StoreReader {
 
   // As Engine::read, in a snapshot of its own: the read action (by name, or the primary
   // read) with its arguments, and the query's filter, sort, pagination, loads and select.
-  // Framework for an unknown resource or action; Invalid for unknown attributes,
-  // arguments or relationships, a bad cursor, or a manual relationship to load.
+  // Framework for an unknown resource or action; Invalid (invalid_input) for unknown
+  // attributes, arguments or relationships, a bad cursor, or a manual relationship to
+  // load; too_complex for a filter or sort past its limits; decode_error for a stored
+  // record that does not decode.
   Result<std::vector<Record>> read(std::string_view resource, const Query& query = {}) const;
   // As Engine::get: the record with primary key `id` (a map for composite keys) if the
-  // read action's and the query's filters keep it; NotFound otherwise.
+  // read action's and the query's filters keep it; NotFound (not_found) otherwise, saying
+  // where the record stood for a read as_of a point in the past.
   Result<Record> get(std::string_view resource, const Value& id, const Query& query = {}) const;
 
  private:
