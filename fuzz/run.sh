@@ -15,13 +15,7 @@ shift || true
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(decode_event decode_record model_json filter sort replay_request)
-  # Built only with -DASHLAR_FUZZ_RUNTIME=ON (fuzz/CMakeLists.txt says why).
-  if [ -x "$build/bin/fuzz_cursor" ]; then
-    targets+=(cursor)
-  else
-    echo "fuzz: cursor is not built (it needs -DASHLAR_FUZZ_RUNTIME=ON, see fuzz/CMakeLists.txt): skipped" >&2
-  fi
+  targets=(decode_event decode_record model_json filter sort replay_request cursor)
 fi
 
 known=" ${FUZZ_KNOWN_FAILING:-} "
