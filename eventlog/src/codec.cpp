@@ -185,6 +185,12 @@ std::string flatten(capnp::MessageBuilder& message) {
   return out;
 }
 
+kj::Array<capnp::word> zeroed(std::size_t words) {
+  auto out = kj::heapArray<capnp::word>(words);
+  std::memset(out.begin(), 0, words * sizeof(capnp::word));
+  return out;
+}
+
 // Encodes through build(message) into a first segment kept zeroed per thread, so an
 // encoding allocates and clears no 8 KiB segment of its own. The segment is as large as
 // the one MallocMessageBuilder allocates by default, so the bytes are those it would
@@ -192,7 +198,8 @@ std::string flatten(capnp::MessageBuilder& message) {
 template <typename F>
 std::string encode_with(F&& build) {
   struct Scratch {
-    std::vector<capnp::word> words = std::vector<capnp::word>(capnp::SUGGESTED_FIRST_SEGMENT_WORDS);
+    // (capnp::word cannot be copied or moved, so no std::vector of it.)
+    kj::Array<capnp::word> words = zeroed(capnp::SUGGESTED_FIRST_SEGMENT_WORDS);
     bool in_use = false;
   };
   thread_local Scratch scratch;
@@ -204,11 +211,11 @@ std::string encode_with(F&& build) {
   scratch.in_use = true;  // left set if build throws: the segment is then not reused
   std::string out;
   {
-    capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.words.data(), scratch.words.size()));
+    capnp::MallocMessageBuilder message(scratch.words.asPtr());
     build(message);
     out = flatten(message);
     auto used = message.getSegmentsForOutput()[0].size();
-    std::memset(scratch.words.data(), 0, used * sizeof(capnp::word));
+    std::memset(scratch.words.begin(), 0, used * sizeof(capnp::word));
   }
   scratch.in_use = false;
   return out;
@@ -242,10 +249,10 @@ auto with_reader(std::string_view bytes, const std::string& what, F&& f)
       std::memcpy(large.begin(), bytes.data(), bytes.size());
       aligned = kj::arrayPtr(large.begin(), words);
     } else {
-      thread_local std::vector<capnp::word> copy;
-      if (copy.size() < words) copy.resize(words);
-      std::memcpy(copy.data(), bytes.data(), bytes.size());
-      aligned = kj::arrayPtr(copy.data(), words);
+      thread_local kj::Array<capnp::word> copy;
+      if (copy.size() < words) copy = kj::heapArray<capnp::word>(std::max(words, std::size_t{512}));
+      std::memcpy(copy.begin(), bytes.data(), bytes.size());
+      aligned = kj::arrayPtr(copy.begin(), words);
     }
     capnp::ReaderOptions options;
     options.traversalLimitInWords = words;
