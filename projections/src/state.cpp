@@ -51,8 +51,9 @@ Result<const StateProjection::Tables*> StateProjection::tables(std::string_view 
 namespace {
 
 void merge(Fields& attributes, const Fields& changes) {
-  for (const auto& [name, value] : changes) {
-    auto it = std::find_if(attributes.begin(), attributes.end(), [&](const auto& f) { return f.first == name; });
+  for (const auto& change : changes) {
+    const auto& [name, value] = change;
+    auto it = std::find_if(attributes.begin(), attributes.end(), [&](const auto& f) { return f.first == change.first; });
     if (value.is_null()) {
       if (it != attributes.end()) attributes.erase(it);
     } else if (it != attributes.end()) {
