@@ -28,6 +28,8 @@
 
 namespace {
 
+using ashlar::bench::parse_count;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
@@ -80,13 +82,6 @@ void run(Round& round, std::size_t count, std::size_t batch_size) {
   round.raw_seconds = seconds_since(start);
 }
 
-bool parse_count(const char* text, std::size_t& out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
-  out = static_cast<std::size_t>(v);
-  return true;
-}
 
 }  // namespace
 

@@ -134,14 +134,10 @@ void run(Round& round) {
 
 int main(int argc, char** argv) {
   std::size_t count = 4000;
-  if (argc > 1) {
-    char* end = nullptr;
-    count = std::strtoull(argv[1], &end, 10);
-    if (argc > 2 || *end != '\0' || count == 0) {
-      std::fprintf(stderr, "usage: %s [CREATES_PER_ROUND]\n  durable creates from 1, 8 and 64 callers vs raw LMDB\n",
-                   argv[0]);
-      return 2;
-    }
+  if (argc > 2 || (argc > 1 && !ashlar::bench::parse_count(argv[1], count))) {
+    std::fprintf(stderr, "usage: %s [CREATES_PER_ROUND]\n  durable creates from 1, 8 and 64 callers vs raw LMDB\n",
+                 argv[0]);
+    return 2;
   }
   std::vector<Round> rounds{{1, count / 4}, {8, count}, {64, count}};
   try {

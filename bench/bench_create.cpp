@@ -28,6 +28,8 @@
 
 namespace {
 
+using ashlar::bench::parse_count;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
@@ -99,13 +101,6 @@ void print(const std::vector<Round>& rounds) {
   }
 }
 
-bool parse_count(const char* text, std::size_t& out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
-  out = static_cast<std::size_t>(v);
-  return true;
-}
 
 }  // namespace
 

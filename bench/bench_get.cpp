@@ -20,25 +20,20 @@
 
 namespace {
 
+using ashlar::bench::parse_count;
+
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::check_mdb;
 using ashlar::bench::TempDir;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-bool parse(const char* text, std::size_t& out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
-  out = static_cast<std::size_t>(v);
-  return true;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t records = 100000, gets = 1000000;
-  if (argc > 3 || (argc > 1 && !parse(argv[1], records)) || (argc > 2 && !parse(argv[2], gets))) {
+  if (argc > 3 || (argc > 1 && !parse_count(argv[1], records)) || (argc > 2 && !parse_count(argv[2], gets))) {
     std::fprintf(stderr, "usage: %s [RECORDS [GETS]]\n  gets by primary key vs raw mdb_get (defaults 100000, 1000000)\n",
                  argv[0]);
     return 2;

@@ -45,6 +45,8 @@
 
 namespace {
 
+using ashlar::bench::parse_count;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
@@ -224,13 +226,6 @@ void report(const Sizes& sizes, const std::vector<Timing>& engine, const std::ve
   row("raw+decode", raw_decode);
 }
 
-bool parse_count(const char* text, std::size_t& out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
-  out = static_cast<std::size_t>(v);
-  return true;
-}
 
 }  // namespace
 

@@ -37,6 +37,15 @@ class TempDir {
   std::string path_;
 };
 
+// A positive count from the command line; false for anything else ("0", "-3", "12x").
+inline bool parse_count(const char* text, std::size_t& out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0' || v == 0 || text[0] == '-') return false;
+  out = static_cast<std::size_t>(v);
+  return true;
+}
+
 inline void check_mdb(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
 }
