@@ -30,7 +30,7 @@ demo: build
 	$(BUILD)/bin/ashlar stats $(BUILD)/demo-blog
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
 
 test-asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug"
@@ -40,7 +40,7 @@ test-asan:
 test-tsan: deps
 	cmake -S . -B build-tsan -DASHLAR_TSAN=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-tsan -j$(JOBS) --target concurrency_test
-	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j$(JOBS) -R '^concurrency_test: '
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure --no-tests=error -j$(JOBS) -R '^concurrency_test:'
 
 bench: build
 	$(BUILD)/bin/bench_create
