@@ -189,8 +189,9 @@ TEST_CASE("group commit: actions queued while a group is written join it, and fa
     return engine.create("Account", {{"email", "bad@x"}, {"plan", "fail_in_hook"}});
   });
   auto also = std::async(std::launch::async, [&] { return engine.create("Account", {{"email", "also@x"}}); });
-  // Give the three time to queue behind the open transaction, then let it finish.
-  std::this_thread::sleep_for(300ms);
+  // Give the three time to queue behind the open transaction (generously: sanitizers and
+  // a loaded machine start threads slowly), then let it finish.
+  std::this_thread::sleep_for(1500ms);
   release = true;
 
   REQUIRE(first.get().has_value());
