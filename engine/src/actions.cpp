@@ -171,10 +171,7 @@ Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vec
     if (!*stored) return std::optional<Record>{};
     return std::optional<Record>{to_record(r, **stored)};
   };
-  if (const Txn* open = open_txn()) return from(*open);
-  auto txn = log->read();
-  if (!txn) return fail(txn.error());
-  return from(*txn);
+  return reading(from);
 }
 
 // The data layer: checks against the stored state, then one event appended and folded.

@@ -1,6 +1,7 @@
 #include "audit.hpp"
 
 #include "changeset.hpp"
+#include "record_access.hpp"
 
 #include <ashlar/model/key.hpp>
 #include <ashlar/projections/time_travel.hpp>
@@ -92,6 +93,33 @@ Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upc
     return fail(Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(),
                                                        describe_key(*key))));
   return events;
+}
+
+Result<GetPlan> plan_get(const Resource& r, const Value& id, const Query& query) {
+  const Action* primary = r.primary_action(ActionType::read);
+  std::string action = query.action.empty() && primary ? primary->name : query.action;
+  auto key = cast_id(r, action, id);
+  if (!key) return fail(key.error());
+  return GetPlan{std::move(action), std::move(*key)};
+}
+
+Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query) {
+  std::optional<Expr> pinned;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    Expr term = dsl::ref(r.attributes()[r.primary_key()[i]].name) == Expr(key[i]);
+    pinned = pinned ? *pinned && term : term;
+  }
+  query.filter = query.filter ? *pinned && *query.filter : *pinned;
+  query.limit = 1;
+  return query;
+}
+
+Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,
+                         Result<std::vector<Record>> found) {
+  if (!found) return fail(found.error());
+  if (found->empty()) return fail(record_not_found(log, r, plan.key, query.as_of, plan.action));
+  RecordAccess::set_cursor(found->front(), {});
+  return std::move(found->front());
 }
 
 }  // namespace ashlar::runtime

@@ -23,6 +23,21 @@ Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, c
 Error record_not_found(const Log& log, const Resource& r, const std::vector<Value>& key,
                        const std::optional<AsOf>& as_of, std::string action);
 
+// Engine::get and StoreReader::get, in three steps around the read each makes. A get runs
+// the read action named in the query (else the primary read) with the id cast to the
+// primary key: Invalid naming the key attribute when it does not cast.
+struct GetPlan {
+  std::string action;
+  std::vector<Value> key;
+};
+Result<GetPlan> plan_get(const Resource& r, const Value& id, const Query& query);
+// The query as a read whose filter pins the primary key, so the plan is one lookup.
+Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query);
+// The one record the read found, without a cursor (a get has no page to continue), or
+// record_not_found.
+Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,
+                         Result<std::vector<Record>> found);
+
 // The record's events, oldest first, upcast. NotFound when the key has none.
 Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upcast, const Resource& r,
                                                const Value& id);

@@ -195,7 +195,7 @@ void ChangesetAccess::check_required(Changeset& cs) {
 Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action& a, const Fields& inputs,
                                  const CallOptions& call, std::optional<Record> data) {
   Changeset cs;
-  cs.engine_ = &EngineAccess::impl(engine).self;
+  cs.engine_ = EngineAccess::slot(engine);
   cs.resource_ = &r;
   cs.action_ = &a;
   cs.data_ = std::move(data);

@@ -7,7 +7,6 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
-#include "record_access.hpp"
 
 #include <fmt/format.h>
 
@@ -119,7 +118,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   return Engine(std::move(impl));
 }
 
-Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) { impl_->self = this; }
+Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
 Engine::Engine(Engine&& other) noexcept : impl_(std::move(other.impl_)) {
   if (impl_) impl_->self = this;
 }
@@ -136,26 +135,11 @@ const Log& Engine::log() const { return *impl_->log; }
 Result<Record> Engine::get(std::string_view resource_name, const Value& id, const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
-  const Resource& res = **r;
-  std::string action = query.action.empty() && res.primary_action(ActionType::read) ? res.primary_action(ActionType::read)->name
-                                                                                    : query.action;
-  auto key = runtime::cast_id(res, action, id);
-  if (!key) return fail(key.error());
-  if (auto direct = get_by_key(*impl_, res, query, action, *key)) return std::move(*direct);
-  // A get is a read whose filter pins the primary key: the index turns it into one lookup.
-  Query q = query;
-  std::optional<Expr> pinned;
-  for (std::size_t i = 0; i < key->size(); ++i) {
-    Expr term = dsl::ref(res.attributes()[res.primary_key()[i]].name) == Expr((*key)[i]);
-    pinned = pinned ? *pinned && term : term;
-  }
-  q.filter = q.filter ? *pinned && *q.filter : *pinned;
-  q.limit = 1;
-  auto found = read(resource_name, q);
-  if (!found) return fail(found.error());
-  if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
-  RecordAccess::set_cursor(found->front(), {});  // one record, no page to continue: as get_by_key
-  return std::move(found->front());
+  auto plan = runtime::plan_get(**r, id, query);
+  if (!plan) return fail(plan.error());
+  if (auto direct = get_by_key(*impl_, **r, query, plan->action, plan->key)) return std::move(*direct);
+  return runtime::found_one(*impl_->log, **r, *plan, query,
+                            read(resource_name, runtime::pinned_query(**r, plan->key, query)));
 }
 
 Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Query& query) const {

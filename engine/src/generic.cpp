@@ -17,7 +17,7 @@ struct ActionInputAccess {
   static ActionInput make(Engine& engine, const Resource& r, const Action& a, Fields arguments,
                           std::shared_ptr<const CallOptions> call) {
     ActionInput input;
-    input.engine_ = &EngineAccess::impl(engine).self;
+    input.engine_ = EngineAccess::slot(engine);
     input.resource_ = &r;
     input.action_ = &a;
     input.arguments_ = std::move(arguments);

@@ -85,6 +85,12 @@ struct runtime::EngineImpl {
 
 struct EngineAccess {
   static EngineImpl& impl(Engine& engine) { return *engine.impl_; }
+  // The slot changesets, action inputs and interfaces reach `engine` through: it holds
+  // the live Engine (set here, and re-pointed by each move).
+  static Engine* const* slot(Engine& engine) {
+    engine.impl_->self = &engine;
+    return &engine.impl_->self;
+  }
 };
 
 // Errors and helpers about records' keys.

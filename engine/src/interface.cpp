@@ -99,7 +99,7 @@ Error reply_shape_error(std::string_view resource, std::string_view name, Reply:
 }  // namespace detail
 
 ResourceInterface::ResourceInterface(Engine& engine, std::string resource)
-    : engine_(&EngineAccess::impl(engine).self), resource_(std::move(resource)) {}
+    : engine_(EngineAccess::slot(engine)), resource_(std::move(resource)) {}
 
 ResourceInterface Engine::interface(std::string_view resource) { return ResourceInterface(*this, std::string(resource)); }
 

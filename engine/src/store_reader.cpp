@@ -151,27 +151,14 @@ Result<std::vector<Record>> StoreReader::read(std::string_view resource_name, co
   return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->upcast, **r, query);
 }
 
-// As Engine::get: a read whose filter pins the primary key, so the plan is one lookup.
+// As Engine::get, without its direct lookup: a read whose filter pins the primary key.
 Result<Record> StoreReader::get(std::string_view resource_name, const Value& id, const Query& query) const {
   auto r = impl_->resource(resource_name);
   if (!r) return fail(r.error());
-  const Resource& res = **r;
-  const Action* primary = res.primary_action(ActionType::read);
-  std::string action = query.action.empty() && primary ? primary->name : query.action;
-  auto key = runtime::cast_id(res, action, id);
-  if (!key) return fail(key.error());
-  Query q = query;
-  std::optional<Expr> pinned;
-  for (std::size_t i = 0; i < key->size(); ++i) {
-    Expr term = dsl::ref(res.attributes()[res.primary_key()[i]].name) == Expr((*key)[i]);
-    pinned = pinned ? *pinned && term : term;
-  }
-  q.filter = q.filter ? *pinned && *q.filter : *pinned;
-  q.limit = 1;
-  auto found = read(resource_name, q);
-  if (!found) return fail(found.error());
-  if (found->empty()) return fail(runtime::record_not_found(*impl_->log, res, *key, query.as_of, action));
-  return std::move(found->front());
+  auto plan = runtime::plan_get(**r, id, query);
+  if (!plan) return fail(plan.error());
+  return runtime::found_one(*impl_->log, **r, *plan, query,
+                            read(resource_name, runtime::pinned_query(**r, plan->key, query)));
 }
 
 }  // namespace ashlar

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace ashlar;
 
 TEST_CASE("uuids parse, print canonically and v4 sets version and variant") {
@@ -85,4 +88,25 @@ TEST_CASE("key encoding orders like the values and is self-delimiting") {
   // ("a", "bc") and ("ab", "c") must not collide.
   std::vector<Value> k1{"a", "bc"}, k2{"ab", "c"};
   CHECK(encode_key(k1) != encode_key(k2));
+}
+
+TEST_CASE("a forked child's uuids are not the ones its parent has buffered") {
+  Uuid::v4();  // the parent's buffer now holds the next uuids
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::string child = Uuid::v4().str();
+    ssize_t n = ::write(fds[1], child.data(), child.size());
+    _exit(n == static_cast<ssize_t>(child.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string child(36, '\0');
+  ssize_t n = ::read(fds[0], child.data(), child.size());
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(n == 36);
+  CHECK(child != Uuid::v4().str());  // the parent's next one
 }
