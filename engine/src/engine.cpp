@@ -118,7 +118,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   return Engine(std::move(impl));
 }
 
-Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) { impl_->self = this; }
 Engine::Engine(Engine&& other) noexcept : impl_(std::move(other.impl_)) {
   if (impl_) impl_->self = this;
 }

@@ -86,11 +86,9 @@ struct runtime::EngineImpl {
 struct EngineAccess {
   static EngineImpl& impl(Engine& engine) { return *engine.impl_; }
   // The slot changesets, action inputs and interfaces reach `engine` through: it holds
-  // the live Engine (set here, and re-pointed by each move).
-  static Engine* const* slot(Engine& engine) {
-    engine.impl_->self = &engine;
-    return &engine.impl_->self;
-  }
+  // the live Engine (set by Engine's constructor and re-pointed by each move, so
+  // handing it out writes nothing: many threads call actions at once).
+  static Engine* const* slot(Engine& engine) { return &engine.impl_->self; }
 };
 
 // Errors and helpers about records' keys.
