@@ -97,8 +97,7 @@ Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, con
     std::vector<Value> values;
     for (const auto& name : identity.attributes) values.push_back(after[*r.attribute_index(name)]);
     if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
-    auto holder = state.lookup_identity(txn, r.name(), identity.name, values);
-    if (!holder) return fail(holder.error());
+    ASHLAR_TRY(holder, state.lookup_identity(txn, r.name(), identity.name, values));
     if (!*holder || **holder == own) continue;
     Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),
                                                     describe_values(values)))
@@ -153,11 +152,9 @@ const Txn* EngineImpl::open_txn() const {
 Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   runtime::WriteScope::Shared& shared = scope()->shared();
   event.tx = shared.tx;
-  auto stored = log->append(txn, std::move(event));
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log->append(txn, std::move(event)));
   if (shared.tx == 0) shared.tx = stored->event.position;
-  auto applied = state.apply(txn, stored->event);
-  if (!applied) return fail(applied.error());
+  ASHLAR_TRY(applied, state.apply(txn, stored->event));
   if (!options.projections.empty()) user_code_runs();
   ASHLAR_TRY_VOID(replay.apply_inline(txn, *stored));
   shared.events->push_back(std::move(*stored));
@@ -166,8 +163,7 @@ Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
 
 Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key) {
   auto from = [&](const Txn& txn) -> Result<std::optional<Record>> {
-    auto stored = current(txn, r, key);
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(stored, current(txn, r, key));
     if (!*stored) return std::optional<Record>{};
     return std::optional<Record>{to_record(r, **stored)};
   };
@@ -180,8 +176,7 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const CallOptions& call = ChangesetAccess::call(cs);
   if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
   std::vector<Value> key = key_of(cs);
-  auto existing = current(txn, r, key);
-  if (!existing) return fail(existing.error());
+  ASHLAR_TRY(existing, current(txn, r, key));
   bool creating = cs.action().type == ActionType::create && !cs.data();
   bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
   if (creating && *existing) {
@@ -217,8 +212,7 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   e.idempotency_key = call.idempotency_key;
   std::optional<Record> before = *existing ? std::optional<Record>(to_record(r, **existing)) : std::nullopt;
   if (creating) {
-    auto last = log->last_version(txn, r.name(), encode_key(key));
-    if (!last) return fail(last.error());
+    ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
     e.version = *last + 1;  // a key used before continues its history
   } else {
     e.version = (*existing)->version + 1;
@@ -233,8 +227,7 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
     after.push_back(std::move(v));
   }
   if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
-  auto stored = append(txn, std::move(e));
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, append(txn, std::move(e)));
   if (removes) return std::move(*before);
   return to_record(r, *stored);
 }
@@ -243,8 +236,7 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
   std::optional<Result<Record>> outcome;
   auto written = in_transaction([&](Txn& txn) -> Result<void> {
     // A retry that raced the first call past run()'s check is answered here, in the writer.
-    auto earlier = idempotent_result(&txn, cs);
-    if (!earlier) return fail(earlier.error());
+    ASHLAR_TRY(earlier, idempotent_result(&txn, cs));
     if (*earlier) {
       outcome = std::move(**earlier);
       return {};
@@ -253,8 +245,7 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
     auto result = runtime::run_around(cs, ChangesetAccess::around_action(cs), "around_action hook",
                                       [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
-        auto fresh = current(txn, c.resource(), key_of(c));
-        if (!fresh) return fail(fresh.error());
+        ASHLAR_TRY(fresh, current(txn, c.resource(), key_of(c)));
         if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
       }
       ASHLAR_TRY_VOID(runtime::run_before(c, ChangesetAccess::before_action(c), "before_action hook"));
@@ -285,8 +276,7 @@ Result<void> ready_to_run(const Changeset& cs) {
 Result<Record> EngineImpl::run(Changeset& cs) {
   // A retried idempotent action returns its first result before anything else is checked
   // (the retry may no longer be valid on today's state) and before any hook runs.
-  auto earlier = idempotent_result(open_txn(), cs);
-  if (!earlier) return fail(earlier.error());
+  ASHLAR_TRY(earlier, idempotent_result(open_txn(), cs));
   if (*earlier) return std::move(**earlier);
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
@@ -305,10 +295,8 @@ namespace {
 
 Result<std::pair<const Resource*, const Action*>> resolve(const EngineImpl& impl, std::string_view resource,
                                                           ActionType type, std::string_view action) {
-  auto r = impl.resource(resource);
-  if (!r) return fail(r.error());
-  auto a = impl.action(**r, type, action);
-  if (!a) return fail(a.error());
+  ASHLAR_TRY(r, impl.resource(resource));
+  ASHLAR_TRY(a, impl.action(**r, type, action));
   return std::pair{*r, *a};
 }
 
@@ -322,12 +310,9 @@ struct Target {
 
 Result<Target> find_target(EngineImpl& impl, std::string_view resource, ActionType type, const Value& id,
                            const CallOptions& call) {
-  auto target = resolve(impl, resource, type, call.action);
-  if (!target) return fail(target.error());
-  auto key = runtime::cast_id(*target->first, target->second->name, id);
-  if (!key) return fail(key.error());
-  auto record = impl.find(*target->first, *key, call);
-  if (!record) return fail(record.error());
+  ASHLAR_TRY(target, resolve(impl, resource, type, call.action));
+  ASHLAR_TRY(key, runtime::cast_id(*target->first, target->second->name, id));
+  ASHLAR_TRY(record, impl.find(*target->first, *key, call));
   if (!*record) {
     Error e = not_found(*target->first, *key);
     e.action = target->second->name;
@@ -339,41 +324,35 @@ Result<Target> find_target(EngineImpl& impl, std::string_view resource, ActionTy
 }  // namespace
 
 Result<Changeset> Engine::for_create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
-  auto target = resolve(*impl_, resource, ActionType::create, call.action);
-  if (!target) return fail(target.error());
+  ASHLAR_TRY(target, resolve(*impl_, resource, ActionType::create, call.action));
   return ChangesetAccess::build(*this, *target->first, *target->second, inputs, call, std::nullopt);
 }
 
 Result<Changeset> Engine::for_update(std::string_view resource, const Value& id, const Fields& inputs,
                                      const CallOptions& call) {
-  auto target = find_target(*impl_, resource, ActionType::update, id, call);
-  if (!target) return fail(target.error());
+  ASHLAR_TRY(target, find_target(*impl_, resource, ActionType::update, id, call));
   return ChangesetAccess::build(*this, *target->resource, *target->action, inputs, call, std::move(target->record));
 }
 
 Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id, const CallOptions& call) {
-  auto target = find_target(*impl_, resource, ActionType::destroy, id, call);
-  if (!target) return fail(target.error());
+  ASHLAR_TRY(target, find_target(*impl_, resource, ActionType::destroy, id, call));
   return ChangesetAccess::build(*this, *target->resource, *target->action, {}, call, std::move(target->record));
 }
 
 Result<Record> Engine::run(Changeset changeset) { return impl_->run(changeset); }
 
 Result<Record> Engine::create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
-  auto cs = for_create(resource, inputs, call);
-  if (!cs) return fail(cs.error());
+  ASHLAR_TRY(cs, for_create(resource, inputs, call));
   return run(std::move(*cs));
 }
 
 Result<Record> Engine::update(std::string_view resource, const Value& id, const Fields& inputs, const CallOptions& call) {
-  auto cs = for_update(resource, id, inputs, call);
-  if (!cs) return fail(cs.error());
+  ASHLAR_TRY(cs, for_update(resource, id, inputs, call));
   return run(std::move(*cs));
 }
 
 Result<Record> Engine::destroy(std::string_view resource, const Value& id, const CallOptions& call) {
-  auto cs = for_destroy(resource, id, call);
-  if (!cs) return fail(cs.error());
+  ASHLAR_TRY(cs, for_destroy(resource, id, call));
   return run(std::move(*cs));
 }
 

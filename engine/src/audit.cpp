@@ -15,12 +15,9 @@ namespace {
 // position 1: it was created at position 2". Only "as of ..." when it existed then (the
 // read's filter left it out).
 Result<std::string> absence(const Log& log, const Resource& r, const std::vector<Value>& key, const AsOf& as_of) {
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
-  auto position = resolve_as_of(log, *txn, as_of, r);
-  if (!position) return fail(position.error());
-  auto history = record_history(log, *txn, r.name(), encode_key(key));
-  if (!history) return fail(history.error());
+  ASHLAR_TRY(txn, log.read());
+  ASHLAR_TRY(position, resolve_as_of(log, *txn, as_of, r));
+  ASHLAR_TRY(history, record_history(log, *txn, r.name(), encode_key(key)));
   std::string when = as_of.time ? "as of " + as_of.time->str() : fmt::format("as of position {}", *position);
   bool exists = false;
   std::string why = "it has never existed";
@@ -51,8 +48,7 @@ Error record_not_found(const Log& log, const Resource& r, const std::vector<Valu
 }
 
 Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& as_of, const Resource& r) {
-  auto head = log.head(txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, log.head(txn));
   auto bad = [&](std::string code, std::string message) {
     return fail(Error::invalid(r.name(), {}, {{"as_of", std::move(code), std::move(message)}}));
   };
@@ -66,16 +62,14 @@ Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& 
 
 Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, const StateProjection& state,
                                          const Upcast& upcast, const Resource& r, const Query& q) {
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, log.read());
   EvalContext base;
   base.actor = q.actor;
   if (!q.as_of) {
     Reader reader(domain, log, state, *txn, base);
     return reader.run(r, q);
   }
-  auto position = resolve_as_of(log, *txn, *q.as_of, r);
-  if (!position) return fail(position.error());
+  ASHLAR_TRY(position, resolve_as_of(log, *txn, *q.as_of, r));
   PastState past(log, *txn, state, *position, upcast);
   Reader reader(domain, past, base);
   return reader.run(r, q);
@@ -83,12 +77,9 @@ Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, c
 
 Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upcast, const Resource& r,
                                                const Value& id) {
-  auto key = cast_id(r, "history", id);
-  if (!key) return fail(key.error());
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
-  auto events = record_history(log, *txn, r.name(), encode_key(*key), 0, upcast);
-  if (!events) return fail(events.error());
+  ASHLAR_TRY(key, cast_id(r, "history", id));
+  ASHLAR_TRY(txn, log.read());
+  ASHLAR_TRY(events, record_history(log, *txn, r.name(), encode_key(*key), 0, upcast));
   if (events->empty())
     return fail(Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(),
                                                        describe_key(*key))));
@@ -98,8 +89,7 @@ Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upc
 Result<GetPlan> plan_get(const Resource& r, const Value& id, const Query& query) {
   const Action* primary = r.primary_action(ActionType::read);
   std::string action = query.action.empty() && primary ? primary->name : query.action;
-  auto key = cast_id(r, action, id);
-  if (!key) return fail(key.error());
+  ASHLAR_TRY(key, cast_id(r, action, id));
   return GetPlan{std::move(action), std::move(*key)};
 }
 

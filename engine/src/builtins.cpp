@@ -62,8 +62,7 @@ namespace changes {
 
 ActionStep set_attribute(std::string attribute, Expr value) {
   return change_step([attribute, value](Changeset& cs) -> Result<void> {
-    auto v = evaluate(value, context_of(cs));
-    if (!v) return fail(v.error());
+    ASHLAR_TRY(v, evaluate(value, context_of(cs)));
     cs.force_change(attribute, std::move(*v));
     return {};
   });
@@ -74,8 +73,7 @@ ActionStep increment(std::string attribute, std::int64_t by) {
     cs.before_action([attribute, by](Changeset& c) -> Result<void> {
       // An unknown name is nil here and reported by force_change below.
       Value stored = c.data() ? c.data()->get(attribute).value_or(Value()) : Value();
-      auto sum = evaluate(Expr(stored.is_null() ? Value(0) : stored) + Expr(Value(by)), EvalContext{});
-      if (!sum) return fail(sum.error());
+      ASHLAR_TRY(sum, evaluate(Expr(stored.is_null() ? Value(0) : stored) + Expr(Value(by)), EvalContext{}));
       c.force_change(attribute, std::move(*sum));
       return {};
     });
@@ -95,8 +93,7 @@ ActionStep optimistic_lock(std::string attribute) {
   return change_step([attribute](Changeset& cs) -> Result<void> {
     // An unknown name is nil here and reported by force_change below.
     Value read = cs.data() ? cs.data()->get(attribute).value_or(Value()) : Value();
-    auto next = evaluate(Expr(read.is_null() ? Value(0) : read) + Expr(Value(1)), EvalContext{});
-    if (!next) return fail(next.error());
+    ASHLAR_TRY(next, evaluate(Expr(read.is_null() ? Value(0) : read) + Expr(Value(1)), EvalContext{}));
     cs.force_change(attribute, *next);
     cs.before_action([attribute, read](Changeset& c) -> Result<void> {
       Value stored = c.data() ? c.data()->get(attribute).value_or(Value()) : Value();

@@ -240,10 +240,8 @@ class BulkRun {
 Result<const Resource*> resolve(const EngineImpl& impl, std::string_view resource, ActionType type,
                                 const BulkOptions& options, const Action** action) {
   if (options.batch_size == 0) return fail(Error::framework("a bulk action's batch_size is at least 1"));
-  auto r = impl.resource(resource);
-  if (!r) return fail(r.error());
-  auto a = impl.action(**r, type, options.action);
-  if (!a) return fail(a.error());
+  ASHLAR_TRY(r, impl.resource(resource));
+  ASHLAR_TRY(a, impl.action(**r, type, options.action));
   *action = *a;
   return *r;
 }
@@ -253,8 +251,7 @@ Result<BulkResult> bulk_change(Engine& engine, EngineImpl& impl, std::string_vie
                                const std::vector<Record>* records, const std::vector<Value>* ids,
                                const Fields& inputs, const BulkOptions& options) {
   const Action* a = nullptr;
-  auto r = resolve(impl, resource, type, options, &a);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, resolve(impl, resource, type, options, &a));
   const Resource& res = **r;
   if (records)
     for (const auto& record : *records)
@@ -264,10 +261,8 @@ Result<BulkResult> bulk_change(Engine& engine, EngineImpl& impl, std::string_vie
   BulkRun run(impl, options, type == ActionType::update ? "bulk_update" : "bulk_destroy",
               [&](std::size_t i, const CallOptions& call) -> Result<Changeset> {
                 if (records) return ChangesetAccess::build(engine, res, *a, inputs, call, (*records)[i]);
-                auto key = runtime::cast_id(res, a->name, (*ids)[i]);
-                if (!key) return fail(key.error());
-                auto record = impl.find(res, *key, call);
-                if (!record) return fail(record.error());
+                ASHLAR_TRY(key, runtime::cast_id(res, a->name, (*ids)[i]));
+                ASHLAR_TRY(record, impl.find(res, *key, call));
                 if (!*record) {
                   Error e = not_found(res, *key);
                   e.action = a->name;
@@ -303,8 +298,7 @@ std::string BulkError::describe() const { return fmt::format("input {}: {}", ind
 Result<BulkResult> Engine::bulk_create(std::string_view resource, const std::vector<Fields>& inputs,
                                        const BulkOptions& options) {
   const Action* a = nullptr;
-  auto r = resolve(*impl_, resource, ActionType::create, options, &a);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, resolve(*impl_, resource, ActionType::create, options, &a));
   BulkRun run(*impl_, options, "bulk_create", [&](std::size_t i, const CallOptions& call) -> Result<Changeset> {
     return ChangesetAccess::build(*this, **r, *a, inputs[i], call, std::nullopt);
   });
@@ -317,8 +311,7 @@ Result<BulkResult> Engine::bulk_update(std::string_view resource, const Query& q
     return fail(Error::framework(fmt::format("bulk_update of {} acts on the current records; a query with as_of "
                                              "reads the past",
                                              resource)));
-  auto records = read(resource, for_bulk(query, options));
-  if (!records) return fail(records.error());
+  ASHLAR_TRY(records, read(resource, for_bulk(query, options)));
   return bulk_update(resource, *records, inputs, options);
 }
 
@@ -337,8 +330,7 @@ Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const Query& 
     return fail(Error::framework(fmt::format("bulk_destroy of {} acts on the current records; a query with as_of "
                                              "reads the past",
                                              resource)));
-  auto records = read(resource, for_bulk(query, options));
-  if (!records) return fail(records.error());
+  ASHLAR_TRY(records, read(resource, for_bulk(query, options)));
   return bulk_destroy(resource, *records, options);
 }
 

@@ -19,14 +19,12 @@ Result<void> destroy_related(Changeset& cs, const Relationship& rel, const chang
   EvalContext base;
   base.actor = cs.actor();
   runtime::Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
-  auto related = reader.related(cs.resource(), rel, {record}, nullptr);
-  if (!related) return fail(related.error());
+  ASHLAR_TRY(related, reader.related(cs.resource(), rel, {record}, nullptr));
   CallOptions opts = cs.to_opts();
   opts.action = options.action;
   opts.causation_id = ChangesetAccess::call(cs).causation_id;
   for (const auto& child : related->front()) {
-    auto destroyed = cs.engine().destroy(rel.destination, child.id(), opts);
-    if (!destroyed) return fail(destroyed.error());
+    ASHLAR_TRY(destroyed, cs.engine().destroy(rel.destination, child.id(), opts));
   }
   return {};
 }

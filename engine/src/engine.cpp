@@ -92,13 +92,10 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   lo.durability = options.durability;
   lo.chain_key = options.chain_key;
   lo.max_databases = runtime::max_databases(domain, options.projections);
-  auto log = Log::open(path, lo);
-  if (!log) return fail(log.error());
+  ASHLAR_TRY(log, Log::open(path, lo));
   // The stored model decides whether this domain may open the store (upcasters allowing).
-  auto replay = runtime::Replay::install_model(**log, domain, options.upcasters);
-  if (!replay) return fail(replay.error());
-  auto state = StateProjection::open(**log, domain);
-  if (!state) return fail(state.error());
+  ASHLAR_TRY(replay, runtime::Replay::install_model(**log, domain, options.upcasters));
+  ASHLAR_TRY(state, StateProjection::open(**log, domain));
   ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections));
 
   auto impl = std::make_unique<EngineImpl>();
@@ -107,8 +104,7 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   impl->log = std::move(*log);
   impl->state = std::move(*state);
   impl->replay = std::move(*replay);
-  auto publishing = PublishService::start(*impl->log, impl->domain, impl->options.publish);
-  if (!publishing) return fail(publishing.error());
+  ASHLAR_TRY(publishing, PublishService::start(*impl->log, impl->domain, impl->options.publish));
   impl->publishing = std::move(*publishing);
   EngineImpl* raw = impl.get();
   impl->writer = std::make_unique<runtime::GroupCommit>(
@@ -133,18 +129,15 @@ const Domain& Engine::domain() const { return impl_->domain; }
 const Log& Engine::log() const { return *impl_->log; }
 
 Result<Record> Engine::get(std::string_view resource_name, const Value& id, const Query& query) const {
-  auto r = impl_->resource(resource_name);
-  if (!r) return fail(r.error());
-  auto plan = runtime::plan_get(**r, id, query);
-  if (!plan) return fail(plan.error());
+  ASHLAR_TRY(r, impl_->resource(resource_name));
+  ASHLAR_TRY(plan, runtime::plan_get(**r, id, query));
   if (auto direct = get_by_key(*impl_, **r, query, plan->action, plan->key)) return std::move(*direct);
   return runtime::found_one(*impl_->log, **r, *plan, query,
                             read(resource_name, runtime::pinned_query(**r, plan->key, query)));
 }
 
 Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Query& query) const {
-  auto r = impl_->resource(resource_name);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, impl_->resource(resource_name));
   // Called inside an action's write transaction on this thread (from a hook, or a
   // transactional generic action's run), it reads what that transaction wrote so far.
   if (const Txn* open = impl_->open_txn(); open && !query.as_of) {
@@ -158,8 +151,7 @@ Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Q
 
 Result<Record> Engine::get_by(std::string_view resource_name, std::string_view identity_name, const Fields& values,
                               const Query& query) const {
-  auto r = impl_->resource(resource_name);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, impl_->resource(resource_name));
   const Resource& res = **r;
   const Identity* identity = res.identity(identity_name);
   if (!identity) return fail(Error::framework(fmt::format("{} has no identity {}", res.name(), identity_name)));
@@ -174,14 +166,12 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   }
   if (!errors.empty()) return fail(Error::invalid(res.name(), "get_by", std::move(errors)));
   auto found = impl_->reading([&](const Txn& txn) -> Result<std::vector<Value>> {
-    auto holder = impl_->state.lookup_identity(txn, res.name(), identity->name, key_values);
-    if (!holder) return fail(holder.error());
+    ASHLAR_TRY(holder, impl_->state.lookup_identity(txn, res.name(), identity->name, key_values));
     if (!*holder) {
       return fail(Error::not_found(res.name(),
                                    fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(key_values))));
     }
-    auto stored = impl_->state.get(txn, res.name(), **holder);
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(stored, impl_->state.get(txn, res.name(), **holder));
     if (!*stored)
       return fail(Error::unknown(fmt::format("identity {} of {} points at a missing record", identity->name, res.name())));
     Record record = runtime::make_record(impl_->domain, res, **stored);

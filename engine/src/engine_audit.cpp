@@ -7,8 +7,7 @@
 namespace ashlar {
 
 Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id) const {
-  auto r = impl_->resource(resource);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, impl_->resource(resource));
   return runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id);
 }
 

@@ -105,16 +105,13 @@ Result<Value> typed_result(const Resource& r, const Action& a, Value value) {
 
 Result<Value> Engine::run_action(std::string_view resource, std::string_view action, const Fields& args,
                                  const CallOptions& call) {
-  auto r = impl_->resource(resource);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, impl_->resource(resource));
   if (action.empty())
     return fail(Error::framework(fmt::format("run_action needs the name of a generic action of {}", (*r)->name())));
-  auto a = impl_->action(**r, ActionType::generic, action);
-  if (!a) return fail(a.error());
+  ASHLAR_TRY(a, impl_->action(**r, ActionType::generic, action));
   const Resource& res = **r;
   const Action& act = **a;
-  auto arguments = generic_arguments(res, act, args, call);
-  if (!arguments) return fail(arguments.error());
+  ASHLAR_TRY(arguments, generic_arguments(res, act, args, call));
 
   auto opts = std::make_shared<CallOptions>(call);
   if (opts->correlation_id.empty()) opts->correlation_id = Uuid::v4().str();
@@ -138,8 +135,7 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
   auto written = impl_->in_transaction(
       [&](Txn&) -> Result<void> {
         impl_->user_code_runs();
-        auto value = body();
-        if (!value) return fail(value.error());
+        ASHLAR_TRY(value, body());
         out = std::move(*value);
         return {};
       },

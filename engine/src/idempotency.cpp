@@ -46,20 +46,16 @@ Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vec
                                                  const CallOptions& call) {
   auto found = find(r, key);
   if (!found || *found || call.idempotency_key.empty()) return found;
-  auto txn = log->read();
-  if (!txn) return fail(txn.error());
-  auto position = log->idempotent_position(*txn, call.tenant, call.idempotency_key);
-  if (!position) return fail(position.error());
+  ASHLAR_TRY(txn, log->read());
+  ASHLAR_TRY(position, log->idempotent_position(*txn, call.tenant, call.idempotency_key));
   if (!*position) return found;
-  auto stored = log->event_at(*txn, **position);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log->event_at(*txn, **position));
   if (!*stored || (*stored)->event.resource != r.name()) return found;
   std::vector<Value> first_key;
   for (const auto& [name, value] : (*stored)->event.key) first_key.push_back(value);
   if (first_key != key) return found;
   PastState past(*log, *txn, state, **position - 1, replay.upcast());
-  auto before = past.get(r.name(), encode_key(key));
-  if (!before) return fail(before.error());
+  ASHLAR_TRY(before, past.get(r.name(), encode_key(key)));
   if (!*before) return found;
   return std::optional<Record>{to_record(r, **before)};
 }
@@ -74,16 +70,13 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
                                              call.idempotency_key.size(), Log::kMaxIdempotencyKey)}}));
   std::optional<Txn> own;
   if (!txn) {
-    auto snapshot = log->read();
-    if (!snapshot) return fail(snapshot.error());
+    ASHLAR_TRY(snapshot, log->read());
     own = std::move(*snapshot);
     txn = &*own;
   }
-  auto position = log->idempotent_position(*txn, call.tenant, call.idempotency_key);
-  if (!position) return fail(position.error());
+  ASHLAR_TRY(position, log->idempotent_position(*txn, call.tenant, call.idempotency_key));
   if (!*position) return std::optional<Record>{};
-  auto stored = log->event_at(*txn, **position);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log->event_at(*txn, **position));
   if (!*stored)
     return fail(Error::unknown(fmt::format("the store is corrupted: idempotency key \"{}\" names event {}, which is "
                                            "not in the log",
@@ -117,8 +110,7 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
   // destroy the record right before it.
   std::uint64_t as_of = first.type == ActionType::destroy ? **position - 1 : **position;
   PastState past(*log, *txn, state, as_of, replay.upcast());
-  auto record = past.get(r.name(), encode_key(key));
-  if (!record) return fail(record.error());
+  ASHLAR_TRY(record, past.get(r.name(), encode_key(key)));
   if (!*record)
     return fail(Error::unknown(fmt::format("{} {} is missing at position {}, where idempotency key \"{}\" left it",
                                            r.name(), describe_key(key), as_of, call.idempotency_key)));

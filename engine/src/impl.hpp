@@ -66,8 +66,7 @@ struct runtime::EngineImpl {
   template <typename F>
   auto reading(F&& fn) const -> decltype(fn(std::declval<const Txn&>())) {
     if (const Txn* open = open_txn()) return fn(*open);
-    auto txn = log->read();
-    if (!txn) return fail(txn.error());
+    ASHLAR_TRY(txn, log->read());
     return fn(*txn);
   }
   // The scope of that transaction, or nullptr.

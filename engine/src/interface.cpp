@@ -63,8 +63,7 @@ Result<Reply> call_read(Engine& engine, const Resource& r, const Action& a, cons
   for (std::size_t k = 0; k < i.args.size(); ++k) inputs.emplace_back(i.args[k], args[i.get_by.size() + k]);
   q.args = std::move(inputs);
   if (i.get) q.limit = 2;
-  auto records = engine.read(r.name(), q);
-  if (!records) return fail(records.error());
+  ASHLAR_TRY(records, engine.read(r.name(), q));
   if (!i.get) return Reply{Reply::Shape::records, std::move(*records), {}};
   if (records->empty()) {
     std::string which = i.get_by.empty() ? fmt::format("{}.{} found no record", r.name(), a.name)
@@ -141,8 +140,7 @@ Result<Reply> ResourceInterface::call(std::string_view name, const std::vector<V
                                                  r->name(), a.name)));
       return one((*engine_)->destroy(r->name(), args[0], call));
     case ActionType::generic: {
-      auto value = (*engine_)->run_action(r->name(), a.name, inputs, call);
-      if (!value) return fail(value.error());
+      ASHLAR_TRY(value, (*engine_)->run_action(r->name(), a.name, inputs, call));
       return Reply{Reply::Shape::value, {}, std::move(*value)};
     }
   }

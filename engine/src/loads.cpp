@@ -50,11 +50,9 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_through(const Resource&, 
                                                                const std::vector<Record>& rows) {
   const Resource& join = resource(rel.through);
   const Resource& dest = resource(rel.destination);
-  auto links = by_values(join, rel.source_attribute_on_join_resource, distinct_values(rows, rel.source_attribute));
-  if (!links) return fail(links.error());
-  auto targets = by_values(dest, rel.destination_attribute,
-                           distinct_values(*links, rel.destination_attribute_on_join_resource));
-  if (!targets) return fail(targets.error());
+  ASHLAR_TRY(links, by_values(join, rel.source_attribute_on_join_resource, distinct_values(rows, rel.source_attribute)));
+  ASHLAR_TRY(targets, by_values(dest, rel.destination_attribute,
+                           distinct_values(*links, rel.destination_attribute_on_join_resource)));
   auto links_by_source = group_by(std::move(*links), rel.source_attribute_on_join_resource);
   auto targets_by_key = group_by(std::move(*targets), rel.destination_attribute);
   std::vector<std::vector<Record>> out;
@@ -90,13 +88,11 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
     return loaded;
   }
   if (rel.no_attributes) {
-    auto all = scan(dest);
-    if (!all) return fail(all.error());
+    ASHLAR_TRY(all, scan(dest));
     return std::vector<std::vector<Record>>(rows.size(), *all);
   }
   if (rel.kind == RelationshipKind::many_to_many) return fetch_through(r, rel, rows);
-  auto found = by_values(dest, rel.destination_attribute, distinct_values(rows, rel.source_attribute));
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(found, by_values(dest, rel.destination_attribute, distinct_values(rows, rel.source_attribute)));
   auto groups = group_by(std::move(*found), rel.destination_attribute);
   std::vector<std::vector<Record>> out;
   for (const auto& row : rows) {
@@ -109,8 +105,7 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
 
 Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom) {
-  auto per_row = fetch_related(r, rel, rows, custom);
-  if (!per_row) return fail(per_row.error());
+  ASHLAR_TRY(per_row, fetch_related(r, rel, rows, custom));
   const Resource& dest = resource(rel.destination);
   std::optional<Expr> filter = rel.filter;
   if (custom && custom->filter) filter = filter ? *filter && *custom->filter : *custom->filter;
@@ -123,8 +118,7 @@ Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, cons
   RowSet parents(*this, r, rows);
   for (std::size_t i = 0; refine_rows && i < rows.size(); ++i) {
     EvalContext parent = parents.context(i, base_);
-    auto refined = refine(dest, std::move((*per_row)[i]), filter, sort, &parent);
-    if (!refined) return fail(refined.error());
+    ASHLAR_TRY(refined, refine(dest, std::move((*per_row)[i]), filter, sort, &parent));
     std::size_t from = std::min(offset, refined->size());
     std::size_t to = limit == SIZE_MAX ? refined->size() : std::min(refined->size(), from + limit);
     (*per_row)[i] = std::vector<Record>(std::make_move_iterator(refined->begin() + from),
@@ -145,15 +139,13 @@ Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, cons
 Result<void> Reader::load(const Resource& r, std::vector<Record>& rows, const std::vector<Load>& loads) {
   for (const auto& l : loads) {
     if (const Relationship* rel = r.relationship(l.name)) {
-      auto related_rows = related(r, *rel, rows, &l.query);
-      if (!related_rows) return fail(related_rows.error());
+      ASHLAR_TRY(related_rows, related(r, *rel, rows, &l.query));
       for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_related(rows[i], l.name, std::move((*related_rows)[i]));
     } else if (const Aggregate* a = r.aggregate(l.name)) {
       RowSet set(*this, r, rows);
       std::vector<Value> values;
       for (std::size_t i = 0; i < rows.size(); ++i) {
-        auto v = set.aggregate(i, *a);
-        if (!v) return fail(v.error());
+        ASHLAR_TRY(v, set.aggregate(i, *a));
         values.push_back(std::move(*v));
       }
       for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move(values[i]));
@@ -170,16 +162,14 @@ Result<std::vector<Record>> Reader::refine(const Resource& r, std::vector<Record
     RowSet set(*this, r, rows);
     std::vector<Record> kept;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      auto hit = matches(*filter, set.context(i, base_, parent));
-      if (!hit) return fail(hit.error());
+      ASHLAR_TRY(hit, matches(*filter, set.context(i, base_, parent)));
       if (*hit) kept.push_back(rows[i]);
     }
     rows = std::move(kept);
   }
   if (sort.empty()) return rows;
   RowSet set(*this, r, rows);
-  auto keys = sort_rows(set, rows, sort);
-  if (!keys) return fail(keys.error());
+  ASHLAR_TRY(keys, sort_rows(set, rows, sort));
   return rows;
 }
 
@@ -203,8 +193,7 @@ Result<std::vector<std::vector<Value>>> sort_rows(RowSet& set, std::vector<Recor
   std::vector<std::vector<Value>> values(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     for (const auto& key : keys) {
-      auto v = set.ref(i, split_path(key.field));
-      if (!v) return fail(v.error());
+      ASHLAR_TRY(v, set.ref(i, split_path(key.field)));
       values[i].push_back(std::move(*v));
     }
     for (auto k : r.primary_key()) values[i].push_back(rows[i][r.attributes()[k].name]);

@@ -67,8 +67,7 @@ Result<std::vector<Record>> candidates(Reader& reader, const Resource& r, const 
         else values.push_back(std::move(*cast.value));
       }
       if (!castable) continue;
-      auto found = reader.by_attribute(r, *attribute, values);
-      if (!found) return fail(found.error());
+      ASHLAR_TRY(found, reader.by_attribute(r, *attribute, values));
       if (*found) return std::move(**found);
     }
   }
@@ -100,10 +99,8 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (!a) return fail(Error::framework(fmt::format("{} has no action named {}", r.name(), q.action)));
   if (a->type != ActionType::read)
     return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
-  auto args = cast_arguments(r, *a, q.args);
-  if (!args) return fail(args.error());
-  auto prepared = prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q);
-  if (!prepared) return fail(prepared.error());
+  ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
+  ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
 }
 
@@ -139,13 +136,10 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   context.args = &args;
   if (!q.actor.is_null()) context.actor = q.actor;
   Reader reader(domain_, source_, context);
-  auto rows = candidates(reader, r, filter);
-  if (!rows) return fail(rows.error());
-  auto kept = reader.refine(r, std::move(*rows), filter, {}, nullptr);
-  if (!kept) return fail(kept.error());
+  ASHLAR_TRY(rows, candidates(reader, r, filter));
+  ASHLAR_TRY(kept, reader.refine(r, std::move(*rows), filter, {}, nullptr));
   RowSet set(reader, r, *kept);
-  auto keys = sort_rows(set, *kept, sort);
-  if (!keys) return fail(keys.error());
+  ASHLAR_TRY(keys, sort_rows(set, *kept, sort));
 
   std::size_t from = 0;
   if (!q.after.empty()) {

@@ -54,14 +54,12 @@ Result<const std::vector<std::vector<Record>>*> RowSet::follow(const std::vector
     for (const auto& row : rows_) level->per_row.push_back({row});
   } else {
     const Resource* at = nullptr;
-    auto previous = follow({path.begin(), path.end() - 1}, &at);
-    if (!previous) return fail(previous.error());
+    ASHLAR_TRY(previous, follow({path.begin(), path.end() - 1}, &at));
     const Relationship* rel = at->relationship(path.back());
     if (!rel) return fail(filter_error(fmt::format("{} has no relationship {}", at->name(), path.back())));
     std::vector<Record> flat;
     for (const auto& records : **previous) flat.insert(flat.end(), records.begin(), records.end());
-    auto related = reader_.related(*at, *rel, flat, nullptr);
-    if (!related) return fail(related.error());
+    ASHLAR_TRY(related, reader_.related(*at, *rel, flat, nullptr));
     level->resource = &reader_.resource(rel->destination);
     std::size_t next = 0;
     for (const auto& records : **previous) {
@@ -84,8 +82,7 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
     return fail(filter_error(fmt::format("{} has no attribute {}", resource_.name(), path[0])));
   }
   const Resource* end = nullptr;
-  auto level = follow({path.begin(), path.end() - 1}, &end);
-  if (!level) return fail(level.error());
+  ASHLAR_TRY(level, follow({path.begin(), path.end() - 1}, &end));
   const Aggregate* a = end->aggregate(path.back());
   if (!a && !end->attribute(path.back()))
     return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), path.back())));
@@ -101,8 +98,7 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
 
 Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   const Resource* end = nullptr;
-  auto level = follow(a.path, &end);
-  if (!level) return fail(level.error());
+  ASHLAR_TRY(level, follow(a.path, &end));
   bool counts = a.kind == AggregateKind::count || a.kind == AggregateKind::exists;
   if (!counts && !end->attribute(a.field))
     return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), a.field)));
@@ -114,8 +110,7 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
       RowSet related(reader_, *end, records);
       EvalContext mine = context(row, reader_.base());
       for (std::size_t i = 0; i < records.size(); ++i) {
-        auto hit = matches(*a.filter, related.context(i, reader_.base(), &mine));
-        if (!hit) return fail(hit.error());
+        ASHLAR_TRY(hit, matches(*a.filter, related.context(i, reader_.base(), &mine)));
         if (*hit) return Value(true);
       }
       return Value(false);
@@ -140,12 +135,10 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
       continue;
     }
     if (a.kind == AggregateKind::sum) {
-      auto sum = evaluate(Expr(acc) + Expr(v), reader_.base());
-      if (!sum) return fail(sum.error());
+      ASHLAR_TRY(sum, evaluate(Expr(acc) + Expr(v), reader_.base()));
       acc = *sum;
     } else {
-      auto order = compare_values(v, acc);
-      if (!order) return fail(order.error());
+      ASHLAR_TRY(order, compare_values(v, acc));
       if ((a.kind == AggregateKind::min && *order < 0) || (a.kind == AggregateKind::max && *order > 0)) acc = v;
     }
   }
@@ -171,8 +164,7 @@ Reader::Reader(const Domain& domain, const Log&, const StateProjection& state, c
       base_(std::move(base)) {}
 
 Result<std::optional<Record>> Reader::get(const Resource& r, std::string_view key_bytes) {
-  auto stored = source_.get(r.name(), key_bytes);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, source_.get(r.name(), key_bytes));
   if (!*stored) return std::optional<Record>{};
   return std::optional<Record>{make_record(domain_, r, **stored)};
 }
@@ -203,18 +195,15 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
     if (single_key) {
       keys.push_back(encode_key(one));
     } else if (identity) {
-      auto key = source_.lookup_identity(r.name(), identity->name, one);
-      if (!key) return fail(key.error());
+      ASHLAR_TRY(key, source_.lookup_identity(r.name(), identity->name, one));
       if (*key) keys.push_back(**key);
     } else {
-      auto found = source_.lookup(r.name(), attribute.name, value);
-      if (!found) return fail(found.error());
+      ASHLAR_TRY(found, source_.lookup(r.name(), attribute.name, value));
       keys = std::move(*found);
     }
     for (const auto& key : keys) {
       if (!seen.insert(key).second) continue;
-      auto record = get(r, key);
-      if (!record) return fail(record.error());
+      ASHLAR_TRY(record, get(r, key));
       // Long values are indexed by prefix and hash: check the record itself.
       if (*record && (**record)[attribute.name] == value) out.push_back(std::move(**record));
     }
@@ -225,13 +214,11 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
 Result<std::vector<Record>> Reader::by_values(const Resource& dest, const std::string& attribute,
                                               const std::vector<Value>& values) {
   const Attribute* a = dest.attribute(attribute);
-  auto found = by_attribute(dest, *a, values);
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(found, by_attribute(dest, *a, values));
   if (*found) return std::move(**found);
   // Not indexed (relationships index what they use, so only stored models from older
   // builds get here): one scan for all values.
-  auto all = scan(dest);
-  if (!all) return fail(all.error());
+  ASHLAR_TRY(all, scan(dest));
   std::vector<Record> out;
   for (auto& record : *all)
     if (std::find(values.begin(), values.end(), record[attribute]) != values.end()) out.push_back(std::move(record));

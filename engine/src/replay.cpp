@@ -15,17 +15,13 @@ struct Stored {
 };
 
 Result<Stored> read_stored(const Log& log) {
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, log.read());
   Stored out;
-  auto models = log.models(*txn);
-  if (!models) return fail(models.error());
+  ASHLAR_TRY(models, log.models(*txn));
   out.models = std::move(*models);
-  auto upcasters = log.get_meta(*txn, kUpcastersKey);
-  if (!upcasters) return fail(upcasters.error());
+  ASHLAR_TRY(upcasters, log.get_meta(*txn, kUpcastersKey));
   if (*upcasters) out.upcasters = upcasters_from_json(**upcasters);
-  auto head = log.head(*txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, log.head(*txn));
   out.head = head->position;
   return out;
 }
@@ -88,10 +84,8 @@ Result<bool> needs_migration(const Stored& stored, const std::string& json, cons
                      [&](const UpcasterRecord& r) { return r.name == u.name; }))
       return true;
   if (stored.models.empty() || stored.models.back().json == json) return false;
-  auto before = domain_from_json(stored.models.back().json);
-  if (!before) return fail(before.error());
-  auto after = domain_from_json(json);
-  if (!after) return fail(after.error());
+  ASHLAR_TRY(before, domain_from_json(stored.models.back().json));
+  ASHLAR_TRY(after, domain_from_json(json));
   if (layout_changed(*before, *after)) return true;
   return has_backfill({stored.models.back(), StoredModel{stored.models.back().version + 1, 0, json}});
 }
@@ -99,8 +93,7 @@ Result<bool> needs_migration(const Stored& stored, const std::string& json, cons
 }  // namespace
 
 Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters) {
-  auto stored = read_stored(log);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, read_stored(log));
   std::string json = domain_to_json(domain);
   bool changed = stored->models.empty() || stored->models.back().json != json;
   std::uint64_t version = stored->models.empty() ? 1 : stored->models.back().version + (changed ? 1 : 0);
@@ -110,8 +103,7 @@ Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::
     e.fields = std::move(found);
     return fail(std::move(e));
   }
-  auto migrate = needs_migration(*stored, json, upcasters);
-  if (!migrate) return fail(migrate.error());
+  ASHLAR_TRY(migrate, needs_migration(*stored, json, upcasters));
   Replay replay;
   replay.model_version_ = version;
   std::vector<UpcasterRecord> records;
@@ -125,13 +117,11 @@ Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::
   };
   std::vector<StoredModel> models = stored->models;
   if (changed) models.push_back({version, stored->head + 1, json});
-  auto upcast = make_upcast(models, upcasters);
-  if (!upcast) return fail(upcast.error());
+  ASHLAR_TRY(upcast, make_upcast(models, upcasters));
   replay.upcast_ = std::move(*upcast);
   replay.migrate_ = *migrate && stored->head > 0;
   if (!replay.migrate_) {
-    auto written = log.write(replay.pending_);
-    if (!written) return fail(written.error());
+    ASHLAR_TRY(written, log.write(replay.pending_));
     replay.pending_ = {};
   }
   return replay;
@@ -139,8 +129,7 @@ Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::
 
 Result<void> Replay::open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections) {
   if (!projections.empty()) {
-    auto set = ProjectionSet::open(log, std::move(projections), upcast_);
-    if (!set) return fail(set.error());
+    ASHLAR_TRY(set, ProjectionSet::open(log, std::move(projections), upcast_));
     projections_ = std::move(*set);
   }
   if (!migrate_) return {};
@@ -170,8 +159,7 @@ Result<RebuildReport> Replay::rebuild(Log& log, const StateProjection& state, Re
     chosen = targets(state);
   } else {
     if (!projections_) return fail(Error::framework(fmt::format("no projection is named {}", only)));
-    auto target = projections_->target(only);
-    if (!target) return fail(target.error());
+    ASHLAR_TRY(target, projections_->target(only));
     chosen.push_back(std::move(*target));
   }
   options.upcast = upcast_;

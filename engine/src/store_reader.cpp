@@ -54,26 +54,19 @@ std::set<std::string, std::less<>> manual_relationships(const std::string& model
 }  // namespace
 
 Result<StoreReader> StoreReader::open(const std::string& path) {
-  auto log = Log::open_read_only(path);
-  if (!log) return fail(log.error());
-  auto domain = stored_domain(**log);
-  if (!domain) return fail(domain.error());
-  auto state = StateProjection::open(**log, *domain);
-  if (!state) return fail(state.error());
+  ASHLAR_TRY(log, Log::open_read_only(path));
+  ASHLAR_TRY(domain, stored_domain(**log));
+  ASHLAR_TRY(state, StateProjection::open(**log, *domain));
   auto impl = std::make_unique<Impl>();
   impl->domain = std::move(*domain);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
   {
-    auto txn = impl->log->read();
-    if (!txn) return fail(txn.error());
-    auto json = impl->log->model(*txn);
-    if (!json) return fail(json.error());
+    ASHLAR_TRY(txn, impl->log->read());
+    ASHLAR_TRY(json, impl->log->model(*txn));
     impl->manual = manual_relationships(json->value_or(""));
-    auto models = impl->log->models(*txn);
-    if (!models) return fail(models.error());
-    auto upcast = make_upcast(*models, {});
-    if (!upcast) return fail(upcast.error());
+    ASHLAR_TRY(models, impl->log->models(*txn));
+    ASHLAR_TRY(upcast, make_upcast(*models, {}));
     impl->upcast = std::move(*upcast);
   }
   return StoreReader(std::move(impl));
@@ -145,18 +138,15 @@ Result<void> StoreReader::Impl::check_manual(const Resource& r, const Query& q) 
 }
 
 Result<std::vector<Record>> StoreReader::read(std::string_view resource_name, const Query& query) const {
-  auto r = impl_->resource(resource_name);
-  if (!r) return fail(r.error());
+  ASHLAR_TRY(r, impl_->resource(resource_name));
   ASHLAR_TRY_VOID(impl_->check_manual(**r, query));
   return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->upcast, **r, query);
 }
 
 // As Engine::get, without its direct lookup: a read whose filter pins the primary key.
 Result<Record> StoreReader::get(std::string_view resource_name, const Value& id, const Query& query) const {
-  auto r = impl_->resource(resource_name);
-  if (!r) return fail(r.error());
-  auto plan = runtime::plan_get(**r, id, query);
-  if (!plan) return fail(plan.error());
+  ASHLAR_TRY(r, impl_->resource(resource_name));
+  ASHLAR_TRY(plan, runtime::plan_get(**r, id, query));
   return runtime::found_one(*impl_->log, **r, *plan, query,
                             read(resource_name, runtime::pinned_query(**r, plan->key, query)));
 }

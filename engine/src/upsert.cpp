@@ -42,23 +42,19 @@ Result<void> EngineImpl::prepare_upsert(const Txn& txn, Changeset& cs) const {
 
   std::optional<StoredRecord> stored;
   if (a.upsert_identity.empty()) {
-    auto found = current(txn, r, values);
-    if (!found) return fail(found.error());
+    ASHLAR_TRY(found, current(txn, r, values));
     stored = std::move(*found);
   } else {
-    auto holder = state.lookup_identity(txn, r.name(), a.upsert_identity, values);
-    if (!holder) return fail(holder.error());
+    ASHLAR_TRY(holder, state.lookup_identity(txn, r.name(), a.upsert_identity, values));
     if (!*holder) return {};
-    auto found = state.get(txn, r.name(), **holder);
-    if (!found) return fail(found.error());
+    ASHLAR_TRY(found, state.get(txn, r.name(), **holder));
     stored = std::move(*found);
   }
   if (!stored) return {};  // nobody holds it: an ordinary create
   Record existing = to_record(r, *stored);
 
   if (a.upsert_condition) {
-    auto held = matches(*a.upsert_condition, stored_record_context(existing, cs));
-    if (!held) return fail(held.error());
+    ASHLAR_TRY(held, matches(*a.upsert_condition, stored_record_context(existing, cs)));
     if (!*held) {
       std::string what = a.upsert_identity.empty() ? "primary key" : a.upsert_identity;
       Error e = Error::conflict(r.name(), fmt::format("a {} with {} {} exists, and the upsert condition does not hold for it",

@@ -104,8 +104,7 @@ struct Checker {
 Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) const {
   Checker c{*this, txn, options, by_resource_, by_record_, {}, {}, true, {}};
   c.idem = idem_;
-  auto events = txn.cursor(events_);
-  if (!events) return fail(events.error());
+  ASHLAR_TRY(events, txn.cursor(events_));
   std::uint64_t expected = 1;
   for (auto found = events->first();; found = events->next()) {
     if (!found) return fail(found.error());
@@ -119,8 +118,7 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
       c.problem(fmt::format("position {} is missing: the log jumps from {} to {}", expected, expected - 1, position));
       c.chain_intact = false;
     }
-    auto hash = txn.get(chain_, events->key());
-    if (!hash) return fail(hash.error());
+    ASHLAR_TRY(hash, txn.get(chain_, events->key()));
     c.check_hash(position, events->value(), *hash);
     c.check_event(position, events->value(), *hash);
     ++c.out.events;
@@ -134,8 +132,7 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
   c.check_count(by_resource_, "by_resource");
   c.check_count(by_record_, "by_record");
   c.check_count(idem_, "idem", c.keyed);
-  auto h = head(txn);
-  if (!h) return fail(h.error());
+  ASHLAR_TRY(h, head(txn));
   c.out.head = *h;
   return c.out;
 }

@@ -29,8 +29,7 @@ Result<void> Log::put_idempotency_key(Txn& txn, const Event& event) {
 Result<std::optional<std::uint64_t>> Log::idempotent_position(const Txn& txn, std::string_view tenant,
                                                               std::string_view key) const {
   if (key.empty() || key.size() > kMaxIdempotencyKey) return std::optional<std::uint64_t>{};
-  auto found = txn.get(idem_, keys::idempotency(tenant, key));
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(found, txn.get(idem_, keys::idempotency(tenant, key)));
   if (!*found) return std::optional<std::uint64_t>{};
   if ((*found)->size() != 8) return fail(Error::unknown("the store is corrupted: a malformed idem entry"));
   return std::optional<std::uint64_t>{keys::read_be64(**found)};

@@ -36,10 +36,8 @@ inline std::string idempotency(std::string_view tenant, std::string_view key) {
 
 // The big-endian u64 suffix of the last key `prefix ‖ u64`, or 0 when there is none.
 inline Result<std::uint64_t> last_under(const Txn& txn, Db db, const std::string& prefix) {
-  auto c = txn.cursor(db);
-  if (!c) return fail(c.error());
-  auto found = c->seek(prefix + std::string(8, '\xFF'));
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(c, txn.cursor(db));
+  ASHLAR_TRY(found, c->seek(prefix + std::string(8, '\xFF')));
   found = *found ? c->prev() : c->last();
   if (!found) return fail(found.error());
   if (!*found) return std::uint64_t{0};

@@ -47,8 +47,7 @@ Error not_initialized(const std::string& path) {
 // Before the writer lock: a directory with anything foreign and no store in it is refused,
 // and so is an empty data.mdb that no first open of ours left (it creates writer.lock first).
 Result<void> check_for_writing(const std::string& path) {
-  auto listing = store_files::list(path);
-  if (!listing) return fail(listing.error());
+  ASHLAR_TRY(listing, store_files::list(path));
   bool no_store = !listing->data || listing->data_size == 0;
   if (no_store && listing->foreign) return fail(not_a_store(path, "it holds other files; use a new or empty directory"));
   if (listing->data && listing->data_size == 0 && !listing->writer_lock)
@@ -59,8 +58,7 @@ Result<void> check_for_writing(const std::string& path) {
 
 // Before a read-only open maps anything.
 Result<void> check_for_reading(const std::string& path) {
-  auto listing = store_files::list(path);
-  if (!listing) return fail(listing.error());
+  ASHLAR_TRY(listing, store_files::list(path));
   if (listing->writer_lock && store_files::uninitialized(*listing)) return fail(not_initialized(path));
   if (!listing->data) return fail(not_a_store(path, "it has no data.mdb"));
   if (listing->data_size == 0) return fail(not_a_store(path, "data.mdb is empty"));
@@ -184,16 +182,13 @@ Result<void> Log::open_databases() {
   };
   for (Named n : {Named{"events", &events_}, Named{"chain", &chain_}, Named{"by_resource", &by_resource_},
                   Named{"by_record", &by_record_}, Named{"meta", &meta_}, Named{"idem", &idem_}}) {
-    auto db = database(n.name);
-    if (!db) return fail(db.error());
+    ASHLAR_TRY(db, database(n.name));
     *n.db = *db;
   }
   std::optional<std::string> format;
   {
-    auto txn = read();
-    if (!txn) return fail(txn.error());
-    auto stored = txn->get(meta_, kFormatKey);
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(txn, read());
+    ASHLAR_TRY(stored, txn->get(meta_, kFormatKey));
     if (*stored) format = std::string(**stored);
   }  // the snapshot ends before any write: a write may need to resize the map
   if (!format) {
@@ -290,8 +285,7 @@ Result<void> Log::write_once(const std::function<Result<void>(Txn&)>& fn, const 
   ASHLAR_TRY_VOID(grow_ahead());
   bool map_full = false;
   {
-    auto txn = begin(true);
-    if (!txn) return fail(txn.error());
+    ASHLAR_TRY(txn, begin(true));
     auto result = fn(*txn);
     if (result) result = txn->commit();
     if (result) {
@@ -333,10 +327,8 @@ Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& f
 }
 
 Result<StoredEvent> Log::append(Txn& txn, Event event) {
-  auto h = head(txn);
-  if (!h) return fail(h.error());
-  auto seq = last_sequence(txn, event.resource);
-  if (!seq) return fail(seq.error());
+  ASHLAR_TRY(h, head(txn));
+  ASHLAR_TRY(seq, last_sequence(txn, event.resource));
   event.position = h->position + 1;
   event.sequence = *seq + 1;
   if (event.tx == 0) event.tx = event.position;
@@ -370,10 +362,8 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
 }
 
 Result<Head> Log::head(const Txn& txn) const {
-  auto c = txn.cursor(chain_);
-  if (!c) return fail(c.error());
-  auto found = c->last();
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(c, txn.cursor(chain_));
+  ASHLAR_TRY(found, c->last());
   Head h;
   if (!*found) return h;
   if (c->key().size() != 8 || c->value().size() != 32)
@@ -386,8 +376,7 @@ Result<Head> Log::head(const Txn& txn) const {
 Result<void> Log::check_pages() const { return store_files::walk_pages(path_); }
 
 Result<Head> Log::head() const {
-  auto txn = read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, read());
   return head(*txn);
 }
 
@@ -412,10 +401,8 @@ Result<std::optional<StoredEvent>> Log::event_at(const Txn& txn, std::uint64_t p
 
 Result<void> Log::scan(const Txn& txn, std::uint64_t from,
                        const std::function<bool(const StoredEvent&)>& fn) const {
-  auto events = txn.cursor(events_);
-  if (!events) return fail(events.error());
-  auto hashes = txn.cursor(chain_);
-  if (!hashes) return fail(hashes.error());
+  ASHLAR_TRY(events, txn.cursor(events_));
+  ASHLAR_TRY(hashes, txn.cursor(chain_));
   std::string start = keys::be64(std::max<std::uint64_t>(from, 1));
   auto e = events->seek(start);
   auto h = hashes->seek(start);
@@ -426,8 +413,7 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
     std::uint64_t position = keys::read_be64(events->key());
     if (!*h || hashes->key() != events->key() || hashes->value().size() != 32)
       return fail(Error::unknown(fmt::format("the store is corrupted: event {} has no chain hash", position)));
-    auto decoded = decode_event(events->value(), position);
-    if (!decoded) return fail(decoded.error());
+    ASHLAR_TRY(decoded, decode_event(events->value(), position));
     StoredEvent stored{std::move(*decoded), std::string(events->value()), {}};
     std::memcpy(stored.hash.data(), hashes->value().data(), 32);
     if (!fn(stored)) return {};
@@ -437,8 +423,7 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
 }
 
 Result<std::optional<std::string>> Log::get_meta(const Txn& txn, std::string_view key) const {
-  auto v = txn.get(meta_, key);
-  if (!v) return fail(v.error());
+  ASHLAR_TRY(v, txn.get(meta_, key));
   if (!*v) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(**v)};
 }
@@ -451,8 +436,7 @@ Result<bool> Log::del_meta(Txn& txn, std::string_view key) { return txn.del(meta
 
 Result<void> Log::scan_meta(const Txn& txn, std::string_view prefix,
                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  auto c = txn.cursor(meta_);
-  if (!c) return fail(c.error());
+  ASHLAR_TRY(c, txn.cursor(meta_));
   for (auto found = c->seek(prefix);; found = c->next()) {
     if (!found) return fail(found.error());
     if (!*found || c->key().substr(0, prefix.size()) != prefix) return {};

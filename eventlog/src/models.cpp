@@ -28,17 +28,14 @@ Result<std::vector<StoredModel>> Log::models(const Txn& txn) const {
   });
   if (!scanned) return fail(scanned.error());
   if (!out.empty()) return out;
-  auto current = model(txn);
-  if (!current) return fail(current.error());
+  ASHLAR_TRY(current, model(txn));
   if (*current) out.push_back({1, 1, std::move(**current)});
   return out;
 }
 
 Result<void> Log::put_model(Txn& txn, std::string_view json) {
-  auto versions = models(txn);
-  if (!versions) return fail(versions.error());
-  auto stored_version = get_meta(txn, kVersionKey);
-  if (!stored_version) return fail(stored_version.error());
+  ASHLAR_TRY(versions, models(txn));
+  ASHLAR_TRY(stored_version, get_meta(txn, kVersionKey));
   if (!*stored_version && !versions->empty()) {
     // A store from before versions: its model becomes version 1.
     const StoredModel& first = versions->front();
@@ -46,8 +43,7 @@ Result<void> Log::put_model(Txn& txn, std::string_view json) {
     ASHLAR_TRY_VOID(put_meta(txn, kVersionKey, keys::be64(1)));
   }
   if (!versions->empty() && versions->back().json == json) return {};
-  auto h = head(txn);
-  if (!h) return fail(h.error());
+  ASHLAR_TRY(h, head(txn));
   std::uint64_t next = versions->empty() ? 1 : versions->back().version + 1;
   ASHLAR_TRY_VOID(put_meta(txn, version_key(next), keys::be64(h->position + 1) + std::string(json)));
   ASHLAR_TRY_VOID(put_meta(txn, kVersionKey, keys::be64(next)));
@@ -57,10 +53,8 @@ Result<void> Log::put_model(Txn& txn, std::string_view json) {
 Result<Domain> stored_domain(const Log& log) {
   std::optional<std::string> json;
   {
-    auto txn = log.read();
-    if (!txn) return fail(txn.error());
-    auto stored = log.model(*txn);
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(txn, log.read());
+    ASHLAR_TRY(stored, log.model(*txn));
     json = std::move(*stored);
   }  // the snapshot ends here: the caller takes its own
   if (!json)

@@ -114,8 +114,7 @@ Result<DataFile> read_meta(const std::string& dir) {
   Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return fail(io_error("opening " + file, errno));
   unsigned char page[kMetaEnd] = {};
-  auto got = read_at(f.fd, page, kMetaEnd, 0, file);
-  if (!got) return fail(got.error());
+  ASHLAR_TRY(got, read_at(f.fd, page, kMetaEnd, 0, file));
   Meta first = parse(page);
   if (*got < kVersion + 4 || !first.valid)
     return fail(Error::framework(
@@ -154,8 +153,7 @@ Error short_file(const std::string& dir, const DataFile& file) {
 }
 
 Result<void> check_size(const std::string& dir) {
-  auto file = read_meta(dir);
-  if (!file) return fail(file.error());
+  ASHLAR_TRY(file, read_meta(dir));
   if (file->size >= file->needed) return {};
   if (walk_pages(dir)) return {};
   return fail(short_file(dir, *file));

@@ -14,15 +14,12 @@ namespace {
 // The event stored at `position`, which an index entry says exists.
 Result<StoredEvent> load(const Txn& txn, Db events, Db chain, std::uint64_t position) {
   std::string key = keys::be64(position);
-  auto bytes = txn.get(events, key);
-  if (!bytes) return fail(bytes.error());
-  auto hash = txn.get(chain, key);
-  if (!hash) return fail(hash.error());
+  ASHLAR_TRY(bytes, txn.get(events, key));
+  ASHLAR_TRY(hash, txn.get(chain, key));
   if (!*bytes || !*hash || (*hash)->size() != 32)
     return fail(Error::unknown(
         fmt::format("the store is corrupted: an index names event {}, which is not in the log", position)));
-  auto decoded = decode_event(**bytes, position);
-  if (!decoded) return fail(decoded.error());
+  ASHLAR_TRY(decoded, decode_event(**bytes, position));
   StoredEvent stored{std::move(*decoded), std::string(**bytes), {}};
   std::memcpy(stored.hash.data(), (*hash)->data(), 32);
   return stored;
@@ -37,31 +34,27 @@ Error malformed_index(std::string_view what) {
 Result<void> Log::scan_resource(const Txn& txn, std::string_view resource, std::uint64_t from_sequence,
                                 const std::function<bool(const StoredEvent&)>& fn) const {
   std::string prefix = keys::resource_prefix(resource);
-  auto c = txn.cursor(by_resource_);
-  if (!c) return fail(c.error());
+  ASHLAR_TRY(c, txn.cursor(by_resource_));
   auto found = c->seek(prefix + keys::be64(std::max<std::uint64_t>(from_sequence, 1)));
   for (;; found = c->next()) {
     if (!found) return fail(found.error());
     if (!*found || c->key().substr(0, prefix.size()) != prefix) return {};
     if (c->key().size() != prefix.size() + 8 || c->value().size() != 8) return fail(malformed_index("by_resource"));
-    auto stored = load(txn, events_, chain_, keys::read_be64(c->value()));
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(stored, load(txn, events_, chain_, keys::read_be64(c->value())));
     if (!fn(*stored)) return {};
   }
 }
 
 Result<std::uint64_t> Log::first_sequence_after(const Txn& txn, std::string_view resource,
                                                 std::uint64_t position) const {
-  auto last = last_sequence(txn, resource);
-  if (!last) return fail(last.error());
+  ASHLAR_TRY(last, last_sequence(txn, resource));
   // Positions grow with sequences, so the first sequence whose position exceeds
   // `position` is found by bisection: a resource stream of n events costs log2(n) gets.
   std::string prefix = keys::resource_prefix(resource);
   std::uint64_t low = 1, high = *last + 1;  // the answer lies in [low, high]
   while (low < high) {
     std::uint64_t mid = low + (high - low) / 2;
-    auto stored = txn.get(by_resource_, prefix + keys::be64(mid));
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(stored, txn.get(by_resource_, prefix + keys::be64(mid)));
     if (!*stored || (*stored)->size() != 8) return fail(malformed_index("by_resource"));
     if (keys::read_be64(**stored) > position)
       high = mid;
@@ -77,8 +70,7 @@ Result<void> Log::scan_record_back(const Txn& txn, std::string_view resource, st
   if (from_version == 0) return {};
   std::string prefix = keys::record_prefix(resource, key_bytes);
   std::string start = prefix + keys::be64(from_version);
-  auto c = txn.cursor(by_record_);
-  if (!c) return fail(c.error());
+  ASHLAR_TRY(c, txn.cursor(by_record_));
   // The entry at from_version, else the last one before it.
   auto found = c->seek(start);
   if (found && *found && c->key() != start) found = c->prev();
@@ -88,8 +80,7 @@ Result<void> Log::scan_record_back(const Txn& txn, std::string_view resource, st
     // Key encodings are self-delimiting: under this prefix are only this record's versions.
     if (!*found || c->key().size() != prefix.size() + 8 || c->key().substr(0, prefix.size()) != prefix) return {};
     if (c->value().size() != 8) return fail(malformed_index("by_record"));
-    auto stored = load(txn, events_, chain_, keys::read_be64(c->value()));
-    if (!stored) return fail(stored.error());
+    ASHLAR_TRY(stored, load(txn, events_, chain_, keys::read_be64(c->value())));
     if (!fn(*stored)) return {};
   }
 }

@@ -33,8 +33,7 @@ class Activity final : public Projection {
   Result<void> apply(StateStore& tables, const StoredEvent& stored) override {
     const Event& e = stored.event;
     std::string actor = actor_name(e.actor);
-    auto current = tables.get(0, actor);
-    if (!current) return fail(current.error());
+    ASHLAR_TRY(current, tables.get(0, actor));
     json a = *current ? json::parse(**current)
                       : json{{"events", 0}, {"first", e.time_micros}, {"types", json::object()},
                              {"resources", json::object()}};

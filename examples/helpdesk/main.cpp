@@ -36,8 +36,7 @@ class TicketsAboveThreshold final : public ManualRelationship {
     Expr mine = ref("representative_id").in(Expr(Value(rep_ids))) &&
                 ref("severity") > ref("representative.severity_threshold");
     q.filter = q.filter ? *q.filter && mine : mine;
-    auto tickets = context.read("Ticket", q);
-    if (!tickets) return fail(tickets.error());
+    ASHLAR_TRY(tickets, context.read("Ticket", q));
     std::vector<std::vector<Record>> out(reps.size());
     for (auto& ticket : *tickets)
       for (std::size_t i = 0; i < reps.size(); ++i)
@@ -49,11 +48,10 @@ class TicketsAboveThreshold final : public ManualRelationship {
 // Raises every open ticket of a representative at or above min_severity to high
 // priority; returns how many it raised. The updates join the action's transaction.
 Result<Value> escalate_all(ActionInput& input) {
-  auto tickets = input.engine().read(
+  ASHLAR_TRY(tickets, input.engine().read(
       "Ticket", {.filter = ref("representative_id") == Expr(input.argument("representative_id")) &&
                            ref("status") == Atom{"open"} && ref("priority") != Atom{"high"} &&
-                           ref("severity") >= Expr(input.argument("min_severity"))});
-  if (!tickets) return fail(tickets.error());
+                           ref("severity") >= Expr(input.argument("min_severity"))}));
   for (const auto& t : *tickets)
     if (auto raised = input.engine().update("Ticket", t.id(), {{"priority", "high"}}, input.to_opts()); !raised)
       return fail(raised.error());

@@ -94,18 +94,15 @@ Result<Action> action_from_json(const json& j) {
   a.primary = j.at("primary").get<bool>();
   a.accept = j.at("accept").get<std::vector<std::string>>();
   for (const auto& ja : j.value("arguments", json::array())) {
-    auto arg = argument_from_json(ja);
-    if (!arg) return fail(arg.error());
+    ASHLAR_TRY(arg, argument_from_json(ja));
     a.arguments.push_back(std::move(*arg));
   }
   if (j.contains("filter")) {
-    auto filter = parse_expr(j["filter"].get<std::string>());
-    if (!filter) return fail(filter.error());
+    ASHLAR_TRY(filter, parse_expr(j["filter"].get<std::string>()));
     a.filter = std::move(*filter);
   }
   if (j.contains("sort")) {
-    auto sort = parse_sort(j["sort"].get<std::string>());
-    if (!sort) return fail(sort.error());
+    ASHLAR_TRY(sort, parse_sort(j["sort"].get<std::string>()));
     a.sort = std::move(*sort);
   }
   if (j.contains("limit")) a.limit = j["limit"].get<std::size_t>();
@@ -116,8 +113,7 @@ Result<Action> action_from_json(const json& j) {
     a.upsert_identity = u.at("identity").get<std::string>();
     a.upsert_fields = u.at("fields").get<std::vector<std::string>>();
     if (u.contains("condition")) {
-      auto condition = parse_expr(u["condition"].get<std::string>());
-      if (!condition) return fail(condition.error());
+      ASHLAR_TRY(condition, parse_expr(u["condition"].get<std::string>()));
       a.upsert_condition = std::move(*condition);
     }
   }
@@ -164,13 +160,11 @@ Result<Relationship> relationship_from_json(const json& j) {
   r.destination_attribute_on_join_resource = j.value("destination_attribute_on_join_resource", "");
   if (j.value("manual", false)) r.filter = Expr(Value(false));
   if (j.contains("filter") && !j.value("manual", false)) {
-    auto filter = parse_expr(j["filter"].get<std::string>());
-    if (!filter) return fail(filter.error());
+    ASHLAR_TRY(filter, parse_expr(j["filter"].get<std::string>()));
     r.filter = std::move(*filter);
   }
   if (j.contains("sort")) {
-    auto sort = parse_sort(j["sort"].get<std::string>());
-    if (!sort) return fail(sort.error());
+    ASHLAR_TRY(sort, parse_sort(j["sort"].get<std::string>()));
     r.sort = std::move(*sort);
   }
   return r;

@@ -21,12 +21,10 @@ void Heads::advance(std::string_view resource, std::uint64_t at, std::uint64_t s
 
 Result<Heads> read_heads(const Log& log, const Txn& txn, const std::vector<std::string>& resources) {
   Heads heads;
-  auto head = log.head(txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, log.head(txn));
   heads.position = head->position;
   for (const auto& r : resources) {
-    auto last = log.last_sequence(txn, r);
-    if (!last) return fail(last.error());
+    ASHLAR_TRY(last, log.last_sequence(txn, r));
     heads.sequences[r] = *last;
   }
   return heads;

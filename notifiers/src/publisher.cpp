@@ -166,8 +166,7 @@ Result<std::vector<std::string>> ZmqPublisher::Impl::topics(const Queued& q) con
   if (!templated) return std::vector<std::string>{default_topic(domain.name(), q.resource, q.action, q.key)};
   auto event = decode_event(q.bytes);  // the changes, which the queue does not copy
   if (!event) return fail(event.error());
-  auto before = values_before(*event, template_attributes(*resource, event->action));
-  if (!before) return fail(before.error());
+  ASHLAR_TRY(before, values_before(*event, template_attributes(*resource, event->action)));
   return event_topics(*resource, *event, *before);
 }
 
@@ -179,8 +178,7 @@ Result<Fields> ZmqPublisher::Impl::values_before(const Event& e, const std::vect
   std::vector<std::string> missing = attributes;
   std::vector<Value> key;
   for (const auto& [name, value] : e.key) key.push_back(value);
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, log.read());
   auto walked = log.scan_record_back(*txn, e.resource, encode_key(key), e.version - 1, [&](const StoredEvent& s) {
     for (auto it = missing.begin(); it != missing.end();) {
       if (const Value* v = find_field(s.event.changes, *it)) {
@@ -203,16 +201,13 @@ Result<std::unique_ptr<ZmqPublisher>> ZmqPublisher::start(const Log& log, const 
   impl->socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   impl->socket.set(zmq::sockopt::linger, 200);  // a moment for the last events at close
   for (const auto& endpoint : options.endpoints) {
-    auto bound = zmq_util::bind(impl->socket, endpoint, "publisher");
-    if (!bound) return fail(bound.error());
+    ASHLAR_TRY(bound, zmq_util::bind(impl->socket, endpoint, "publisher"));
     impl->endpoints.push_back(std::move(*bound));
   }
   std::vector<std::string> names;
   for (const auto& r : domain.resources()) names.push_back(r.name());
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
-  auto heads = protocol::read_heads(log, *txn, names);
-  if (!heads) return fail(heads.error());
+  ASHLAR_TRY(txn, log.read());
+  ASHLAR_TRY(heads, protocol::read_heads(log, *txn, names));
   impl->heads = std::move(*heads);
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
@@ -257,14 +252,12 @@ Result<std::unique_ptr<PublishService>> PublishService::start(const Log& log, co
   PublishOptions shared = options;
   shared.context = zmq_util::context_or_new(options.context);  // inproc replay and PUB in one context
   if (!options.endpoints.empty()) {
-    auto publisher = ZmqPublisher::start(log, domain, shared);
-    if (!publisher) return fail(publisher.error());
+    ASHLAR_TRY(publisher, ZmqPublisher::start(log, domain, shared));
     service->publisher_ = std::move(*publisher);
   }
   if (!options.replay.empty()) {
-    auto replay = ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
-                                             .batch = options.replay_batch});
-    if (!replay) return fail(replay.error());
+    ASHLAR_TRY(replay, ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
+                                             .batch = options.replay_batch}));
     service->replay_ = std::move(*replay);
   }
   return service;

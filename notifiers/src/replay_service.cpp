@@ -193,14 +193,12 @@ Reply ReplayService::Impl::answer(const json& request) {
 }
 
 Result<void> ReplayService::Impl::refresh_model(const Txn& txn) {
-  auto stored = log.model(txn);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log.model(txn));
   if (!*stored) return fail(Error::unknown("the store has no model yet"));
   if (**stored == model_text) return {};
   try {
     json parsed = json::parse(**stored);
-    auto names = protocol::model_resources(parsed);
-    if (!names) return fail(names.error());
+    ASHLAR_TRY(names, protocol::model_resources(parsed));
     model = std::move(parsed);
     resources = std::move(*names);
     model_text = std::move(**stored);
@@ -269,8 +267,7 @@ Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, Repl
   if (impl->stop.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the replay service"));
   impl->socket.set(zmq::sockopt::linger, 0);  // replies to a gone client are not worth a wait
   impl->socket.set(zmq::sockopt::sndhwm, 10000);
-  auto bound = zmq_util::bind(impl->socket, impl->options.endpoint, "replay service");
-  if (!bound) return fail(bound.error());
+  ASHLAR_TRY(bound, zmq_util::bind(impl->socket, impl->options.endpoint, "replay service"));
   impl->endpoint = std::move(*bound);
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });

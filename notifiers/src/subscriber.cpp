@@ -116,8 +116,7 @@ Result<void> Subscriber::Impl::hello() {
     if (h.value("ok", false) != true)
       return fail(Error::framework(fmt::format("the replay service at {} refused the subscription: {}",
                                                options.replay, h.value("error", std::string("no reason given")))));
-    auto domain = domain_from_json(h.contains("model") ? h["model"].dump() : std::string("{}"));
-    if (!domain) return fail(domain.error());
+    ASHLAR_TRY(domain, domain_from_json(h.contains("model") ? h["model"].dump() : std::string("{}")));
     model = std::move(*domain);
     domain_name = h.value("domain", std::string());
     head = u64(h, "head");

@@ -27,8 +27,7 @@ Result<void> guarded_apply(Projection& p, StateStore& tables, const StoredEvent&
 }
 
 Result<std::uint64_t> read_checkpoint(const Log& log, const Txn& txn, const std::string& name) {
-  auto stored = log.get_meta(txn, ProjectionSet::checkpoint_key(name));
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log.get_meta(txn, ProjectionSet::checkpoint_key(name)));
   return *stored ? read_be64(**stored) : std::uint64_t{0};
 }
 
@@ -45,8 +44,7 @@ Result<std::unique_ptr<ProjectionSet>> ProjectionSet::open(Log& log, std::vector
     if (set->find(e.name)) return fail(Error::framework(fmt::format("two projections are named {}", e.name)));
     for (const auto& t : p->tables()) {
       e.layout.push_back({table_name(e.name, t.name), t.dupsort});
-      auto db = log.database(e.layout.back().name, t.dupsort);
-      if (!db) return fail(db.error());
+      ASHLAR_TRY(db, log.database(e.layout.back().name, t.dupsort));
       e.dbs.push_back(*db);
     }
     any_async = any_async || p->mode() == ProjectionMode::asynchronous;
@@ -55,8 +53,7 @@ Result<std::unique_ptr<ProjectionSet>> ProjectionSet::open(Log& log, std::vector
   for (auto& e : set->entries_) {
     if (e.projection->mode() != ProjectionMode::in_transaction) continue;
     for (;;) {
-      auto more = set->advance(e, kBatch);
-      if (!more) return fail(more.error());
+      ASHLAR_TRY(more, set->advance(e, kBatch));
       if (!*more) break;
     }
   }
@@ -100,10 +97,8 @@ Result<void> ProjectionSet::apply_inline(Txn& txn, const StoredEvent& event) {
 Result<bool> ProjectionSet::advance(Entry& e, std::size_t batch) {
   bool more = false;
   auto written = log_.write([&](Txn& txn) -> Result<void> {
-    auto from = read_checkpoint(log_, txn, e.name);
-    if (!from) return fail(from.error());
-    auto head = log_.head(txn);
-    if (!head) return fail(head.error());
+    ASHLAR_TRY(from, read_checkpoint(log_, txn, e.name));
+    ASHLAR_TRY(head, log_.head(txn));
     if (*from >= head->position) {
       more = false;
       return {};
@@ -112,8 +107,7 @@ Result<bool> ProjectionSet::advance(Entry& e, std::size_t batch) {
     RebuildTarget target = *this->target(e.name);
     LmdbStore store(txn, e.dbs, e.layout);
     std::vector<StateStore*> stores{&store};
-    auto folded = fold(log_, txn, *from + 1, to, {&target}, stores, upcast_);
-    if (!folded) return fail(folded.error());
+    ASHLAR_TRY(folded, fold(log_, txn, *from + 1, to, {&target}, stores, upcast_));
     ASHLAR_TRY_VOID(log_.put_meta(txn, checkpoint_key(e.name), be64(to)));
     more = to < head->position;
     return {};
@@ -193,8 +187,7 @@ Result<void> ProjectionSet::read(std::string_view name,
                                  const std::function<Result<void>(const StateStore&)>& fn) const {
   const Entry* e = find(name);
   if (!e) return fail(Error::framework(fmt::format("no projection is named {}", name)));
-  auto txn = log_.read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, log_.read());
   LmdbStore store(*txn, e->dbs, e->layout);
   return fn(store);
 }
@@ -202,8 +195,7 @@ Result<void> ProjectionSet::read(std::string_view name,
 Result<std::uint64_t> ProjectionSet::checkpoint(std::string_view name) const {
   const Entry* e = find(name);
   if (!e) return fail(Error::framework(fmt::format("no projection is named {}", name)));
-  auto txn = log_.read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, log_.read());
   return read_checkpoint(log_, *txn, e->name);
 }
 

@@ -45,15 +45,13 @@ std::string index_key(std::span<const Value> values) {
 
 Result<void> StateProjection::update_indexes(StateStore& store, const Event& event, const std::string& key,
                                              const Fields* before, const Fields* after) const {
-  auto t = tables(event.resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(event.resource));
   for (const auto& index : (*t)->indexes) {
     const Value* old_value = attribute_value(before, index.attribute);
     const Value* new_value = attribute_value(after, index.attribute);
     if (old_value && new_value && *old_value == *new_value) continue;
     if (old_value) {
-      auto d = store.del(index.table, index_key(std::span(old_value, 1)), key);
-      if (!d) return fail(d.error());
+      ASHLAR_TRY(d, store.del(index.table, index_key(std::span(old_value, 1)), key));
     }
     if (new_value) ASHLAR_TRY_VOID(store.put(index.table, index_key(std::span(new_value, 1)), key));
   }
@@ -62,8 +60,7 @@ Result<void> StateProjection::update_indexes(StateStore& store, const Event& eve
     auto new_values = identity_values(after, unique.identity);
     if (old_values && new_values && *old_values == *new_values) continue;
     if (old_values) {
-      auto d = store.del(unique.table, index_key(*old_values));
-      if (!d) return fail(d.error());
+      ASHLAR_TRY(d, store.del(unique.table, index_key(*old_values)));
     }
     if (!new_values) continue;
     auto put = store.put(unique.table, index_key(*new_values), key, StateStore::Put::no_overwrite);
@@ -88,8 +85,7 @@ Result<std::optional<std::string>> StateProjection::lookup_identity(const Txn& t
 
 Result<std::vector<std::string>> StateProjection::lookup(const StateStore& store, std::string_view resource,
                                                          std::string_view attribute, const Value& value) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(resource));
   auto it = std::find_if((*t)->indexes.begin(), (*t)->indexes.end(),
                          [&](const Index& i) { return i.attribute == attribute; });
   if (it == (*t)->indexes.end())
@@ -108,14 +104,12 @@ Result<std::optional<std::string>> StateProjection::lookup_identity(const StateS
                                                                     std::string_view resource,
                                                                     std::string_view identity,
                                                                     const std::vector<Value>& values) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(resource));
   auto it = std::find_if((*t)->identities.begin(), (*t)->identities.end(),
                          [&](const UniqueKey& u) { return u.identity.name == identity; });
   if (it == (*t)->identities.end())
     return fail(Error::framework(fmt::format("{} has no identity {}", resource, identity)));
-  auto found = store.get(it->table, index_key(values));
-  if (!found) return fail(found.error());
+  ASHLAR_TRY(found, store.get(it->table, index_key(values)));
   if (!*found) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(**found)};
 }

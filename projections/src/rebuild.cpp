@@ -33,10 +33,8 @@ Result<std::vector<Tables>> open_tables(Log& log, const std::vector<RebuildTarge
   for (const auto& t : targets) {
     Tables tables;
     for (const auto& spec : t.tables) {
-      auto live = log.database(spec.name, spec.dupsort);
-      if (!live) return fail(live.error());
-      auto staging = log.database(staging_name(spec.name), spec.dupsort);
-      if (!staging) return fail(staging.error());
+      ASHLAR_TRY(live, log.database(spec.name, spec.dupsort));
+      ASHLAR_TRY(staging, log.database(staging_name(spec.name), spec.dupsort));
       tables.live.push_back(*live);
       tables.staging.push_back(*staging);
     }
@@ -53,8 +51,7 @@ Result<void> swap_in(Txn& txn, const std::vector<RebuildTarget>& targets, const 
       bool dupsort = targets[t].tables[i].dupsort;
       ASHLAR_TRY_VOID(txn.clear(live));
       std::string previous;
-      auto c = txn.cursor(staging);
-      if (!c) return fail(c.error());
+      ASHLAR_TRY(c, txn.cursor(staging));
       for (auto found = c->first();; found = c->next()) {
         if (!found) return fail(found.error());
         if (!*found) break;
@@ -85,8 +82,7 @@ struct Batch {
 Result<Batch> run_batch(Log& log, Txn& txn, const std::vector<RebuildTarget>& targets,
                         const std::vector<Tables>& tables, const RebuildOptions& options, const std::string& print) {
   Batch batch;
-  auto stored = log.get_meta(txn, kCheckpointKey);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log.get_meta(txn, kCheckpointKey));
   const std::optional<std::string>& checkpoint = *stored;
   if (checkpoint && checkpoint->size() == 8 + print.size() && checkpoint->substr(8) == print) {
     batch.resumed_from = batch.position = read_be64(*checkpoint);
@@ -94,8 +90,7 @@ Result<Batch> run_batch(Log& log, Txn& txn, const std::vector<RebuildTarget>& ta
     for (const auto& t : tables)
       for (Db db : t.staging) ASHLAR_TRY_VOID(txn.clear(db));
   }
-  auto head = log.head(txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, log.head(txn));
   batch.head = head->position;
   std::uint64_t to = std::min(batch.head, batch.position + std::max<std::size_t>(options.batch_events, 1));
   std::vector<LmdbStore> stores;
@@ -108,8 +103,7 @@ Result<Batch> run_batch(Log& log, Txn& txn, const std::vector<RebuildTarget>& ta
   }
   for (auto& s : stores) store_pointers.push_back(&s);
   if (to > batch.position) {
-    auto folded = fold(log, txn, batch.position + 1, to, pointers, store_pointers, options.upcast);
-    if (!folded) return fail(folded.error());
+    ASHLAR_TRY(folded, fold(log, txn, batch.position + 1, to, pointers, store_pointers, options.upcast));
     batch.events = *folded;
     batch.position = to;
   }
@@ -120,8 +114,7 @@ Result<Batch> run_batch(Log& log, Txn& txn, const std::vector<RebuildTarget>& ta
   ASHLAR_TRY_VOID(swap_in(txn, targets, tables));
   for (const auto& t : targets)
     if (!t.checkpoint_key.empty()) ASHLAR_TRY_VOID(log.put_meta(txn, t.checkpoint_key, be64(batch.head)));
-  auto removed = log.del_meta(txn, kCheckpointKey);
-  if (!removed) return fail(removed.error());
+  ASHLAR_TRY(removed, log.del_meta(txn, kCheckpointKey));
   if (options.on_swap) ASHLAR_TRY_VOID(options.on_swap(txn));
   batch.complete = true;
   return batch;
@@ -173,8 +166,7 @@ Result<RebuildReport> rebuild(Log& log, const std::vector<RebuildTarget>& target
   for (bool first = true;; first = false) {
     Batch batch;
     auto written = log.write([&](Txn& txn) -> Result<void> {
-      auto b = run_batch(log, txn, targets, *tables, options, print);
-      if (!b) return fail(b.error());
+      ASHLAR_TRY(b, run_batch(log, txn, targets, *tables, options, print));
       batch = *b;
       return {};
     });
@@ -189,8 +181,7 @@ Result<RebuildReport> rebuild(Log& log, const std::vector<RebuildTarget>& target
 }
 
 Result<std::optional<std::uint64_t>> rebuild_checkpoint(const Log& log, const Txn& txn) {
-  auto stored = log.get_meta(txn, kCheckpointKey);
-  if (!stored) return fail(stored.error());
+  ASHLAR_TRY(stored, log.get_meta(txn, kCheckpointKey));
   if (!*stored || (*stored)->size() < 8) return std::optional<std::uint64_t>{};
   return std::optional<std::uint64_t>{read_be64(**stored)};
 }

@@ -34,8 +34,7 @@ StateProjection StateProjection::layout(const Domain& domain) {
 Result<StateProjection> StateProjection::open(Log& log, const Domain& domain) {
   StateProjection p = layout(domain);
   for (const auto& table : p.layout_) {
-    auto db = log.database(table.name, table.dupsort);
-    if (!db) return fail(db.error());
+    ASHLAR_TRY(db, log.database(table.name, table.dupsort));
     p.dbs_.push_back(*db);
   }
   return p;
@@ -69,8 +68,7 @@ void merge(Fields& attributes, const Fields& changes) {
 RebuildTarget StateProjection::target() const {
   return RebuildTarget{"state", layout_,
                        [this](StateStore& store, const StoredEvent& stored) -> Result<void> {
-                         auto applied = apply(store, stored.event);
-                         if (!applied) return fail(applied.error());
+                         ASHLAR_TRY(applied, apply(store, stored.event));
                          return {};
                        },
                        {}};
@@ -82,12 +80,10 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
 }
 
 Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, const Event& event) const {
-  auto t = tables(event.resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(event.resource));
   std::size_t records = (*t)->records;
   std::string key = event_key_bytes(event);
-  auto current = get(store, event.resource, key);
-  if (!current) return fail(current.error());
+  ASHLAR_TRY(current, get(store, event.resource, key));
   auto mismatch = [&](std::string_view why) {
     return fail(Error::unknown(fmt::format("event {} ({} {}) does not fit the state projection: {}",
                                            event.position, event.resource, to_string(event.type), why)));
@@ -114,8 +110,7 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
     case ActionType::destroy: {
       if (!*current) return mismatch("the record does not exist");
       ASHLAR_TRY_VOID(update_indexes(store, event, key, &(*current)->attributes, nullptr));
-      auto deleted = store.del(records, key);
-      if (!deleted) return fail(deleted.error());
+      ASHLAR_TRY(deleted, store.del(records, key));
       return std::optional<StoredRecord>{};
     }
     case ActionType::read:
@@ -126,20 +121,16 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
 
 Result<std::optional<StoredRecord>> StateProjection::get(const StateStore& store, std::string_view resource,
                                                          std::string_view key_bytes) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
-  auto bytes = store.get((*t)->records, key_bytes);
-  if (!bytes) return fail(bytes.error());
+  ASHLAR_TRY(t, tables(resource));
+  ASHLAR_TRY(bytes, store.get((*t)->records, key_bytes));
   if (!*bytes) return std::optional<StoredRecord>{};
-  auto record = decode_record(**bytes);
-  if (!record) return fail(record.error());
+  ASHLAR_TRY(record, decode_record(**bytes));
   return std::optional<StoredRecord>{std::move(*record)};
 }
 
 Result<void> StateProjection::scan(const StateStore& store, std::string_view resource,
                                    const std::function<bool(const StoredRecord&)>& fn) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(resource));
   std::optional<Error> error;
   auto scanned = store.scan((*t)->records, {}, [&](std::string_view, std::string_view value) {
     auto record = decode_record(value);
@@ -152,8 +143,7 @@ Result<void> StateProjection::scan(const StateStore& store, std::string_view res
 }
 
 Result<std::uint64_t> StateProjection::count(const StateStore& store, std::string_view resource) const {
-  auto t = tables(resource);
-  if (!t) return fail(t.error());
+  ASHLAR_TRY(t, tables(resource));
   return store.count((*t)->records);
 }
 

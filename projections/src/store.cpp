@@ -6,8 +6,7 @@ namespace ashlar {
 
 Result<bool> StateStore::contains(std::size_t table, std::string_view key, std::string_view value) const {
   if (!dupsort(table)) {
-    auto found = get(table, key);
-    if (!found) return fail(found.error());
+    ASHLAR_TRY(found, get(table, key));
     return *found && **found == value;
   }
   bool hit = false;
@@ -31,27 +30,23 @@ Result<std::optional<std::string_view>> LmdbStore::get(std::size_t table, std::s
 }
 
 Result<void> LmdbStore::put(std::size_t table, std::string_view key, std::string_view value, Put mode) {
-  auto w = writer();
-  if (!w) return fail(w.error());
+  ASHLAR_TRY(w, writer());
   return (*w)->put((*dbs_)[table], key, value,
                    mode == Put::no_overwrite ? Txn::PutMode::no_overwrite : Txn::PutMode::upsert);
 }
 
 Result<bool> LmdbStore::del(std::size_t table, std::string_view key) {
-  auto w = writer();
-  if (!w) return fail(w.error());
+  ASHLAR_TRY(w, writer());
   return (*w)->del((*dbs_)[table], key);
 }
 
 Result<bool> LmdbStore::del(std::size_t table, std::string_view key, std::string_view value) {
-  auto w = writer();
-  if (!w) return fail(w.error());
+  ASHLAR_TRY(w, writer());
   return (*w)->del((*dbs_)[table], key, value);
 }
 
 Result<void> LmdbStore::scan(std::size_t table, std::string_view from, const Visit& fn) const {
-  auto c = txn_->cursor((*dbs_)[table]);
-  if (!c) return fail(c.error());
+  ASHLAR_TRY(c, txn_->cursor((*dbs_)[table]));
   for (auto found = from.empty() ? c->first() : c->seek(from);; found = c->next()) {
     if (!found) return fail(found.error());
     if (!*found || !fn(c->key(), c->value())) return {};
@@ -60,8 +55,7 @@ Result<void> LmdbStore::scan(std::size_t table, std::string_view from, const Vis
 
 Result<void> LmdbStore::values(std::size_t table, std::string_view key,
                                const std::function<bool(std::string_view)>& fn) const {
-  auto c = txn_->cursor((*dbs_)[table]);
-  if (!c) return fail(c.error());
+  ASHLAR_TRY(c, txn_->cursor((*dbs_)[table]));
   for (auto found = c->find(key);; found = c->next_dup()) {
     if (!found) return fail(found.error());
     if (!*found || !fn(c->value())) return {};

@@ -11,8 +11,7 @@ namespace {
 // back to its latest create (what its state at `position` folds).
 Result<std::vector<StoredEvent>> events_back(const Log& log, const Txn& txn, std::string_view resource,
                                              std::string_view key_bytes, std::uint64_t position, bool since_create) {
-  auto last = log.last_version(txn, resource, key_bytes);
-  if (!last) return fail(last.error());
+  ASHLAR_TRY(last, log.last_version(txn, resource, key_bytes));
   std::vector<StoredEvent> out;
   auto scanned = log.scan_record_back(txn, resource, key_bytes, *last, [&](const StoredEvent& e) {
     if (position != 0 && e.event.position > position) return true;
@@ -28,8 +27,7 @@ Result<std::vector<StoredEvent>> events_back(const Log& log, const Txn& txn, std
 Result<std::vector<StoredEvent>> record_history(const Log& log, const Txn& txn, std::string_view resource,
                                                 std::string_view key_bytes, std::uint64_t position,
                                                 const Upcast& upcast) {
-  auto events = events_back(log, txn, resource, key_bytes, position, false);
-  if (!events) return fail(events.error());
+  ASHLAR_TRY(events, events_back(log, txn, resource, key_bytes, position, false));
   std::reverse(events->begin(), events->end());
   if (upcast)
     for (auto& e : *events) ASHLAR_TRY_VOID(upcast(e.event));
@@ -39,14 +37,12 @@ Result<std::vector<StoredEvent>> record_history(const Log& log, const Txn& txn, 
 Result<std::optional<StoredRecord>> PastState::get(std::string_view resource, std::string_view key_bytes) const {
   if (folded_state_) return folded_state_->get(resource, key_bytes);
   if (position_ == 0) return std::optional<StoredRecord>{};  // before the first event
-  auto events = events_back(log_, txn_, resource, key_bytes, position_, true);
-  if (!events) return fail(events.error());
+  ASHLAR_TRY(events, events_back(log_, txn_, resource, key_bytes, position_, true));
   if (events->empty() || events->front().event.type == ActionType::destroy) return std::optional<StoredRecord>{};
   MemoryStore one(projection_.tables());
   for (auto it = events->rbegin(); it != events->rend(); ++it) {
     if (upcast_) ASHLAR_TRY_VOID(upcast_(it->event));
-    auto applied = projection_.apply(one, it->event);
-    if (!applied) return fail(applied.error());
+    ASHLAR_TRY(applied, projection_.apply(one, it->event));
   }
   return projection_.get(one, resource, key_bytes);
 }
@@ -57,8 +53,7 @@ Result<const ProjectedState*> PastState::everything() const {
   RebuildTarget target = projection_.target();
   std::vector<StateStore*> stores{store.get()};
   if (position_ > 0) {
-    auto folded = fold(log_, txn_, 1, position_, {&target}, stores, upcast_);
-    if (!folded) return fail(folded.error());
+    ASHLAR_TRY(folded, fold(log_, txn_, 1, position_, {&target}, stores, upcast_));
   }
   folded_ = std::move(store);
   folded_state_ = std::make_unique<ProjectedState>(projection_, *folded_);
@@ -66,34 +61,29 @@ Result<const ProjectedState*> PastState::everything() const {
 }
 
 Result<void> PastState::scan(std::string_view resource, const std::function<bool(const StoredRecord&)>& fn) const {
-  auto all = everything();
-  if (!all) return fail(all.error());
+  ASHLAR_TRY(all, everything());
   return (*all)->scan(resource, fn);
 }
 
 Result<std::vector<std::string>> PastState::lookup(std::string_view resource, std::string_view attribute,
                                                    const Value& value) const {
-  auto all = everything();
-  if (!all) return fail(all.error());
+  ASHLAR_TRY(all, everything());
   return (*all)->lookup(resource, attribute, value);
 }
 
 Result<std::optional<std::string>> PastState::lookup_identity(std::string_view resource, std::string_view identity,
                                                               const std::vector<Value>& values) const {
-  auto all = everything();
-  if (!all) return fail(all.error());
+  ASHLAR_TRY(all, everything());
   return (*all)->lookup_identity(resource, identity, values);
 }
 
 Result<std::uint64_t> position_at(const Log& log, const Txn& txn, DateTime time) {
-  auto head = log.head(txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, log.head(txn));
   // The answer lies in [low, high]: time(low) <= time (or low = 0), time(high + 1) > time.
   std::uint64_t low = 0, high = head->position;
   while (low < high) {
     std::uint64_t mid = low + (high - low + 1) / 2;
-    auto e = log.event_at(txn, mid);
-    if (!e) return fail(e.error());
+    ASHLAR_TRY(e, log.event_at(txn, mid));
     if (!*e) return fail(Error::unknown(fmt::format("the store is corrupted: event {} is missing", mid)));
     if ((*e)->event.time_micros <= time.micros)
       low = mid;

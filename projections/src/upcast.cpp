@@ -37,8 +37,7 @@ Result<std::vector<ReshapeStep>> model_steps(const std::vector<StoredModel>& mod
   std::vector<ReshapeStep> out;
   std::optional<Domain> previous;
   for (const auto& m : models) {
-    auto domain = domain_from_json(m.json);
-    if (!domain) return fail(domain.error());
+    ASHLAR_TRY(domain, domain_from_json(m.json));
     if (previous)
       for (auto& step : backfills(*previous, *domain, m.version - 1)) out.push_back(std::move(step));
     previous = std::move(*domain);
@@ -73,14 +72,12 @@ std::uint64_t model_version_at(const std::vector<StoredModel>& models, std::uint
 }
 
 Result<bool> has_backfill(const std::vector<StoredModel>& models) {
-  auto steps = model_steps(models);
-  if (!steps) return fail(steps.error());
+  ASHLAR_TRY(steps, model_steps(models));
   return !steps->empty();
 }
 
 Result<Upcast> make_upcast(const std::vector<StoredModel>& models, const std::vector<Upcaster>& upcasters) {
-  auto implied = model_steps(models);
-  if (!implied) return fail(implied.error());
+  ASHLAR_TRY(implied, model_steps(models));
   std::vector<ReshapeStep> declared;
   for (const auto& u : upcasters) declared.push_back({u.model_version, u.resource, u.reshape});
   auto steps = &declared;

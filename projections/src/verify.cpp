@@ -128,16 +128,13 @@ Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets,
   for (const auto& t : targets) {
     std::vector<Db> dbs;
     for (const auto& spec : t.tables) {
-      auto db = log.database(spec.name, spec.dupsort);
-      if (!db) return fail(db.error());
+      ASHLAR_TRY(db, log.database(spec.name, spec.dupsort));
       dbs.push_back(*db);
     }
     live.push_back(std::move(dbs));
   }
-  auto txn = log.read();
-  if (!txn) return fail(txn.error());
-  auto head = log.head(*txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(txn, log.read());
+  ASHLAR_TRY(head, log.head(*txn));
   Replay replay;
   for (const auto& t : targets) replay.stores.push_back(std::make_unique<MemoryStore>(t.tables));
   std::vector<std::string> model_problems;
@@ -151,8 +148,7 @@ Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets,
                         [&](std::uint64_t position) {
                           if (options.progress) options.progress(position, head->position);
                         }};
-  auto checked = log.check(*txn, check);
-  if (!checked) return fail(checked.error());
+  ASHLAR_TRY(checked, log.check(*txn, check));
   VerifyReport report{checked->head, checked->events, std::move(checked->problems)};
   report.problems.insert(report.problems.end(), model_problems.begin(), model_problems.end());
   // A replay without the events that do not decode (each already a problem) would blame
@@ -169,8 +165,7 @@ Result<VerifyReport> verify(Log& log, const std::vector<RebuildTarget>& targets,
   for (std::size_t t = 0; t < targets.size(); ++t) {
     LmdbStore tables(*txn, live[t], targets[t].tables);
     for (std::size_t i = 0; i < targets[t].tables.size(); ++i) {
-      auto diff = compare_table(tables, i, *replay.stores[t], i);
-      if (!diff) return fail(diff.error());
+      ASHLAR_TRY(diff, compare_table(tables, i, *replay.stores[t], i));
       if (*diff) report.problems.push_back(describe(targets[t].tables[i], **diff, domain));
     }
   }

@@ -25,20 +25,16 @@ Result<Store> open_store_for_writing(const std::string& dir) {
     return fail(std::move(e));
   }
   if (!log) return fail(log.error());
-  auto domain = stored_domain(**log);
-  if (!domain) return fail(domain.error());
+  ASHLAR_TRY(domain, stored_domain(**log));
   return Store{dir, std::move(*log), std::move(*domain)};
 }
 
 Result<Replayable> replayable(const Store& store) {
-  auto txn = store.log->read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(txn, store.log->read());
   Replayable out;
-  auto models = store.log->models(*txn);
-  if (!models) return fail(models.error());
+  ASHLAR_TRY(models, store.log->models(*txn));
   if (!models->empty()) out.model_version = models->back().version;
-  auto upcast = make_upcast(*models, {});
-  if (!upcast) return fail(upcast.error());
+  ASHLAR_TRY(upcast, make_upcast(*models, {}));
   out.upcast = std::move(*upcast);
   std::string prefix = ProjectionSet::checkpoint_key("");
   auto scanned = store.log->scan_meta(*txn, prefix, [&](std::string_view key, std::string_view) {
@@ -46,8 +42,7 @@ Result<Replayable> replayable(const Store& store) {
     return true;
   });
   if (!scanned) return fail(scanned.error());
-  auto declared = store.log->get_meta(*txn, kUpcastersKey);
-  if (!declared) return fail(declared.error());
+  ASHLAR_TRY(declared, store.log->get_meta(*txn, kUpcastersKey));
   if (*declared)
     for (const auto& u : upcasters_from_json(**declared))
       out.upcasters.push_back(fmt::format("{} ({}, up to model version {})", u.name, u.resource, u.model_version));

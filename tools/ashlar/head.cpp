@@ -19,10 +19,8 @@ struct HeadArgs {
 
 // The head for an auditor to keep outside the store: verify --expect proves it later.
 Result<void> run_head(const HeadArgs& args) {
-  auto store = open_store(args.dir);
-  if (!store) return fail(store.error());
-  auto head = store->log->head();
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(store, open_store(args.dir));
+  ASHLAR_TRY(head, store->log->head());
   if (args.json) {
     nlohmann::ordered_json out = {{"position", head->position}, {"hash", to_hex(head->hash)}};
     return print_line(json_line(out));

@@ -36,20 +36,15 @@ std::string key_bytes(const Value& id) {
 // Every event of one record, oldest first, as `ashlar log` prints them: found through
 // by_record, so it costs the record's own events, not the log's.
 Result<void> run_history(const HistoryArgs& args) {
-  auto store = open_store(args.dir);
-  if (!store) return fail(store.error());
+  ASHLAR_TRY(store, open_store(args.dir));
   const Resource* r = store->domain.resource(args.resource);
   if (!r)
     return fail(Error::framework(fmt::format("the model of {} has no resource named {}", args.dir, args.resource)));
-  auto id = parse_id(*r, args.id);
-  if (!id) return fail(id.error());
+  ASHLAR_TRY(id, parse_id(*r, args.id));
   std::string key = key_bytes(*id);
-  auto replay = replayable(*store);
-  if (!replay) return fail(replay.error());
-  auto txn = store->log->read();
-  if (!txn) return fail(txn.error());
-  auto events = record_history(*store->log, *txn, r->name(), key, 0, replay->upcast);
-  if (!events) return fail(events.error());
+  ASHLAR_TRY(replay, replayable(*store));
+  ASHLAR_TRY(txn, store->log->read());
+  ASHLAR_TRY(events, record_history(*store->log, *txn, r->name(), key, 0, replay->upcast));
   if (events->empty())
     return fail(Error::not_found(r->name(), fmt::format("no {} with primary key {} has ever existed in {}", r->name(),
                                                         args.id, args.dir)));

@@ -20,10 +20,8 @@ struct LogArgs {
 // Streams from one snapshot: events committed while it prints are not shown, and each
 // line is flushed as it goes, so a long log starts printing at once.
 Result<void> run_log(const LogArgs& args) {
-  auto store = open_store(args.dir);
-  if (!store) return fail(store.error());
-  auto txn = store->log->read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(store, open_store(args.dir));
+  ASHLAR_TRY(txn, store->log->read());
   std::optional<Error> write_error;
   auto scanned = store->log->scan(*txn, args.from, [&](const StoredEvent& stored) {
     auto printed = print_line(args.json ? json_line(event_to_json(stored, store->domain))

@@ -28,19 +28,15 @@ struct RebuildArgs {
 // on SIGINT or SIGTERM it stops after the current batch, leaving the live projections
 // as they were and a checkpoint the next run resumes from.
 Result<void> run_rebuild(const RebuildArgs& args) {
-  auto store = open_store_for_writing(args.dir);
-  if (!store) return fail(store.error());
-  auto replay = replayable(*store);
-  if (!replay) return fail(replay.error());
+  ASHLAR_TRY(store, open_store_for_writing(args.dir));
+  ASHLAR_TRY(replay, replayable(*store));
   if (!replay->upcasters.empty())
     return fail(Error::framework(fmt::format(
         "{} declares upcasters {}: they are C++ code, so only the program that declares them can rebuild its "
         "projections (Engine::rebuild); nothing was changed",
         args.dir, fmt::join(replay->upcasters, ", "))));
-  auto state = StateProjection::open(*store->log, store->domain);
-  if (!state) return fail(state.error());
-  auto head = store->log->head();
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(state, StateProjection::open(*store->log, store->domain));
+  ASHLAR_TRY(head, store->log->head());
 
   struct sigaction action {};
   action.sa_handler = on_interrupt;

@@ -33,10 +33,8 @@ std::optional<AsOf> parse_as_of(const std::string& text) {
 
 // A past state folds the events; upcasters that reshape them are code this program lacks.
 Result<void> refuse_upcasters(const StoreReader& store, const std::string& dir) {
-  auto txn = store.log().read();
-  if (!txn) return fail(txn.error());
-  auto declared = store.log().get_meta(*txn, kUpcastersKey);
-  if (!declared) return fail(declared.error());
+  ASHLAR_TRY(txn, store.log().read());
+  ASHLAR_TRY(declared, store.log().get_meta(*txn, kUpcastersKey));
   if (!*declared || upcasters_from_json(**declared).empty()) return {};
   return fail(Error::framework(fmt::format("{} declares upcasters: they are C++ code, so only the program that "
                                            "declares them reads its past states (Engine::get with as_of)",
@@ -45,13 +43,11 @@ Result<void> refuse_upcasters(const StoreReader& store, const std::string& dir) 
 
 // One record as it stands, or stood then, with what --load names.
 Result<void> run_state(const StateArgs& args) {
-  auto store = StoreReader::open(args.dir);
-  if (!store) return fail(store.error());
+  ASHLAR_TRY(store, StoreReader::open(args.dir));
   const Resource* r = store->domain().resource(args.resource);
   if (!r)
     return fail(Error::framework(fmt::format("the model of {} has no resource named {}", args.dir, args.resource)));
-  auto id = parse_id(*r, args.id);
-  if (!id) return fail(id.error());
+  ASHLAR_TRY(id, parse_id(*r, args.id));
   Query query{.load = parse_load_paths(args.load)};
   if (!args.as_of.empty()) {
     query.as_of = parse_as_of(args.as_of);

@@ -36,20 +36,15 @@ struct Stats {
 // Everything from one snapshot, without decoding an event: per-resource sequences are
 // gapless, so the last one is the resource's event count.
 Result<Stats> collect(Store& store) {
-  auto state = StateProjection::open(*store.log, store.domain);
-  if (!state) return fail(state.error());
-  auto txn = store.log->read();
-  if (!txn) return fail(txn.error());
+  ASHLAR_TRY(state, StateProjection::open(*store.log, store.domain));
+  ASHLAR_TRY(txn, store.log->read());
   Stats stats;
   stats.domain = store.domain.name();
-  auto head = store.log->head(*txn);
-  if (!head) return fail(head.error());
+  ASHLAR_TRY(head, store.log->head(*txn));
   stats.head = *head;
   for (const auto& r : store.domain.resources()) {
-    auto events = store.log->last_sequence(*txn, r.name());
-    if (!events) return fail(events.error());
-    auto records = state->count(*txn, r.name());
-    if (!records) return fail(records.error());
+    ASHLAR_TRY(events, store.log->last_sequence(*txn, r.name()));
+    ASHLAR_TRY(records, state->count(*txn, r.name()));
     stats.resources.push_back({r.name(), *events, *records});
   }
   std::error_code ec;
@@ -85,10 +80,8 @@ Result<void> print_text(const Stats& s) {
 }
 
 Result<void> run_stats(const StatsArgs& args) {
-  auto store = open_store(args.dir);
-  if (!store) return fail(store.error());
-  auto stats = collect(*store);
-  if (!stats) return fail(stats.error());
+  ASHLAR_TRY(store, open_store(args.dir));
+  ASHLAR_TRY(stats, collect(*store));
   if (args.json) return print_line(stats_json(*stats));
   return print_text(*stats);
 }

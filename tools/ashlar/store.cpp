@@ -7,10 +7,8 @@
 namespace ashlar::cli {
 
 Result<Store> open_store(const std::string& dir) {
-  auto log = Log::open_read_only(dir);
-  if (!log) return fail(log.error());
-  auto domain = stored_domain(**log);
-  if (!domain) return fail(domain.error());
+  ASHLAR_TRY(log, Log::open_read_only(dir));
+  ASHLAR_TRY(domain, stored_domain(**log));
   return Store{dir, std::move(*log), std::move(*domain)};
 }
 

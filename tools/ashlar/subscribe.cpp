@@ -34,13 +34,12 @@ struct SubscribeArgs {
 // (a clean exit) or --count events. No store directory: the events describe themselves
 // and the replay service serves the model that names what is sensitive.
 Result<void> run_subscribe(const SubscribeArgs& args) {
-  auto sub = Subscriber::connect({.publish = args.publish,
+  ASHLAR_TRY(sub, Subscriber::connect({.publish = args.publish,
                                   .replay = args.replay,
                                   .resource = args.resource,
                                   .action = args.action,
                                   .start = args.start,
-                                  .connect_timeout = std::chrono::milliseconds(args.connect_timeout_ms)});
-  if (!sub) return fail(sub.error());
+                                  .connect_timeout = std::chrono::milliseconds(args.connect_timeout_ms)}));
   struct sigaction action {};
   action.sa_handler = request_stop;
   sigaction(SIGINT, &action, nullptr);
@@ -48,8 +47,7 @@ Result<void> run_subscribe(const SubscribeArgs& args) {
   const Domain& model = (*sub)->model();
   for (std::uint64_t printed = 0; !stop_requested && (args.count == 0 || printed < args.count);) {
     // A short wait, so a signal is noticed promptly.
-    auto next = (*sub)->next(std::chrono::milliseconds(100));
-    if (!next) return fail(next.error());
+    ASHLAR_TRY(next, (*sub)->next(std::chrono::milliseconds(100)));
     if (!*next) continue;
     const Event& e = (*next)->event;
     ASHLAR_TRY_VOID(print_line(args.json ? json_line(event_to_json(e, model)) : event_to_text(e, model)));

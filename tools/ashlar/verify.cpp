@@ -56,8 +56,7 @@ Result<VerifyOptions> options_from(const VerifyArgs& args) {
   VerifyOptions options;
   options.deep = args.deep;
   if (!args.key_file.empty()) {
-    auto key = read_key(args.key_file);
-    if (!key) return fail(key.error());
+    ASHLAR_TRY(key, read_key(args.key_file));
     options.chain_key = std::move(*key);
   }
   if (!args.expect.empty()) {
@@ -77,14 +76,10 @@ Result<VerifyOptions> options_from(const VerifyArgs& args) {
 // Checks the chain, the stream indexes and the state projection against a replay; one
 // line when all holds, else one line per problem and a failing exit.
 Result<void> run_verify(const VerifyArgs& args) {
-  auto options = options_from(args);
-  if (!options) return fail(options.error());
-  auto store = open_store(args.dir);
-  if (!store) return fail(store.error());
-  auto replay = replayable(*store);
-  if (!replay) return fail(replay.error());
-  auto state = StateProjection::open(*store->log, store->domain);
-  if (!state) return fail(state.error());
+  ASHLAR_TRY(options, options_from(args));
+  ASHLAR_TRY(store, open_store(args.dir));
+  ASHLAR_TRY(replay, replayable(*store));
+  ASHLAR_TRY(state, StateProjection::open(*store->log, store->domain));
   std::vector<RebuildTarget> targets;
   if (replay->upcasters.empty()) targets.push_back(state->target());
   options->upcast = replay->upcast;

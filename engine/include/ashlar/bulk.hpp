@@ -21,6 +21,7 @@
 // around_transaction hooks end. A changeset's context holds {"bulk_create" (or
 // "bulk_update", "bulk_destroy"): {"index": i}}, as Ash sets it.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
@@ -31,7 +32,7 @@
 
 namespace ashlar {
 
-struct BulkOptions {
+struct ASHLAR_API BulkOptions {
   std::string action{};  // empty: the resource's primary action of the call's type
   Value actor{};
   std::string tenant{};
@@ -68,16 +69,16 @@ enum class BulkStatus {
   partial_success,  // some records were acted on, some inputs failed
   error,            // nothing was acted on, or the operation stopped at an error
 };
-const char* to_string(BulkStatus status);
+ASHLAR_API const char* to_string(BulkStatus status);
 
-struct BulkError {
+struct ASHLAR_API BulkError {
   std::size_t index = 0;  // of the input (create) or the id, record or query result (update, destroy)
   Error error{};
   // "input 3: invalid: Post.create: title: is required"
   std::string describe() const;
 };
 
-struct BulkResult {
+struct ASHLAR_API BulkResult {
   BulkStatus status = BulkStatus::success;
   std::size_t count = 0;        // records acted on (committed)
   std::size_t error_count = 0;  // inputs that failed

@@ -14,6 +14,7 @@
 
 #include <ashlar/changeset.hpp>
 #include <ashlar/model/change.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/expr.hpp>
 #include <ashlar/query.hpp>
 
@@ -22,16 +23,16 @@
 namespace ashlar {
 namespace changes {
 
-ActionStep set_attribute(std::string attribute, Expr value);
+ASHLAR_API ActionStep set_attribute(std::string attribute, Expr value);
 // Adds `by` to the attribute's value as stored when the action writes (so concurrent
 // increments never lose one).
-ActionStep increment(std::string attribute, std::int64_t by = 1);
+ASHLAR_API ActionStep increment(std::string attribute, std::int64_t by = 1);
 // Any code: fn may read and change the changeset, add errors and hooks.
-ActionStep change(std::function<Result<void>(Changeset&)> fn);
-ActionStep custom(std::shared_ptr<const Change> change);
+ASHLAR_API ActionStep change(std::function<Result<void>(Changeset&)> fn);
+ASHLAR_API ActionStep custom(std::shared_ptr<const Change> change);
 // Ash's optimistic_lock: the update fails with a Conflict unless the attribute still has
 // the value the changeset was built from, and the attribute is incremented.
-ActionStep optimistic_lock(std::string attribute);
+ASHLAR_API ActionStep optimistic_lock(std::string attribute);
 
 // Ash's cascade_destroy(:relationship): destroying (or soft-destroying) this record
 // destroys the records related to it through a has_many or has_one relationship, each
@@ -40,32 +41,32 @@ ActionStep optimistic_lock(std::string attribute);
 // correlation ids; when any of them fails, the whole action fails and nothing is kept.
 // By default the related records are destroyed in an after_action hook; with
 // after_action = false in a before_action hook, before this record's own event.
-struct CascadeDestroy {
+struct ASHLAR_API CascadeDestroy {
   std::string action{};
   bool after_action = true;
 };
-ActionStep cascade_destroy(std::string relationship, CascadeDestroy options = {});
+ASHLAR_API ActionStep cascade_destroy(std::string relationship, CascadeDestroy options = {});
 
 }  // namespace changes
 
 namespace validations {
 
-ActionStep present(std::vector<std::string> attributes);  // each has a value (attribute or argument)
-ActionStep absent(std::vector<std::string> attributes);   // none has a value
-ActionStep string_length(std::string field, std::optional<std::size_t> min, std::optional<std::size_t> max);
-ActionStep match(std::string field, std::string pattern);  // ECMAScript, the whole value
+ASHLAR_API ActionStep present(std::vector<std::string> attributes);  // each has a value (attribute or argument)
+ASHLAR_API ActionStep absent(std::vector<std::string> attributes);   // none has a value
+ASHLAR_API ActionStep string_length(std::string field, std::optional<std::size_t> min, std::optional<std::size_t> max);
+ASHLAR_API ActionStep match(std::string field, std::string pattern);  // ECMAScript, the whole value
 // compare("ends_at", CompareOp::gt, ref("starts_at")): nil on either side passes.
-ActionStep compare(std::string field, CompareOp op, Expr other);
-ActionStep one_of(std::string field, std::vector<Value> values);
-ActionStep attribute_equals(std::string attribute, Value value);
-ActionStep attribute_does_not_equal(std::string attribute, Value value);
+ASHLAR_API ActionStep compare(std::string field, CompareOp op, Expr other);
+ASHLAR_API ActionStep one_of(std::string field, std::vector<Value> values);
+ASHLAR_API ActionStep attribute_equals(std::string attribute, Value value);
+ASHLAR_API ActionStep attribute_does_not_equal(std::string attribute, Value value);
 // Two inputs (attributes or arguments) are equal: confirm("password", "password_confirmation").
-ActionStep confirm(std::string field, std::string confirmation);
-ActionStep validate(std::function<std::optional<FieldError>(const Changeset&)> fn);
-ActionStep custom(std::shared_ptr<const Validation> validation);
+ASHLAR_API ActionStep confirm(std::string field, std::string confirmation);
+ASHLAR_API ActionStep validate(std::function<std::optional<FieldError>(const Changeset&)> fn);
+ASHLAR_API ActionStep custom(std::shared_ptr<const Validation> validation);
 
 // The bare validation, for ActionStep::when(...): run a step only where this holds.
-std::shared_ptr<const Validation> condition(ActionStep step);
+ASHLAR_API std::shared_ptr<const Validation> condition(ActionStep step);
 
 }  // namespace validations
 
@@ -84,16 +85,16 @@ namespace preparations {
 // Ash's `prepare build(...)`: a filter and-ed with the query's, a sort (sort-input form,
 // "-inserted_at,title") appended to its sort, a limit that replaces the caller's, and
 // loads ("comments.user,author") added to its loads.
-struct Build {
+struct ASHLAR_API Build {
   std::optional<Expr> filter{};
   std::string sort{};
   std::optional<std::size_t> limit{};
   std::string load{};
 };
-ActionStep build(Build options);
+ASHLAR_API ActionStep build(Build options);
 // Any code: fn may change the query or fail the read.
-ActionStep prepare(std::function<Result<void>(Query&, const PrepareContext&)> fn);
-ActionStep custom(std::shared_ptr<const Preparation> preparation);
+ASHLAR_API ActionStep prepare(std::function<Result<void>(Query&, const PrepareContext&)> fn);
+ASHLAR_API ActionStep custom(std::shared_ptr<const Preparation> preparation);
 
 }  // namespace preparations
 }  // namespace ashlar

@@ -16,6 +16,7 @@
 // hook may add hooks, of its own kind too: they run in the same pass, after those
 // already there. What a hook throws becomes the action's error (code user_code).
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/record.hpp>
 
@@ -30,7 +31,7 @@ namespace ashlar {
 class Engine;
 struct CallOptions;
 
-class Changeset {
+class ASHLAR_API Changeset {
  public:
   using Next = std::function<Result<Record>(Changeset&)>;
   using Around = std::function<Result<Record>(Changeset&, const Next&)>;

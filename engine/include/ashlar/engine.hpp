@@ -8,6 +8,7 @@
 #include <ashlar/bulk.hpp>
 #include <ashlar/changeset.hpp>
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/publisher.hpp>
@@ -28,7 +29,7 @@ namespace runtime {
 struct EngineImpl;  // the runtime's own: opaque to embedders
 }
 
-struct Options {
+struct ASHLAR_API Options {
   // sync survives power loss; no_sync trades the last commits for speed. See Durability.
   Durability durability = Durability::sync;
   // The map starts here and doubles, up to max_map_size; past that an action fails with
@@ -58,7 +59,7 @@ struct Options {
 
 // Per call: which action, on whose behalf, and how to correlate it. (The `{}` on every
 // member keeps g++ 12 from warning about designated initializers that omit some.)
-struct CallOptions {
+struct ASHLAR_API CallOptions {
   std::string action{};        // empty: the resource's primary action of the call's type
   Value actor{};               // any value; recorded in the event; nil when none
   std::string correlation_id{};  // empty: a new uuid per call
@@ -102,7 +103,7 @@ struct CallOptions {
 //   rebuild, rebuild_projection, verify, catch_up
 //                         decode_error, store_damaged (verify with deep), user_code (a
 //                         custom projection threw), store_full, framework
-class Engine {
+class ASHLAR_API Engine {
  public:
   // Opens (or creates) the store in directory `path` for `domain`. The first open stores
   // the model; a later open with a model the stored events do not fit is a Framework

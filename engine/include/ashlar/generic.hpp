@@ -31,6 +31,7 @@
 // Inside a transactional run, reads through the engine (read, get, and the actions it
 // calls) see what the run has written so far, as in a database transaction.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 #include <memory>
@@ -41,7 +42,7 @@ namespace ashlar {
 class Engine;
 struct CallOptions;
 
-class ActionInput {
+class ASHLAR_API ActionInput {
  public:
   const Resource& resource() const { return *resource_; }
   const Action& action() const { return *action_; }

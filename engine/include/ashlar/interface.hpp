@@ -40,6 +40,7 @@
 
 #include <ashlar/engine.hpp>
 #include <ashlar/generic.hpp>
+#include <ashlar/model/export.hpp>
 
 #include <string>
 #include <type_traits>
@@ -49,7 +50,7 @@ namespace ashlar {
 
 // What a code interface returns, by the kind of its action: a read's records; the one
 // record of a get (get_by), create, update or destroy; a generic action's value.
-struct Reply {
+struct ASHLAR_API Reply {
   enum class Shape : std::uint8_t { records, record, value };
   Shape shape = Shape::records;
   std::vector<Record> records{};  // the read's records, or the one record
@@ -58,7 +59,7 @@ struct Reply {
   const Record& record() const;
 };
 
-class ResourceInterface {
+class ASHLAR_API ResourceInterface {
  public:
   ResourceInterface(Engine& engine, std::string resource);
 
@@ -79,7 +80,7 @@ class ResourceInterface {
 };
 
 namespace detail {
-Error reply_shape_error(std::string_view resource, std::string_view name, Reply::Shape got, Reply::Shape wanted);
+ASHLAR_API Error reply_shape_error(std::string_view resource, std::string_view name, Reply::Shape got, Reply::Shape wanted);
 }
 
 // A typed code interface: R is std::vector<Record> (a read), Record (a get, create,
@@ -99,8 +100,7 @@ class Interface<R(Args...)> {
 
   Result<R> operator()(Engine& engine, Args... args) const { return (*this)(engine, CallOptions{}, args...); }
   Result<R> operator()(Engine& engine, const CallOptions& call, Args... args) const {
-    auto reply = ResourceInterface(engine, resource_).call(name_, {Value(args)...}, {}, call);
-    if (!reply) return fail(reply.error());
+    ASHLAR_TRY(reply, ResourceInterface(engine, resource_).call(name_, {Value(args)...}, {}, call));
     constexpr Reply::Shape wanted = std::is_same_v<R, Value>    ? Reply::Shape::value
                                     : std::is_same_v<R, Record> ? Reply::Shape::record
                                                                 : Reply::Shape::records;

@@ -2,6 +2,7 @@
 // Manual relationships: related records computed by your code, as Ash's
 // `has_many :x, Y do manual Impl end`.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
@@ -11,13 +12,13 @@
 
 namespace ashlar {
 
-struct LoadContext {
+struct ASHLAR_API LoadContext {
   // Reads in the same snapshot as the load that called you.
   std::function<Result<std::vector<Record>>(std::string_view resource, const Query& query)> read;
   Value actor;
 };
 
-class ManualRelationship {
+class ASHLAR_API ManualRelationship {
  public:
   virtual ~ManualRelationship() = default;
   // The related records of each of `records`, aligned with them (one vector per record).

@@ -5,6 +5,7 @@
 //                          .filter = ref("opened_at") > dsl::ago(10, TimeUnit::minute)});
 //   engine.get("User", id, {.load = {"comments", Load("followers", {.load = {"tweets"}})}});
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/expr.hpp>
 #include <ashlar/model/sort.hpp>
 
@@ -20,12 +21,12 @@ struct Load;
 // `position`, or right after the last event at or before `time`.
 //   engine.get("Ticket", id, {.as_of = AsOf{.position = 12}});
 //   engine.read("Ticket", {.as_of = AsOf{.time = DateTime::parse("2026-01-01T00:00:00Z")}});
-struct AsOf {
+struct ASHLAR_API AsOf {
   std::uint64_t position = 0;
   std::optional<DateTime> time{};  // wins over position when set
 };
 
-struct Query {
+struct ASHLAR_API Query {
   std::string action{};  // the read action; empty: the primary read
   Fields args{};         // the action's arguments
   std::optional<Expr> filter{};  // and-ed with the action's own filter
@@ -54,7 +55,7 @@ struct Query {
 // A relationship (or named aggregate) to load, with an optional query customizing it:
 // a filter on the related records, their sort, a limit and offset per parent record,
 // a select (a strict load), and nested loads.
-struct Load {
+struct ASHLAR_API Load {
   Load(const char* name) : name(name) {}
   Load(std::string name, Query query = {}) : name(std::move(name)), query(std::move(query)) {}
   std::string name;
@@ -62,6 +63,6 @@ struct Load {
 };
 
 // "comments.user,followers" → nested loads, as the command line takes them.
-std::vector<Load> parse_load_paths(std::string_view text);
+ASHLAR_API std::vector<Load> parse_load_paths(std::string_view text);
 
 }  // namespace ashlar

@@ -1,6 +1,7 @@
 #pragma once
 // A record of a resource, as an action returned it or a read found it.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 namespace ashlar {
 
-class Record {
+class ASHLAR_API Record {
  public:
   Record(Domain domain, const Resource& resource, std::vector<Value> values, std::uint64_t version);
 

@@ -19,6 +19,7 @@
 // it rather than a silently empty answer.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
@@ -30,7 +31,7 @@
 
 namespace ashlar {
 
-class StoreReader {
+class ASHLAR_API StoreReader {
  public:
   // Opens the store in directory `path` read-only (any number of readers may run beside
   // the writer) and decodes its stored model. Framework when `path` is not an ashlar

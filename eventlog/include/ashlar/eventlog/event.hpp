@@ -1,6 +1,7 @@
 #pragma once
 // One event: the recorded outcome of one action on one record.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 namespace ashlar {
 
-struct Event {
+struct ASHLAR_API Event {
   std::uint64_t position = 0;  // global, 1-based, gapless; assigned by Log::append
   std::uint64_t sequence = 0;  // per resource, 1-based, gapless; assigned by Log::append
   std::uint64_t version = 0;   // per record: 1 on create
@@ -34,14 +35,14 @@ struct Event {
 
 // The event's bytes in the public Cap'n Proto schema (eventlog/schema/event.capnp), as
 // stored and published. Deterministic: equal events encode to equal bytes.
-std::string encode_event(const Event& event);
+ASHLAR_API std::string encode_event(const Event& event);
 
 // Values in an event nest at most this deep (a map or array in a map is two levels), so
 // that every event written can be decoded again (see decode_event's limit).
 inline constexpr int kMaxValueNesting = 16;
 // Invalid (code too_complex) naming the input, change or key field, or "actor", whose
 // value nests deeper than kMaxValueNesting; Log::append refuses such an event.
-Result<void> check_nesting(const Event& event);
+ASHLAR_API Result<void> check_nesting(const Event& event);
 
 // Decodes bytes from the log or the wire, trusting none of the sizes they claim: the
 // work and memory it takes are bounded by the bytes' length, and values nest at most
@@ -49,19 +50,19 @@ Result<void> check_nesting(const Event& event);
 // Malformed bytes are an Unknown error with code decode_error naming the position when
 // given and the part that failed ("event at position 17 does not decode: changes: a
 // list claims 300000000 elements, more than 96 bytes hold"); never an exception.
-Result<Event> decode_event(std::string_view bytes, std::uint64_t position = 0);
+ASHLAR_API Result<Event> decode_event(std::string_view bytes, std::uint64_t position = 0);
 
 // A record as the state projection stores it: the fold of the record's events.
-struct StoredRecord {
+struct ASHLAR_API StoredRecord {
   std::uint64_t version = 0;
   std::uint64_t position = 0;  // the event that produced this state
   Fields attributes;           // non-nil attributes
 
   bool operator==(const StoredRecord&) const = default;
 };
-std::string encode_record(const StoredRecord& record);
+ASHLAR_API std::string encode_record(const StoredRecord& record);
 // As decode_event: malformed bytes are a decode_error ("record does not decode: ..."),
 // never an exception.
-Result<StoredRecord> decode_record(std::string_view bytes);
+ASHLAR_API Result<StoredRecord> decode_record(std::string_view bytes);
 
 }  // namespace ashlar

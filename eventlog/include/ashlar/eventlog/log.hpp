@@ -5,6 +5,7 @@
 
 #include <ashlar/eventlog/event.hpp>
 #include <ashlar/eventlog/txn.hpp>
+#include <ashlar/model/export.hpp>
 
 #include <array>
 #include <cstdint>
@@ -16,7 +17,7 @@
 namespace ashlar {
 
 using Hash = std::array<std::uint8_t, 32>;
-std::string to_hex(const Hash& hash);
+ASHLAR_API std::string to_hex(const Hash& hash);
 
 enum class Durability {
   sync,          // fsync on every commit: a committed action survives a power loss (default)
@@ -24,7 +25,7 @@ enum class Durability {
   no_sync,       // the OS flushes when it likes: fastest; a crash of the machine may lose recent commits
 };
 
-struct LogOptions {
+struct ASHLAR_API LogOptions {
   // The map starts at this size and doubles ahead of a write transaction whenever less
   // than map_headroom (and less than half the map) is free, so a transaction seldom fills
   // it; one that still does fails, and the map grows before the next one.
@@ -39,26 +40,26 @@ struct LogOptions {
   std::string chain_key;
 };
 
-struct Head {
+struct ASHLAR_API Head {
   std::uint64_t position = 0;  // 0 for an empty log
   Hash hash{};                 // 32 zero bytes for an empty log
 };
 
 // One version of the stored model.
-struct StoredModel {
+struct ASHLAR_API StoredModel {
   std::uint64_t version = 0;
   std::uint64_t since = 0;  // the position of the first event written under it
   std::string json;
 };
 
 // An event as read from the log: decoded, with its exact bytes and chain hash.
-struct StoredEvent {
+struct ASHLAR_API StoredEvent {
   Event event;
   std::string bytes;
   Hash hash{};
 };
 
-struct LogCheckOptions {
+struct ASHLAR_API LogCheckOptions {
   std::string chain_key{};  // the chain's key when it is keyed
   // Also prove h(expect_position) == expect_hash (0: no such check).
   std::uint64_t expect_position = 0;
@@ -70,13 +71,13 @@ struct LogCheckOptions {
 };
 
 // What Log::check found; no problems when all holds.
-struct LogCheck {
+struct ASHLAR_API LogCheck {
   Head head{};               // the stored head
   std::uint64_t events = 0;  // events read
   std::vector<std::string> problems{};  // each a sentence naming the position or entry
 };
 
-class Log {
+class ASHLAR_API Log {
  public:
   static constexpr std::uint32_t kFormatVersion = 1;
 

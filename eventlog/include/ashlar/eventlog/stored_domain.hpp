@@ -3,6 +3,7 @@
 // domain of a store it did not write.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 namespace ashlar {
@@ -11,6 +12,6 @@ namespace ashlar {
 // Framework naming the store's path when no engine has opened it (it holds no model);
 // the model's decoding error, prefixed with the path, when it does not decode; the
 // log's error when it cannot be read.
-Result<Domain> stored_domain(const Log& log);
+ASHLAR_API Result<Domain> stored_domain(const Log& log);
 
 }  // namespace ashlar

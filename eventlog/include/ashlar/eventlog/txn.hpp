@@ -2,6 +2,7 @@
 // Transactions and cursors over the store's named databases. Move-only owners of LMDB
 // handles; a transaction aborts unless it was committed.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/result.hpp>
 
 #include <atomic>
@@ -21,17 +22,17 @@ class ReaderPool;  // read transactions kept reset for reuse (eventlog/src/reade
 
 // Counts of B-tree lookups (gets and cursor positionings; not steps to a neighbour), so
 // tests can prove that loads are batched and that filters use indexes.
-struct StorageCounters {
+struct ASHLAR_API StorageCounters {
   std::atomic<std::uint64_t> lookups{0};
 };
 
 // A named database's handle, valid for the life of the store.
-struct Db {
+struct ASHLAR_API Db {
   unsigned handle = 0;
   bool exists = true;  // false: opened read-only and not (yet) created by a writer
 };
 
-class Cursor {
+class ASHLAR_API Cursor {
  public:
   Cursor(Cursor&&) noexcept;
   Cursor& operator=(Cursor&&) noexcept;
@@ -60,7 +61,7 @@ class Cursor {
   std::string_view key_, value_;
 };
 
-class Txn {
+class ASHLAR_API Txn {
  public:
   Txn(Txn&&) noexcept;
   Txn& operator=(Txn&&) noexcept;
@@ -105,6 +106,6 @@ class Txn {
 };
 
 // One function turns LMDB codes into errors.
-Error lmdb_error(int rc, std::string_view what);
+ASHLAR_API Error lmdb_error(int rc, std::string_view what);
 
 }  // namespace ashlar

@@ -3,6 +3,7 @@
 // changeset is built (ashlar/changes.hpp has the built-in ones).
 
 #include <ashlar/model/error.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/value.hpp>
 
@@ -25,21 +26,21 @@ class Value;
 using GenericRun = std::function<Result<Value>(ActionInput&)>;
 
 // Changes the changeset: sets attributes, adds hooks, adds errors.
-class Change {
+class ASHLAR_API Change {
  public:
   virtual ~Change() = default;
   virtual Result<void> change(Changeset& changeset) const = 0;
 };
 
 // Checks the changeset: the error to report, or nullopt when it holds.
-class Validation {
+class ASHLAR_API Validation {
  public:
   virtual ~Validation() = default;
   virtual std::optional<FieldError> validate(const Changeset& changeset) const = 0;
 };
 
 // What a preparation knows of the read it prepares.
-struct PrepareContext {
+struct ASHLAR_API PrepareContext {
   std::string_view resource{};
   std::string_view action{};
   const Fields* arguments = nullptr;  // cast, defaults applied
@@ -48,14 +49,14 @@ struct PrepareContext {
 
 // Prepares a read action's query before it runs (Ash's preparations): narrows its
 // filter, adds sorts, sets a limit, adds loads, or fails the read with an error.
-class Preparation {
+class ASHLAR_API Preparation {
  public:
   virtual ~Preparation() = default;
   virtual Result<void> prepare(Query& query, const PrepareContext& context) const = 0;
 };
 
 // One change, validation or (for read actions) preparation, with Ash's options.
-struct ActionStep {
+struct ASHLAR_API ActionStep {
   std::shared_ptr<const Change> change;
   std::shared_ptr<const Validation> validation;
   // Runs only when every one of these validations holds (Ash's `where`).

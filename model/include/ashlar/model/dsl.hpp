@@ -9,6 +9,7 @@
 //       .defaults({"read", "destroy", "create:*", "update:*"}))
 //     .build().value();
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 #include <initializer_list>
@@ -18,7 +19,7 @@
 namespace ashlar {
 
 // Options of one attribute. Designated initializers must follow this order.
-struct AttributeOptions {
+struct ASHLAR_API AttributeOptions {
   bool allow_nil = true;
   bool allow_empty = false;          // strings: keep "" (by default an input "" is cast to nil)
   Value default_value{};             // a constant default; null means none
@@ -32,7 +33,7 @@ struct AttributeOptions {
 };
 
 // An accept list that distinguishes "not given" (use default_accept) from "nothing".
-class AcceptList {
+class ASHLAR_API AcceptList {
  public:
   AcceptList() = default;
   AcceptList(std::initializer_list<std::string> names) : names_(names), given_(true) {}
@@ -46,7 +47,7 @@ class AcceptList {
   bool given_ = false;
 };
 
-struct ActionDecl {
+struct ASHLAR_API ActionDecl {
   AcceptList accept{};   // create/update only; "*" means every public writable attribute
   bool primary = false;  // used when a call names no action
   std::vector<Argument> arguments{};
@@ -71,7 +72,7 @@ struct ActionDecl {
 //                            .arguments = {argument("representative_id", type::uuid, {.allow_nil = false})},
 //                            .transaction = true,
 //                            .run = [](ActionInput& input) -> Result<Value> { ... }})
-struct GenericActionDecl {
+struct ASHLAR_API GenericActionDecl {
   std::optional<Type> returns{};  // nullopt: the action returns nothing (nil)
   std::vector<Argument> arguments{};
   bool transaction = false;  // Ash's `transaction? true`: run and what it calls commit as one
@@ -80,7 +81,7 @@ struct GenericActionDecl {
 
 // A code interface (Ash's `define :top, action: :read, args: [:user_id]`), see
 // ashlar/interface.hpp.
-struct DefineDecl {
+struct ASHLAR_API DefineDecl {
   std::string action{};               // empty: the action named like the interface
   std::vector<std::string> args{};    // positional inputs: arguments or accepted attributes
   std::vector<std::string> get_by{};  // read: attributes given first, positionally; one record
@@ -88,7 +89,7 @@ struct DefineDecl {
 };
 
 // argument("user_id", type::uuid, {.allow_nil = false})
-struct ArgumentDecl {
+struct ASHLAR_API ArgumentDecl {
   bool allow_nil = true;
   bool allow_empty = false;  // strings: keep "" (by default an input "" is cast to nil)
   Value default_value{};
@@ -96,10 +97,10 @@ struct ArgumentDecl {
   bool sensitive = false;
   bool is_public = true;
 };
-Argument argument(std::string name, Type type, ArgumentDecl options = {});
+ASHLAR_API Argument argument(std::string name, Type type, ArgumentDecl options = {});
 
 // Options of one relationship. Designated initializers must follow this order.
-struct RelationshipDecl {
+struct ASHLAR_API RelationshipDecl {
   std::string source_attribute{};       // default: belongs_to "<name>_id"; others the primary key
   std::string destination_attribute{};  // default: belongs_to the destination's primary key;
                                         // has_one/has_many "<source in snake case>_id"
@@ -118,7 +119,7 @@ struct RelationshipDecl {
   std::shared_ptr<const ManualRelationship> manual{};  // loaded by user code (ashlar/manual.hpp)
 };
 
-class ResourceBuilder {
+class ASHLAR_API ResourceBuilder {
  public:
   explicit ResourceBuilder(std::string name);
 
@@ -192,7 +193,7 @@ class ResourceBuilder {
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };
 
-class DomainBuilder {
+class ASHLAR_API DomainBuilder {
  public:
   explicit DomainBuilder(std::string name);
   DomainBuilder& resource(ResourceBuilder resource);

@@ -1,6 +1,8 @@
 #pragma once
 // Structured errors, after Ash's error classes.
 
+#include <ashlar/model/export.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,10 +19,10 @@ enum class ErrorClass {
 };
 
 // "invalid", "not_found", ... as used in messages and JSON.
-const char* to_string(ErrorClass cls);
+ASHLAR_API const char* to_string(ErrorClass cls);
 
 // One problem with one input field (attribute or argument).
-struct FieldError {
+struct ASHLAR_API FieldError {
   std::string field;    // attribute or argument name
   std::string code;     // stable machine-readable code: "required", "invalid_type", ...
   std::string message;  // a sentence a user can act on
@@ -51,7 +53,7 @@ inline constexpr const char* kTooComplex = "too_complex";        // input past a
 inline constexpr const char* kUserCode = "user_code";            // a change, hook or callback threw
 }  // namespace codes
 
-struct Error {
+struct ASHLAR_API Error {
   ErrorClass cls = ErrorClass::unknown;
   std::string resource;  // empty when not about one resource
   std::string action;    // empty when not about one action
@@ -83,7 +85,7 @@ struct Error {
 };
 
 // Thrown only by the explicit throwing accessors (Result::value()).
-class Exception : public std::runtime_error {
+class ASHLAR_API Exception : public std::runtime_error {
  public:
   explicit Exception(Error error);
   const Error& error() const noexcept { return error_; }

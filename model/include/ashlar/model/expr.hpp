@@ -12,6 +12,7 @@
 //
 // `==`, `<`, `&&`, ... on Exprs build Exprs; compare two trees with equals().
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/value.hpp>
 
@@ -53,15 +54,15 @@ enum class ArithOp : std::uint8_t { add, sub, mul, div };
 enum class AggregateKind : std::uint8_t { count, exists, sum, min, max, first, list };
 enum class TimeUnit : std::uint8_t { microsecond, millisecond, second, minute, hour, day, week };
 
-const char* to_string(CompareOp op);      // "==", "<", ...
-const char* to_string(ArithOp op);        // "+", ...
-const char* to_string(AggregateKind kind);  // "count", ...
-const char* to_string(TimeUnit unit);     // "minute", ...
-std::optional<TimeUnit> parse_time_unit(std::string_view name);
+ASHLAR_API const char* to_string(CompareOp op);      // "==", "<", ...
+ASHLAR_API const char* to_string(ArithOp op);        // "+", ...
+ASHLAR_API const char* to_string(AggregateKind kind);  // "count", ...
+ASHLAR_API const char* to_string(TimeUnit unit);     // "minute", ...
+ASHLAR_API std::optional<TimeUnit> parse_time_unit(std::string_view name);
 
 struct Aggregate;
 
-class Expr {
+class ASHLAR_API Expr {
  public:
   Expr();  // the literal nil
   Expr(Value value);
@@ -97,19 +98,19 @@ class Expr {
 
   // The DSL's operators, found by argument-dependent lookup only (hidden friends), so
   // they never take part in comparisons of other types.
-  friend Expr operator==(const Expr& a, const Expr& b);
-  friend Expr operator!=(const Expr& a, const Expr& b);
-  friend Expr operator<(const Expr& a, const Expr& b);
-  friend Expr operator<=(const Expr& a, const Expr& b);
-  friend Expr operator>(const Expr& a, const Expr& b);
-  friend Expr operator>=(const Expr& a, const Expr& b);
-  friend Expr operator&&(const Expr& a, const Expr& b);
-  friend Expr operator||(const Expr& a, const Expr& b);
-  friend Expr operator!(const Expr& a);
-  friend Expr operator+(const Expr& a, const Expr& b);
-  friend Expr operator-(const Expr& a, const Expr& b);
-  friend Expr operator*(const Expr& a, const Expr& b);
-  friend Expr operator/(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator==(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator!=(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator<(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator<=(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator>(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator>=(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator&&(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator||(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator!(const Expr& a);
+  friend ASHLAR_API Expr operator+(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator-(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator*(const Expr& a, const Expr& b);
+  friend ASHLAR_API Expr operator/(const Expr& a, const Expr& b);
 
  private:
   struct Node;
@@ -119,7 +120,7 @@ class Expr {
 };
 
 // count(comments), sum(comments, likes), exists(comments, likes > 10), ...
-struct Aggregate {
+struct ASHLAR_API Aggregate {
   AggregateKind kind = AggregateKind::count;
   std::vector<std::string> path;  // relationships from the record, e.g. {"post", "comments"}
   std::string field;              // the destination attribute; empty for count and exists
@@ -135,49 +136,49 @@ struct Aggregate {
 // std::ref or std::min over them.
 namespace dsl {
 
-struct RefFn {
+struct ASHLAR_API RefFn {
   Expr operator()(std::string_view dotted) const;  // "representative.priority_threshold"
   Expr operator()(std::vector<std::string> path) const;
 };
 inline constexpr RefFn ref{};
 
-struct ArgFn {
+struct ASHLAR_API ArgFn {
   Expr operator()(std::string_view name) const;
 };
 inline constexpr ArgFn arg{};
 
-Expr actor();                        // the actor itself
-Expr actor(std::string_view field);  // a key of the actor map; nil when there is no actor
-Expr actor(std::vector<std::string> path);
-Expr parent(Expr e);
-Expr is_nil(Expr e);
-Expr contains(Expr haystack, Expr needle);
-Expr in(Expr e, std::initializer_list<Expr> items);
-Expr in(Expr e, Expr list);
-Expr list_of(std::vector<Expr> items);  // a literal Array when every item is a literal
-Expr compare(CompareOp op, Expr a, Expr b);
-Expr arith(ArithOp op, Expr a, Expr b);
+ASHLAR_API Expr actor();                        // the actor itself
+ASHLAR_API Expr actor(std::string_view field);  // a key of the actor map; nil when there is no actor
+ASHLAR_API Expr actor(std::vector<std::string> path);
+ASHLAR_API Expr parent(Expr e);
+ASHLAR_API Expr is_nil(Expr e);
+ASHLAR_API Expr contains(Expr haystack, Expr needle);
+ASHLAR_API Expr in(Expr e, std::initializer_list<Expr> items);
+ASHLAR_API Expr in(Expr e, Expr list);
+ASHLAR_API Expr list_of(std::vector<Expr> items);  // a literal Array when every item is a literal
+ASHLAR_API Expr compare(CompareOp op, Expr a, Expr b);
+ASHLAR_API Expr arith(ArithOp op, Expr a, Expr b);
 
 // Aggregates over a relationship path ("comments", "post.comments").
-Expr count(std::string_view relationship);
-Expr exists(std::string_view relationship);
-Expr exists(std::string_view relationship, Expr filter);
-Expr sum(std::string_view relationship, std::string_view field);
-Expr first(std::string_view relationship, std::string_view field);
-Expr list(std::string_view relationship, std::string_view field);
-struct MinFn {
+ASHLAR_API Expr count(std::string_view relationship);
+ASHLAR_API Expr exists(std::string_view relationship);
+ASHLAR_API Expr exists(std::string_view relationship, Expr filter);
+ASHLAR_API Expr sum(std::string_view relationship, std::string_view field);
+ASHLAR_API Expr first(std::string_view relationship, std::string_view field);
+ASHLAR_API Expr list(std::string_view relationship, std::string_view field);
+struct ASHLAR_API MinFn {
   Expr operator()(std::string_view relationship, std::string_view field) const;
 };
-struct MaxFn {
+struct ASHLAR_API MaxFn {
   Expr operator()(std::string_view relationship, std::string_view field) const;
 };
 inline constexpr MinFn min{};
 inline constexpr MaxFn max{};
-Expr aggregate(Aggregate aggregate);
+ASHLAR_API Expr aggregate(Aggregate aggregate);
 
-Expr now();
-Expr ago(Expr amount, TimeUnit unit);       // ago(10, TimeUnit::minute)
-Expr from_now(Expr amount, TimeUnit unit);
+ASHLAR_API Expr now();
+ASHLAR_API Expr ago(Expr amount, TimeUnit unit);       // ago(10, TimeUnit::minute)
+ASHLAR_API Expr from_now(Expr amount, TimeUnit unit);
 
 }  // namespace dsl
 
@@ -201,18 +202,18 @@ inline constexpr std::size_t kMaxFilterNodes = 10000;     // Expr::node_count() 
 // are codes::kTooComplex ("too_complex"), naming the limit:
 //   too long: 70000 bytes, more than the limit of 65536
 //   at column 20001: too complex: more than the limit of 10000 nodes (values, names and operators)
-[[nodiscard]] Result<Expr> parse_expr(std::string_view text);
+[[nodiscard]] ASHLAR_API Result<Expr> parse_expr(std::string_view text);
 
 // The same syntax; parse_expr(to_string(e)) gives a tree that equals(e). Literals with no
 // syntax of their own print as casts: type("8ba0...", :uuid). Non-finite floats have no
 // text form.
-std::string to_string(const Expr& e);
-std::string to_string(const Aggregate& a);
+ASHLAR_API std::string to_string(const Expr& e);
+ASHLAR_API std::string to_string(const Aggregate& a);
 
 // ---- Evaluation ----------------------------------------------------------------------
 
 // What an expression is evaluated against. The runtime fills in the callbacks.
-struct EvalContext {
+struct ASHLAR_API EvalContext {
   // The value at `path` of the current record, following to-one relationships; nil when
   // a relationship on the way is nil.
   std::function<Result<Value>(const std::vector<std::string>& path)> ref{};
@@ -232,26 +233,26 @@ struct EvalContext {
 // naming both kinds; on an unknown argument, naming it; on division by zero or integer
 // overflow; on parent(...) with no parent. A missing ref/aggregate callback is a
 // Framework error.
-[[nodiscard]] Result<Value> evaluate(const Expr& e, const EvalContext& context);
+[[nodiscard]] ASHLAR_API Result<Value> evaluate(const Expr& e, const EvalContext& context);
 
 // Whether a filter keeps the record: only when `e` evaluates to true (nil and false do
 // not). A non-boolean result is an Invalid error.
-[[nodiscard]] Result<bool> matches(const Expr& e, const EvalContext& context);
+[[nodiscard]] ASHLAR_API Result<bool> matches(const Expr& e, const EvalContext& context);
 
 // The order of two values by the rules evaluate() compares with: -1, 0 or 1. Arrays
 // compare element by element, maps only for equality; nil sorts before everything (a
 // sort applies its own nils_first). Fails as evaluate() does on kinds it cannot compare.
-[[nodiscard]] Result<int> compare_values(const Value& a, const Value& b);
+[[nodiscard]] ASHLAR_API Result<int> compare_values(const Value& a, const Value& b);
 
 // ---- Analysis ------------------------------------------------------------------------
 
 // The top-level conjuncts: `a and (b and c)` gives {a, b, c}; anything else gives {e}.
-std::vector<Expr> conjuncts(const Expr& e);
+ASHLAR_API std::vector<Expr> conjuncts(const Expr& e);
 
 // A conjunct an index on `attribute` can answer: `attr == v`, `v == attr` or
 // `attr in list`, where `attr` is a one-segment ref and `value` needs no record to
 // evaluate (literals, args, actor, now, and anything under parent(...)).
-struct IndexTerm {
+struct ASHLAR_API IndexTerm {
   std::string attribute;
   Expr value;  // evaluates to the wanted value, or for `in` to a list of them
   bool in = false;
@@ -259,16 +260,16 @@ struct IndexTerm {
 // Evaluate `value`, cast each wanted value to the attribute's type (cast_value); nil
 // wants nothing (`attr == nil` matches no record). Where a cast fails, scan instead:
 // the evaluator decides those.
-std::optional<IndexTerm> index_term(const Expr& conjunct);
+ASHLAR_API std::optional<IndexTerm> index_term(const Expr& conjunct);
 
 // Calls `fn` for every ref evaluated against the record (under_parent false) or against
 // its parent record (under_parent true, inside parent(...)). Refs inside an aggregate's
 // filter belong to the related resource and are not visited, except those under
 // parent(...) there, which are the record's own.
 using RefVisitor = std::function<void(const std::vector<std::string>& path, bool under_parent)>;
-void visit_refs(const Expr& e, const RefVisitor& fn);
+ASHLAR_API void visit_refs(const Expr& e, const RefVisitor& fn);
 // The same walk for aggregates.
 using AggregateVisitor = std::function<void(const Aggregate& aggregate, bool under_parent)>;
-void visit_aggregates(const Expr& e, const AggregateVisitor& fn);
+ASHLAR_API void visit_aggregates(const Expr& e, const AggregateVisitor& fn);
 
 }  // namespace ashlar

@@ -4,22 +4,23 @@
 // YYYY-MM-DD, atom as its name, binary as base64, integers and floats as numbers, maps as
 // objects, arrays as arrays.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/type.hpp>
 
 #include <nlohmann/json.hpp>
 
 namespace ashlar {
 
-nlohmann::json value_to_json(const Value& value);
+ASHLAR_API nlohmann::json value_to_json(const Value& value);
 
 // Plain JSON to a Value, with no type to guide it: numbers, strings, booleans, objects
 // (maps), arrays. Use cast_json to land on an attribute's type.
-Value value_from_json(const nlohmann::json& json);
+ASHLAR_API Value value_from_json(const nlohmann::json& json);
 
 // JSON to a value of `type` (binary from base64, uuids and times from strings).
-CastResult cast_json(const Type& type, const nlohmann::json& json);
+ASHLAR_API CastResult cast_json(const Type& type, const nlohmann::json& json);
 
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
+ASHLAR_API std::string base64_encode(std::string_view bytes);
+ASHLAR_API std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace ashlar

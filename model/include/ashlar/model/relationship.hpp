@@ -1,6 +1,7 @@
 #pragma once
 // Relationships and identities of a resource.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/expr.hpp>
 #include <ashlar/model/sort.hpp>
 #include <ashlar/model/type.hpp>
@@ -12,12 +13,12 @@
 namespace ashlar {
 
 enum class RelationshipKind : std::uint8_t { belongs_to, has_one, has_many, many_to_many };
-const char* to_string(RelationshipKind kind);
-std::optional<RelationshipKind> parse_relationship_kind(std::string_view name);
+ASHLAR_API const char* to_string(RelationshipKind kind);
+ASHLAR_API std::optional<RelationshipKind> parse_relationship_kind(std::string_view name);
 
 class ManualRelationship;  // ashlar/manual.hpp: a relationship loaded by user code
 
-struct Relationship {
+struct ASHLAR_API Relationship {
   std::string name;
   RelationshipKind kind = RelationshipKind::belongs_to;
   std::string destination;            // the related resource
@@ -37,13 +38,13 @@ struct Relationship {
 
 // A unique key across one or more attributes (Ash's identity). Records whose identity
 // attributes include a nil are not constrained, as in SQL.
-struct Identity {
+struct ASHLAR_API Identity {
   std::string name;
   std::vector<std::string> attributes;
 };
 
 // A named input of an action, beside the attributes it accepts (Ash's `argument`).
-struct Argument {
+struct ASHLAR_API Argument {
   std::string name;
   Type type;
   bool allow_nil = true;
@@ -55,6 +56,6 @@ struct Argument {
 };
 
 // "User" -> "user", "TweetHashtag" -> "tweet_hashtag": Ash's default attribute names.
-std::string snake_case(std::string_view name);
+ASHLAR_API std::string snake_case(std::string_view name);
 
 }  // namespace ashlar

@@ -2,6 +2,7 @@
 // The built, validated model: resources, attributes, actions, and the domain.
 
 #include <ashlar/model/change.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/relationship.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/type.hpp>
@@ -17,13 +18,13 @@ namespace ashlar {
 // `generic` is Ash's `action :name, returns: type`: arguments and a run function, no
 // record of its own (it writes through the actions it calls), so no event has that type.
 enum class ActionType : std::uint8_t { create, read, update, destroy, generic };
-const char* to_string(ActionType type);
-std::optional<ActionType> parse_action_type(std::string_view name);
+ASHLAR_API const char* to_string(ActionType type);
+ASHLAR_API std::optional<ActionType> parse_action_type(std::string_view name);
 
 // Timestamps take the action's own time, the same as its event's.
 enum class Timestamp : std::uint8_t { none, create, update };
 
-struct Attribute {
+struct ASHLAR_API Attribute {
   std::string name;
   Type type;
   bool allow_nil = true;
@@ -43,7 +44,7 @@ struct Attribute {
   bool has_default() const { return default_fn || !default_value.is_null(); }
 };
 
-struct Action {
+struct ASHLAR_API Action {
   std::string name;
   ActionType type = ActionType::read;
   bool primary = false;
@@ -83,7 +84,7 @@ struct Action {
 
 // A code interface (Ash's `code_interface do define ... end`): a named call of an action
 // with positional arguments. ashlar/interface.hpp calls them.
-struct CodeInterface {
+struct ASHLAR_API CodeInterface {
   std::string name;
   std::string action;                 // defaults to the interface's name
   std::vector<std::string> args;      // positional: the action's arguments or accepted attributes
@@ -94,12 +95,12 @@ struct CodeInterface {
 // A topic an action's events are published under, after Ash PubSub's
 // `publish :create, ["created", :id]`: literal parts, and ":attribute" parts that take
 // the record's value. Notifiers put "<domain>.<Resource>." in front (notifiers/PROTOCOL.md).
-struct TopicTemplate {
+struct ASHLAR_API TopicTemplate {
   std::string action;
   std::vector<std::string> parts;
 };
 
-class Resource {
+class ASHLAR_API Resource {
  public:
   const std::string& name() const { return name_; }
   const std::vector<Attribute>& attributes() const { return attributes_; }
@@ -153,7 +154,7 @@ class Resource {
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).
-class Domain {
+class ASHLAR_API Domain {
  public:
   Domain() = default;
   const std::string& name() const;
@@ -169,22 +170,22 @@ class Domain {
 
 // Why `path` (to-one relationships, then an attribute) does not resolve from `r`, as
 // "Ticket has no attribute colour"; nullopt when it does.
-std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path);
+ASHLAR_API std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path);
 
 // The model as the log stores it (JSON; see eventlog/FORMAT.md). Functions (default_fn)
 // are not stored: a model read back has the same names, types and options, no code.
-std::string domain_to_json(const Domain& domain);
-Result<Domain> domain_from_json(std::string_view json);
+ASHLAR_API std::string domain_to_json(const Domain& domain);
+ASHLAR_API Result<Domain> domain_from_json(std::string_view json);
 
 // Empty when `next` can open a store written with `stored`; otherwise one line per
 // incompatibility ("User.name: type changed from string to integer").
-std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next);
+ASHLAR_API std::vector<std::string> incompatibilities(const Domain& stored, const Domain& next);
 // The same, each with the resource it concerns (empty for the domain's name), so an
 // upcaster declared for that resource can cover it.
-struct Incompatibility {
+struct ASHLAR_API Incompatibility {
   std::string resource;
   std::string message;
 };
-std::vector<Incompatibility> model_incompatibilities(const Domain& stored, const Domain& next);
+ASHLAR_API std::vector<Incompatibility> model_incompatibilities(const Domain& stored, const Domain& next);
 
 }  // namespace ashlar

@@ -2,6 +2,7 @@
 // Result<T>: a value or an Error, shaped like std::expected (absent from g++ 12's C++20).
 
 #include <ashlar/model/error.hpp>
+#include <ashlar/model/export.hpp>
 
 #include <cassert>
 #include <type_traits>
@@ -11,7 +12,7 @@
 namespace ashlar {
 
 // Wraps an Error so `return fail(e);` converts to any Result<T>.
-struct Failure {
+struct ASHLAR_API Failure {
   Error error;
 };
 inline Failure fail(Error error) { return Failure{std::move(error)}; }
@@ -100,6 +101,12 @@ class [[nodiscard]] Result<void> {
 inline Result<void> ok() { return {}; }
 
 }  // namespace ashlar
+
+// Declares `var` as the Result of a Result-returning expression; returns its error from
+// the enclosing function. The Result stays in `var` (use `*var`, `var->`).
+#define ASHLAR_TRY(var, ...)    \
+  auto var = (__VA_ARGS__);     \
+  if (!var) return ::ashlar::fail(var.error())
 
 // Evaluates a Result-returning expression; returns its error from the enclosing function.
 #define ASHLAR_TRY_VOID(expr)                              \

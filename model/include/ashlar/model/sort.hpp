@@ -1,6 +1,7 @@
 #pragma once
 // Sort keys, and Ash's sort-input text form: "-opened_at,priority".
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/result.hpp>
 
 #include <string>
@@ -9,7 +10,7 @@
 
 namespace ashlar {
 
-struct SortKey {
+struct ASHLAR_API SortKey {
   std::string field;  // an attribute, or a dotted path through to-one relationships
   bool descending = false;
   bool nils_first = false;
@@ -33,9 +34,9 @@ inline constexpr std::size_t kMaxSortKeys = 64;
 // are codes::kTooComplex ("too_complex"), naming the limit:
 //   too long: 5000 bytes, more than the limit of 4096
 //   at column 130: too complex: more than the limit of 64 keys
-[[nodiscard]] Result<std::vector<SortKey>> parse_sort(std::string_view text);
+[[nodiscard]] ASHLAR_API Result<std::vector<SortKey>> parse_sort(std::string_view text);
 
 // The same form; parse_sort(to_string(keys)) == keys.
-std::string to_string(const std::vector<SortKey>& keys);
+ASHLAR_API std::string to_string(const std::vector<SortKey>& keys);
 
 }  // namespace ashlar

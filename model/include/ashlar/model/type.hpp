@@ -1,6 +1,7 @@
 #pragma once
 // Attribute types and constraints.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/value.hpp>
 
 #include <cstdint>
@@ -14,7 +15,7 @@ enum class TypeKind : std::uint8_t {
   string, integer, floating, boolean, uuid, utc_datetime, date, atom, binary, map, array,
 };
 
-struct Type {
+struct ASHLAR_API Type {
   TypeKind kind = TypeKind::string;
   TypeKind element = TypeKind::string;  // the element type, when kind == array
 
@@ -39,7 +40,7 @@ constexpr Type array(Type element) { return Type{TypeKind::array, element.kind};
 }  // namespace type
 
 // Checked on every non-nil value (each element, for arrays).
-struct Constraints {
+struct ASHLAR_API Constraints {
   std::optional<std::size_t> min_length{};  // strings: characters (UTF-8 code points)
   std::optional<std::size_t> max_length{};
   std::optional<std::string> match{};     // strings: ECMAScript regex, must match the whole value
@@ -53,15 +54,15 @@ struct Constraints {
 // Casts `input` to `type`, as Ash casts inputs: a string becomes a uuid, time, date or
 // atom by parsing; an integer becomes a float. Returns nullopt (and a reason) when the
 // value cannot be cast. Null stays null.
-struct CastResult {
+struct ASHLAR_API CastResult {
   std::optional<Value> value;
   std::string error;  // set when value is nullopt
 };
-CastResult cast_value(const Type& type, const Value& input);
+ASHLAR_API CastResult cast_value(const Type& type, const Value& input);
 
 // The first constraint `value` (already cast, not null) breaks, as (code, message), or
 // nullopt when all hold.
-std::optional<std::pair<std::string, std::string>> check_constraints(
+ASHLAR_API std::optional<std::pair<std::string, std::string>> check_constraints(
     const Type& type, const Constraints& constraints, const Value& value);
 
 }  // namespace ashlar

@@ -1,6 +1,8 @@
 #pragma once
 // Value: the self-describing value of an attribute, input or actor.
 
+#include <ashlar/model/export.hpp>
+
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -13,7 +15,7 @@
 
 namespace ashlar {
 
-struct Uuid {
+struct ASHLAR_API Uuid {
   std::array<std::uint8_t, 16> bytes{};
 
   static Uuid v4();  // random (libsodium's CSPRNG)
@@ -24,7 +26,7 @@ struct Uuid {
 };
 
 // A point in time, microseconds since the Unix epoch, UTC.
-struct DateTime {
+struct ASHLAR_API DateTime {
   std::int64_t micros = 0;
   static DateTime now();
   // ISO 8601: "2026-11-21T23:28:16.123456Z", "...+01:00", fraction optional.
@@ -34,7 +36,7 @@ struct DateTime {
 };
 
 // A calendar date, days since 1970-01-01.
-struct Date {
+struct ASHLAR_API Date {
   std::int32_t days = 0;
   static std::optional<Date> parse(std::string_view text);  // "YYYY-MM-DD"
   std::string str() const;
@@ -42,13 +44,13 @@ struct Date {
 };
 
 // A symbol from a closed set (Ash's atom), e.g. Atom{"open"}.
-struct Atom {
+struct ASHLAR_API Atom {
   std::string name;
   auto operator<=>(const Atom&) const = default;
 };
 
 // Raw bytes, distinct from text.
-struct Binary {
+struct ASHLAR_API Binary {
   std::string bytes;
   auto operator<=>(const Binary&) const = default;
 };
@@ -56,14 +58,14 @@ struct Binary {
 enum class ValueKind : std::uint8_t {
   null, boolean, integer, floating, string, uuid, datetime, date, atom, binary, map, array,
 };
-const char* to_string(ValueKind kind);
+ASHLAR_API const char* to_string(ValueKind kind);
 
 class Value;
 using Array = std::vector<Value>;
 // String-keyed map, kept sorted by key so equal maps encode to equal bytes.
 using Map = std::vector<std::pair<std::string, Value>>;
 
-class Value {
+class ASHLAR_API Value {
  public:
   Value() = default;  // null
   Value(std::nullptr_t) {}
@@ -114,6 +116,6 @@ class Value {
 using Fields = std::vector<std::pair<std::string, Value>>;
 
 // The value named `name` in `fields`, or nullptr.
-const Value* find_field(const Fields& fields, std::string_view name);
+ASHLAR_API const Value* find_field(const Fields& fields, std::string_view name);
 
 }  // namespace ashlar

@@ -2,6 +2,7 @@
 // Notifiers: told of committed events, after commit, in log order.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 
 #include <functional>
 #include <memory>
@@ -10,7 +11,7 @@
 
 namespace ashlar {
 
-class Notifier {
+class ASHLAR_API Notifier {
  public:
   virtual ~Notifier() = default;
   // Called once per commit with its events, in log order, after the commit is durable
@@ -24,7 +25,7 @@ class Notifier {
 };
 
 // Calls a function for each committed event: for embedders and tests.
-class CallbackNotifier final : public Notifier {
+class ASHLAR_API CallbackNotifier final : public Notifier {
  public:
   explicit CallbackNotifier(std::function<void(const StoredEvent&)> fn) : fn_(std::move(fn)) {}
   void notify(std::span<const StoredEvent> events) override;

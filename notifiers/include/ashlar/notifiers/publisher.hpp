@@ -6,6 +6,7 @@
 //                                                      .replay = "tcp://127.0.0.1:5557"}});
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
@@ -20,7 +21,7 @@ namespace ashlar {
 
 class ReplayService;
 
-struct PublishOptions {
+struct ASHLAR_API PublishOptions {
   // Endpoints the PUB socket binds: "tcp://127.0.0.1:5556", "ipc:///run/app/events",
   // "inproc://events"; a tcp port "*" takes a free one. Empty: nothing is published.
   std::vector<std::string> endpoints{};
@@ -52,7 +53,7 @@ struct PublishOptions {
 // heartbeat every PublishOptions::heartbeat. A slow or absent subscriber costs the
 // writer nothing: ZeroMQ drops what a subscriber cannot take, and nothing the publisher
 // does changes the store.
-class ZmqPublisher final : public Notifier {
+class ASHLAR_API ZmqPublisher final : public Notifier {
  public:
   // Binds every endpoint, reading the heads and the templates' values from `log`, which
   // must outlive the publisher. Framework naming the endpoint when one cannot be bound.
@@ -80,7 +81,7 @@ class ZmqPublisher final : public Notifier {
 };
 
 // What Engine::open starts from Options::publish: the publisher and the replay service.
-class PublishService final : public Notifier {
+class ASHLAR_API PublishService final : public Notifier {
  public:
   // Null when options configure neither; otherwise as ZmqPublisher::start and
   // ReplayService::start. `log` must outlive the service.

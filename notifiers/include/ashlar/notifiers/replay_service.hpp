@@ -6,6 +6,7 @@
 // up. Requests and replies are in notifiers/PROTOCOL.md.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 namespace ashlar {
 
-struct ReplayOptions {
+struct ASHLAR_API ReplayOptions {
   // "tcp://127.0.0.1:5557", "ipc://...", "inproc://..."; a tcp port "*" takes a free one.
   std::string endpoint{};
   // Share one with in-process subscribers to use inproc://; null: a context of its own.
@@ -24,7 +25,7 @@ struct ReplayOptions {
   std::size_t batch = 1000;
 };
 
-class ReplayService {
+class ASHLAR_API ReplayService {
  public:
   // Binds the endpoint and starts serving `log`, which must outlive the service.
   // Framework naming the endpoint when it cannot be bound.

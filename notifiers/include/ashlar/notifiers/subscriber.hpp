@@ -24,6 +24,7 @@
 // with the handling's effects (examples/subscriber).
 
 #include <ashlar/eventlog/event.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
@@ -36,7 +37,7 @@
 namespace ashlar {
 
 // Where a subscription begins.
-struct StartAt {
+struct ASHLAR_API StartAt {
   // After this position: a checkpoint, the position of the last event handled.
   static StartAt after(std::uint64_t checkpoint) { return {false, checkpoint}; }
   static StartAt beginning() { return {false, 0}; }
@@ -47,7 +48,7 @@ struct StartAt {
   std::uint64_t checkpoint = 0;
 };
 
-struct SubscriberOptions {
+struct ASHLAR_API SubscriberOptions {
   std::string publish{};   // the publisher's endpoint, "tcp://127.0.0.1:5556"
   std::string replay{};    // the replay service's endpoint, "tcp://127.0.0.1:5557"
   std::string resource{};  // empty: every resource of the domain
@@ -70,12 +71,12 @@ struct SubscriberOptions {
 };
 
 // An event as received: decoded, with its exact bytes (the chain hash is not on the wire).
-struct ReceivedEvent {
+struct ASHLAR_API ReceivedEvent {
   Event event;
   std::string bytes;
 };
 
-class Subscriber {
+class ASHLAR_API Subscriber {
  public:
   // Connects to both endpoints and asks the replay service where the stream starts (and
   // for the model). Framework for a malformed endpoint, an action without a resource or

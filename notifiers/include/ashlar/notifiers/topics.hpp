@@ -9,6 +9,7 @@
 // UserProfile. Composite keys put each key value in turn: blog.Tag.create.<scope>.<name>.
 
 #include <ashlar/eventlog/event.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 
 #include <string>
@@ -22,26 +23,26 @@ namespace ashlar {
 inline constexpr std::string_view kHeartbeatTopic = "@heartbeat";
 
 // "blog.", "blog.User.", "blog.User.create." for a domain, a resource, a resource and action.
-std::string topic_prefix(std::string_view domain, std::string_view resource = {}, std::string_view action = {});
+ASHLAR_API std::string topic_prefix(std::string_view domain, std::string_view resource = {}, std::string_view action = {});
 
 // A value as a topic part: strings and atoms as they are, uuids, times and dates in their
 // canonical text, numbers in decimal, booleans true/false, binaries in hex, nil empty.
-std::string topic_text(const Value& value);
+ASHLAR_API std::string topic_text(const Value& value);
 
 // <domain>.<Resource>.<action>.<key values joined by ".">
-std::string default_topic(const Event& event);
-std::string default_topic(std::string_view domain, std::string_view resource, std::string_view action,
+ASHLAR_API std::string default_topic(const Event& event);
+ASHLAR_API std::string default_topic(std::string_view domain, std::string_view resource, std::string_view action,
                           const Fields& key);
 
 // The attributes, other than primary key attributes, whose values the action's templates
 // use: what a publisher must look up beyond the event itself. Empty without templates.
-std::vector<std::string> template_attributes(const Resource& resource, std::string_view action);
+ASHLAR_API std::vector<std::string> template_attributes(const Resource& resource, std::string_view action);
 
 // The topics `event` is published under, without repeats: the default topic when its
 // action declares no template; otherwise each template rendered with the record's values
 // after the event and, for an update that changed them, before it too. `before` holds
 // the record's values before an update or destroy for the template_attributes (an absent
 // one is nil); the event's key and changes supply the rest.
-std::vector<std::string> event_topics(const Resource& resource, const Event& event, const Fields& before);
+ASHLAR_API std::vector<std::string> event_topics(const Resource& resource, const Event& event, const Fields& before);
 
 }  // namespace ashlar

@@ -3,11 +3,13 @@
 // over inproc:// endpoints only within one context, so an embedder that publishes and
 // subscribes in one process over inproc passes the same context to both.
 
+#include <ashlar/model/export.hpp>
+
 #include <memory>
 
 namespace ashlar {
 
-class ZmqContext {
+class ASHLAR_API ZmqContext {
  public:
   ZmqContext();  // one I/O thread
   ~ZmqContext();

@@ -16,6 +16,7 @@
 // by Engine::catch_up) without touching the log. Either kind rebuilds from the
 // log on its own (ashlar/projections/rebuild.hpp).
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/rebuild.hpp>
 #include <ashlar/projections/store.hpp>
 
@@ -25,7 +26,7 @@ namespace ashlar {
 
 enum class ProjectionMode { in_transaction, asynchronous };
 
-class Projection {
+class ASHLAR_API Projection {
  public:
   virtual ~Projection() = default;
   // An identifier ([A-Za-z_][A-Za-z0-9_]*), stable across runs: it names the tables and

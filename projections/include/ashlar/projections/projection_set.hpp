@@ -4,6 +4,7 @@
 // checkpoints and rebuilds. The runtime's and the command line's, not an embedder's: the
 // Engine header does not include it.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/custom.hpp>
 
 #include <condition_variable>
@@ -14,7 +15,7 @@
 
 namespace ashlar {
 
-class ProjectionSet {
+class ASHLAR_API ProjectionSet {
  public:
   // Opens the projections' tables, folds into in-transaction projections what they
   // have not seen (a projection new to this store starts from position 1), and starts

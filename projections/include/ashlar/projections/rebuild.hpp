@@ -12,6 +12,7 @@
 // the same projections resumes there; a rebuild of anything else starts over.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/store.hpp>
 
 #include <functional>
@@ -25,7 +26,7 @@ namespace ashlar {
 using Upcast = std::function<Result<void>(Event&)>;
 
 // One projection to rebuild: its live tables and its fold over a store of them.
-struct RebuildTarget {
+struct ASHLAR_API RebuildTarget {
   std::string name{};  // for messages: "state", a custom projection's name
   std::vector<TableSpec> tables{};
   std::function<Result<void>(StateStore& tables, const StoredEvent& event)> apply{};
@@ -34,13 +35,13 @@ struct RebuildTarget {
   std::string checkpoint_key{};
 };
 
-struct RebuildProgress {
+struct ASHLAR_API RebuildProgress {
   std::uint64_t position = 0;  // folded up to here
   std::uint64_t head = 0;      // the log's head when the batch ran
   std::uint64_t resumed_from = 0;  // the checkpoint this run started from (0: from scratch)
 };
 
-struct RebuildOptions {
+struct ASHLAR_API RebuildOptions {
   // Events per write transaction: a checkpoint after each. Larger batches are faster
   // and lose more work to an interruption.
   std::size_t batch_events = 20000;
@@ -55,7 +56,7 @@ struct RebuildOptions {
   std::function<Result<void>(Txn&)> on_swap{};
 };
 
-struct RebuildReport {
+struct ASHLAR_API RebuildReport {
   bool complete = false;       // false: stopped by the progress callback; rerun to finish
   std::uint64_t position = 0;  // folded up to here (the head, when complete)
   std::uint64_t resumed_from = 0;
@@ -70,7 +71,7 @@ Result<RebuildReport> rebuild(Log& log, const std::vector<RebuildTarget>& target
                               const RebuildOptions& options = {});
 
 // The checkpoint an interrupted rebuild left, or nullopt.
-Result<std::optional<std::uint64_t>> rebuild_checkpoint(const Log& log, const Txn& txn);
+ASHLAR_API Result<std::optional<std::uint64_t>> rebuild_checkpoint(const Log& log, const Txn& txn);
 
 // Folds events [from, to] (0: to the head) into stores, one per target, in log order,
 // upcast first. For replays into memory (verify, time travel).

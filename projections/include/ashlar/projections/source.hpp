@@ -3,11 +3,12 @@
 // live state answers from the LMDB projection; a past state (time_travel.hpp) answers
 // from a fold of the log up to a position.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/state.hpp>
 
 namespace ashlar {
 
-class StateSource {
+class ASHLAR_API StateSource {
  public:
   virtual ~StateSource() = default;
   // The record under the encoded primary key, or nullopt.
@@ -24,7 +25,7 @@ class StateSource {
 
 // A state projection's tables in a store: the live ones in a read transaction, or a fold
 // held in memory. Both must outlive it.
-class ProjectedState final : public StateSource {
+class ASHLAR_API ProjectedState final : public StateSource {
  public:
   ProjectedState(const StateProjection& projection, const StateStore& store) : projection_(projection), store_(store) {}
 

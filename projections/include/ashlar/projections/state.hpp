@@ -5,6 +5,7 @@
 // a StateStore, so a replay into memory or into staging databases yields the same bytes.
 
 #include <ashlar/eventlog/log.hpp>
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/rebuild.hpp>
 #include <ashlar/projections/store.hpp>
 
@@ -17,7 +18,7 @@
 
 namespace ashlar {
 
-class StateProjection {
+class ASHLAR_API StateProjection {
  public:
   // The tables of a domain's state (rec/, idx/, uniq/ per resource), opened nowhere: for
   // folds into a MemoryStore or into staging databases.
@@ -106,9 +107,9 @@ class StateProjection {
 
 // The index key of a value: its key encoding, or for long values a prefix of it and a
 // BLAKE2b hash of the whole, so every key fits LMDB's 511 bytes.
-std::string index_key(std::span<const Value> values);
+ASHLAR_API std::string index_key(std::span<const Value> values);
 
 // The encoded primary key of an event's record.
-std::string event_key_bytes(const Event& event);
+ASHLAR_API std::string event_key_bytes(const Event& event);
 
 }  // namespace ashlar

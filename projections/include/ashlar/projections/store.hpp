@@ -5,6 +5,7 @@
 // "a replay equals the live state" can be checked entry by entry.
 
 #include <ashlar/eventlog/txn.hpp>
+#include <ashlar/model/export.hpp>
 
 #include <functional>
 #include <map>
@@ -17,14 +18,14 @@
 namespace ashlar {
 
 // One table: an LMDB database's name and whether it keeps several sorted values per key.
-struct TableSpec {
+struct ASHLAR_API TableSpec {
   std::string name{};
   bool dupsort = false;
   bool operator==(const TableSpec&) const = default;
 };
 
 // Tables are addressed by their index in the layout the store was made with.
-class StateStore {
+class ASHLAR_API StateStore {
  public:
   virtual ~StateStore() = default;
 
@@ -57,7 +58,7 @@ class StateStore {
 
 // Tables in an LMDB transaction: `dbs` aligned with the layout. Writes need a write
 // transaction (the Txn& constructor); the const one reads.
-class LmdbStore final : public StateStore {
+class ASHLAR_API LmdbStore final : public StateStore {
  public:
   LmdbStore(Txn& txn, const std::vector<Db>& dbs, const std::vector<TableSpec>& layout)
       : txn_(&txn), writable_(&txn), dbs_(&dbs), layout_(&layout) {}
@@ -85,7 +86,7 @@ class LmdbStore final : public StateStore {
 };
 
 // Tables in memory, ordered as LMDB orders them (memcmp, shorter first).
-class MemoryStore final : public StateStore {
+class ASHLAR_API MemoryStore final : public StateStore {
  public:
   explicit MemoryStore(std::vector<TableSpec> layout);
 
@@ -110,12 +111,12 @@ class MemoryStore final : public StateStore {
 
 // The first difference between the same table in two stores, or nullopt when they hold
 // the same entries byte for byte.
-struct TableDifference {
+struct ASHLAR_API TableDifference {
   std::string key{};
   std::optional<std::string> left{};   // the left store's value under key, nullopt when absent
   std::optional<std::string> right{};  // the right store's
 };
-Result<std::optional<TableDifference>> compare_table(const StateStore& left, std::size_t left_table,
+ASHLAR_API Result<std::optional<TableDifference>> compare_table(const StateStore& left, std::size_t left_table,
                                                      const StateStore& right, std::size_t right_table);
 
 }  // namespace ashlar

@@ -7,11 +7,12 @@
 // filters on other attributes make — folds the whole log up to the position into memory
 // once per PastState (O(events up to the position) time, O(records then) memory).
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/source.hpp>
 
 namespace ashlar {
 
-class PastState final : public StateSource {
+class ASHLAR_API PastState final : public StateSource {
  public:
   // `txn` is a read snapshot of `log`; log, txn and projection (a layout suffices)
   // must outlive this. Positions past the head read as the head.
@@ -49,6 +50,6 @@ Result<std::vector<StoredEvent>> record_history(const Log& log, const Txn& txn, 
 // A binary search over event times (log2(head) event reads). Times follow log order
 // but for actions that raced into the writer's queue, whose times may be out of order
 // by microseconds; the answer is then a position p with time(p) <= time < time(p + 1).
-Result<std::uint64_t> position_at(const Log& log, const Txn& txn, DateTime time);
+ASHLAR_API Result<std::uint64_t> position_at(const Log& log, const Txn& txn, DateTime time);
 
 }  // namespace ashlar

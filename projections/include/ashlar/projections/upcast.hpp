@@ -9,6 +9,7 @@
 //   (what the record would have held). A default computed by a function cannot be
 //   replayed, so such attributes stay nil in older records.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/rebuild.hpp>
 
 #include <functional>
@@ -20,7 +21,7 @@ namespace ashlar {
 // Reshapes the events of one resource written under model versions up to model_version
 // into the shape of the version after it: rename or drop attributes, convert values.
 // The name is recorded in the store, and every later open must declare it again.
-struct Upcaster {
+struct ASHLAR_API Upcaster {
   std::string name{};
   std::string resource{};
   std::uint64_t model_version = 0;
@@ -28,7 +29,7 @@ struct Upcaster {
 };
 
 // An upcaster's name, resource and version as the store records them (meta "upcasters").
-struct UpcasterRecord {
+struct ASHLAR_API UpcasterRecord {
   std::string name;
   std::string resource;
   std::uint64_t model_version = 0;
@@ -36,18 +37,18 @@ struct UpcasterRecord {
 };
 // The meta key the records are stored under.
 inline constexpr std::string_view kUpcastersKey = "upcasters";
-std::string upcasters_to_json(const std::vector<UpcasterRecord>& records);
-std::vector<UpcasterRecord> upcasters_from_json(std::string_view json);
+ASHLAR_API std::string upcasters_to_json(const std::vector<UpcasterRecord>& records);
+ASHLAR_API std::vector<UpcasterRecord> upcasters_from_json(std::string_view json);
 
 // The model version an event at `position` was written under.
-std::uint64_t model_version_at(const std::vector<StoredModel>& models, std::uint64_t position);
+ASHLAR_API std::uint64_t model_version_at(const std::vector<StoredModel>& models, std::uint64_t position);
 
 // The upcast for a store's events: `upcasters` plus the backfill the stored models imply.
 // Empty (no work at all) when no event needs reshaping. Framework when a stored model
 // does not decode.
-Result<Upcast> make_upcast(const std::vector<StoredModel>& models, const std::vector<Upcaster>& upcasters);
+ASHLAR_API Result<Upcast> make_upcast(const std::vector<StoredModel>& models, const std::vector<Upcaster>& upcasters);
 
 // True when models imply a backfill (a constant default added to a resource that existed).
-Result<bool> has_backfill(const std::vector<StoredModel>& models);
+ASHLAR_API Result<bool> has_backfill(const std::vector<StoredModel>& models);
 
 }  // namespace ashlar

@@ -4,11 +4,12 @@
 // folded into memory, entry by entry. Costs one pass over the log and memory for the
 // replayed state.
 
+#include <ashlar/model/export.hpp>
 #include <ashlar/projections/rebuild.hpp>
 
 namespace ashlar {
 
-struct VerifyOptions {
+struct ASHLAR_API VerifyOptions {
   std::string chain_key{};  // the chain's key when it is keyed
   // Also prove h(expect_position) == expect_hash (0: no such check).
   std::uint64_t expect_position = 0;
@@ -22,7 +23,7 @@ struct VerifyOptions {
   bool deep = false;
 };
 
-struct VerifyReport {
+struct ASHLAR_API VerifyReport {
   Head head{};
   std::uint64_t events = 0;
   std::vector<std::string> problems{};  // each names the position, table or record

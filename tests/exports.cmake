@@ -1,0 +1,25 @@
+# libashlar.so exports the public surface and nothing internal: the runtime's own
+# namespace, the command line's, anonymous namespaces and the Cap'n Proto schema code stay
+# hidden (-fvisibility=hidden), while what the README uses is there. (A public class's
+# private member may still name an internal type among its parameters.)
+execute_process(COMMAND nm -DC --defined-only ${LIB} OUTPUT_VARIABLE symbols RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "nm could not read ${LIB}")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+set(leaks "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "\\(.*" "" name "${line}")  # the symbol's name, not its parameter types
+  if(name MATCHES "ashlar::runtime::|ashlar::cli::|anonymous namespace|capnp::schemas::|ashlar::schema::|ashlar::codec::")
+    string(APPEND leaks "\n  ${line}")
+  endif()
+endforeach()
+if(leaks)
+  message(FATAL_ERROR "libashlar.so exports internal symbols:${leaks}")
+endif()
+foreach(wanted "ashlar::Engine::open(" "ashlar::Engine::create(" "ashlar::Resource::" "ashlar::Log::open(" "ashlar::decode_event(")
+  string(FIND "${symbols}" "${wanted}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "libashlar.so does not export ${wanted}")
+  endif()
+endforeach()
