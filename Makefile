@@ -50,6 +50,7 @@ bench: build
 	$(BUILD)/bin/bench_publish
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild
+	$(BUILD)/bin/bench_manage
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz

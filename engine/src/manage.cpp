@@ -39,6 +39,23 @@ class Manager {
     return run(std::move(*related));
   }
 
+  // The records related once the items are handled, as the nested actions left them, in
+  // primary key order: what a load of the relationship reads, known without reading it
+  // again. nullopt where a read could differ (the relationship filters or sorts, or is
+  // related by filter alone): the caller loads it then.
+  std::optional<std::vector<Record>> outcome() const {
+    const Relationship& rel = *plan_.rel;
+    if (rel.filter || !rel.sort.empty() || rel.no_attributes || rel.kind == RelationshipKind::belongs_to)
+      return std::nullopt;
+    std::map<std::string, Record> out;
+    for (const auto& r : current_.records) out.insert_or_assign(encode_key(keys_of(r)), r);
+    for (const auto& key : removed_) out.erase(key);
+    for (const auto& r : now_related_) out.insert_or_assign(encode_key(keys_of(r)), r);
+    std::vector<Record> records;
+    for (auto& [key, r] : out) records.push_back(r);
+    return records;
+  }
+
   // belongs_to in before_action: the source attribute is set on the changeset itself.
   Result<void> before() {
     Related related;
@@ -275,6 +292,7 @@ class Manager {
     if (!*created) return {};
     if (rel.kind == RelationshipKind::belongs_to || rel.kind == RelationshipKind::many_to_many)
       return relate(**created, item, plan_.on_lookup.action);
+    now_related_.push_back(std::move(**created));
     return {};
   }
 
@@ -283,6 +301,7 @@ class Manager {
     ASHLAR_TRY(a, impl_.action(*plan_.dest, ActionType::update, plan_.on_match.action));
     ASHLAR_TRY(updated, nested(*plan_.dest, ActionType::update, plan_.on_match.action, &current,
                                inputs_for(item, *a), {}, item.path));
+    if (*updated) now_related_.push_back(**updated);
     if (!plan_.join || plan_.join_keys.empty()) return {};
     Fields join_values = join_inputs(item);
     if (join_values.empty()) return {};
@@ -304,13 +323,15 @@ class Manager {
       case RelationshipKind::has_many: {
         if (record[rel.destination_attribute] == source_value_) return {};
         Fields forced{{rel.destination_attribute, source_value_}};
-        ASHLAR_TRY_VOID(nested(*plan_.dest, ActionType::update, action, &record, {}, forced, item.path));
+        ASHLAR_TRY(moved, nested(*plan_.dest, ActionType::update, action, &record, {}, forced, item.path));
+        if (*moved) now_related_.push_back(std::move(**moved));
         return {};
       }
       case RelationshipKind::many_to_many: {
         Fields forced{{rel.source_attribute_on_join_resource, source_value_},
                       {rel.destination_attribute_on_join_resource, record[rel.destination_attribute]}};
         ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::create, action, nullptr, join_inputs(item), forced, item.path));
+        now_related_.push_back(record);
         return {};
       }
     }
@@ -329,6 +350,7 @@ class Manager {
   Result<void> unrelate(const Record& record, const std::string& path) {
     const Relationship& rel = *plan_.rel;
     if (rel.no_attributes) return {};  // nothing to clear: unrelating has no effect
+    removed_.push_back(encode_key(keys_of(record)));
     switch (rel.kind) {
       case RelationshipKind::belongs_to:
         if (cs_.action().type == ActionType::destroy) return {};
@@ -349,6 +371,7 @@ class Manager {
   }
 
   Result<void> destroy(const Record& record) {
+    removed_.push_back(encode_key(keys_of(record)));
     if (plan_.rel->kind == RelationshipKind::belongs_to && cs_.action().type != ActionType::destroy)
       cs_.force_change(plan_.rel->source_attribute, Value());
     if (plan_.join)
@@ -367,11 +390,15 @@ class Manager {
   std::vector<bool> matched_;                          // per record related now
   std::vector<std::optional<std::size_t>> match_;      // per item: the record related now it names
   std::vector<std::optional<Record>> found_;           // per item: the record its lookup found
+  std::vector<Record> now_related_;   // related, created or updated by this pass, as written
+  std::vector<std::string> removed_;  // encoded keys of the records it unrelated or destroyed
   std::vector<bool> repeats_;                          // per item: an earlier one names the same record
   std::vector<FieldError> errors_;
 };
 
-Result<void> manage_with(Changeset& cs, const ManagePlan& plan, const Record* parent) {
+// Runs the plan; after the parent is written, returns the records now related when they
+// are known without a read (Manager::outcome).
+Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const ManagePlan& plan, const Record* parent) {
   EngineImpl& impl = EngineAccess::impl(cs.engine());
   const Txn* txn = impl.open_txn();
   if (!txn) return fail(Error::framework("manage_relationship runs inside the action's write transaction only"));
@@ -379,13 +406,16 @@ Result<void> manage_with(Changeset& cs, const ManagePlan& plan, const Record* pa
   base.actor = cs.actor();
   Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
   Manager manager(cs, plan, reader);
-  if (parent) return manager.after(*parent);
+  if (parent) {
+    ASHLAR_TRY_VOID(manager.after(*parent));
+    return manager.outcome();
+  }
   ASHLAR_TRY_VOID(manager.before());
   // A required belongs_to attribute the management left empty.
   auto i = cs.resource().attribute_index(plan.rel->source_attribute);
   if (i && !cs.resource().attributes()[*i].allow_nil && cs.attribute(plan.rel->source_attribute).is_null())
     return fail(Error::invalid(cs.resource().name(), cs.action().name, {{plan.path, "required", "is required"}}));
-  return {};
+  return std::optional<std::vector<Record>>{};
 }
 
 // The parent as returned, with the managed relationship loaded as it now stands.
@@ -407,14 +437,19 @@ Result<void> schedule_manage(Changeset& cs, std::shared_ptr<const ManagePlan> pl
   bool before = plan->rel->kind == RelationshipKind::belongs_to && cs.action().type != ActionType::destroy;
   if (before) {
     if (auto i = cs.resource().attribute_index(plan->rel->source_attribute)) ChangesetAccess::managed(cs).push_back(*i);
-    cs.before_action([plan](Changeset& c) -> Result<void> { return manage_with(c, *plan, nullptr); });
-  } else {
-    cs.after_action([plan](Changeset& c, Record record) -> Result<Record> {
-      ASHLAR_TRY_VOID(manage_with(c, *plan, &record));
-      return record;
+    cs.before_action([plan](Changeset& c) -> Result<void> {
+      ASHLAR_TRY_VOID(manage_with(c, *plan, nullptr));
+      return {};
     });
+    cs.after_action([plan](Changeset& c, Record record) { return with_loaded(c, *plan, std::move(record)); });
+    return {};
   }
-  cs.after_action([plan](Changeset& c, Record record) { return with_loaded(c, *plan, std::move(record)); });
+  cs.after_action([plan](Changeset& c, Record record) -> Result<Record> {
+    ASHLAR_TRY(outcome, manage_with(c, *plan, &record));
+    if (!*outcome) return with_loaded(c, *plan, std::move(record));
+    if (c.action().type != ActionType::destroy) RecordAccess::set_related(record, plan->rel->name, std::move(**outcome));
+    return record;
+  });
   return {};
 }
 
