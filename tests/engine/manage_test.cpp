@@ -459,3 +459,18 @@ TEST_CASE("several manage_relationship changes on one action run in order") {
   REQUIRE(got.related("tags").size() == 1);
   CHECK(got.related("tags")[0]["name"] == Value("b"));
 }
+
+TEST_CASE("manage_relationship in a bulk create: each record's relationships managed, a failed one rolled back alone") {
+  Press p;
+  p.tag("ash");
+  std::vector<Fields> inputs;
+  for (int i = 0; i < 5; ++i)
+    inputs.push_back({{"title", fmt::format("post {}", i)}, {"tags", i == 3 ? strings({"ash", "much-too-long-a-name"}) : strings({"ash", "bulk"})}});
+  auto r = p.engine.bulk_create("Post", inputs, {.action = "publish", .batch_size = 2});
+  REQUIRE(r);
+  CHECK(r->errors.size() == 1);
+  CHECK(r->errors.at(0).index == 3);
+  CHECK(p.count("Post") == 4);
+  CHECK(p.count("Tag") == 2);       // "bulk" created once, then related by the others
+  CHECK(p.count("PostTag") == 8);   // nothing of the failed post's tags kept
+}
