@@ -183,10 +183,14 @@ CallOptions Changeset::to_opts() const {
 
 const CallOptions& ChangesetAccess::call(const Changeset& cs) { return *cs.call_; }
 
-void ChangesetAccess::check_required(Changeset& cs) {
+bool ChangesetAccess::given(const Changeset& cs, std::string_view name) {
+  return std::find(cs.given_.begin(), cs.given_.end(), name) != cs.given_.end();
+}
+
+void ChangesetAccess::check_required(Changeset& cs, bool building) {
   const auto& attrs = cs.resource().attributes();
   for (std::size_t i = 0; i < attrs.size(); ++i) {
-    if (std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()) continue;  // set in before_action
+    if (building && std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()) continue;
     bool checked = cs.action().type == ActionType::create || cs.assigned_[i].has_value();
     if (checked && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
       cs.add_error({attrs[i].name, "required", "is required"});
@@ -217,13 +221,14 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
     else given.emplace_back(name, value);
   }
   for (const auto& [name, value] : forced) cs.force_change(name, value);
+  for (const auto& [name, value] : given) cs.given_.push_back(name);
   // Arguments that cast are kept beside the errors, so changes can still read them.
   cs.arguments_ = runtime::cast_arguments_partly(r, a, given, cs.errors_);
   apply_defaults(cs);
   for (const auto& step : a.steps) run_step(cs, step);
   for (const auto& step : r.global_steps())
     if (applies(step, a.type)) run_step(cs, step);
-  if (a.event_type() != ActionType::destroy) check_required(cs);
+  if (a.event_type() != ActionType::destroy) check_required(cs, true);
   return cs;
 }
 

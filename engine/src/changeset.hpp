@@ -32,8 +32,12 @@ struct ChangesetAccess {
   static std::vector<Changeset::After>& after_action(Changeset& cs) { return cs.after_action_; }
   static std::vector<Changeset::AfterTransaction>& after_transaction(Changeset& cs) { return cs.after_transaction_; }
   static const CallOptions& call(const Changeset& cs);
-  // Errors of attributes that may not be nil, checked on the final values.
-  static void check_required(Changeset& cs);
+  // Errors of attributes that may not be nil, checked on the final values. When the
+  // changeset is built, those a manage_relationship sets in before_action are left for
+  // the check after those hooks.
+  static void check_required(Changeset& cs, bool building = false);
+  // Whether the call gave argument `name` (sensitive ones too; not a default).
+  static bool given(const Changeset& cs, std::string_view name);
 };
 
 namespace runtime {

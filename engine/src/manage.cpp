@@ -1,5 +1,5 @@
 // manage_relationship (ashlar/manage.hpp): the input's items matched against the records
-// related now (loaded once), the rest looked up in one batch per key, then each item
+// related now (loaded once), the rest looked up once per distinct key, then each item
 // related, created, updated or unrelated, and the records no item names handled, all
 // through nested actions that join the parent's write transaction.
 #include <ashlar/changes.hpp>
@@ -20,11 +20,25 @@ namespace ashlar {
 namespace runtime {
 namespace {
 
-// The records related now, and for many_to_many the join records they are related by.
+// The records related now, and for many_to_many the join records that relate them (by
+// the encoded value of their destination attribute).
 struct Related {
   std::vector<Record> records;
-  std::vector<Record> joins;
+  std::map<std::string, std::vector<Record>> joins;
 };
+
+std::vector<Value> keys_of(const Record& r) {
+  std::vector<Value> key;
+  for (auto i : r.resource().primary_key()) key.push_back(r[r.resource().attributes()[i].name]);
+  return key;
+}
+
+std::string encoded_key(const Record& r) { return encode_key(keys_of(r)); }
+
+std::string encoded(const Value& v) {
+  std::vector<Value> one{v};
+  return encode_key(one);
+}
 
 // One pass of a manage_relationship over one parent.
 class Manager {
@@ -39,32 +53,36 @@ class Manager {
     return run(std::move(*related));
   }
 
-  // The records related once the items are handled, as the nested actions left them, in
-  // primary key order: what a load of the relationship reads, known without reading it
-  // again. nullopt where a read could differ (the relationship filters or sorts, or is
-  // related by filter alone): the caller loads it then.
-  std::optional<std::vector<Record>> outcome() const {
-    const Relationship& rel = *plan_.rel;
-    if (rel.filter || !rel.sort.empty() || rel.no_attributes || rel.kind == RelationshipKind::belongs_to)
-      return std::nullopt;
-    std::map<std::string, Record> out;
-    for (const auto& r : current_.records) out.insert_or_assign(encode_key(keys_of(r)), r);
-    for (const auto& key : removed_) out.erase(key);
-    for (const auto& r : now_related_) out.insert_or_assign(encode_key(keys_of(r)), r);
-    std::vector<Record> records;
-    for (auto& [key, r] : out) records.push_back(r);
-    return records;
-  }
-
   // belongs_to in before_action: the source attribute is set on the changeset itself.
   Result<void> before() {
     Related related;
     Value current = cs_.attribute(plan_.rel->source_attribute);
     if (!current.is_null()) {
-      ASHLAR_TRY(found, lookup_by(*plan_.dest, plan_.dest->attribute(plan_.rel->destination_attribute), {current}));
+      ASHLAR_TRY(found, values_of(*plan_.dest, *plan_.dest->attribute(plan_.rel->destination_attribute), {current}));
       related.records = std::move(*found);
     }
     return run(std::move(related));
+  }
+
+  // The records related once the items are handled, as the nested actions left them, in
+  // primary key order: what a load of the relationship reads, known without reading it
+  // again. nullopt where a read could differ (a to-one relationship, one that filters,
+  // sorts or relates by filter alone, Records the caller gave, a many_to_many ordered by
+  // a destination attribute other than the key): the caller loads it then.
+  std::optional<std::vector<Record>> outcome() const {
+    const Relationship& rel = *plan_.rel;
+    if (rel.to_one() || rel.filter || !rel.sort.empty() || rel.no_attributes || plan_.has_records) return std::nullopt;
+    const auto& pk = plan_.dest->primary_key();
+    if (pk.size() != 1 || plan_.dest->attributes()[pk[0]].name != rel.destination_attribute) {
+      if (rel.kind == RelationshipKind::many_to_many) return std::nullopt;
+    }
+    std::map<std::string, Record> out;
+    for (const auto& r : current_.records) out.insert_or_assign(encoded_key(r), r);
+    for (const auto& key : removed_) out.erase(key);
+    for (const auto& r : now_related_) out.insert_or_assign(encoded_key(r), r);
+    std::vector<Record> records;
+    for (auto& [key, r] : out) records.push_back(r);
+    return records;
   }
 
  private:
@@ -74,40 +92,40 @@ class Manager {
     out.records = std::move(rows->front());
     if (plan_.join && !source_value_.is_null()) {
       const Attribute* a = plan_.join->attribute(plan_.rel->source_attribute_on_join_resource);
-      ASHLAR_TRY(joins, lookup_by(*plan_.join, a, {source_value_}));
-      out.joins = std::move(*joins);
+      ASHLAR_TRY(joins, values_of(*plan_.join, *a, {source_value_}));
+      for (auto& j : *joins)
+        out.joins[encoded(j[plan_.rel->destination_attribute_on_join_resource])].push_back(std::move(j));
     }
     return out;
   }
 
   // Records of r whose attribute a has one of `values`: by index where there is one
-  // (one lookup per distinct value), else by a scan.
-  Result<std::vector<Record>> lookup_by(const Resource& r, const Attribute* a, std::vector<Value> values) {
-    std::sort(values.begin(), values.end(), [](const Value& x, const Value& y) { return x.str() < y.str(); });
-    values.erase(std::unique(values.begin(), values.end()), values.end());
-    ASHLAR_TRY(indexed, reader_.by_attribute(r, *a, values));
+  // (one lookup per distinct value), else by one scan.
+  Result<std::vector<Record>> values_of(const Resource& r, const Attribute& a, const std::vector<Value>& values) {
+    ASHLAR_TRY(indexed, reader_.by_attribute(r, a, values));
     if (*indexed) return std::move(**indexed);
+    std::set<std::string> wanted;
+    for (const auto& v : values) wanted.insert(encoded(v));
     ASHLAR_TRY(all, reader_.scan(r));
     std::vector<Record> out;
     for (auto& rec : *all)
-      if (std::find(values.begin(), values.end(), rec[a->name]) != values.end()) out.push_back(std::move(rec));
+      if (wanted.count(encoded(rec[a.name]))) out.push_back(std::move(rec));
     return out;
   }
 
   Result<void> run(Related related) {
     current_ = std::move(related);
     matched_.assign(current_.records.size(), false);
-    find_repeats();
     ASHLAR_TRY_VOID(match_items());
     ASHLAR_TRY_VOID(look_up_items());
+    find_repeats();
     // A to-one relationship lets the record it replaces go first (an identity on the
     // destination attribute would refuse the new one while the old one holds it); a
     // to-many one handles the items, then what they left out, as Ash does.
     if (plan_.rel->to_one()) ASHLAR_TRY_VOID(handle_missing());
     for (std::size_t i = 0; i < plan_.items.size(); ++i) {
-      if (repeats_earlier(i)) continue;  // the first item naming a record decides for it
-      auto done = handle_item(i);
-      if (!done) return fail(done.error());
+      if (repeats_[i]) continue;  // the first item reaching a record decides for it
+      ASHLAR_TRY_VOID(handle_item(i));
     }
     if (!plan_.rel->to_one()) ASHLAR_TRY_VOID(handle_missing());
     if (!errors_.empty())
@@ -143,41 +161,47 @@ class Manager {
     return {};
   }
 
-  // The items not related now that on_lookup relates, looked up in one batch per key.
+  // The items not related now that on_lookup relates: one index lookup per distinct key
+  // (the primary key, or the identity), for the whole input.
   Result<void> look_up_items() {
     found_.assign(plan_.items.size(), std::nullopt);
-    std::map<const ManageKeyDef*, std::vector<std::size_t>> by_key;
+    std::map<std::pair<const ManageKeyDef*, std::string>, std::optional<Record>> looked_up;
     for (std::size_t i = 0; i < plan_.items.size(); ++i) {
       const ManageItem& item = plan_.items[i];
       if (match_[i]) continue;
-      if (item.record) found_[i] = *item.record;
-      else if (item.key && plan_.on_lookup.kind == manage::Lookup::relate) by_key[item.key->definition].push_back(i);
-    }
-    for (const auto& [key, items] : by_key) {
-      std::vector<Value> firsts;
-      for (auto i : items) firsts.push_back(plan_.items[i].key->values[0]);
-      ASHLAR_TRY(records, lookup_by(*plan_.dest, &plan_.dest->attributes()[key->attributes[0]], firsts));
-      std::map<std::string, const Record*> by_value;
-      for (const auto& r : *records) {
-        std::vector<Value> values;
-        for (auto a : key->attributes) values.push_back(r[plan_.dest->attributes()[a].name]);
-        by_value.emplace(encode_key(values), &r);
+      if (item.record) {
+        found_[i] = *item.record;
+        continue;
       }
-      for (auto i : items)
-        if (auto it = by_value.find(encode_key(plan_.items[i].key->values)); it != by_value.end()) found_[i] = *it->second;
+      if (!item.key || plan_.on_lookup.kind != manage::Lookup::relate) continue;
+      auto [at, fresh] = looked_up.try_emplace({item.key->definition, encode_key(item.key->values)});
+      if (fresh) {
+        if (item.key->definition->name == "_primary_key") {
+          ASHLAR_TRY(got, reader_.get(*plan_.dest, at->first.second));
+          at->second = std::move(*got);
+        } else {
+          ASHLAR_TRY(got, reader_.by_identity(*plan_.dest, item.key->definition->name, item.key->values));
+          at->second = std::move(*got);
+        }
+      }
+      found_[i] = at->second;
     }
     return {};
   }
 
-  // Whether an earlier item carries the same key as item i (one pass, by encoded key).
+  // An item is a repeat when an earlier one reaches the same record (matched or found,
+  // whichever key each carries), or carries the same key when neither reaches one.
   void find_repeats() {
     repeats_.assign(plan_.items.size(), false);
-    std::set<std::pair<const ManageKeyDef*, std::string>> seen;
-    for (std::size_t i = 0; i < plan_.items.size(); ++i)
-      if (const auto& key = plan_.items[i].key)
-        repeats_[i] = !seen.emplace(key->definition, encode_key(key->values)).second;
+    std::set<std::string> reached;
+    std::set<std::pair<const ManageKeyDef*, std::string>> keys;
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      const Record* target = match_[i] ? &current_.records[*match_[i]] : found_[i] ? &*found_[i] : nullptr;
+      if (target) repeats_[i] = !reached.insert(encoded_key(*target)).second;
+      else if (const auto& key = plan_.items[i].key)
+        repeats_[i] = !keys.emplace(key->definition, encode_key(key->values)).second;
+    }
   }
-  bool repeats_earlier(std::size_t i) const { return repeats_[i]; }
 
   Result<void> handle_item(std::size_t i) {
     const ManageItem& item = plan_.items[i];
@@ -189,7 +213,7 @@ class Manager {
         case manage::Match::unrelate: return unrelate(current, item.path);
         case manage::Match::error:
           errors_.push_back({item.path, "already_related",
-                             fmt::format("{} {} is already related", plan_.dest->name(), describe(current))});
+                             fmt::format("{} {} is already related", plan_.dest->name(), describe_key(keys_of(current)))});
           return {};
       }
     }
@@ -208,24 +232,40 @@ class Manager {
     return {};
   }
 
+  // What happens to the records related now that no item names. A has_one relates one
+  // record: one that an item replaces is unrelated even when on_missing ignores it.
   Result<void> handle_missing() {
+    manage::Missing what = plan_.on_missing.kind;
+    if (what == manage::Missing::ignore && plan_.rel->kind == RelationshipKind::has_one && replaces_current())
+      what = manage::Missing::unrelate;
     for (std::size_t c = 0; c < current_.records.size(); ++c) {
       if (matched_[c]) continue;
       const Record& missing = current_.records[c];
-      switch (plan_.on_missing.kind) {
+      std::string path = fmt::format("{} ({} {})", plan_.path, plan_.dest->name(), describe_key(keys_of(missing)));
+      switch (what) {
         case manage::Missing::ignore: break;
-        case manage::Missing::unrelate: ASHLAR_TRY_VOID(unrelate(missing, plan_.path)); break;
-        case manage::Missing::destroy: ASHLAR_TRY_VOID(destroy(missing)); break;
+        case manage::Missing::unrelate: ASHLAR_TRY_VOID(unrelate(missing, path)); break;
+        case manage::Missing::destroy: ASHLAR_TRY_VOID(destroy(missing, path)); break;
       }
     }
     return {};
   }
 
+  // Whether an item will relate or create a record other than those related now.
+  bool replaces_current() const {
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      if (match_[i] || repeats_[i]) continue;
+      if (found_[i] || plan_.on_no_match.kind == manage::NoMatch::create) return true;
+    }
+    return false;
+  }
+
   // --- the nested actions ---
 
   // Runs `type` on r (with the record `target` for updates and destroys) as a nested
-  // action of the parent. Its Invalid errors are kept under `path` (the parent goes on, to
-  // report every bad item at once) and nullopt returned; other errors end the parent.
+  // action of the parent. Errors about its input (Invalid, and Conflicts such as an
+  // identity taken) are kept under `path` — the parent goes on, to report every bad item
+  // at once — and nullopt returned; other errors end the parent.
   Result<std::optional<Record>> nested(const Resource& r, ActionType type, const std::string& action,
                                        const Record* target, const Fields& inputs, const Fields& forced,
                                        const std::string& path) {
@@ -242,22 +282,12 @@ class Manager {
     Changeset c = ChangesetAccess::build(cs_.engine(), r, **a, inputs, opts, std::move(data), forced);
     auto done = cs_.engine().run(std::move(c));
     if (done) return std::optional<Record>{std::move(*done)};
-    if (done.error().cls != ErrorClass::invalid) return fail(done.error());
-    for (const auto& f : done.error().fields)
+    const Error& e = done.error();
+    if (e.cls != ErrorClass::invalid && e.cls != ErrorClass::conflict) return fail(e);
+    for (const auto& f : e.fields)
       errors_.push_back({f.field.empty() ? path : path + "." + f.field, f.code, f.message});
-    if (done.error().fields.empty()) errors_.push_back({path, done.error().code, done.error().message});
+    if (e.fields.empty()) errors_.push_back({path, e.code, e.message});
     return std::optional<Record>{};
-  }
-
-  static std::vector<Value> keys_of(const Record& r) {
-    std::vector<Value> key;
-    for (auto i : r.resource().primary_key()) key.push_back(r[r.resource().attributes()[i].name]);
-    return key;
-  }
-
-  std::string describe(const Record& r) const {
-    auto key = keys_of(r);
-    return describe_key(key);
   }
 
   // The item's fields, without those written elsewhere (join keys on the join record) or
@@ -298,40 +328,60 @@ class Manager {
 
   Result<void> update(std::size_t i, const Record& current) {
     const ManageItem& item = plan_.items[i];
+    const Relationship& rel = *plan_.rel;
     ASHLAR_TRY(a, impl_.action(*plan_.dest, ActionType::update, plan_.on_match.action));
     ASHLAR_TRY(updated, nested(*plan_.dest, ActionType::update, plan_.on_match.action, &current,
                                inputs_for(item, *a), {}, item.path));
-    if (*updated) now_related_.push_back(**updated);
+    if (*updated) {
+      // An update that moved the record to another parent took it out of this one.
+      bool moved = (rel.kind == RelationshipKind::has_many || rel.kind == RelationshipKind::has_one) && !rel.no_attributes &&
+                   (**updated)[rel.destination_attribute] != source_value_;
+      if (moved) removed_.push_back(encoded_key(**updated));
+      else now_related_.push_back(**updated);
+    }
     if (!plan_.join || plan_.join_keys.empty()) return {};
     Fields join_values = join_inputs(item);
     if (join_values.empty()) return {};
     for (const auto& join : joins_to(current))
-      ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::update, "", &join, {}, join_values, item.path));
+      ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::update, "", &join, join_values, {}, item.path));
     return {};
   }
 
   Result<void> relate(const Record& record, const ManageItem& item, const std::string& action) {
     const Relationship& rel = *plan_.rel;
     if (rel.no_attributes) return {};  // nothing to set: relating has no effect
-    const Value& dest_value = record[rel.destination_attribute];
     switch (rel.kind) {
       case RelationshipKind::belongs_to:
         if (cs_.action().type == ActionType::destroy) return {};
-        cs_.force_change(rel.source_attribute, dest_value);
+        cs_.force_change(rel.source_attribute, record[rel.destination_attribute]);
         return {};
       case RelationshipKind::has_one:
       case RelationshipKind::has_many: {
-        if (record[rel.destination_attribute] == source_value_) return {};
+        // As stored now (a Record the caller gave may be older), already related or not.
+        ASHLAR_TRY(stored, impl_.find(*plan_.dest, keys_of(record)));
+        if (!*stored) {
+          errors_.push_back({item.path, "not_found", fmt::format("no {} with primary key {}", plan_.dest->name(),
+                                                                 describe_key(keys_of(record)))});
+          return {};
+        }
+        if ((**stored)[rel.destination_attribute] == source_value_) {
+          now_related_.push_back(std::move(**stored));
+          return {};
+        }
         Fields forced{{rel.destination_attribute, source_value_}};
-        ASHLAR_TRY(moved, nested(*plan_.dest, ActionType::update, action, &record, {}, forced, item.path));
+        ASHLAR_TRY(moved, nested(*plan_.dest, ActionType::update, action, &**stored, {}, forced, item.path));
         if (*moved) now_related_.push_back(std::move(**moved));
         return {};
       }
       case RelationshipKind::many_to_many: {
+        if (!joins_to(record).empty()) return {};  // related already
         Fields forced{{rel.source_attribute_on_join_resource, source_value_},
                       {rel.destination_attribute_on_join_resource, record[rel.destination_attribute]}};
-        ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::create, action, nullptr, join_inputs(item), forced, item.path));
-        now_related_.push_back(record);
+        ASHLAR_TRY(join, nested(*plan_.join, ActionType::create, action, nullptr, join_inputs(item), forced, item.path));
+        if (*join) {
+          current_.joins[encoded(record[rel.destination_attribute])].push_back(std::move(**join));
+          now_related_.push_back(record);
+        }
         return {};
       }
     }
@@ -339,18 +389,16 @@ class Manager {
   }
 
   // The join records that relate the parent to `record`.
-  std::vector<Record> joins_to(const Record& record) const {
-    std::vector<Record> out;
-    const Value& v = record[plan_.rel->destination_attribute];
-    for (const auto& j : current_.joins)
-      if (j[plan_.rel->destination_attribute_on_join_resource] == v) out.push_back(j);
-    return out;
+  const std::vector<Record>& joins_to(const Record& record) const {
+    static const std::vector<Record> none;
+    auto it = current_.joins.find(encoded(record[plan_.rel->destination_attribute]));
+    return it == current_.joins.end() ? none : it->second;
   }
 
   Result<void> unrelate(const Record& record, const std::string& path) {
     const Relationship& rel = *plan_.rel;
     if (rel.no_attributes) return {};  // nothing to clear: unrelating has no effect
-    removed_.push_back(encode_key(keys_of(record)));
+    removed_.push_back(encoded_key(record));
     switch (rel.kind) {
       case RelationshipKind::belongs_to:
         if (cs_.action().type == ActionType::destroy) return {};
@@ -370,14 +418,14 @@ class Manager {
     return {};
   }
 
-  Result<void> destroy(const Record& record) {
-    removed_.push_back(encode_key(keys_of(record)));
+  Result<void> destroy(const Record& record, const std::string& path) {
+    removed_.push_back(encoded_key(record));
     if (plan_.rel->kind == RelationshipKind::belongs_to && cs_.action().type != ActionType::destroy)
       cs_.force_change(plan_.rel->source_attribute, Value());
     if (plan_.join)
       for (const auto& join : joins_to(record))
-        ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::destroy, "", &join, {}, {}, plan_.path));
-    ASHLAR_TRY_VOID(nested(*plan_.dest, ActionType::destroy, plan_.on_missing.action, &record, {}, {}, plan_.path));
+        ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::destroy, "", &join, {}, {}, path));
+    ASHLAR_TRY_VOID(nested(*plan_.dest, ActionType::destroy, plan_.on_missing.action, &record, {}, {}, path));
     return {};
   }
 
@@ -387,12 +435,12 @@ class Manager {
   EngineImpl& impl_;
   Value source_value_;
   Related current_;
-  std::vector<bool> matched_;                          // per record related now
-  std::vector<std::optional<std::size_t>> match_;      // per item: the record related now it names
-  std::vector<std::optional<Record>> found_;           // per item: the record its lookup found
-  std::vector<Record> now_related_;   // related, created or updated by this pass, as written
-  std::vector<std::string> removed_;  // encoded keys of the records it unrelated or destroyed
-  std::vector<bool> repeats_;                          // per item: an earlier one names the same record
+  std::vector<bool> matched_;                      // per record related now
+  std::vector<std::optional<std::size_t>> match_;  // per item: the record related now it names
+  std::vector<std::optional<Record>> found_;       // per item: the record its lookup found
+  std::vector<bool> repeats_;                      // per item: an earlier one reaches the same record
+  std::vector<Record> now_related_;                // related, created or updated by this pass, as written
+  std::vector<std::string> removed_;               // encoded keys of the records it unrelated or destroyed
   std::vector<FieldError> errors_;
 };
 
@@ -410,11 +458,8 @@ Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const Mana
     ASHLAR_TRY_VOID(manager.after(*parent));
     return manager.outcome();
   }
+  // A required belongs_to attribute left empty is checked after every before_action hook.
   ASHLAR_TRY_VOID(manager.before());
-  // A required belongs_to attribute the management left empty.
-  auto i = cs.resource().attribute_index(plan.rel->source_attribute);
-  if (i && !cs.resource().attributes()[*i].allow_nil && cs.attribute(plan.rel->source_attribute).is_null())
-    return fail(Error::invalid(cs.resource().name(), cs.action().name, {{plan.path, "required", "is required"}}));
   return std::optional<std::vector<Record>>{};
 }
 

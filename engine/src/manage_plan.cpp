@@ -98,15 +98,17 @@ Result<void> plan_keys(const Changeset& cs, ManagePlan& plan, const manage::Opti
     const Identity* own = nullptr;
     for (const auto& id : dest.identities())
       if (id.attributes.size() == 1 && id.attributes[0] == o.value_is_key) own = &id;
-    if (!is_pk && !own)
-      return fail(misfit(cs, relationship, fmt::format("value_is_key {} is neither {}'s primary key nor an identity of it",
-                                                        o.value_is_key, dest.name())));
-    std::string wanted = is_pk ? "_primary_key" : own->name;
-    if (std::find(names.begin(), names.end(), wanted) == names.end()) names.push_back(wanted);
+    // A key (the primary key, a single-attribute identity) matches and looks records up;
+    // any other attribute only fills the input of the actions that create them.
+    if (is_pk || own) {
+      std::string wanted = is_pk ? "_primary_key" : own->name;
+      if (std::find(names.begin(), names.end(), wanted) == names.end()) names.push_back(wanted);
+    }
     plan.value_is_key = o.value_is_key;
   } else if (dest.primary_key().size() == 1) {
     plan.value_is_key = dest.attributes()[dest.primary_key()[0]].name;
   }
+  plan.primary_key = ManageKeyDef{"_primary_key", dest.primary_key()};
   for (const auto& name : names) {
     ManageKeyDef def{name, {}};
     if (name == "_primary_key") {
@@ -137,9 +139,13 @@ Result<std::shared_ptr<ManagePlan>> plan_manage(const Changeset& cs, std::string
   if (!plan->rel->through.empty()) plan->join = domain.resource(plan->rel->through);
   if (!options.join_keys.empty()) {
     if (!plan->join) return fail(misfit(cs, relationship, "join_keys are for many_to_many relationships"));
-    for (const auto& k : options.join_keys)
+    for (const auto& k : options.join_keys) {
       if (!plan->join->attribute(k))
         return fail(misfit(cs, relationship, fmt::format("join key {} is not an attribute of {}", k, plan->join->name())));
+      if (k == plan->rel->source_attribute_on_join_resource || k == plan->rel->destination_attribute_on_join_resource)
+        return fail(misfit(cs, relationship, fmt::format("join key {} is what relates {} records: relating sets it",
+                                                          k, plan->join->name())));
+    }
   }
   plan->join_keys = options.join_keys;
   apply_defaults(*plan, options);
@@ -175,6 +181,9 @@ void add_item(ManagePlan& plan, const Value& v, std::string path, std::vector<Fi
   item.path = std::move(path);
   if (const Map* m = v.as_map()) {
     item.fields.assign(m->begin(), m->end());
+  } else if (v.is_null()) {
+    errors.push_back({item.path, "invalid_type", "is nil; give a map or a simple value"});
+    return;
   } else if (v.kind() == ValueKind::array) {
     errors.push_back({item.path, "invalid_type", "is a list inside the list; give a map or a simple value"});
     return;
@@ -222,14 +231,11 @@ void add_records(ManagePlan& plan, std::vector<Record> records, std::vector<Fiel
                         fmt::format("is a {}; {} relates {}", records[i].resource().name(), plan.rel->name, plan.dest->name())});
       continue;
     }
-    ManageKey key{&plan.keys.front(), plan.dest, {}};
-    key.definition = nullptr;
-    for (const auto& def : plan.keys)
-      if (def.name == "_primary_key") key.definition = &def;
-    if (key.definition)
-      for (auto a : key.definition->attributes) key.values.push_back(records[i][plan.dest->attributes()[a].name]);
-    if (key.definition) item.key = std::move(key);
+    ManageKey key{&plan.primary_key, plan.dest, {}};
+    for (auto a : plan.primary_key.attributes) key.values.push_back(records[i][plan.dest->attributes()[a].name]);
+    item.key = std::move(key);
     item.record = std::move(records[i]);
+    plan.has_records = true;
     plan.items.push_back(std::move(item));
   }
 }
@@ -245,12 +251,11 @@ class ManageChange final : public Change {
     if (!cs.action().argument(argument_))
       return fail(misfit(cs, relationship_, fmt::format("{}.{} has no argument named {}", cs.resource().name(),
                                                         cs.action().name, argument_)));
+    // Options that do not fit are an error whenever the action is built.
+    ASHLAR_TRY(plan, plan_manage(cs, relationship_, options_, argument_));
     // An argument the call did not give manages nothing (nil given: the records related
     // now are all missing).
-    bool given = find_field(ChangesetAccess::inputs(cs), argument_) ||
-                 find_field(ChangesetAccess::call(cs).private_arguments, argument_);
-    if (!given) return {};
-    ASHLAR_TRY(plan, plan_manage(cs, relationship_, options_, argument_));
+    if (!ChangesetAccess::given(cs, argument_)) return {};
     std::vector<FieldError> errors;
     add_items(**plan, cs.argument(argument_), errors);
     for (auto& e : errors) cs.add_error(std::move(e));

@@ -52,6 +52,8 @@ struct ManagePlan {
   std::vector<std::string> join_keys;
   std::string value_is_key;                 // the destination attribute simple values are
   std::vector<ManageKeyDef> keys;           // in the order they are tried
+  ManageKeyDef primary_key;                 // what a Record input is matched by
+  bool has_records = false;                 // some items are Records the caller gave
   std::vector<ManageItem> items;
 };
 

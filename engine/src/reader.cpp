@@ -179,6 +179,13 @@ Result<std::vector<Record>> Reader::scan(const Resource& r) {
   return out;
 }
 
+Result<std::optional<Record>> Reader::by_identity(const Resource& r, const std::string& identity,
+                                                  const std::vector<Value>& values) {
+  ASHLAR_TRY(key, source_.lookup_identity(r.name(), identity, values));
+  if (!*key) return std::optional<Record>{};
+  return get(r, **key);
+}
+
 Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& r, const Attribute& attribute,
                                                                 const std::vector<Value>& values) {
   bool single_key = r.primary_key().size() == 1 && r.attributes()[r.primary_key()[0]].name == attribute.name;

@@ -62,6 +62,8 @@ class Reader {
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
   Result<std::vector<Record>> scan(const Resource& r);
+  // The record whose identity `identity` has `values` (one index lookup), or nullopt.
+  Result<std::optional<Record>> by_identity(const Resource& r, const std::string& identity, const std::vector<Value>& values);
   // Records whose `attribute` equals one of `values`, by the primary key, an identity of
   // that one attribute, or a secondary index; nullopt when none of those covers it.
   Result<std::optional<std::vector<Record>>> by_attribute(const Resource& r, const Attribute& attribute,

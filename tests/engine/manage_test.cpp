@@ -419,10 +419,13 @@ TEST_CASE("manage_relationship from a custom change, with Records, and options t
   REQUIRE_FALSE(misfit);
   CHECK(misfit.error().cls == ErrorClass::framework);
   CHECK(misfit.error().message == "manage_relationship(labels) on Post.update: Post has no relationship named labels");
-  auto not_key = again.manage_relationship("tags", Value(), {.value_is_key = "color"});
+  auto not_key = again.manage_relationship("tags", Value(), {.value_is_key = "colour"});
   REQUIRE_FALSE(not_key);
-  CHECK(not_key.error().message ==
-        "manage_relationship(tags) on Post.update: value_is_key color is neither Tag's primary key nor an identity of it");
+  CHECK(not_key.error().message == "manage_relationship(tags) on Post.update: value_is_key names colour, which Tag does not have");
+  auto join_fk = again.manage_relationship("tags", Value(), {.join_keys = {"tag_id"}});
+  REQUIRE_FALSE(join_fk);
+  CHECK(join_fk.error().message ==
+        "manage_relationship(tags) on Post.update: join key tag_id is what relates PostTag records: relating sets it");
   auto join_keys = again.manage_relationship("comments", Value(), {.join_keys = {"x"}});
   REQUIRE_FALSE(join_keys);
   CHECK(join_keys.error().message == "manage_relationship(comments) on Post.update: join_keys are for many_to_many relationships");
@@ -473,4 +476,152 @@ TEST_CASE("manage_relationship in a bulk create: each record's relationships man
   CHECK(p.count("Post") == 4);
   CHECK(p.count("Tag") == 2);       // "bulk" created once, then related by the others
   CHECK(p.count("PostTag") == 8);   // nothing of the failed post's tags kept
+}
+
+TEST_CASE("manage_relationship: items reaching one record through different keys, and Records already related, relate it once") {
+  Press p;
+  Record post = p.post();
+  Record ash = p.tag("ash");
+  REQUIRE(p.update(post, "add_tags", {{"tags", Value(Array{Value(Map{{"id", ash.id()}}), Value(Map{{"name", "ash"}})})}}));
+  CHECK(p.count("PostTag") == 1);
+  // A Record already related is matched by its primary key, whatever use_identities says.
+  auto cs = p.engine.for_update("Post", post.id(), {}, {.action = "update"}).value();
+  REQUIRE(cs.manage_relationship("tags", std::vector<Record>{ash, ash}, {.type = manage::Type::append, .use_identities = {"unique_name"}}));
+  REQUIRE(p.engine.run(std::move(cs)));
+  CHECK(p.count("PostTag") == 1);
+}
+
+TEST_CASE("manage_relationship: a conflict in a nested action is an error on the item's path, with every other bad item") {
+  Press p;
+  Record post = p.post();
+  p.tag("ash");
+  std::uint64_t before = p.head();
+  auto cs = p.engine.for_update("Post", post.id(), {}, {.action = "update"}).value();
+  // create never looks up: a second "ash" takes the identity of the first.
+  REQUIRE(cs.manage_relationship("tags", strings({"ash", "x", "much-too-long-a-name"}),
+                                 {.type = manage::Type::create, .value_is_key = "name"}));
+  auto r = p.engine.run(std::move(cs));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().cls == ErrorClass::invalid);
+  REQUIRE(r.error().fields.size() == 2);
+  CHECK(r.error().fields[0].field == "tags[0].name");
+  CHECK(r.error().fields[0].code == "identity_taken");
+  CHECK(r.error().fields[1].field == "tags[2].name");
+  CHECK(r.error().fields[1].code == "max_length");
+  CHECK(p.head() == before);
+}
+
+TEST_CASE("manage_relationship: join keys are updated on the join record of a match") {
+  Press p;
+  Record post = p.post();
+  Record ash = p.tag("ash");
+  REQUIRE(p.update(post, "add_tags", {{"tags", Value(Array{Value(Map{{"name", "ash"}, {"added_by", "ann"}})})}}));
+  auto cs = p.engine.for_update("Post", post.id(), {}, {.action = "update"}).value();
+  REQUIRE(cs.manage_relationship("tags", Value(Array{Value(Map{{"name", "ash"}, {"added_by", "bob"}})}),
+                                 {.use_identities = {"unique_name"}, .on_match = manage::Match::update, .join_keys = {"added_by"}}));
+  REQUIRE(p.engine.run(std::move(cs)));
+  auto joins = p.engine.read("PostTag").value();
+  REQUIRE(joins.size() == 1);
+  CHECK(joins[0]["added_by"] == Value("bob"));
+  (void)ash;
+}
+
+TEST_CASE("manage_relationship: a has_one given a new record unrelates the one it had, even under append") {
+  Press p;
+  Record post = p.post();
+  Record old_cover = p.engine.create("Cover", {{"url", "old.png"}, {"post_id", post.id()}}).value();
+  auto cs = p.engine.for_update("Post", post.id(), {}, {.action = "update"}).value();
+  REQUIRE(cs.manage_relationship("cover", Value(Map{{"url", "new.png"}}), {.type = manage::Type::create}));
+  auto r = p.engine.run(std::move(cs));
+  REQUIRE(r);
+  REQUIRE(r->one("cover") != nullptr);
+  CHECK((*r->one("cover"))["url"] == Value("new.png"));
+  CHECK(p.engine.get("Cover", old_cover.id()).value()["post_id"].is_null());
+  CHECK(p.count("Cover") == 2);
+}
+
+TEST_CASE("manage_relationship: a nil item and a nested list name their path") {
+  Press p;
+  Record post = p.post();
+  // An argument's type refuses them when it is cast ...
+  auto typed = p.update(post, "edit_comments", {{"comments", Value(Array{Value(Map{{"body", "ok"}}), Value(), Value(Array{})})}});
+  REQUIRE_FALSE(typed);
+  CHECK(typed.error().fields.at(0).field == "comments");
+  // ... and manage_relationship itself, given any value by a change.
+  auto cs = p.engine.for_update("Post", post.id(), {}, {.action = "update"}).value();
+  REQUIRE(cs.manage_relationship("comments", Value(Array{Value(Map{{"body", "ok"}}), Value(), Value(Array{})}),
+                                 {.type = manage::Type::direct_control}));
+  auto r = p.engine.run(std::move(cs));
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error().fields.size() == 2);
+  CHECK(r.error().fields[0] == FieldError{"comments[1]", "invalid_type", "is nil; give a map or a simple value"});
+  CHECK(r.error().fields[1] == FieldError{"comments[2]", "invalid_type", "is a list inside the list; give a map or a simple value"});
+}
+
+TEST_CASE("manage_relationship: a sensitive argument is managed, and kept out of the event") {
+  auto defaults = std::vector<std::string>{"read", "destroy", "create:*", "update:*"};
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Secret").uuid_primary_key("id").attribute("value", type::string).belongs_to("vault", "Vault").defaults(defaults))
+               .resource(resource("Vault")
+                             .uuid_primary_key("id")
+                             .has_many("secrets", "Secret")
+                             .defaults(defaults)
+                             .update("store", {.arguments = {argument("secrets", type::array(type::map), {.sensitive = true})},
+                                               .steps = {changes::manage_relationship("secrets", {.type = manage::Type::create})}}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Record vault = engine.create("Vault", {}).value();
+  std::uint64_t before = test::log_length(engine.log());
+  REQUIRE(engine.update("Vault", vault.id(), {{"secrets", Value(Array{Value(Map{{"value", "hunter2"}})})}}, {.action = "store"}));
+  auto events = test::all_events(engine.log(), before + 1);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].event.inputs.empty());  // the Vault's event does not carry the argument
+  CHECK(engine.read("Secret").value().size() == 1);
+}
+
+TEST_CASE("manage_relationship: options that do not fit fail the action even when the argument is not given") {
+  auto defaults = std::vector<std::string>{"read", "destroy", "create:*", "update:*"};
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Post")
+                             .uuid_primary_key("id")
+                             .defaults(defaults)
+                             .update("retag", {.arguments = {argument("tags", type::array(type::string))},
+                                               .steps = {changes::manage_relationship("tags", {.type = manage::Type::append})}}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Record post = engine.create("Post", {}).value();
+  auto r = engine.update("Post", post.id(), {}, {.action = "retag"});
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error().fields.size() == 1);
+  CHECK(r.error().fields[0].message == "manage_relationship(tags) on Post.retag: Post has no relationship named tags");
+}
+
+TEST_CASE("manage_relationship: a required belongs_to is checked after every before_action hook") {
+  auto defaults = std::vector<std::string>{"read", "destroy", "create:*", "update:*"};
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Author").uuid_primary_key("id").attribute("name", type::string).defaults(defaults))
+               .resource(resource("Book")
+                             .uuid_primary_key("id")
+                             .belongs_to("author", "Author", {.allow_nil = false})
+                             .defaults(defaults)
+                             .create("write", {.arguments = {argument("author", type::map)},
+                                               .steps = {changes::manage_relationship("author", {.type = manage::Type::create})}}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  // The author is created in before_action, then the book points at it.
+  auto made = engine.create("Book", {{"author", Value(Map{{"name", "Ann"}})}}, {.action = "write"});
+  REQUIRE(made);
+  CHECK_FALSE((*made)["author_id"].is_null());
+  // Without one, author_id stays nil: required, and nothing is written.
+  std::uint64_t before = test::log_length(engine.log());
+  auto none = engine.create("Book", {}, {.action = "write"});
+  REQUIRE_FALSE(none);
+  CHECK(none.error().fields.at(0) == FieldError{"author_id", "required", "is required"});
+  CHECK(test::log_length(engine.log()) == before);
 }

@@ -50,9 +50,9 @@ ASHLAR_API ActionStep cascade_destroy(std::string relationship, CascadeDestroy o
 // Ash's `change manage_relationship(:argument, :relationship, opts)`: when the action is
 // given `argument`, the records related through `relationship` are made to match its
 // value (ashlar/manage.hpp says how). The argument holds a map, a simple value or a list
-// of them (type::map, type::array(type::map), type::array(type::string), ...). Framework
-// error when the action is built if the argument, the relationship or an option does
-// not fit.
+// of them (type::map, type::array(type::map), type::array(type::string), ...). When the
+// argument, the relationship or an option does not fit, every changeset of the action
+// fails to build (code change_failed, naming it), whether or not the argument is given.
 //
 //   .update("tag", {.arguments = {argument("tags", type::array(type::string))},
 //                   .steps = {changes::manage_relationship("tags", {

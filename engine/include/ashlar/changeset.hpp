@@ -107,6 +107,7 @@ class ASHLAR_API Changeset {
   std::vector<bool> defaulted_;  // per attribute: assigned by a default, not an input or change
   std::vector<FieldError> errors_;
   std::vector<std::size_t> managed_;  // attributes a belongs_to manage_relationship sets in before_action
+  std::vector<std::string> given_;    // the arguments the call gave (sensitive ones included)
   Map context_;
   std::shared_ptr<const CallOptions> call_;  // correlation, tenant, expected version
   std::vector<Around> around_transaction_, around_action_;

@@ -15,8 +15,10 @@
 // An input is matched, and looked up, by the first of the keys it carries: the primary
 // key, then the identities named in use_identities (in that order). A simple value is the
 // value of value_is_key (default: the single-attribute primary key); a Record is its own
-// primary key and counts as found, without being read again. An item that carries the
-// same key as an earlier one is skipped: the first decides for the record they name.
+// primary key and counts as found, without being read again. An item that reaches the
+// same record as an earlier one (through whichever key) is skipped: the first decides.
+// A has_one relates one record: when an item relates or creates another, the one it had
+// is unrelated even where on_missing would ignore it.
 //
 // Relating means: belongs_to sets the source attribute; has_one and has_many set the
 // destination attribute through the destination's update action; many_to_many creates a
@@ -28,7 +30,9 @@
 // record); the others in after_action, and in destroy actions everything is managed after
 // the main action, as in Ash. Every nested action writes its own event under the parent's
 // transaction and correlation ids; when any of them fails, the parent action fails and
-// nothing is kept. Errors name the path into the input ("comments[2].body").
+// nothing is kept. Errors name the path into the input ("comments[2].body"); those about
+// an item's input (invalid, or a conflict such as an identity taken) are gathered, so
+// every bad item of the relationship is reported at once.
 
 #include <ashlar/model/export.hpp>
 
@@ -70,8 +74,10 @@ using OnMissing = Handling<Missing>;
 
 struct ASHLAR_API Options {
   std::optional<Type> type{};
-  // Simple values in the input are values of this attribute of the destination (its
-  // primary key, or the attribute of a single-attribute identity).
+  // Simple values in the input are values of this attribute of the destination (default:
+  // its single-attribute primary key). When it is the primary key or the attribute of a
+  // single-attribute identity, they also match and look records up; otherwise they only
+  // fill the input of the actions that create records.
   std::string value_is_key{};
   // Identities to match and look up by, "_primary_key" for the primary key; empty: the
   // primary key alone (and value_is_key's identity, when it names one).
@@ -82,6 +88,7 @@ struct ASHLAR_API Options {
   std::optional<OnMissing> on_missing{};
   // many_to_many: attributes of the join resource whose values the input carries; they
   // are written on the join record it creates (and updated on it when on_match updates).
+  // Not the two attributes that relate the records: relating sets those.
   std::vector<std::string> join_keys{};
 };
 
