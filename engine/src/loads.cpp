@@ -106,6 +106,7 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
 Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom) {
   ASHLAR_TRY(per_row, fetch_related(r, rel, rows, custom));
+  if (!rel.manual) ASHLAR_TRY_VOID(through_read_action(rel, *per_row));
   const Resource& dest = resource(rel.destination);
   std::optional<Expr> filter = rel.filter;
   if (custom && custom->filter) filter = filter ? *filter && *custom->filter : *custom->filter;

@@ -50,8 +50,8 @@ class RowSet {
 class Reader {
  public:
   // Reads what `source` holds: the live state, or a past one (time travel).
-  Reader(const Domain& domain, const StateSource& source, EvalContext base)
-      : domain_(domain), source_(source), base_(std::move(base)) {}
+  Reader(const Domain& domain, const StateSource& source, EvalContext base, int depth = 0)
+      : domain_(domain), source_(source), base_(std::move(base)), depth_(depth) {}
   // Reads the live state projection in `txn`.
   Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base);
   Reader(const Reader&) = delete;
@@ -94,12 +94,18 @@ class Reader {
                                                          const std::vector<Record>& rows);
   Result<std::vector<Record>> by_values(const Resource& dest, const std::string& attribute,
                                         const std::vector<Value>& values);
+  // Keeps, of each row's related records, those the relationship's read action returns
+  // (its filter and its preparations' filters), evaluated once for all rows (query.cpp).
+  Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);
 
   const Domain& domain_;
   std::unique_ptr<LmdbStore> live_store_;       // owned by the live-state constructor
   std::unique_ptr<ProjectedState> live_state_;
   const StateSource& source_;
   EvalContext base_;
+  // How many read actions' filters this reader is nested in: a filter that reaches back
+  // through relationships to itself would otherwise never end.
+  int depth_ = 0;
 };
 
 // Applies a select: every attribute not named (and not in the primary key) becomes nil.

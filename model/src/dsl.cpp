@@ -171,6 +171,7 @@ ResourceBuilder& ResourceBuilder::add_relationship(std::string name, Relationshi
   r.no_attributes = o.no_attributes;
   r.manual = std::move(o.manual);
   r.filter = std::move(o.filter);
+  r.read_action = std::move(o.read_action);
   if (!o.sort.empty()) {
     auto sort = parse_sort(o.sort);
     if (sort) r.sort = std::move(*sort);

@@ -141,6 +141,7 @@ json relationship_to_json(const Relationship& r) {
   }
   if (r.filter) out["filter"] = to_string(*r.filter);
   if (!r.sort.empty()) out["sort"] = to_string(r.sort);
+  if (!r.read_action.empty()) out["read_action"] = r.read_action;
   return out;
 }
 
@@ -167,6 +168,7 @@ Result<Relationship> relationship_from_json(const json& j) {
     ASHLAR_TRY(sort, parse_sort(j["sort"].get<std::string>()));
     r.sort = std::move(*sort);
   }
+  r.read_action = j.value("read_action", "");
   return r;
 }
 

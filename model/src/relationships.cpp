@@ -151,6 +151,12 @@ void resolve_relationships(DomainData& data, const std::vector<std::vector<Relat
         continue;
       }
       apply_defaults(source, *dest, rel);
+      if (!rel.read_action.empty()) {
+        const Action* read = dest->action(rel.read_action);
+        if (!read || read->type != ActionType::read)
+          problems.push_back({check.where(), "unknown_action",
+                              fmt::format("read_action: {} has no read action named {}", dest->name(), rel.read_action)});
+      }
       if (!rel.no_attributes && !rel.manual) {
         check.require(source, rel.source_attribute, "source");
         check.require(*dest, rel.destination_attribute, "destination");

@@ -117,6 +117,9 @@ struct ASHLAR_API RelationshipDecl {
   std::string sort{};            // Ash sort input: "-inserted_at"
   bool no_attributes = false;  // related by filter alone
   std::shared_ptr<const ManualRelationship> manual{};  // loaded by user code (ashlar/manual.hpp)
+  // The destination's read action that loads, aggregates and filters read related records
+  // through; empty: the destination's primary read action. Must name a read action.
+  std::string read_action{};
 };
 
 class ASHLAR_API ResourceBuilder {
