@@ -208,6 +208,17 @@ ResourceBuilder& ResourceBuilder::aggregate(std::string name, AggregateKind kind
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, Expr expr, std::vector<Argument> arguments) {
+  calculations_.push_back({std::move(name), type, std::move(expr), nullptr, std::move(arguments)});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, std::shared_ptr<const Calculation> code,
+                                            std::vector<Argument> arguments) {
+  calculations_.push_back({std::move(name), type, std::nullopt, std::move(code), std::move(arguments)});
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::change(ActionStep step) {
   global_steps_.push_back(std::move(step));
   return *this;
@@ -412,6 +423,7 @@ Result<Domain> DomainBuilder::build() const {
     check_identities(r, b.identities_, problems);
     ModelAccess::identities(r) = b.identities_;
     ModelAccess::aggregates(r) = b.aggregates_;
+    ModelAccess::calculations(r) = b.calculations_;
     for (std::size_t k = 0; k < r.actions_.size(); ++k)  // upserts need the identities
       check_action_kind(r, b.actions_[k].options.upsert_fields, r.actions_[k], problems);
     ModelAccess::global_steps(r) = b.global_steps_;
@@ -422,6 +434,7 @@ Result<Domain> DomainBuilder::build() const {
   for (const auto& b : resources_) declared.push_back(b.relationships_);
   resolve_relationships(*data, declared, problems);
   check_relationship_filters(*data, problems);
+  check_calculations(*data, problems);
   if (!problems.empty()) {
     Error e{ErrorClass::framework, {}, {},
             fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),

@@ -81,7 +81,7 @@ std::optional<std::string> path_problem(const std::vector<Resource>& all, const 
     at = find(all, rel->destination);
     if (!at) return fmt::format("{}.{} relates to {}, which does not exist", r.name(), path[i], rel->destination);
   }
-  if (path.empty() || (!at->attribute(path.back()) && !at->aggregate(path.back())))
+  if (path.empty() || (!at->attribute(path.back()) && !at->aggregate(path.back()) && !at->calculation(path.back())))
     return fmt::format("{} has no attribute {}", at->name(), path.empty() ? "" : path.back());
   return std::nullopt;
 }
@@ -109,6 +109,11 @@ void check_filter(const std::vector<Resource>& all, const Resource& source, cons
 }
 
 }  // namespace
+
+std::optional<std::string> path_problem_in(const std::vector<Resource>& all, const Resource& r,
+                                           const std::vector<std::string>& path) {
+  return path_problem(all, r, path);
+}
 
 std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path) {
   return path_problem(domain.resources(), r, path);
