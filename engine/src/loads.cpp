@@ -150,8 +150,11 @@ Result<void> Reader::load(const Resource& r, std::vector<Record>& rows, const st
         values.push_back(std::move(*v));
       }
       for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move(values[i]));
+    } else if (const CalculationDef* c = r.calculation(l.name)) {
+      ASHLAR_TRY(values, calculate(r, *c, rows, l.query.args));
+      for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move((*values)[i]));
     } else {
-      return fail(load_error(fmt::format("{} has no relationship or aggregate named {}", r.name(), l.name)));
+      return fail(load_error(fmt::format("{} has no relationship, aggregate or calculation named {}", r.name(), l.name)));
     }
   }
   return {};

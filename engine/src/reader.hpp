@@ -45,6 +45,7 @@ class RowSet {
     const Resource* resource = nullptr;
   };
   std::map<std::string, std::unique_ptr<Level>> followed_;
+  std::map<std::string, std::vector<Value>> calculated_;  // by name, with defaults, for all rows
 };
 
 class Reader {
@@ -71,7 +72,11 @@ class Reader {
   // and sort applied; `custom` (a load's query) filtered, sorted and limited per row.
   Result<std::vector<std::vector<Record>>> related(const Resource& r, const Relationship& rel,
                                                    const std::vector<Record>& rows, const Query* custom);
-  // Loads relationships and named aggregates into rows, level by level.
+  // The values of calculation `c` for each of rows (aligned), with the arguments `given`
+  // (cast; defaults for the rest), computed in one batch (calculate.cpp).
+  Result<std::vector<Value>> calculate(const Resource& r, const CalculationDef& c, const std::vector<Record>& rows,
+                                       const Fields& given);
+  // Loads relationships, named aggregates and calculations into rows, level by level.
   Result<void> load(const Resource& r, std::vector<Record>& rows, const std::vector<Load>& loads);
 
   // Filters, sorts and pages rows of r as a query asks (used for reads and loads).
@@ -106,6 +111,7 @@ class Reader {
   // How many read actions' filters this reader is nested in: a filter that reaches back
   // through relationships to itself would otherwise never end.
   int depth_ = 0;
+  int calculation_depth_ = 0;  // the same, for calculations reaching calculations
 };
 
 // Applies a select: every attribute not named (and not in the primary key) becomes nil.

@@ -292,7 +292,7 @@ TEST_CASE("ashlar query reports bad queries in one line, with the parser's colum
                 "Ticket.read: invalid input: sort: Ticket has no attribute size");
   require_error(query({s.path, "Tiket"}), 2, "domain helpdesk has no resource named Tiket");
   require_error(query({s.path, "Ticket", "--load", "representative.friends"}), 2,
-                "invalid input: load: Representative has no relationship or aggregate named friends");
+                "invalid input: load: Representative has no relationship, aggregate or calculation named friends");
   require_error(query({s.path, "Ticket", "--load", "representative..tickets"}), 2,
                 "--load: \"representative..tickets\" has an empty name");
   // The manual relationship's code is not in the store: said, not silently empty.
