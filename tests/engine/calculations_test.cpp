@@ -268,3 +268,28 @@ TEST_CASE("the stored model keeps expression calculations, and C++ ones are list
         "User.initials is a calculation in C++ code, which a stored model does not hold; compute it in the program "
         "that declares it");
 }
+
+TEST_CASE("calculations that reach each other through relationships are an error, not an endless read") {
+  auto d = domain("loop")
+               .resource(resource("A")
+                             .uuid_primary_key("id")
+                             .has_one("b", "B")
+                             .calculate("x", type::integer, ref("b.y"))
+                             .defaults({"read", "create:*"}))
+               .resource(resource("B")
+                             .uuid_primary_key("id")
+                             .belongs_to("a", "A")
+                             .calculate("y", type::integer, ref("a.x"))
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto a = engine.create("A", {}).value();
+  engine.create("B", {{"a_id", a.id()}}).value();
+  auto loaded = engine.get("A", a.id(), {.load = {"x"}});
+  REQUIRE_FALSE(loaded.has_value());
+  CHECK(loaded.error().cls == ErrorClass::framework);
+  CHECK(loaded.error().message ==
+        "calculation A.x nests more than 32 calculations; do they reach each other through relationships?");
+}

@@ -132,3 +132,30 @@ TEST_CASE("a stored model keeps the read_action a relationship names") {
   CHECK(stored.resource("Project")->relationship("all_tasks")->read_action == "everything");
   CHECK(stored.resource("Project")->relationship("tasks")->read_action.empty());
 }
+
+TEST_CASE("read actions' filters that reach each other through relationships are an error, not an endless read") {
+  auto d = domain("loop")
+               .resource(resource("A")
+                             .uuid_primary_key("id")
+                             .has_many("bs", "B")
+                             .read("read", {.primary = true, .filter = count("bs") >= 0})
+                             .defaults({"create:*"}))
+               .resource(resource("B")
+                             .uuid_primary_key("id")
+                             .attribute("n", type::integer)
+                             .belongs_to("a", "A")
+                             .read("read", {.primary = true, .filter = is_nil(ref("a.id")) == false})
+                             .defaults({"create:*"}))
+               .build()
+               .value();
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto a = engine.create("A", {}).value();
+  engine.create("B", {{"a_id", a.id()}}).value();
+  auto loaded = engine.get("A", a.id(), {.load = {"bs"}});
+  REQUIRE_FALSE(loaded.has_value());
+  CHECK(loaded.error().cls == ErrorClass::framework);
+  CHECK(loaded.error().message ==
+        "reading B through B.read nests more than 16 read actions' filters; do they reach each other through "
+        "relationships?");
+}
