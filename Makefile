@@ -32,13 +32,18 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
 
+# Sanitizer and fuzz builds keep line tables only (-g1): enough for their reports' file
+# and line, and much cheaper to compile than full debug information.
+LINE_TABLES = -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1
+LINE_TABLES_O2 = "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+
 test-asan:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug"
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(LINE_TABLES)"
 
 # The concurrency tests (group commit, many callers) under ThreadSanitizer: only what
 # they need is built.
 test-tsan: deps
-	cmake -S . -B build-tsan -DASHLAR_TSAN=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B build-tsan -DASHLAR_TSAN=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LINE_TABLES_O2)
 	cmake --build build-tsan -j$(JOBS) --target concurrency_test
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure --no-tests=error -j$(JOBS) -R '^concurrency_test:'
 
@@ -50,6 +55,7 @@ bench: build
 	$(BUILD)/bin/bench_publish
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild
+	$(BUILD)/bin/bench_manage
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz
@@ -58,7 +64,7 @@ fuzz-deps:
 fuzz-build: deps fuzz-deps
 	cmake -S . -B $(FUZZ_BUILD) -DASHLAR_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
-	  -DASHLAR_BUILD_BENCH=OFF
+	  -DASHLAR_BUILD_BENCH=OFF $(LINE_TABLES_O2)
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
 fuzz: fuzz-build

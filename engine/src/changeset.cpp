@@ -186,6 +186,7 @@ const CallOptions& ChangesetAccess::call(const Changeset& cs) { return *cs.call_
 void ChangesetAccess::check_required(Changeset& cs) {
   const auto& attrs = cs.resource().attributes();
   for (std::size_t i = 0; i < attrs.size(); ++i) {
+    if (std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()) continue;  // set in before_action
     bool checked = cs.action().type == ActionType::create || cs.assigned_[i].has_value();
     if (checked && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
       cs.add_error({attrs[i].name, "required", "is required"});
@@ -193,7 +194,7 @@ void ChangesetAccess::check_required(Changeset& cs) {
 }
 
 Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action& a, const Fields& inputs,
-                                 const CallOptions& call, std::optional<Record> data) {
+                                 const CallOptions& call, std::optional<Record> data, const Fields& forced) {
   Changeset cs;
   cs.engine_ = EngineAccess::slot(engine);
   cs.resource_ = &r;
@@ -215,6 +216,7 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
     if (!a.argument(name)) cs.errors_.push_back({name, "unknown_input", fmt::format("is not an argument of {}.{}", r.name(), a.name)});
     else given.emplace_back(name, value);
   }
+  for (const auto& [name, value] : forced) cs.force_change(name, value);
   // Arguments that cast are kept beside the errors, so changes can still read them.
   cs.arguments_ = runtime::cast_arguments_partly(r, a, given, cs.errors_);
   apply_defaults(cs);

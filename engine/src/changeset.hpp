@@ -13,8 +13,12 @@ namespace ashlar {
 
 // The runtime's access to a changeset's insides.
 struct ChangesetAccess {
+  // `forced` attributes are set whether or not the action accepts them, before defaults
+  // and changes (manage_relationship relates records so).
   static Changeset build(Engine& engine, const Resource& resource, const Action& action, const Fields& inputs,
-                         const CallOptions& call, std::optional<Record> data);
+                         const CallOptions& call, std::optional<Record> data, const Fields& forced = {});
+  // Attributes a belongs_to manage_relationship sets in before_action: not required yet.
+  static std::vector<std::size_t>& managed(Changeset& cs) { return cs.managed_; }
   static Fields& inputs(Changeset& cs) { return cs.inputs_; }
   static std::vector<std::optional<Value>>& assigned(Changeset& cs) { return cs.assigned_; }
   static void set_data(Changeset& cs, Record record) { cs.data_ = std::move(record); }

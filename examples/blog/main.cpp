@@ -8,11 +8,25 @@
 
 #include <ashlar/ashlar.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
 
 namespace {
+
+ashlar::ActionStep manage_tags() {
+  using namespace ashlar;
+  return changes::manage_relationship("tags", {.type = manage::Type::append_and_remove,
+                                               .value_is_key = "name",
+                                               .on_lookup = manage::Lookup::relate,
+                                               .on_no_match = manage::NoMatch::create});
+}
+
+ashlar::ActionStep manage_comments() {
+  using namespace ashlar;
+  return changes::manage_relationship("comments", {.type = manage::Type::direct_control});
+}
 
 ashlar::Domain blog_domain() {
   using namespace ashlar::dsl;
@@ -32,7 +46,34 @@ ashlar::Domain blog_domain() {
                     .uuid_primary_key("id")
                     .attribute("content", type::string, {.allow_nil = false})
                     .belongs_to("user", "User")  // defines user_id : uuid
+                    .belongs_to("post", "Post")
                     .defaults({"read", "destroy", "create:*", "update:*"}))
+      .resource(resource("Tag")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string, {.allow_nil = false})
+                    .identity("unique_name", {"name"})
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .resource(resource("PostTag")
+                    .belongs_to("post", "Post", {.allow_nil = false, .primary_key = true})
+                    .belongs_to("tag", "Tag", {.allow_nil = false, .primary_key = true})
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .resource(resource("Post")
+                    .uuid_primary_key("id")
+                    .attribute("title", type::string, {.allow_nil = false})
+                    .has_many("comments", "Comment")
+                    .many_to_many("tags", "Tag", {.through = "PostTag"})
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    // Tags by name: existing ones related, new ones created, left-out ones
+                    // unrelated. Comments as maps: those with an id updated, those without
+                    // created, left-out ones destroyed.
+                    .create("publish", {.accept = {"title"},
+                                        .arguments = {argument("tags", type::array(type::string)),
+                                                      argument("comments", type::array(type::map))},
+                                        .steps = {manage_tags(), manage_comments()}})
+                    .update("revise", {.accept = {"title"},
+                                       .arguments = {argument("tags", type::array(type::string)),
+                                                     argument("comments", type::array(type::map))},
+                                       .steps = {manage_tags(), manage_comments()}}))
       .build()
       .value();
 }
@@ -57,6 +98,16 @@ void print_users_with_comments(const ashlar::Engine& engine) {
       std::cout << "    - \"" << text(comment["content"]) << "\" (version " << comment.version() << ")\n";
     if (user.related("comments").empty()) std::cout << "    (no comments)\n";
   }
+}
+
+// A post with the tags and comments its action left it with.
+void print_post(const char* what, const ashlar::Record& post) {
+  std::cout << what << " Post \"" << text(post["title"]) << "\" tagged";
+  std::vector<std::string> tags;
+  for (const auto& tag : post.related("tags")) tags.push_back(text(tag["name"]));
+  std::sort(tags.begin(), tags.end());
+  for (const auto& t : tags) std::cout << " #" << t;
+  std::cout << ", " << post.related("comments").size() << " comment(s)\n";
 }
 
 int run(const std::string& dir) {
@@ -88,6 +139,24 @@ int run(const std::string& dir) {
   auto rejected = engine.create("Comment", {{"user_id", carol.id()}}, as_blog);
   if (rejected) throw std::runtime_error("a comment without content was accepted");
   std::cout << "rejected Comment without content: " << rejected.error().describe() << "\n";
+
+  // A post with its tags given by name and its comments as maps, in one action: one
+  // transaction holds the post, the tags it creates, the join records and the comments.
+  using ashlar::Array, ashlar::Map, ashlar::Value;
+  auto post = engine.create("Post", {{"title", "Hello, ashlar"},
+                                     {"tags", Value(Array{"cpp", "events"})},
+                                     {"comments", Value(Array{Value(Map{{"content", "First!"}, {"user_id", carol.id()}})})}},
+                            {.action = "publish", .actor = as_blog.actor}).value();
+  print_post("published", post);
+  // Revised: "events" stays, "cpp" is unrelated, "lmdb" created; the comment is edited
+  // (named by its id) and a second one added.
+  const auto& first = post.related("comments").at(0);
+  auto revised = engine.update("Post", post.id(),
+                               {{"tags", Value(Array{"events", "lmdb"})},
+                                {"comments", Value(Array{Value(Map{{"id", first.id()}, {"content", "First! (edited)"}}),
+                                                         Value(Map{{"content", "Nice tags."}, {"user_id", alice.id()}})})}},
+                               {.action = "revise", .actor = as_blog.actor}).value();
+  print_post("revised", revised);
 
   std::cout << "\nusers and their comments, read back from " << dir << ":\n";
   print_users_with_comments(engine);

@@ -96,6 +96,11 @@ Domain helpdesk_domain() {
                                                    cs.force_change("priority", Atom{"high"});
                                                  return {};
                                                })}})
+                    // The guide's assign_reviewer: a representative given by id, related
+                    // through the belongs_to (an unknown id is an error on `assignee`).
+                    .update("assign", {.arguments = {argument("assignee", type::uuid)},
+                                       .steps = {changes::manage_relationship(
+                                           "assignee", "representative", {.type = manage::Type::append_and_remove})}})
                     // A generic action: typed arguments, a run function that calls
                     // other actions, all in one transaction, and a typed result.
                     .action("escalate_all", {.returns = type::integer,
@@ -188,6 +193,13 @@ Story fill(Engine& engine) {
   auto bounced = ticket::by_reference.or_throw(engine, "HD-1006");
   engine.update("Ticket", bounced.id(), {{"status", "closed"}, {"closed_at", DateTime::now()}}, as_desk).value();
   std::cout << "closed HD-1006\n";
+  // Reassigned to Sam through the relationship: the representative is looked up by id.
+  auto moved = engine.update("Ticket", bounced.id(), {{"assignee", sam.id()}}, {.action = "assign", .actor = as_desk.actor})
+                   .value();
+  std::cout << "assigned HD-1006 to " << text((*moved.one("representative"))["name"]) << "\n";
+  auto nobody = engine.update("Ticket", bounced.id(), {{"assignee", Uuid::v4()}}, {.action = "assign"});
+  if (nobody) throw std::runtime_error("a ticket was assigned to nobody");
+  std::cout << "refused an unknown assignee: " << nobody.error().describe() << "\n";
   // The identity refuses a second HD-1001: a Conflict naming it, nothing appended.
   auto twice = engine.create("Ticket", {{"reference", "HD-1001"}, {"subject", "Printer still on fire"}}, as_desk);
   if (twice) throw std::runtime_error("a second HD-1001 was accepted");

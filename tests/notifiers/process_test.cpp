@@ -73,7 +73,7 @@ std::vector<std::uint64_t> one_to(std::uint64_t n) {
 }  // namespace
 
 TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint stored with its effects: "
-          "nothing missed, nothing repeated") {
+          "nothing missed, nothing repeated", "[slow]") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
   auto source = publishing_source(dir.sub("store"), endpoints);
@@ -91,7 +91,7 @@ TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint stored wit
   CHECK(positions_in(lmdb_effects(state)) == one_to(kEvents));  // each position once, in order
 }
 
-TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint file: nothing missed") {
+TEST_CASE("a subscriber killed with SIGKILL resumes from a checkpoint file: nothing missed", "[slow]") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
   auto source = publishing_source(dir.sub("store"), endpoints);

@@ -30,7 +30,7 @@ TEST_CASE("a subscriber that connects after 10,000 commits receives them all, th
   CHECK(stats.delivered == 11000);
 }
 
-TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water mark still gets each once, in order") {
+TEST_CASE("under a burst of 100,000 events a subscriber with a tiny high-water mark still gets each once, in order", "[slow]") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
   LogOptions options = EventSource::unsynced();

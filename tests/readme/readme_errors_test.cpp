@@ -207,3 +207,34 @@ TEST_CASE("README: an action past the store's size limit") {
   REQUIRE_FALSE(last.has_value());
   CHECK_QUOTED(last.error().message);
 }
+
+TEST_CASE("README: manage_relationship errors on the path into the input, and options that do not fit") {
+  TempDir dir;
+  auto d = domain("blog")
+               .resource(resource("Comment")
+                             .uuid_primary_key("id")
+                             .attribute("content", type::string, {.allow_nil = false})
+                             .belongs_to("post", "Post")
+                             .defaults({"read", "destroy", "create:*", "update:*"}))
+               .resource(resource("Post")
+                             .uuid_primary_key("id")
+                             .has_many("comments", "Comment")
+                             .defaults({"read", "destroy", "create:*", "update:*"})
+                             .create("publish", {.arguments = {argument("comments", type::array(type::map))},
+                                                 .steps = {changes::manage_relationship(
+                                                     "comments", {.type = manage::Type::direct_control})}}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto bad = engine.create("Post",
+                           {{"comments", Value(Array{Value(Map{{"content", "ok"}}), Value(Map{}),
+                                                     Value(Map{{"content", "fine"}, {"colour", "red"}})})}},
+                           {.action = "publish"});
+  REQUIRE_FALSE(bad);
+  CHECK_QUOTED(bad.error().describe());
+  auto post = engine.create("Post", {}).value();
+  auto cs = engine.for_update("Post", post.id(), {}).value();
+  auto misfit = cs.manage_relationship("labels", Value(), {});
+  REQUIRE_FALSE(misfit);
+  CHECK_QUOTED(misfit.error().message);
+}

@@ -6,6 +6,7 @@
 #include <ashlar/engine.hpp>
 #include <ashlar/generic.hpp>
 #include <ashlar/interface.hpp>
+#include <ashlar/manage.hpp>
 #include <ashlar/manual.hpp>
 #include <ashlar/model/dsl.hpp>
 #include <ashlar/model/json.hpp>

@@ -47,6 +47,21 @@ struct ASHLAR_API CascadeDestroy {
 };
 ASHLAR_API ActionStep cascade_destroy(std::string relationship, CascadeDestroy options = {});
 
+// Ash's `change manage_relationship(:argument, :relationship, opts)`: when the action is
+// given `argument`, the records related through `relationship` are made to match its
+// value (ashlar/manage.hpp says how). The argument holds a map, a simple value or a list
+// of them (type::map, type::array(type::map), type::array(type::string), ...). Framework
+// error when the action is built if the argument, the relationship or an option does
+// not fit.
+//
+//   .update("tag", {.arguments = {argument("tags", type::array(type::string))},
+//                   .steps = {changes::manage_relationship("tags", {
+//                       .type = manage::Type::append_and_remove, .value_is_key = "name",
+//                       .on_lookup = manage::Lookup::relate, .on_no_match = manage::NoMatch::create})}})
+ASHLAR_API ActionStep manage_relationship(std::string argument, std::string relationship, manage::Options options);
+// The argument and the relationship share a name.
+ASHLAR_API ActionStep manage_relationship(std::string relationship, manage::Options options);
+
 }  // namespace changes
 
 namespace validations {

@@ -16,6 +16,7 @@
 // hook may add hooks, of its own kind too: they run in the same pass, after those
 // already there. What a hook throws becomes the action's error (code user_code).
 
+#include <ashlar/manage.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
 #include <ashlar/record.hpp>
@@ -66,6 +67,17 @@ class ASHLAR_API Changeset {
   // (Ash's Ash.Scope.to_opts / Ash.Context.to_opts).
   CallOptions to_opts() const;
 
+  // Ash's Ash.Changeset.manage_relationship (ashlar/manage.hpp): makes the records
+  // related through `relationship` match `input` — a map, a simple value, or a list of
+  // them — when the action runs, through hooks added here (before_action for belongs_to,
+  // after_action otherwise; after the main action in destroy actions). Errors about the
+  // input name `relationship` and the path into it. Framework error, and nothing added,
+  // when the relationship or an option does not fit the resources.
+  Result<void> manage_relationship(std::string_view relationship, Value input, const manage::Options& options);
+  // The same with records already read: each counts as found, without a lookup.
+  Result<void> manage_relationship(std::string_view relationship, std::vector<Record> records,
+                                   const manage::Options& options);
+
   void add_error(FieldError error) { errors_.push_back(std::move(error)); }
   const std::vector<FieldError>& errors() const { return errors_; }
   bool valid() const { return errors_.empty(); }
@@ -94,6 +106,7 @@ class ASHLAR_API Changeset {
   std::vector<std::optional<Value>> assigned_;  // per attribute
   std::vector<bool> defaulted_;  // per attribute: assigned by a default, not an input or change
   std::vector<FieldError> errors_;
+  std::vector<std::size_t> managed_;  // attributes a belongs_to manage_relationship sets in before_action
   Map context_;
   std::shared_ptr<const CallOptions> call_;  // correlation, tenant, expected version
   std::vector<Around> around_transaction_, around_action_;

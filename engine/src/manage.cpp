@@ -1,0 +1,457 @@
+// manage_relationship (ashlar/manage.hpp): the input's items matched against the records
+// related now (loaded once), the rest looked up in one batch per key, then each item
+// related, created, updated or unrelated, and the records no item names handled, all
+// through nested actions that join the parent's write transaction.
+#include <ashlar/changes.hpp>
+#include <ashlar/model/key.hpp>
+
+#include "changeset.hpp"
+#include "impl.hpp"
+#include "manage_plan.hpp"
+#include "reader.hpp"
+#include "record_access.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+namespace ashlar {
+namespace runtime {
+namespace {
+
+// The records related now, and for many_to_many the join records they are related by.
+struct Related {
+  std::vector<Record> records;
+  std::vector<Record> joins;
+};
+
+// One pass of a manage_relationship over one parent.
+class Manager {
+ public:
+  Manager(Changeset& cs, const ManagePlan& plan, Reader& reader)
+      : cs_(cs), plan_(plan), reader_(reader), impl_(EngineAccess::impl(cs.engine())) {}
+
+  // has_one, has_many, many_to_many: after the parent is written (or destroyed).
+  Result<void> after(const Record& parent) {
+    source_value_ = parent[plan_.rel->source_attribute];
+    ASHLAR_TRY(related, load_related(parent));
+    return run(std::move(*related));
+  }
+
+  // The records related once the items are handled, as the nested actions left them, in
+  // primary key order: what a load of the relationship reads, known without reading it
+  // again. nullopt where a read could differ (the relationship filters or sorts, or is
+  // related by filter alone): the caller loads it then.
+  std::optional<std::vector<Record>> outcome() const {
+    const Relationship& rel = *plan_.rel;
+    if (rel.filter || !rel.sort.empty() || rel.no_attributes || rel.kind == RelationshipKind::belongs_to)
+      return std::nullopt;
+    std::map<std::string, Record> out;
+    for (const auto& r : current_.records) out.insert_or_assign(encode_key(keys_of(r)), r);
+    for (const auto& key : removed_) out.erase(key);
+    for (const auto& r : now_related_) out.insert_or_assign(encode_key(keys_of(r)), r);
+    std::vector<Record> records;
+    for (auto& [key, r] : out) records.push_back(r);
+    return records;
+  }
+
+  // belongs_to in before_action: the source attribute is set on the changeset itself.
+  Result<void> before() {
+    Related related;
+    Value current = cs_.attribute(plan_.rel->source_attribute);
+    if (!current.is_null()) {
+      ASHLAR_TRY(found, lookup_by(*plan_.dest, plan_.dest->attribute(plan_.rel->destination_attribute), {current}));
+      related.records = std::move(*found);
+    }
+    return run(std::move(related));
+  }
+
+ private:
+  Result<Related> load_related(const Record& parent) {
+    Related out;
+    ASHLAR_TRY(rows, reader_.related(*plan_.source, *plan_.rel, {parent}, nullptr));
+    out.records = std::move(rows->front());
+    if (plan_.join && !source_value_.is_null()) {
+      const Attribute* a = plan_.join->attribute(plan_.rel->source_attribute_on_join_resource);
+      ASHLAR_TRY(joins, lookup_by(*plan_.join, a, {source_value_}));
+      out.joins = std::move(*joins);
+    }
+    return out;
+  }
+
+  // Records of r whose attribute a has one of `values`: by index where there is one
+  // (one lookup per distinct value), else by a scan.
+  Result<std::vector<Record>> lookup_by(const Resource& r, const Attribute* a, std::vector<Value> values) {
+    std::sort(values.begin(), values.end(), [](const Value& x, const Value& y) { return x.str() < y.str(); });
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    ASHLAR_TRY(indexed, reader_.by_attribute(r, *a, values));
+    if (*indexed) return std::move(**indexed);
+    ASHLAR_TRY(all, reader_.scan(r));
+    std::vector<Record> out;
+    for (auto& rec : *all)
+      if (std::find(values.begin(), values.end(), rec[a->name]) != values.end()) out.push_back(std::move(rec));
+    return out;
+  }
+
+  Result<void> run(Related related) {
+    current_ = std::move(related);
+    matched_.assign(current_.records.size(), false);
+    find_repeats();
+    ASHLAR_TRY_VOID(match_items());
+    ASHLAR_TRY_VOID(look_up_items());
+    // A to-one relationship lets the record it replaces go first (an identity on the
+    // destination attribute would refuse the new one while the old one holds it); a
+    // to-many one handles the items, then what they left out, as Ash does.
+    if (plan_.rel->to_one()) ASHLAR_TRY_VOID(handle_missing());
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      if (repeats_earlier(i)) continue;  // the first item naming a record decides for it
+      auto done = handle_item(i);
+      if (!done) return fail(done.error());
+    }
+    if (!plan_.rel->to_one()) ASHLAR_TRY_VOID(handle_missing());
+    if (!errors_.empty())
+      return fail(Error::invalid(cs_.resource().name(), cs_.action().name, std::move(errors_)));
+    return {};
+  }
+
+  // Which record related now each item names, by the key it carries: the records related
+  // now indexed once per key the items use.
+  Result<void> match_items() {
+    match_.assign(plan_.items.size(), std::nullopt);
+    std::map<const ManageKeyDef*, std::multimap<std::string, std::size_t>> index;
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      const auto& key = plan_.items[i].key;
+      if (!key) continue;
+      auto [at, fresh] = index.try_emplace(key->definition);
+      if (fresh) {
+        for (std::size_t c = 0; c < current_.records.size(); ++c) {
+          std::vector<Value> values;
+          for (auto a : key->definition->attributes)
+            values.push_back(current_.records[c][plan_.dest->attributes()[a].name]);
+          at->second.emplace(encode_key(values), c);
+        }
+      }
+      auto [first, last] = at->second.equal_range(encode_key(key->values));
+      for (auto it = first; it != last; ++it) {
+        if (matched_[it->second]) continue;
+        match_[i] = it->second;
+        matched_[it->second] = true;
+        break;
+      }
+    }
+    return {};
+  }
+
+  // The items not related now that on_lookup relates, looked up in one batch per key.
+  Result<void> look_up_items() {
+    found_.assign(plan_.items.size(), std::nullopt);
+    std::map<const ManageKeyDef*, std::vector<std::size_t>> by_key;
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      const ManageItem& item = plan_.items[i];
+      if (match_[i]) continue;
+      if (item.record) found_[i] = *item.record;
+      else if (item.key && plan_.on_lookup.kind == manage::Lookup::relate) by_key[item.key->definition].push_back(i);
+    }
+    for (const auto& [key, items] : by_key) {
+      std::vector<Value> firsts;
+      for (auto i : items) firsts.push_back(plan_.items[i].key->values[0]);
+      ASHLAR_TRY(records, lookup_by(*plan_.dest, &plan_.dest->attributes()[key->attributes[0]], firsts));
+      std::map<std::string, const Record*> by_value;
+      for (const auto& r : *records) {
+        std::vector<Value> values;
+        for (auto a : key->attributes) values.push_back(r[plan_.dest->attributes()[a].name]);
+        by_value.emplace(encode_key(values), &r);
+      }
+      for (auto i : items)
+        if (auto it = by_value.find(encode_key(plan_.items[i].key->values)); it != by_value.end()) found_[i] = *it->second;
+    }
+    return {};
+  }
+
+  // Whether an earlier item carries the same key as item i (one pass, by encoded key).
+  void find_repeats() {
+    repeats_.assign(plan_.items.size(), false);
+    std::set<std::pair<const ManageKeyDef*, std::string>> seen;
+    for (std::size_t i = 0; i < plan_.items.size(); ++i)
+      if (const auto& key = plan_.items[i].key)
+        repeats_[i] = !seen.emplace(key->definition, encode_key(key->values)).second;
+  }
+  bool repeats_earlier(std::size_t i) const { return repeats_[i]; }
+
+  Result<void> handle_item(std::size_t i) {
+    const ManageItem& item = plan_.items[i];
+    if (match_[i]) {
+      const Record& current = current_.records[*match_[i]];
+      switch (plan_.on_match.kind) {
+        case manage::Match::ignore: return {};
+        case manage::Match::update: return update(i, current);
+        case manage::Match::unrelate: return unrelate(current, item.path);
+        case manage::Match::error:
+          errors_.push_back({item.path, "already_related",
+                             fmt::format("{} {} is already related", plan_.dest->name(), describe(current))});
+          return {};
+      }
+    }
+    if (found_[i]) return relate(*found_[i], item, plan_.on_lookup.action);
+    switch (plan_.on_no_match.kind) {
+      case manage::NoMatch::ignore: return {};
+      case manage::NoMatch::create: return create(i);
+      case manage::NoMatch::error:
+        if (item.key && plan_.on_lookup.kind == manage::Lookup::relate)
+          errors_.push_back({item.path, "not_found", fmt::format("no {} with {}", plan_.dest->name(), item.key->describe())});
+        else
+          errors_.push_back({item.path, "no_match", fmt::format("matches no {} related through {}", plan_.dest->name(),
+                                                                plan_.rel->name)});
+        return {};
+    }
+    return {};
+  }
+
+  Result<void> handle_missing() {
+    for (std::size_t c = 0; c < current_.records.size(); ++c) {
+      if (matched_[c]) continue;
+      const Record& missing = current_.records[c];
+      switch (plan_.on_missing.kind) {
+        case manage::Missing::ignore: break;
+        case manage::Missing::unrelate: ASHLAR_TRY_VOID(unrelate(missing, plan_.path)); break;
+        case manage::Missing::destroy: ASHLAR_TRY_VOID(destroy(missing)); break;
+      }
+    }
+    return {};
+  }
+
+  // --- the nested actions ---
+
+  // Runs `type` on r (with the record `target` for updates and destroys) as a nested
+  // action of the parent. Its Invalid errors are kept under `path` (the parent goes on, to
+  // report every bad item at once) and nullopt returned; other errors end the parent.
+  Result<std::optional<Record>> nested(const Resource& r, ActionType type, const std::string& action,
+                                       const Record* target, const Fields& inputs, const Fields& forced,
+                                       const std::string& path) {
+    CallOptions opts = cs_.to_opts();
+    opts.action = action;
+    opts.causation_id = ChangesetAccess::call(cs_).causation_id;
+    ASHLAR_TRY(a, impl_.action(r, type, action));
+    std::optional<Record> data;
+    if (target) {
+      ASHLAR_TRY(stored, impl_.find(r, keys_of(*target)));  // as stored now, in this transaction
+      if (!*stored) return std::optional<Record>{};  // already gone: nothing to do
+      data = std::move(**stored);
+    }
+    Changeset c = ChangesetAccess::build(cs_.engine(), r, **a, inputs, opts, std::move(data), forced);
+    auto done = cs_.engine().run(std::move(c));
+    if (done) return std::optional<Record>{std::move(*done)};
+    if (done.error().cls != ErrorClass::invalid) return fail(done.error());
+    for (const auto& f : done.error().fields)
+      errors_.push_back({f.field.empty() ? path : path + "." + f.field, f.code, f.message});
+    if (done.error().fields.empty()) errors_.push_back({path, done.error().code, done.error().message});
+    return std::optional<Record>{};
+  }
+
+  static std::vector<Value> keys_of(const Record& r) {
+    std::vector<Value> key;
+    for (auto i : r.resource().primary_key()) key.push_back(r[r.resource().attributes()[i].name]);
+    return key;
+  }
+
+  std::string describe(const Record& r) const {
+    auto key = keys_of(r);
+    return describe_key(key);
+  }
+
+  // The item's fields, without those written elsewhere (join keys on the join record) or
+  // those only used to find the record (key attributes the action does not accept).
+  Fields inputs_for(const ManageItem& item, const Action* action) const {
+    Fields out;
+    for (const auto& [name, value] : item.fields) {
+      if (std::find(plan_.join_keys.begin(), plan_.join_keys.end(), name) != plan_.join_keys.end()) continue;
+      if (action && item.key && item.key->names(name) && !action->accepts(name) && !action->argument(name)) continue;
+      out.emplace_back(name, value);
+    }
+    return out;
+  }
+
+  Fields join_inputs(const ManageItem& item) const {
+    Fields out;
+    for (const auto& [name, value] : item.fields)
+      if (std::find(plan_.join_keys.begin(), plan_.join_keys.end(), name) != plan_.join_keys.end())
+        out.emplace_back(name, value);
+    return out;
+  }
+
+  Result<void> create(std::size_t i) {
+    const ManageItem& item = plan_.items[i];
+    const Relationship& rel = *plan_.rel;
+    Fields forced;
+    bool sets_destination = rel.kind == RelationshipKind::has_many || rel.kind == RelationshipKind::has_one;
+    if (sets_destination && !rel.no_attributes) forced.emplace_back(rel.destination_attribute, source_value_);
+    ASHLAR_TRY(a, impl_.action(*plan_.dest, ActionType::create, plan_.on_no_match.action));
+    ASHLAR_TRY(created, nested(*plan_.dest, ActionType::create, plan_.on_no_match.action, nullptr,
+                               inputs_for(item, *a), forced, item.path));
+    if (!*created) return {};
+    if (rel.kind == RelationshipKind::belongs_to || rel.kind == RelationshipKind::many_to_many)
+      return relate(**created, item, plan_.on_lookup.action);
+    now_related_.push_back(std::move(**created));
+    return {};
+  }
+
+  Result<void> update(std::size_t i, const Record& current) {
+    const ManageItem& item = plan_.items[i];
+    ASHLAR_TRY(a, impl_.action(*plan_.dest, ActionType::update, plan_.on_match.action));
+    ASHLAR_TRY(updated, nested(*plan_.dest, ActionType::update, plan_.on_match.action, &current,
+                               inputs_for(item, *a), {}, item.path));
+    if (*updated) now_related_.push_back(**updated);
+    if (!plan_.join || plan_.join_keys.empty()) return {};
+    Fields join_values = join_inputs(item);
+    if (join_values.empty()) return {};
+    for (const auto& join : joins_to(current))
+      ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::update, "", &join, {}, join_values, item.path));
+    return {};
+  }
+
+  Result<void> relate(const Record& record, const ManageItem& item, const std::string& action) {
+    const Relationship& rel = *plan_.rel;
+    if (rel.no_attributes) return {};  // nothing to set: relating has no effect
+    const Value& dest_value = record[rel.destination_attribute];
+    switch (rel.kind) {
+      case RelationshipKind::belongs_to:
+        if (cs_.action().type == ActionType::destroy) return {};
+        cs_.force_change(rel.source_attribute, dest_value);
+        return {};
+      case RelationshipKind::has_one:
+      case RelationshipKind::has_many: {
+        if (record[rel.destination_attribute] == source_value_) return {};
+        Fields forced{{rel.destination_attribute, source_value_}};
+        ASHLAR_TRY(moved, nested(*plan_.dest, ActionType::update, action, &record, {}, forced, item.path));
+        if (*moved) now_related_.push_back(std::move(**moved));
+        return {};
+      }
+      case RelationshipKind::many_to_many: {
+        Fields forced{{rel.source_attribute_on_join_resource, source_value_},
+                      {rel.destination_attribute_on_join_resource, record[rel.destination_attribute]}};
+        ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::create, action, nullptr, join_inputs(item), forced, item.path));
+        now_related_.push_back(record);
+        return {};
+      }
+    }
+    return {};
+  }
+
+  // The join records that relate the parent to `record`.
+  std::vector<Record> joins_to(const Record& record) const {
+    std::vector<Record> out;
+    const Value& v = record[plan_.rel->destination_attribute];
+    for (const auto& j : current_.joins)
+      if (j[plan_.rel->destination_attribute_on_join_resource] == v) out.push_back(j);
+    return out;
+  }
+
+  Result<void> unrelate(const Record& record, const std::string& path) {
+    const Relationship& rel = *plan_.rel;
+    if (rel.no_attributes) return {};  // nothing to clear: unrelating has no effect
+    removed_.push_back(encode_key(keys_of(record)));
+    switch (rel.kind) {
+      case RelationshipKind::belongs_to:
+        if (cs_.action().type == ActionType::destroy) return {};
+        cs_.force_change(rel.source_attribute, Value());
+        return {};
+      case RelationshipKind::has_one:
+      case RelationshipKind::has_many: {
+        Fields forced{{rel.destination_attribute, Value()}};
+        ASHLAR_TRY_VOID(nested(*plan_.dest, ActionType::update, "", &record, {}, forced, path));
+        return {};
+      }
+      case RelationshipKind::many_to_many:
+        for (const auto& join : joins_to(record))
+          ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::destroy, "", &join, {}, {}, path));
+        return {};
+    }
+    return {};
+  }
+
+  Result<void> destroy(const Record& record) {
+    removed_.push_back(encode_key(keys_of(record)));
+    if (plan_.rel->kind == RelationshipKind::belongs_to && cs_.action().type != ActionType::destroy)
+      cs_.force_change(plan_.rel->source_attribute, Value());
+    if (plan_.join)
+      for (const auto& join : joins_to(record))
+        ASHLAR_TRY_VOID(nested(*plan_.join, ActionType::destroy, "", &join, {}, {}, plan_.path));
+    ASHLAR_TRY_VOID(nested(*plan_.dest, ActionType::destroy, plan_.on_missing.action, &record, {}, {}, plan_.path));
+    return {};
+  }
+
+  Changeset& cs_;
+  const ManagePlan& plan_;
+  Reader& reader_;
+  EngineImpl& impl_;
+  Value source_value_;
+  Related current_;
+  std::vector<bool> matched_;                          // per record related now
+  std::vector<std::optional<std::size_t>> match_;      // per item: the record related now it names
+  std::vector<std::optional<Record>> found_;           // per item: the record its lookup found
+  std::vector<Record> now_related_;   // related, created or updated by this pass, as written
+  std::vector<std::string> removed_;  // encoded keys of the records it unrelated or destroyed
+  std::vector<bool> repeats_;                          // per item: an earlier one names the same record
+  std::vector<FieldError> errors_;
+};
+
+// Runs the plan; after the parent is written, returns the records now related when they
+// are known without a read (Manager::outcome).
+Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const ManagePlan& plan, const Record* parent) {
+  EngineImpl& impl = EngineAccess::impl(cs.engine());
+  const Txn* txn = impl.open_txn();
+  if (!txn) return fail(Error::framework("manage_relationship runs inside the action's write transaction only"));
+  EvalContext base;
+  base.actor = cs.actor();
+  Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  Manager manager(cs, plan, reader);
+  if (parent) {
+    ASHLAR_TRY_VOID(manager.after(*parent));
+    return manager.outcome();
+  }
+  ASHLAR_TRY_VOID(manager.before());
+  // A required belongs_to attribute the management left empty.
+  auto i = cs.resource().attribute_index(plan.rel->source_attribute);
+  if (i && !cs.resource().attributes()[*i].allow_nil && cs.attribute(plan.rel->source_attribute).is_null())
+    return fail(Error::invalid(cs.resource().name(), cs.action().name, {{plan.path, "required", "is required"}}));
+  return std::optional<std::vector<Record>>{};
+}
+
+// The parent as returned, with the managed relationship loaded as it now stands.
+Result<Record> with_loaded(Changeset& cs, const ManagePlan& plan, Record record) {
+  EngineImpl& impl = EngineAccess::impl(cs.engine());
+  const Txn* txn = impl.open_txn();
+  if (!txn || cs.action().type == ActionType::destroy) return record;
+  EvalContext base;
+  base.actor = cs.actor();
+  Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  ASHLAR_TRY(rows, reader.related(cs.resource(), *plan.rel, {record}, nullptr));
+  RecordAccess::set_related(record, plan.rel->name, std::move(rows->front()));
+  return record;
+}
+
+}  // namespace
+
+Result<void> schedule_manage(Changeset& cs, std::shared_ptr<const ManagePlan> plan) {
+  bool before = plan->rel->kind == RelationshipKind::belongs_to && cs.action().type != ActionType::destroy;
+  if (before) {
+    if (auto i = cs.resource().attribute_index(plan->rel->source_attribute)) ChangesetAccess::managed(cs).push_back(*i);
+    cs.before_action([plan](Changeset& c) -> Result<void> {
+      ASHLAR_TRY_VOID(manage_with(c, *plan, nullptr));
+      return {};
+    });
+    cs.after_action([plan](Changeset& c, Record record) { return with_loaded(c, *plan, std::move(record)); });
+    return {};
+  }
+  cs.after_action([plan](Changeset& c, Record record) -> Result<Record> {
+    ASHLAR_TRY(outcome, manage_with(c, *plan, &record));
+    if (!*outcome) return with_loaded(c, *plan, std::move(record));
+    if (c.action().type != ActionType::destroy) RecordAccess::set_related(record, plan->rel->name, std::move(**outcome));
+    return record;
+  });
+  return {};
+}
+
+}  // namespace runtime
+}  // namespace ashlar
