@@ -106,6 +106,7 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
 Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom) {
   ASHLAR_TRY(per_row, fetch_related(r, rel, rows, custom));
+  if (!rel.manual) ASHLAR_TRY_VOID(through_read_action(rel, *per_row));
   const Resource& dest = resource(rel.destination);
   std::optional<Expr> filter = rel.filter;
   if (custom && custom->filter) filter = filter ? *filter && *custom->filter : *custom->filter;
@@ -149,8 +150,11 @@ Result<void> Reader::load(const Resource& r, std::vector<Record>& rows, const st
         values.push_back(std::move(*v));
       }
       for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move(values[i]));
+    } else if (const CalculationDef* c = r.calculation(l.name)) {
+      ASHLAR_TRY(values, calculate(r, *c, rows, l.query.args));
+      for (std::size_t i = 0; i < rows.size(); ++i) RecordAccess::set_extra(rows[i], l.name, std::move((*values)[i]));
     } else {
-      return fail(load_error(fmt::format("{} has no relationship or aggregate named {}", r.name(), l.name)));
+      return fail(load_error(fmt::format("{} has no relationship, aggregate or calculation named {}", r.name(), l.name)));
     }
   }
   return {};

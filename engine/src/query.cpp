@@ -124,6 +124,40 @@ Result<Query> Reader::prepare(const Resource& r, const Action& a, const Fields& 
   return q;
 }
 
+Result<void> Reader::through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row) {
+  constexpr int kMaxDepth = 16;
+  const Resource& dest = resource(rel.destination);
+  const Action* a = rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
+  if (!a) return {};  // no read action: nothing hides records
+  ASHLAR_TRY(args, cast_arguments(dest, *a, {}));
+  ASHLAR_TRY(prepared, prepare(dest, *a, *args, base_.actor, Query{}));
+  std::optional<Expr> filter = a->filter;
+  if (prepared->filter) filter = filter ? *filter && *prepared->filter : *prepared->filter;
+  if (!filter) return {};
+  if (depth_ >= kMaxDepth)
+    return fail(Error::framework(fmt::format("reading {} through {}.{} nests more than {} read actions' filters; "
+                                             "do they reach each other through relationships?",
+                                             dest.name(), dest.name(), a->name, kMaxDepth)));
+  std::vector<Record> flat;
+  for (const auto& records : per_row) flat.insert(flat.end(), records.begin(), records.end());
+  if (flat.empty()) return {};
+  EvalContext context = base_;
+  context.args = &*args;
+  context.parent = nullptr;
+  Reader reader(domain_, source_, context, depth_ + 1);
+  RowSet set(reader, dest, flat);
+  std::size_t next = 0;
+  for (auto& records : per_row) {
+    std::vector<Record> kept;
+    for (auto& record : records) {
+      ASHLAR_TRY(hit, matches(*filter, set.context(next++, reader.base())));
+      if (*hit) kept.push_back(std::move(record));
+    }
+    records = std::move(kept);
+  }
+  return {};
+}
+
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
                                                  const Query& q) {
   std::optional<Expr> filter = a->filter;

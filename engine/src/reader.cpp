@@ -79,12 +79,21 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
   if (path.size() == 1) {
     if (resource_.attribute(path[0])) return rows_[row][path[0]];
     if (const Aggregate* a = resource_.aggregate(path[0])) return aggregate(row, *a);
+    if (const CalculationDef* c = resource_.calculation(path[0])) {
+      auto it = calculated_.find(c->name);
+      if (it == calculated_.end()) {
+        ASHLAR_TRY(values, reader_.calculate(resource_, *c, rows_, {}));
+        it = calculated_.emplace(c->name, std::move(*values)).first;
+      }
+      return it->second[row];
+    }
     return fail(filter_error(fmt::format("{} has no attribute {}", resource_.name(), path[0])));
   }
   const Resource* end = nullptr;
   ASHLAR_TRY(level, follow({path.begin(), path.end() - 1}, &end));
   const Aggregate* a = end->aggregate(path.back());
-  if (!a && !end->attribute(path.back()))
+  const CalculationDef* c = end->calculation(path.back());
+  if (!a && !c && !end->attribute(path.back()))
     return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), path.back())));
   const auto& records = (**level)[row];
   if (records.empty()) return Value();
@@ -92,6 +101,11 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
     std::vector<Record> one{records.front()};
     RowSet nested(reader_, *end, one);
     return nested.aggregate(0, *a);
+  }
+  if (c) {
+    std::vector<Record> one{records.front()};
+    RowSet nested(reader_, *end, one);
+    return nested.ref(0, {c->name});
   }
   return records.front()[path.back()];
 }

@@ -45,13 +45,14 @@ class RowSet {
     const Resource* resource = nullptr;
   };
   std::map<std::string, std::unique_ptr<Level>> followed_;
+  std::map<std::string, std::vector<Value>> calculated_;  // by name, with defaults, for all rows
 };
 
 class Reader {
  public:
   // Reads what `source` holds: the live state, or a past one (time travel).
-  Reader(const Domain& domain, const StateSource& source, EvalContext base)
-      : domain_(domain), source_(source), base_(std::move(base)) {}
+  Reader(const Domain& domain, const StateSource& source, EvalContext base, int depth = 0)
+      : domain_(domain), source_(source), base_(std::move(base)), depth_(depth) {}
   // Reads the live state projection in `txn`.
   Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base);
   Reader(const Reader&) = delete;
@@ -73,7 +74,11 @@ class Reader {
   // and sort applied; `custom` (a load's query) filtered, sorted and limited per row.
   Result<std::vector<std::vector<Record>>> related(const Resource& r, const Relationship& rel,
                                                    const std::vector<Record>& rows, const Query* custom);
-  // Loads relationships and named aggregates into rows, level by level.
+  // The values of calculation `c` for each of rows (aligned), with the arguments `given`
+  // (cast; defaults for the rest), computed in one batch (calculate.cpp).
+  Result<std::vector<Value>> calculate(const Resource& r, const CalculationDef& c, const std::vector<Record>& rows,
+                                       const Fields& given);
+  // Loads relationships, named aggregates and calculations into rows, level by level.
   Result<void> load(const Resource& r, std::vector<Record>& rows, const std::vector<Load>& loads);
 
   // Filters, sorts and pages rows of r as a query asks (used for reads and loads).
@@ -96,12 +101,19 @@ class Reader {
                                                          const std::vector<Record>& rows);
   Result<std::vector<Record>> by_values(const Resource& dest, const std::string& attribute,
                                         const std::vector<Value>& values);
+  // Keeps, of each row's related records, those the relationship's read action returns
+  // (its filter and its preparations' filters), evaluated once for all rows (query.cpp).
+  Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);
 
   const Domain& domain_;
   std::unique_ptr<LmdbStore> live_store_;       // owned by the live-state constructor
   std::unique_ptr<ProjectedState> live_state_;
   const StateSource& source_;
   EvalContext base_;
+  // How many read actions' filters this reader is nested in: a filter that reaches back
+  // through relationships to itself would otherwise never end.
+  int depth_ = 0;
+  int calculation_depth_ = 0;  // the same, for calculations reaching calculations
 };
 
 // Applies a select: every attribute not named (and not in the primary key) becomes nil.

@@ -23,6 +23,10 @@ Result<const Value*> Record::find(std::string_view name) const {
     return fail(Error::framework(fmt::format("{}.{} is an aggregate this record was read without: load it "
                                              "(Query::load) to read it",
                                              r, name)));
+  if (resource_->calculation(name))
+    return fail(Error::framework(fmt::format("{}.{} is a calculation this record was read without: load it "
+                                             "(Query::load) to read it",
+                                             r, name)));
   if (resource_->relationship(name))
     return fail(Error::framework(fmt::format("{}.{} is a relationship: read it with related(\"{}\") or one(\"{}\")",
                                              r, name, name, name)));

@@ -36,6 +36,11 @@ ashlar::Domain blog_domain() {
                     .attribute("name", type::string, {.allow_nil = false})
                     .create_timestamp("inserted_at")
                     .has_many("comments", "Comment")
+                    // A calculation: derived when read, from the user's comments in the same snapshot.
+                    .calculate("standing", type::string,
+                               ashlar::parse_expr("cond(count(comments) == 0, \"lurker\", count(comments) == 1, "
+                                          "\"commenter\", \"regular\")")
+                                   .value())
                     .defaults({"read", "destroy", "create:*", "update:*"}))
       .resource(resource("Comment")
                     .uuid_primary_key("id")
@@ -81,13 +86,14 @@ std::string text(const ashlar::Value& value) {
 // The first block of a uuid: enough to tell records apart on screen.
 std::string short_id(const ashlar::Record& record) { return record.id().str().substr(0, 8); }
 
-// Prints every user, oldest first, each with its comments: one read, one snapshot, the
-// comments of all users loaded in one batch.
+// Prints every user, oldest first, each with its standing and comments: one read, one
+// snapshot, the comments of all users loaded in one batch.
 void print_users_with_comments(const ashlar::Engine& engine) {
-  auto users = engine.read("User", {.sort = {ashlar::SortKey::asc("inserted_at")}, .load = {"comments"}}).value();
+  auto users =
+      engine.read("User", {.sort = {ashlar::SortKey::asc("inserted_at")}, .load = {"comments", "standing"}}).value();
   for (const auto& user : users) {
     std::cout << "  " << text(user["name"]) << " (" << short_id(user) << ", joined "
-              << user["inserted_at"].str() << ")\n";
+              << user["inserted_at"].str() << ", " << text(user["standing"]) << ")\n";
     for (const auto& comment : user.related("comments"))
       std::cout << "    - \"" << text(comment["content"]) << "\" (version " << comment.version() << ")\n";
     if (user.related("comments").empty()) std::cout << "    (no comments)\n";

@@ -16,6 +16,7 @@ struct ModelAccess {
   static std::vector<std::string>& indexed(Resource& r) { return r.indexed_; }
   static std::vector<std::pair<std::string, Aggregate>>& aggregates(Resource& r) { return r.aggregates_; }
   static std::vector<ActionStep>& global_steps(Resource& r) { return r.global_steps_; }
+  static std::vector<CalculationDef>& calculations(Resource& r) { return r.calculations_; }
   static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
@@ -39,5 +40,15 @@ void resolve_relationships(DomainData& data, const std::vector<std::vector<Relat
                            std::vector<FieldError>& problems);
 // Checks relationship filters and sorts once every relationship is resolved.
 void check_relationship_filters(const DomainData& data, std::vector<FieldError>& problems);
+
+// Why `path` does not resolve from `r` (ref_problem before there is a Domain), and the
+// resource an aggregate's path ends at.
+std::optional<std::string> path_problem_in(const std::vector<Resource>& all, const Resource& r,
+                                           const std::vector<std::string>& path);
+Result<const Resource*> aggregate_destination(const std::vector<Resource>& all, const Resource& r, const Aggregate& a);
+
+// calculations.cpp: names, the refs and arguments of calculations' expressions, once
+// every relationship is resolved.
+void check_calculations(const DomainData& data, std::vector<FieldError>& problems);
 
 }  // namespace ashlar

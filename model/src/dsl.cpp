@@ -171,6 +171,7 @@ ResourceBuilder& ResourceBuilder::add_relationship(std::string name, Relationshi
   r.no_attributes = o.no_attributes;
   r.manual = std::move(o.manual);
   r.filter = std::move(o.filter);
+  r.read_action = std::move(o.read_action);
   if (!o.sort.empty()) {
     auto sort = parse_sort(o.sort);
     if (sort) r.sort = std::move(*sort);
@@ -204,6 +205,17 @@ ResourceBuilder& ResourceBuilder::aggregate(std::string name, AggregateKind kind
   }
   a.field = std::move(field);
   aggregates_.emplace_back(std::move(name), std::move(a));
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, Expr expr, std::vector<Argument> arguments) {
+  calculations_.push_back({std::move(name), type, std::move(expr), nullptr, std::move(arguments)});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, std::shared_ptr<const Calculation> code,
+                                            std::vector<Argument> arguments) {
+  calculations_.push_back({std::move(name), type, std::nullopt, std::move(code), std::move(arguments)});
   return *this;
 }
 
@@ -411,6 +423,7 @@ Result<Domain> DomainBuilder::build() const {
     check_identities(r, b.identities_, problems);
     ModelAccess::identities(r) = b.identities_;
     ModelAccess::aggregates(r) = b.aggregates_;
+    ModelAccess::calculations(r) = b.calculations_;
     for (std::size_t k = 0; k < r.actions_.size(); ++k)  // upserts need the identities
       check_action_kind(r, b.actions_[k].options.upsert_fields, r.actions_[k], problems);
     ModelAccess::global_steps(r) = b.global_steps_;
@@ -421,6 +434,7 @@ Result<Domain> DomainBuilder::build() const {
   for (const auto& b : resources_) declared.push_back(b.relationships_);
   resolve_relationships(*data, declared, problems);
   check_relationship_filters(*data, problems);
+  check_calculations(*data, problems);
   if (!problems.empty()) {
     Error e{ErrorClass::framework, {}, {},
             fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),

@@ -110,7 +110,7 @@ const char* to_string(CompareOp op) {
 }
 
 const char* to_string(ArithOp op) {
-  static const char* const kNames[] = {"+", "-", "*", "/"};
+  static const char* const kNames[] = {"+", "-", "*", "/", "<>"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -123,6 +123,11 @@ const char* to_string(TimeUnit unit) {
   static const char* const kNames[] = {"microsecond", "millisecond", "second", "minute",
                                        "hour",        "day",         "week"};
   return kNames[static_cast<int>(unit)];
+}
+
+const char* to_string(ExprFunction fn) {
+  static const char* const kNames[] = {"if", "string_length", "round"};
+  return kNames[static_cast<int>(fn)];
 }
 
 std::optional<TimeUnit> parse_time_unit(std::string_view name) {
@@ -175,6 +180,11 @@ ArithOp Expr::arith_op() const {
 TimeUnit Expr::unit() const {
   assert(kind() == ExprKind::ago || kind() == ExprKind::from_now);
   return static_cast<TimeUnit>(node_->op);
+}
+
+ExprFunction Expr::function() const {
+  assert(kind() == ExprKind::call);
+  return static_cast<ExprFunction>(node_->op);
 }
 
 const Aggregate& Expr::aggregate() const {
@@ -327,6 +337,29 @@ Expr ago(Expr amount, TimeUnit unit) {
 
 Expr from_now(Expr amount, TimeUnit unit) {
   return F::make(ExprKind::from_now, {std::move(amount)}, static_cast<std::uint8_t>(unit));
+}
+
+Expr concat(Expr a, Expr b) { return arith(ArithOp::concat, std::move(a), std::move(b)); }
+
+Expr if_(Expr cond, Expr then, Expr otherwise) {
+  return F::make(ExprKind::call, {std::move(cond), std::move(then), std::move(otherwise)},
+                 static_cast<std::uint8_t>(ExprFunction::if_));
+}
+
+// From the last branch back, so no call recurses per branch.
+Expr cond(std::vector<std::pair<Expr, Expr>> branches, Expr otherwise) {
+  Expr out = std::move(otherwise);
+  for (auto it = branches.rbegin(); it != branches.rend(); ++it)
+    out = if_(std::move(it->first), std::move(it->second), std::move(out));
+  return out;
+}
+
+Expr string_length(Expr s) {
+  return F::make(ExprKind::call, {std::move(s)}, static_cast<std::uint8_t>(ExprFunction::string_length));
+}
+
+Expr round(Expr x, Expr digits) {
+  return F::make(ExprKind::call, {std::move(x), std::move(digits)}, static_cast<std::uint8_t>(ExprFunction::round));
 }
 
 }  // namespace dsl

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iterator>
 #include <optional>
 #include <vector>
@@ -118,6 +119,16 @@ bool is_logic(const Expr& e) {
   return e.kind() == ExprKind::logical_and || e.kind() == ExprKind::logical_or;
 }
 
+bool is_if(const Expr& e) { return e.kind() == ExprKind::call && e.function() == ExprFunction::if_; }
+
+// Code points of UTF-8 text (bytes that do not continue a sequence).
+std::int64_t code_points(const std::string& s) {
+  std::int64_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
 // Evaluates with an explicit stack: a chain of a few thousand terms (`a + a + ...`,
 // `x == 1 or x == 2 or ...`) would otherwise recurse once per term. Each node's operands
 // are evaluated left to right onto a stack of values, then the node applies its operator
@@ -137,6 +148,17 @@ class Evaluator {
         if (!t) return t.error();
         if (*t && **t != (f.e->kind() == ExprKind::logical_and)) out = Value(**t);
       }
+      if (!out && is_if(*f.e) && done == 1 && !f.branched) {
+        // Only the branch taken is evaluated; its value is the if's.
+        auto t = truth(values_.back(), operands[0]);
+        if (!t) return in_expr(t.error(), *f.e);
+        values_.pop_back();
+        f.branched = true;
+        const Expr* branch = &operands[*t && **t ? 1 : 2];
+        frames_.push_back({branch, f.ctx, values_.size()});
+        continue;
+      }
+      if (!out && f.branched) out = std::move(values_.back());
       if (!out && done < operands.size()) {
         const EvalContext* ctx = f.ctx;
         if (f.e->kind() == ExprKind::parent) {
@@ -161,6 +183,7 @@ class Evaluator {
     const Expr* e;
     const EvalContext* ctx;
     std::size_t base;  // where the node's operand values start in values_
+    bool branched = false;  // an if whose branch is (being) evaluated
   };
 
   // One node, its operands already evaluated (in order, in `v`), against its context.
@@ -199,6 +222,7 @@ class Evaluator {
         case ExprKind::now: return Value(ctx_.now);
         case ExprKind::ago:
         case ExprKind::from_now: return eval_time(e, v[0]);
+        case ExprKind::call: return eval_call(e, v);
       }
       return Error::framework("unknown expression kind");
     }
@@ -293,6 +317,7 @@ class Evaluator {
 
     Result<Value> eval_arith(const Expr& e, const Value& a, const Value& b) const;
     Result<Value> eval_time(const Expr& e, const Value& amount) const;
+    Result<Value> eval_call(const Expr& e, const Value* v) const;
 
     const EvalContext& ctx_;
   };
@@ -309,6 +334,7 @@ Result<Value> integer_arith(ArithOp op, std::int64_t a, std::int64_t b, const Ex
     case ArithOp::sub: overflow = __builtin_sub_overflow(a, b, &out); break;
     case ArithOp::mul: overflow = __builtin_mul_overflow(a, b, &out); break;
     case ArithOp::div: return Value(static_cast<double>(a) / static_cast<double>(b));
+    case ArithOp::concat: break;  // strings only, handled by the caller
   }
   if (overflow) return in_expr(eval_error("overflow", "integer overflow"), e);
   return Value(out);
@@ -318,6 +344,11 @@ Result<Value> integer_arith(ArithOp op, std::int64_t a, std::int64_t b, const Ex
 Result<Value> Evaluator::Node::eval_arith(const Expr& e, const Value& a, const Value& b) const {
   if (a.is_null() || b.is_null()) return Value();
   ArithOp op = e.arith_op();
+  if (op == ArithOp::concat) {
+    if (!a.as_string() || !b.as_string())
+      return mismatch_in(e, fmt::format("cannot apply <> to {} and {}", kind_name(a), kind_name(b)));
+    return Value(*a.as_string() + *b.as_string());
+  }
   if (!is_number(a) || !is_number(b))
     return mismatch_in(e, fmt::format("cannot apply {} to {} and {}", to_string(op), kind_name(a),
                                       kind_name(b)));
@@ -330,8 +361,39 @@ Result<Value> Evaluator::Node::eval_arith(const Expr& e, const Value& a, const V
     case ArithOp::sub: return Value(x - y);
     case ArithOp::mul: return Value(x * y);
     case ArithOp::div: return Value(x / y);
+    case ArithOp::concat: break;
   }
   return Value();
+}
+
+Result<Value> round_number(const Expr& e, const Value& x, const Value& digits) {
+  if (x.is_null() || digits.is_null()) return Value();
+  const std::int64_t* d = digits.as_int();
+  if (!d || *d < -15 || *d > 15)
+    return mismatch_in(e, fmt::format("round takes a number of digits from -15 to 15, got {}",
+                                      d ? std::to_string(*d) : std::string(kind_name(digits))));
+  if (!is_number(x)) return mismatch_in(e, fmt::format("round needs a number, got {}", kind_name(x)));
+  double scale = std::pow(10.0, static_cast<double>(*d));
+  if (const std::int64_t* n = x.as_int()) {
+    if (*d >= 0) return x;
+    double r = std::round(static_cast<double>(*n) / (1.0 / scale)) * (1.0 / scale);
+    return Value(static_cast<std::int64_t>(r));
+  }
+  double v = *x.as_float();
+  if (!std::isfinite(v)) return x;
+  return Value(std::round(v * scale) / scale);
+}
+
+Result<Value> Evaluator::Node::eval_call(const Expr& e, const Value* v) const {
+  switch (e.function()) {
+    case ExprFunction::if_: return v[0];  // the evaluator evaluates the branch itself
+    case ExprFunction::string_length:
+      if (v[0].is_null()) return Value();
+      if (const std::string* s = v[0].as_string()) return Value(code_points(*s));
+      return mismatch_in(e, fmt::format("string_length needs a string, got {}", kind_name(v[0])));
+    case ExprFunction::round: return round_number(e, v[0], v[1]);
+  }
+  return Error::framework("unknown function");
 }
 
 Result<Value> Evaluator::Node::eval_time(const Expr& e, const Value& amount) const {

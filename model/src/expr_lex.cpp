@@ -138,7 +138,7 @@ class Lexer {
   }
 
   Token lex_symbol() {
-    static constexpr std::string_view kTwo[] = {"==", "!=", "<=", ">=", "&&", "||", "=>", "%{"};
+    static constexpr std::string_view kTwo[] = {"==", "!=", "<=", ">=", "&&", "||", "=>", "%{", "<>"};
     static constexpr std::string_view kOne = "()[],.^}<>+-*/!";
     std::size_t start = pos_;
     for (auto two : kTwo)

@@ -24,7 +24,7 @@ constexpr int kMaxDepth = 200;  // deeper input would only be an attack on the s
 // The binary levels, loosest first; the printer's precedences, in the same order.
 constexpr std::array<std::array<std::string_view, 4>, 7> kLevels = {{
     {"or", "||"}, {"and", "&&"}, {"==", "!="}, {"<", "<=", ">", ">="},
-    {"in"},       {"+", "-"},    {"*", "/"},
+    {"in"},       {"+", "-", "<>"}, {"*", "/"},
 }};
 
 struct Arg {
@@ -41,8 +41,8 @@ Expr combine(std::string_view op, Expr a, Expr b) {
   for (int i = 0; i < 6; ++i)
     if (op == kCompare[i])
       return dsl::compare(static_cast<CompareOp>(i), std::move(a), std::move(b));
-  static constexpr std::string_view kArith[] = {"+", "-", "*", "/"};
-  for (int i = 0; i < 4; ++i)
+  static constexpr std::string_view kArith[] = {"+", "-", "*", "/", "<>"};
+  for (int i = 0; i < 5; ++i)
     if (op == kArith[i]) return dsl::arith(static_cast<ArithOp>(i), std::move(a), std::move(b));
   return a;
 }
@@ -306,6 +306,7 @@ class Parser {
   Result<Expr> build_actor(const std::vector<Arg>& args);
   Result<Expr> build_time(const Token& name, const std::vector<Arg>& args);
   Result<Expr> build_cast(const std::vector<Arg>& args);
+  Result<Expr> build_cond(const std::vector<Arg>& args);
   std::optional<Error> check_arity(const Token& name, std::size_t count, std::size_t min,
                                    std::size_t max) const;
 
@@ -318,7 +319,9 @@ class Parser {
 std::optional<Error> Parser::check_arity(const Token& name, std::size_t count, std::size_t min,
                                          std::size_t max) const {
   if (count >= min && count <= max) return std::nullopt;
-  std::string wanted = min == max ? std::to_string(min) : fmt::format("{} or {}", min, max);
+  std::string wanted = min == max       ? std::to_string(min)
+                       : max == SIZE_MAX ? fmt::format("at least {}", min)
+                                         : fmt::format("{} or {}", min, max);
   return error_at(name, fmt::format("{} takes {} argument{}, found {}", name.text, wanted,
                                     max == 1 ? "" : "s", count));
 }
@@ -330,7 +333,9 @@ Result<Expr> Parser::build_call(const Token& name, const std::vector<Arg>& args)
   };
   static constexpr Fn kFns[] = {{"arg", 1, 1},    {"actor", 0, 1},   {"parent", 1, 1},
                                 {"is_nil", 1, 1}, {"contains", 2, 2}, {"now", 0, 0},
-                                {"ago", 2, 2},    {"from_now", 2, 2}, {"type", 2, 2}};
+                                {"ago", 2, 2},    {"from_now", 2, 2}, {"type", 2, 2},
+                                {"if", 2, 3},     {"cond", 2, SIZE_MAX}, {"string_length", 1, 1},
+                                {"round", 1, 2}};
   for (int k = 0; k <= static_cast<int>(AggregateKind::list); ++k)
     if (name.text == to_string(static_cast<AggregateKind>(k)))
       return build_aggregate(static_cast<AggregateKind>(k), name, args);
@@ -350,6 +355,10 @@ Result<Expr> Parser::build_call(const Token& name, const std::vector<Arg>& args)
   if (name.text == "contains") return dsl::contains(args[0].expr, args[1].expr);
   if (name.text == "now") return dsl::now();
   if (name.text == "type") return build_cast(args);
+  if (name.text == "if") return dsl::if_(args[0].expr, args[1].expr, args.size() > 2 ? args[2].expr : Expr());
+  if (name.text == "cond") return build_cond(args);
+  if (name.text == "string_length") return dsl::string_length(args[0].expr);
+  if (name.text == "round") return dsl::round(args[0].expr, args.size() > 1 ? args[1].expr : Expr(0));
   return build_time(name, args);
 }
 
@@ -424,6 +433,13 @@ Result<Expr> Parser::build_cast(const std::vector<Arg>& args) {
   CastResult cast = cast_value(*type, value.literal());
   if (!cast.value) return error_at(args[0].pos, cast.error);
   return Expr(std::move(*cast.value));
+}
+
+// cond(c1, v1, c2, v2, ..., otherwise): pairs, then an optional last value.
+Result<Expr> Parser::build_cond(const std::vector<Arg>& args) {
+  std::vector<std::pair<Expr, Expr>> branches;
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) branches.emplace_back(args[i].expr, args[i + 1].expr);
+  return dsl::cond(std::move(branches), args.size() % 2 ? args.back().expr : Expr());
 }
 
 }  // namespace

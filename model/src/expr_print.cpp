@@ -31,8 +31,8 @@ int precedence(const Expr& e) {
                                                                                 : kRelational;
     case ExprKind::in: return kIn;
     case ExprKind::arith:
-      return e.arith_op() == ArithOp::add || e.arith_op() == ArithOp::sub ? kAdditive
-                                                                          : kMultiplicative;
+      return e.arith_op() == ArithOp::mul || e.arith_op() == ArithOp::div ? kMultiplicative
+                                                                          : kAdditive;
     case ExprKind::logical_not: return kUnary;
     default: return kPrimary;
   }
@@ -170,6 +170,24 @@ class Printer {
     sub(e.operands()[1], p + 1);
   }
 
+  // An if whose else is an if prints as one flat cond(...), which parses back to the
+  // same chain, without nesting a call per branch.
+  void function(const Expr& e) {
+    if (e.function() != ExprFunction::if_ || e.operands()[2].kind() != ExprKind::call ||
+        e.operands()[2].function() != ExprFunction::if_)
+      return call(to_string(e.function()), e.operands());
+    text("cond(");
+    const Expr* at = &e;
+    for (; at->kind() == ExprKind::call && at->function() == ExprFunction::if_; at = &at->operands()[2]) {
+      sub(at->operands()[0], 0);
+      text(", ");
+      sub(at->operands()[1], 0);
+      text(", ");
+    }
+    sub(*at, 0);
+    text(")");
+  }
+
   // Queues the node's pieces in reading order; expr() reverses them onto the stack.
   void node(const Expr& e) {
     const auto& ops = e.operands();
@@ -200,6 +218,7 @@ class Printer {
           sub(*e.aggregate().filter, 0);
         }
         return text(")");
+      case ExprKind::call: return function(e);
       case ExprKind::now: return text("now()");
       case ExprKind::ago:
       case ExprKind::from_now:

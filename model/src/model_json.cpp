@@ -126,6 +126,33 @@ Result<Action> action_from_json(const json& j) {
   return a;
 }
 
+// An expression calculation keeps its text; one in code keeps only that it was code.
+json calculation_to_json(const CalculationDef& c) {
+  json args = json::array();
+  for (const auto& arg : c.arguments) args.push_back(argument_to_json(arg));
+  json out = {{"name", c.name}, {"type", c.type.name()}, {"arguments", args}};
+  if (c.expr) out["expr"] = to_string(*c.expr);
+  else out["code"] = true;
+  return out;
+}
+
+Result<CalculationDef> calculation_from_json(const json& j) {
+  CalculationDef c;
+  c.name = j.at("name").get<std::string>();
+  auto t = Type::parse(j.at("type").get<std::string>());
+  if (!t) return fail(Error::framework(fmt::format("calculation {} has unknown type {}", c.name, j.at("type").dump())));
+  c.type = *t;
+  for (const auto& ja : j.at("arguments")) {
+    ASHLAR_TRY(arg, argument_from_json(ja));
+    c.arguments.push_back(std::move(*arg));
+  }
+  if (j.contains("expr")) {
+    ASHLAR_TRY(expr, parse_expr(j["expr"].get<std::string>()));
+    c.expr = std::move(*expr);
+  }
+  return c;
+}
+
 json relationship_to_json(const Relationship& r) {
   json out = {{"name", r.name},
               {"kind", to_string(r.kind)},
@@ -141,6 +168,7 @@ json relationship_to_json(const Relationship& r) {
   }
   if (r.filter) out["filter"] = to_string(*r.filter);
   if (!r.sort.empty()) out["sort"] = to_string(r.sort);
+  if (!r.read_action.empty()) out["read_action"] = r.read_action;
   return out;
 }
 
@@ -167,6 +195,7 @@ Result<Relationship> relationship_from_json(const json& j) {
     ASHLAR_TRY(sort, parse_sort(j["sort"].get<std::string>()));
     r.sort = std::move(*sort);
   }
+  r.read_action = j.value("read_action", "");
   return r;
 }
 
@@ -202,6 +231,11 @@ std::string domain_to_json(const Domain& domain) {
                          {"relationships", relationships},
                          {"identities", identities},
                          {"indexed", r.indexed_attributes()}});
+    if (!r.calculations().empty()) {  // only when there are some: older models keep their bytes
+      json calculations = json::array();
+      for (const auto& c : r.calculations()) calculations.push_back(calculation_to_json(c));
+      resources.back()["calculations"] = std::move(calculations);
+    }
   }
   json doc = {{"format", kModelFormat}, {"domain", domain.name()}, {"resources", resources}};
   return doc.dump();
@@ -266,6 +300,11 @@ Result<Domain> domain_from_json(std::string_view text) {
         a.path = jagg.at("path").get<std::vector<std::string>>();
         a.field = jagg.at("field").get<std::string>();
         ModelAccess::aggregates(r).emplace_back(jagg.at("name").get<std::string>(), std::move(a));
+      }
+      for (const auto& jc : jr.value("calculations", json::array())) {
+        auto c = calculation_from_json(jc);
+        if (!c) return bad(fmt::format("{}: {}", r.name_, c.error().describe()));
+        ModelAccess::calculations(r).push_back(std::move(*c));
       }
       data->resources.push_back(std::move(r));
     }

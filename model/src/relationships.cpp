@@ -81,7 +81,7 @@ std::optional<std::string> path_problem(const std::vector<Resource>& all, const 
     at = find(all, rel->destination);
     if (!at) return fmt::format("{}.{} relates to {}, which does not exist", r.name(), path[i], rel->destination);
   }
-  if (path.empty() || (!at->attribute(path.back()) && !at->aggregate(path.back())))
+  if (path.empty() || (!at->attribute(path.back()) && !at->aggregate(path.back()) && !at->calculation(path.back())))
     return fmt::format("{} has no attribute {}", at->name(), path.empty() ? "" : path.back());
   return std::nullopt;
 }
@@ -109,6 +109,11 @@ void check_filter(const std::vector<Resource>& all, const Resource& source, cons
 }
 
 }  // namespace
+
+std::optional<std::string> path_problem_in(const std::vector<Resource>& all, const Resource& r,
+                                           const std::vector<std::string>& path) {
+  return path_problem(all, r, path);
+}
 
 std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path) {
   return path_problem(domain.resources(), r, path);
@@ -151,6 +156,12 @@ void resolve_relationships(DomainData& data, const std::vector<std::vector<Relat
         continue;
       }
       apply_defaults(source, *dest, rel);
+      if (!rel.read_action.empty()) {
+        const Action* read = dest->action(rel.read_action);
+        if (!read || read->type != ActionType::read)
+          problems.push_back({check.where(), "unknown_action",
+                              fmt::format("read_action: {} has no read action named {}", dest->name(), rel.read_action)});
+      }
       if (!rel.no_attributes && !rel.manual) {
         check.require(source, rel.source_attribute, "source");
         check.require(*dest, rel.destination_attribute, "destination");

@@ -80,6 +80,18 @@ const Aggregate* Resource::aggregate(std::string_view name) const {
   return nullptr;
 }
 
+const CalculationDef* Resource::calculation(std::string_view name) const {
+  for (const auto& c : calculations_)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const Argument* CalculationDef::argument(std::string_view arg) const {
+  for (const auto& a : arguments)
+    if (a.name == arg) return &a;
+  return nullptr;
+}
+
 bool Resource::indexed(std::string_view attribute) const {
   return std::find(indexed_.begin(), indexed_.end(), attribute) != indexed_.end();
 }

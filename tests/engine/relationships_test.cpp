@@ -274,5 +274,5 @@ TEST_CASE("loading an unknown relationship is Invalid naming it") {
   auto u = s.user("u");
   auto r = s.engine.get("User", u.id(), {.load = {"friends"}});
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().fields.at(0) == FieldError{"load", "unknown_relationship", "User has no relationship or aggregate named friends"});
+  CHECK(r.error().fields.at(0) == FieldError{"load", "unknown_relationship", "User has no relationship, aggregate or calculation named friends"});
 }

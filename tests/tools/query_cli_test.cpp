@@ -292,7 +292,7 @@ TEST_CASE("ashlar query reports bad queries in one line, with the parser's colum
                 "Ticket.read: invalid input: sort: Ticket has no attribute size");
   require_error(query({s.path, "Tiket"}), 2, "domain helpdesk has no resource named Tiket");
   require_error(query({s.path, "Ticket", "--load", "representative.friends"}), 2,
-                "invalid input: load: Representative has no relationship or aggregate named friends");
+                "invalid input: load: Representative has no relationship, aggregate or calculation named friends");
   require_error(query({s.path, "Ticket", "--load", "representative..tickets"}), 2,
                 "--load: \"representative..tickets\" has an empty name");
   // The manual relationship's code is not in the store: said, not silently empty.
@@ -347,4 +347,38 @@ TEST_CASE("ashlar query reads beside a running writer and sees each committed ac
   CHECK(ok_lines(query({path, "Representative", "--json"})) == std::vector<std::string>{line(rita)});
   auto renamed = engine.update("Representative", rita.id(), {{"name", "Rita M."}}).value();
   CHECK(ok_lines(query({path, "Representative", "--json"})) == std::vector<std::string>{line(renamed)});
+}
+
+TEST_CASE("ashlar query loads, filters and sorts by calculations the stored model holds") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  std::optional<Record> ada, alan;
+  {
+    using namespace ashlar::dsl;
+    auto code = calculation([](const std::vector<Record>& rs, const CalculationContext&) -> Result<std::vector<Value>> {
+      return std::vector<Value>(rs.size(), Value("x"));
+    });
+    auto d = domain("people")
+                 .resource(resource("Person")
+                               .uuid_primary_key("id")
+                               .attribute("first", type::string)
+                               .attribute("last", type::string)
+                               .calculate("full_name", type::string, concat(concat(ref("first"), " "), ref("last")))
+                               .calculate("badge", type::string, code)
+                               .defaults({"read", "create:*"}))
+                 .build()
+                 .value();
+    auto engine = Engine::open(path, d, {.durability = Durability::no_sync}).value();
+    ada = engine.create("Person", {{"first", "Ada"}, {"last", "Lovelace"}}).value();
+    alan = engine.create("Person", {{"first", "Alan"}, {"last", "Turing"}}).value();
+  }
+  CHECK(ok_lines(query({path, "Person", "--sort", "-full_name", "--load", "full_name", "--json"})) ==
+        std::vector<std::string>{line(*alan, {{"full_name", "Alan Turing"}}), line(*ada, {{"full_name", "Ada Lovelace"}})});
+  CHECK(ok_lines(query({path, "Person", "--filter", "string_length(full_name) > 11", "--load", "full_name"})) ==
+        std::vector<std::string>{"Person {id: " + ada->id().str() +
+                                 ", first: \"Ada\", last: \"Lovelace\", full_name: \"Ada Lovelace\"}"});
+  // A calculation in C++ code is listed in the stored model, but only its program computes it.
+  require_error(query({path, "Person", "--load", "badge"}), 2,
+                "Person.badge is a calculation in C++ code, which a stored model does not hold; compute it in the "
+                "program that declares it");
 }

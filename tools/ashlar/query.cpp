@@ -203,7 +203,7 @@ void add_query_command(CLI::App& app) {
          "--offset", [args](const std::string& text) { args->offset = *parse_count(text); }, "Skip the first N records")
       ->type_name("N")
       ->check(count_validator());
-  cmd->add_option("--load", args->load, "Relationships and aggregates to load: 'comments.user,followers'")
+  cmd->add_option("--load", args->load, "Relationships, aggregates and calculations to load: 'comments.user,followers,full_name'")
       ->type_name("PATH,...");
   cmd->add_flag("--json", args->json,
                 "One JSON object per record: attributes and loaded aggregates by name, each loaded relationship "

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// The record's attributes and loaded aggregates as (name, shown value) pairs.
+// The record's attributes and loaded aggregates and calculations as (name, shown value) pairs.
 template <typename Show>
 void each_value(const Record& record, const std::vector<Load>& loads, Show&& show) {
   for (const auto& attribute : record.resource().attributes()) {
@@ -19,7 +19,8 @@ void each_value(const Record& record, const std::vector<Load>& loads, Show&& sho
     show(attribute.name, attribute.sensitive ? nullptr : &value);
   }
   for (const auto& load : loads)
-    if (!record.resource().relationship(load.name) && record.resource().aggregate(load.name))
+    if (!record.resource().relationship(load.name) &&
+        (record.resource().aggregate(load.name) || record.resource().calculation(load.name)))
       show(load.name, &record[load.name]);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Everything an embedder needs: the model DSL and the engine.
 
+#include <ashlar/calculation.hpp>
 #include <ashlar/changes.hpp>
 #include <ashlar/engine.hpp>
 #include <ashlar/generic.hpp>

@@ -52,9 +52,11 @@ struct ASHLAR_API Query {
   std::optional<AsOf> as_of{};
 };
 
-// A relationship (or named aggregate) to load, with an optional query customizing it:
-// a filter on the related records, their sort, a limit and offset per parent record,
-// a select (a strict load), and nested loads.
+// A relationship, named aggregate or calculation to load, with an optional query
+// customizing it: for a relationship, a filter on the related records, their sort, a
+// limit and offset per parent record, a select (a strict load), and nested loads; for a
+// calculation, its arguments in `args`:
+//   Load("greeting", {.args = {{"prefix", "Dr."}}})
 struct ASHLAR_API Load {
   Load(const char* name) : name(name) {}
   Load(std::string name, Query query = {}) : name(std::move(name)), query(std::move(query)) {}

@@ -16,9 +16,9 @@ class ASHLAR_API Record {
   const Resource& resource() const { return *resource_; }
   // The primary key: its one attribute's value, or a map of the attributes when composite.
   Value id() const;
-  // The value of an attribute or loaded aggregate (nil when it has none). A name that is
-  // neither an attribute nor an aggregate of the resource, or an aggregate this record was
-  // read without loading, is a Framework error naming the resource and the name.
+  // The value of an attribute or loaded aggregate or calculation (nil when it has none). A
+  // name that is none of those of the resource, or an aggregate or calculation this record
+  // was read without loading, is a Framework error naming the resource and the name.
   Result<Value> field(std::string_view name) const;
   // As field(), for scripts: throws ashlar::Exception carrying that error.
   const Value& operator[](std::string_view name) const;
@@ -52,7 +52,7 @@ class ASHLAR_API Record {
   std::vector<Value> values_;  // aligned with resource().attributes()
   std::uint64_t version_;
   std::vector<std::pair<std::string, std::vector<Record>>> related_;
-  Fields extras_;  // loaded aggregates
+  Fields extras_;  // loaded aggregates and calculations
   std::string cursor_;
 };
 

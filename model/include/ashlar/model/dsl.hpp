@@ -117,6 +117,9 @@ struct ASHLAR_API RelationshipDecl {
   std::string sort{};            // Ash sort input: "-inserted_at"
   bool no_attributes = false;  // related by filter alone
   std::shared_ptr<const ManualRelationship> manual{};  // loaded by user code (ashlar/manual.hpp)
+  // The destination's read action that loads, aggregates and filters read related records
+  // through; empty: the destination's primary read action. Must name a read action.
+  std::string read_action{};
 };
 
 class ASHLAR_API ResourceBuilder {
@@ -153,6 +156,14 @@ class ASHLAR_API ResourceBuilder {
   // .aggregate("top_score", AggregateKind::max, "comments", "score").
   ResourceBuilder& aggregate(std::string name, AggregateKind kind, std::string relationship_path,
                              std::string field = {});
+  // A calculation (Ash's `calculate`): .calculate("full_name", type::string,
+  // ref("first_name") <> " " <> ref("last_name")); arguments are read as arg("x") and given
+  // by a load ({.load = {Load("greeting", {.args = {{"prefix", "Dr."}}})}}). Mistakes (an
+  // unknown ref or argument, a name taken) are reported by DomainBuilder::build.
+  ResourceBuilder& calculate(std::string name, Type type, Expr expr, std::vector<Argument> arguments = {});
+  // A calculation computed by C++ code for a batch of records at once (ashlar/calculation.hpp).
+  ResourceBuilder& calculate(std::string name, Type type, std::shared_ptr<const Calculation> code,
+                             std::vector<Argument> arguments = {});
   // A resource-level change or validation (Ash's `changes` / `validations` blocks).
   ResourceBuilder& change(ActionStep step);
   ResourceBuilder& validate(ActionStep step);
@@ -187,6 +198,7 @@ class ASHLAR_API ResourceBuilder {
   std::vector<Relationship> relationships_;
   std::vector<Identity> identities_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
+  std::vector<CalculationDef> calculations_;
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
   std::optional<std::vector<std::string>> default_accept_;

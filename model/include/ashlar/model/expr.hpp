@@ -47,10 +47,14 @@ enum class ExprKind : std::uint8_t {
   now,          // the context's current time
   ago,          // now minus operands()[0] of unit()
   from_now,     // now plus operands()[0] of unit()
+  call,         // function() applied to operands()
 };
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
-enum class ArithOp : std::uint8_t { add, sub, mul, div };
+enum class ArithOp : std::uint8_t { add, sub, mul, div, concat };  // concat: strings, `<>`
+// Functions of ExprKind::call. if_: if(cond, then, else), lazy: only the branch taken is
+// evaluated; string_length(s): code points; round(x, digits): half away from zero.
+enum class ExprFunction : std::uint8_t { if_, string_length, round };
 enum class AggregateKind : std::uint8_t { count, exists, sum, min, max, first, list };
 enum class TimeUnit : std::uint8_t { microsecond, millisecond, second, minute, hour, day, week };
 
@@ -58,6 +62,7 @@ ASHLAR_API const char* to_string(CompareOp op);      // "==", "<", ...
 ASHLAR_API const char* to_string(ArithOp op);        // "+", ...
 ASHLAR_API const char* to_string(AggregateKind kind);  // "count", ...
 ASHLAR_API const char* to_string(TimeUnit unit);     // "minute", ...
+ASHLAR_API const char* to_string(ExprFunction fn);   // "if", "string_length", "round"
 ASHLAR_API std::optional<TimeUnit> parse_time_unit(std::string_view name);
 
 struct Aggregate;
@@ -82,6 +87,7 @@ class ASHLAR_API Expr {
   CompareOp compare_op() const;
   ArithOp arith_op() const;
   TimeUnit unit() const;
+  ExprFunction function() const;
   const Aggregate& aggregate() const;
 
   bool is_literal() const { return kind() == ExprKind::literal; }
@@ -180,6 +186,16 @@ ASHLAR_API Expr now();
 ASHLAR_API Expr ago(Expr amount, TimeUnit unit);       // ago(10, TimeUnit::minute)
 ASHLAR_API Expr from_now(Expr amount, TimeUnit unit);
 
+// String and conditional functions, for calculations and filters alike.
+ASHLAR_API Expr concat(Expr a, Expr b);  // a <> b: nil when either is nil
+// if(cond, then, else): `then` when cond is true, `else` when it is false or nil.
+ASHLAR_API Expr if_(Expr cond, Expr then, Expr otherwise = Expr());
+// cond(c1, v1, c2, v2, ..., otherwise): the value of the first condition that holds;
+// built as nested if_, so it is an if_ chain to evaluate and compare.
+ASHLAR_API Expr cond(std::vector<std::pair<Expr, Expr>> branches, Expr otherwise = Expr());
+ASHLAR_API Expr string_length(Expr s);
+ASHLAR_API Expr round(Expr x, Expr digits = Expr(0));
+
 }  // namespace dsl
 
 // ---- Text ----------------------------------------------------------------------------
@@ -193,8 +209,11 @@ inline constexpr std::size_t kMaxFilterNodes = 10000;     // Expr::node_count() 
 // `not is_nil(closed_at)`, `representative.priority_threshold < priority`,
 // `^arg(:user_id)`, `actor(:id)`, `parent(x)`, `count(comments) > 2`,
 // `exists(comments, likes > 10)`, `contains(title, "x")`, `ago(10, :minute)`,
-// `x not in [1, 2]`, `type("...", :uuid)`. Precedence, tightest
-// first: not ! and unary -; * /; + -; in, not in; < <= > >=; == !=; and &&; or ||.
+// `x not in [1, 2]`, `type("...", :uuid)`, `first_name <> " " <> last_name`,
+// `if(priority > 2, "urgent", "normal")`, `cond(a > 2, "x", a > 1, "y", "z")` (pairs of
+// condition and value, then the value when none holds; nil when left out),
+// `string_length(title)`, `round(score, 2)`. Precedence, tightest
+// first: not ! and unary -; * /; + - <>; in, not in; < <= > >=; == !=; and &&; or ||.
 // Fails with an Invalid error, field "filter", code "syntax", whose message names the
 // 1-based column and what was found there:
 //   at column 12: expected a value after "==", found end of input

@@ -32,6 +32,9 @@ struct ASHLAR_API Relationship {
   std::shared_ptr<const ManualRelationship> manual;
   std::optional<Expr> filter;  // on the destination's records; may use parent(...)
   std::vector<SortKey> sort;   // e.g. has_one latest_tweet sorted -inserted_at
+  // The destination's read action related records are read through (its filter and the
+  // filters its preparations add apply, as to any read); empty: its primary read action.
+  std::string read_action;
 
   bool to_one() const { return kind == RelationshipKind::belongs_to || kind == RelationshipKind::has_one; }
 };

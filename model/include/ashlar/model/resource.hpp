@@ -100,6 +100,23 @@ struct ASHLAR_API TopicTemplate {
   std::vector<std::string> parts;
 };
 
+class Calculation;  // ashlar/calculation.hpp: a calculation computed by C++ code
+
+// A named value derived from the record (Ash's `calculate`): an expression over its
+// attributes, aggregates, related records and earlier calculations, or C++ code that
+// computes a whole batch of records at once. Loaded like an aggregate, and usable by name
+// in filters and sorts (with its arguments' defaults).
+struct ASHLAR_API CalculationDef {
+  std::string name;
+  Type type;                                // what the value is cast to
+  std::optional<Expr> expr{};               // `^arg(:x)` reads an argument
+  std::shared_ptr<const Calculation> code{};  // code is not stored: read back, it is listed but not computable
+  std::vector<Argument> arguments{};        // given by a load (Query::args), else their defaults
+
+  bool computable() const { return expr.has_value() || code != nullptr; }
+  const Argument* argument(std::string_view name) const;
+};
+
 class ASHLAR_API Resource {
  public:
   const std::string& name() const { return name_; }
@@ -123,6 +140,9 @@ class ASHLAR_API Resource {
   // by name in filters and sorts.
   const std::vector<std::pair<std::string, Aggregate>>& aggregates() const { return aggregates_; }
   const Aggregate* aggregate(std::string_view name) const;
+  // Calculations, in the order declared (ResourceBuilder::calculate).
+  const std::vector<CalculationDef>& calculations() const { return calculations_; }
+  const CalculationDef* calculation(std::string_view name) const;
   // Resource-level changes and validations, in the order declared; each runs for the
   // action types in its `on` (create and update when empty), after the action's own.
   const std::vector<ActionStep>& global_steps() const { return global_steps_; }
@@ -149,6 +169,7 @@ class ASHLAR_API Resource {
   std::vector<Identity> identities_;
   std::vector<std::string> indexed_;
   std::vector<std::pair<std::string, Aggregate>> aggregates_;
+  std::vector<CalculationDef> calculations_;
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
 };
