@@ -18,6 +18,7 @@ struct ModelAccess {
   static std::vector<ActionStep>& global_steps(Resource& r) { return r.global_steps_; }
   static std::vector<CalculationDef>& calculations(Resource& r) { return r.calculations_; }
   static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
+  static std::vector<Policy>& policies(Resource& r) { return r.policies_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);
@@ -50,5 +51,9 @@ Result<const Resource*> aggregate_destination(const std::vector<Resource>& all, 
 // calculations.cpp: names, the refs and arguments of calculations' expressions, once
 // every relationship is resolved.
 void check_calculations(const DomainData& data, std::vector<FieldError>& problems);
+
+// policies.cpp: conditions simple, actions and attributes named known, filter checks'
+// refs and aggregates resolved, once every relationship is resolved.
+void check_policies(const DomainData& data, std::vector<FieldError>& problems);
 
 }  // namespace ashlar
