@@ -170,6 +170,22 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   return {};
 }
 
+Result<bool> Reader::readable(const Resource& r, const Record& record) {
+  const Action* a = r.primary_action(ActionType::read);
+  if (!a || !authorizing(r, authorize_)) return true;
+  ASHLAR_TRY(args, cast_arguments(r, *a, {}));
+  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
+  if (allowed->is_literal()) return allowed->literal() == Value(true);
+  EvalContext context = base_;
+  context.args = &*args;
+  context.parent = nullptr;
+  Reader reader(domain_, source_, context, depth_ + 1);
+  reader.authorize_ = authorize_;
+  std::vector<Record> one{record};
+  RowSet set(reader, r, one);
+  return matches(*allowed, set.context(0, reader.base()));
+}
+
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
                                                  const Query& q) {
   std::optional<Expr> filter = a->filter;

@@ -63,6 +63,9 @@ class Reader {
   // Whether reads apply the resources' read policies (on unless a query turns it off):
   // Reader::run takes a query's choice, and readers nested in this one keep it.
   void set_authorize(bool on) { authorize_ = on; }
+  // Whether the actor may read `record` of r through r's primary read action's policies
+  // (true when it has none or authorization is off): lookups by key use it.
+  Result<bool> readable(const Resource& r, const Record& record);
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
   Result<std::vector<Record>> scan(const Resource& r);

@@ -222,6 +222,9 @@ Domain projects_domain() {
                     .has_many("tasks", "Task")
                     .aggregate("task_count", AggregateKind::count, "tasks")
                     .defaults({"read", "destroy", "create:*", "update:*"})
+                    .update("adopt", {.accept = AcceptList::none(),
+                                      .arguments = {argument("tasks", type::array(type::uuid))},
+                                      .steps = {changes::manage_relationship("tasks", {.type = manage::Type::append})}})
                     .action("rename_all", {.returns = type::integer,
                                            .arguments = {argument("name", type::string)},
                                            .transaction = true,
@@ -256,7 +259,8 @@ Domain projects_domain() {
                     .defaults({"read", "destroy", "create:*", "update:*"})
                     .policy(action_type(ActionType::read),
                             {authorize_if(expr(ref("secret") == false)),
-                             authorize_if(expr(ref("project.owner_id") == actor("id")))}))
+                             authorize_if(expr(ref("project.owner_id") == actor("id")))})
+                    .policy(action_type(ActionType::update), {authorize_if(actor_present())}))
       .build()
       .value();
 }
@@ -443,4 +447,27 @@ TEST_CASE("policies: mistakes in policies are reported when the domain is built"
     INFO(built.error().fields[i].field << " | " << built.error().fields[i].code << " | " << built.error().fields[i].message);
     CHECK(built.error().fields[i] == expected[i]);
   }
+}
+
+TEST_CASE("policies: manage_relationship looks records up as the actor reads them") {
+  Work w;
+  CallOptions system{.authorize = false};
+  Value secret = w.engine.create("Task", {{"title", "carol's"}, {"secret", true}, {"project_id", w.beta}}, system).value().id();
+  Value open = w.engine.create("Task", {{"title", "carol's open"}, {"project_id", w.beta}}, system).value().id();
+  std::uint64_t head = log_length(w.engine.log());
+
+  // Alice may not read Carol's secret task: to her it does not exist.
+  auto hidden = w.engine.update("Project", w.alpha, {{"tasks", Value(Array{secret})}}, {.action = "adopt", .actor = user(kAlice)});
+  REQUIRE_FALSE(hidden);
+  CHECK(hidden.error().describe() == "invalid: Project.adopt: invalid input: tasks[0]: no Task with id " + secret.str());
+  CHECK(hidden.error().describe().find("carol") == std::string::npos);
+  CHECK(log_length(w.engine.log()) == head);
+  CHECK(w.engine.get("Task", secret, {.authorize = false}).value()["project_id"] == w.beta);
+
+  auto adopted = w.engine.update("Project", w.alpha, {{"tasks", Value(Array{open})}}, {.action = "adopt", .actor = user(kAlice)});
+  REQUIRE(adopted);
+  CHECK(w.engine.get("Task", open, {.authorize = false}).value()["project_id"] == w.alpha);
+  CHECK(w.engine.update("Project", w.alpha, {{"tasks", Value(Array{secret})}},
+                        {.action = "adopt", .actor = user(kAlice), .authorize = false}));
+  CHECK(w.engine.get("Task", secret, {.authorize = false}).value()["project_id"] == w.alpha);
 }
