@@ -107,6 +107,22 @@ TEST_CASE("policies: every built-in check decides both ways") {
   CHECK_FALSE(allowed({authorize_if(custom_filter("titled_ok", titled))}, Value(), {{"title", "no"}}));
 }
 
+TEST_CASE("policies: a custom check that fails or throws fails the request with its error") {
+  auto failing = create_under({authorize_if(custom("flaky", [](const PolicyRequest&) -> Result<bool> {
+                                return fail(Error::unknown("directory unavailable"));
+                              }))},
+                              Value());
+  REQUIRE_FALSE(failing);
+  CHECK(failing.error().describe() == "unknown: directory unavailable");
+  auto throwing = create_under({authorize_if(custom_filter("boom", [](const PolicyRequest&) -> Result<Expr> {
+                                 throw std::runtime_error("boom");
+                               }))},
+                               Value());
+  REQUIRE_FALSE(throwing);
+  CHECK(throwing.error().code == codes::kUserCode);
+  CHECK(throwing.error().describe() == "unknown: Doc.create: policy check boom threw: boom");
+}
+
 TEST_CASE("policies: the first check that decides wins, and each outcome decides its way") {
   CHECK_FALSE(allowed({forbid_if(always()), authorize_if(always())}, Value()));
   CHECK(allowed({forbid_if(never()), authorize_if(always())}, Value()));
