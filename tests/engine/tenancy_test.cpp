@@ -292,6 +292,27 @@ TEST_CASE("another tenant's record cannot be updated or destroyed: NotFound, not
   CHECK(e.get("Project", vostok.id(), scoped("globex")).value()["name"] == Value("Vostok"));
 }
 
+TEST_CASE("a record's history is read in its tenant") {
+  Store s;
+  auto& e = s.engine;
+  auto vostok = e.create("Project", {{"name", "Vostok"}}, in("globex")).value();
+  e.update("Project", vostok.id(), {{"name", "Vostok 2"}}, in("globex")).value();
+  auto theirs = e.history("Project", vostok.id(), "globex").value();
+  REQUIRE(theirs.size() == 2);
+  CHECK(theirs[1].event.tenant == "globex");
+  auto hidden = e.history("Project", vostok.id(), "acme");
+  REQUIRE_FALSE(hidden);
+  CHECK(hidden.error().cls == ErrorClass::not_found);
+  auto never = e.history("Project", Uuid::v4(), "acme");
+  REQUIRE_FALSE(never);
+  // Worded as for a key that never had a record.
+  CHECK(hidden.error().message == "no Project with primary key " + vostok.id().str() + " has ever existed");
+  CHECK(never.error().message.rfind("no Project with primary key ", 0) == 0);
+  auto missing = e.history("Project", vostok.id());
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == "tenant_required");
+}
+
 TEST_CASE("identities are unique per tenant unless declared for all tenants") {
   Store s;
   auto& e = s.engine;

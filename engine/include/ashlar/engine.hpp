@@ -209,8 +209,11 @@ class ASHLAR_API Engine {
   // ---- Replay and audit (engine/src/engine_audit.cpp) ----
   // Every event of the record with primary key `id`, oldest first, in the current
   // model's shape: position, time, actor, action, inputs, changes. Reads only its own
-  // events (by_record). NotFound when the key never had a record.
-  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id) const;
+  // events (by_record). NotFound when the key never had a record. On a multitenant
+  // resource, the events of calls in `tenant` (required unless it is global, as for
+  // reads): another tenant's record has no history there, and is NotFound.
+  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id,
+                                           const std::string& tenant = {}) const;
   // Rebuilds every projection from the log — the state's records, indexes and
   // identities, and Options::projections — resumably, while actions go on; see
   // ashlar/projections/rebuild.hpp.
