@@ -2,6 +2,7 @@
 // and validations run), then around_transaction → before_transaction → the write
 // transaction (around_action → before_action → events and projections → after_action)
 // → commit and notifications → after_transaction.
+#include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "lifecycle.hpp"
@@ -170,6 +171,30 @@ Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vec
   return reading(from);
 }
 
+namespace {
+
+// The policies' decision on a write, its filter checks evaluated against `record` (the
+// record before the change; for a create, as it would be) in the write transaction.
+Result<void> authorize_change(const EngineImpl& impl, const Txn& txn, const Changeset& cs, const Record& record) {
+  const Resource& r = cs.resource();
+  EvalContext base;
+  base.actor = cs.actor();
+  base.args = &cs.arguments();
+  runtime::Reader reader(impl.domain, *impl.log, impl.state, txn, base);
+  reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
+  std::vector<Record> one{record};
+  runtime::RowSet set(reader, r, one);
+  runtime::FilterHolds holds = [&](const Expr& e) { return matches(e, set.context(0, reader.base())); };
+  PolicyRequest request{&r, &cs.action(), cs.actor(), &cs.arguments(),
+                        // On a create, as in its event: the attributes it gives a value.
+                        [&cs](std::string_view name) {
+                          return cs.changing(name) && (cs.data() || !cs.attribute(name).is_null());
+                        }};
+  return runtime::authorize_write(r, request, &holds);
+}
+
+}  // namespace
+
 // The data layer: checks against the stored state, then one event appended and folded.
 Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const Resource& r = cs.resource();
@@ -226,6 +251,8 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
       e.changes.emplace_back(name, v);
     after.push_back(std::move(v));
   }
+  if (runtime::authorizing(r, call.authorize))  // before identities: a refusal reveals nothing of others
+    ASHLAR_TRY_VOID(authorize_change(*this, txn, cs, before ? *before : Record(domain, r, after, e.version)));
   if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
   ASHLAR_TRY(stored, append(txn, std::move(e)));
   if (removes) return std::move(*before);

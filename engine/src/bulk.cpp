@@ -55,6 +55,7 @@ class BulkRun {
     call.tenant = options_.tenant;
     call.correlation_id = correlation_id_;
     call.private_arguments = options_.private_arguments;
+    call.authorize = options_.authorize;
     // The caller's context with this input's entry, sorted by key as a Map value keeps it.
     call.context.reserve(context_.size() + 1);
     auto at = std::lower_bound(context_.begin(), context_.end(), kind_,
@@ -279,6 +280,7 @@ Query for_bulk(Query query, const BulkOptions& options) {
   query.select.clear();
   query.load.clear();
   if (query.actor.is_null()) query.actor = options.actor;
+  if (!query.authorize) query.authorize = options.authorize;
   return query;
 }
 

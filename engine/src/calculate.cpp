@@ -85,6 +85,7 @@ Result<std::vector<Value>> Reader::calculate(const Resource& r, const Calculatio
     context.parent = nullptr;
     Reader reader(domain_, source_, context, depth_);
     reader.calculation_depth_ = calculation_depth_ + 1;
+    reader.authorize_ = authorize_;
     RowSet set(reader, r, rows);
     for (std::size_t i = 0; i < rows.size(); ++i) {
       ASHLAR_TRY(v, evaluate(*c.expr, set.context(i, reader.base())));

@@ -19,6 +19,7 @@ Result<void> destroy_related(Changeset& cs, const Relationship& rel, const chang
   EvalContext base;
   base.actor = cs.actor();
   runtime::Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(related, reader.related(cs.resource(), rel, {record}, nullptr));
   CallOptions opts = cs.to_opts();
   opts.action = options.action;

@@ -177,6 +177,7 @@ CallOptions Changeset::to_opts() const {
   CallOptions opts;
   opts.actor = actor_;
   opts.tenant = call_ ? call_->tenant : std::string();
+  if (call_) opts.authorize = call_->authorize;
   if (const Value* shared = find_field(context_, "shared")) opts.context = Map{{"shared", *shared}};
   return opts;
 }

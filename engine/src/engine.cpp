@@ -4,6 +4,7 @@
 #include <ashlar/projections/state.hpp>
 
 #include "audit.hpp"
+#include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
@@ -60,7 +61,7 @@ namespace {
 std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
-      q.offset != 0 || !q.after.empty())
+      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize))
     return std::nullopt;
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
   if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())

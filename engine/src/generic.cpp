@@ -3,6 +3,7 @@
 // the action's `returns`.
 #include <ashlar/generic.hpp>
 
+#include "authorize.hpp"
 #include "user_code.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
@@ -40,6 +41,7 @@ CallOptions ActionInput::to_opts() const {
   opts.actor = call_->actor;
   opts.tenant = call_->tenant;
   opts.correlation_id = call_->correlation_id;
+  opts.authorize = call_->authorize;
   if (const Value* shared = find_field(call_->context, "shared")) opts.context = Map{{"shared", *shared}};
   return opts;
 }
@@ -112,6 +114,10 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
   const Resource& res = **r;
   const Action& act = **a;
   ASHLAR_TRY(arguments, generic_arguments(res, act, args, call));
+  if (runtime::authorizing(res, call.authorize)) {  // before run: it has no record, so filter checks do not hold
+    PolicyRequest request{&res, &act, call.actor, &*arguments, {}};
+    ASHLAR_TRY_VOID(runtime::authorize_write(res, request, nullptr));
+  }
 
   auto opts = std::make_shared<CallOptions>(call);
   if (opts->correlation_id.empty()) opts->correlation_id = Uuid::v4().str();

@@ -183,6 +183,10 @@ class Manager {
           ASHLAR_TRY(got, reader_.by_identity(*plan_.dest, item.key->definition->name, item.key->values));
           at->second = std::move(*got);
         }
+        if (at->second) {  // looked up as a read by the actor: one it may not read is not found
+          ASHLAR_TRY(readable, reader_.readable(*plan_.dest, *at->second));
+          if (!*readable) at->second.reset();
+        }
       }
       found_[i] = at->second;
     }
@@ -453,6 +457,7 @@ Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const Mana
   EvalContext base;
   base.actor = cs.actor();
   Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   Manager manager(cs, plan, reader);
   if (parent) {
     ASHLAR_TRY_VOID(manager.after(*parent));
@@ -471,6 +476,7 @@ Result<Record> with_loaded(Changeset& cs, const ManagePlan& plan, Record record)
   EvalContext base;
   base.actor = cs.actor();
   Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(rows, reader.related(cs.resource(), *plan.rel, {record}, nullptr));
   RecordAccess::set_related(record, plan.rel->name, std::move(rows->front()));
   return record;

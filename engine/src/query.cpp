@@ -1,6 +1,7 @@
 // Reads: the read action's filter and arguments, the plan (an index or key lookup where
 // an equality or `in` on an indexed attribute allows, else a scan), sort, keyset and
 // offset pagination, loads and select, all in one snapshot.
+#include "authorize.hpp"
 #include "user_code.hpp"
 #include "changeset.hpp"
 #include "reader.hpp"
@@ -99,6 +100,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (!a) return fail(Error::framework(fmt::format("{} has no action named {}", r.name(), q.action)));
   if (a->type != ActionType::read)
     return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
+  if (q.authorize) authorize_ = *q.authorize;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
@@ -133,6 +135,15 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   ASHLAR_TRY(prepared, prepare(dest, *a, *args, base_.actor, Query{}));
   std::optional<Expr> filter = a->filter;
   if (prepared->filter) filter = filter ? *filter && *prepared->filter : *prepared->filter;
+  if (authorizing(dest, authorize_)) {  // loads, aggregates and paths see what the actor may read
+    ASHLAR_TRY(allowed, read_filter(dest, PolicyRequest{&dest, a, base_.actor, &*args, {}}));
+    if (allowed->is_literal() && allowed->literal() == Value(false)) {
+      for (auto& records : per_row) records.clear();
+      return {};
+    }
+    if (!(allowed->is_literal() && allowed->literal() == Value(true)))
+      filter = filter ? *filter && *allowed : *allowed;
+  }
   if (!filter) return {};
   if (depth_ >= kMaxDepth)
     return fail(Error::framework(fmt::format("reading {} through {}.{} nests more than {} read actions' filters; "
@@ -145,6 +156,7 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   context.args = &*args;
   context.parent = nullptr;
   Reader reader(domain_, source_, context, depth_ + 1);
+  reader.authorize_ = authorize_;
   RowSet set(reader, dest, flat);
   std::size_t next = 0;
   for (auto& records : per_row) {
@@ -158,6 +170,22 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   return {};
 }
 
+Result<bool> Reader::readable(const Resource& r, const Record& record) {
+  const Action* a = r.primary_action(ActionType::read);
+  if (!a || !authorizing(r, authorize_)) return true;
+  ASHLAR_TRY(args, cast_arguments(r, *a, {}));
+  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
+  if (allowed->is_literal()) return allowed->literal() == Value(true);
+  EvalContext context = base_;
+  context.args = &*args;
+  context.parent = nullptr;
+  Reader reader(domain_, source_, context, depth_ + 1);
+  reader.authorize_ = authorize_;
+  std::vector<Record> one{record};
+  RowSet set(reader, r, one);
+  return matches(*allowed, set.context(0, reader.base()));
+}
+
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
                                                  const Query& q) {
   std::optional<Expr> filter = a->filter;
@@ -165,11 +193,18 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::vector<SortKey> sort = a->sort;
   sort.insert(sort.end(), q.sort.begin(), q.sort.end());
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
+  if (authorizing(r, authorize_)) {  // what the actor may not read is left out, not an error
+    ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, q.actor.is_null() ? base_.actor : q.actor, &args, {}}));
+    if (allowed->is_literal() && allowed->literal() == Value(false)) return std::vector<Record>{};
+    if (!(allowed->is_literal() && allowed->literal() == Value(true)))
+      filter = filter ? *filter && *allowed : *allowed;
+  }
 
   EvalContext context = base_;
   context.args = &args;
   if (!q.actor.is_null()) context.actor = q.actor;
   Reader reader(domain_, source_, context);
+  reader.authorize_ = authorize_;
   ASHLAR_TRY(rows, candidates(reader, r, filter));
   ASHLAR_TRY(kept, reader.refine(r, std::move(*rows), filter, {}, nullptr));
   RowSet set(reader, r, *kept);

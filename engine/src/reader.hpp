@@ -60,6 +60,12 @@ class Reader {
 
   const Domain& domain() const { return domain_; }
   const EvalContext& base() const { return base_; }
+  // Whether reads apply the resources' read policies (on unless a query turns it off):
+  // Reader::run takes a query's choice, and readers nested in this one keep it.
+  void set_authorize(bool on) { authorize_ = on; }
+  // Whether the actor may read `record` of r through r's primary read action's policies
+  // (true when it has none or authorization is off): lookups by key use it.
+  Result<bool> readable(const Resource& r, const Record& record);
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
   Result<std::vector<Record>> scan(const Resource& r);
@@ -114,6 +120,7 @@ class Reader {
   // through relationships to itself would otherwise never end.
   int depth_ = 0;
   int calculation_depth_ = 0;  // the same, for calculations reaching calculations
+  bool authorize_ = true;
 };
 
 // Applies a select: every attribute not named (and not in the primary key) becomes nil.

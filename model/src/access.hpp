@@ -18,6 +18,7 @@ struct ModelAccess {
   static std::vector<ActionStep>& global_steps(Resource& r) { return r.global_steps_; }
   static std::vector<CalculationDef>& calculations(Resource& r) { return r.calculations_; }
   static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
+  static std::vector<Policy>& policies(Resource& r) { return r.policies_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);
@@ -55,5 +56,9 @@ std::vector<FieldError> stored_model_problems(const DomainData& data);
 // every relationship is resolved. A stored model's code calculations are listed without
 // their code (`stored`).
 void check_calculations(const DomainData& data, std::vector<FieldError>& problems, bool stored = false);
+
+// policies.cpp: conditions simple, actions and attributes named known, filter checks'
+// refs and aggregates resolved, once every relationship is resolved.
+void check_policies(const DomainData& data, std::vector<FieldError>& problems);
 
 }  // namespace ashlar

@@ -208,6 +208,18 @@ ResourceBuilder& ResourceBuilder::aggregate(std::string name, AggregateKind kind
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::policy(PolicyCondition condition, std::vector<PolicyStep> steps,
+                                         std::string description) {
+  policies_.push_back({std::move(description), false, std::move(condition.checks), std::move(steps)});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::bypass(PolicyCondition condition, std::vector<PolicyStep> steps,
+                                         std::string description) {
+  policies_.push_back({std::move(description), true, std::move(condition.checks), std::move(steps)});
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, Expr expr, std::vector<Argument> arguments) {
   calculations_.push_back({std::move(name), type, std::move(expr), nullptr, std::move(arguments)});
   return *this;
@@ -428,6 +440,7 @@ Result<Domain> DomainBuilder::build() const {
       check_action_kind(r, b.actions_[k].options.upsert_fields, r.actions_[k], problems);
     ModelAccess::global_steps(r) = b.global_steps_;
     ModelAccess::interfaces(r) = check_interfaces(r, b.interfaces_, problems);
+    ModelAccess::policies(r) = b.policies_;
     data->resources.push_back(std::move(r));
   }
   std::vector<std::vector<Relationship>> declared;
@@ -435,6 +448,7 @@ Result<Domain> DomainBuilder::build() const {
   resolve_relationships(*data, declared, problems);
   check_relationship_filters(*data, problems);
   check_calculations(*data, problems);
+  check_policies(*data, problems);
   if (!problems.empty()) {
     Error e{ErrorClass::framework, {}, {},
             fmt::format("domain {} has {} mistake{}", name_, problems.size(), problems.size() == 1 ? "" : "s"),

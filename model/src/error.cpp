@@ -49,6 +49,10 @@ Error Error::not_found(std::string resource, std::string message) {
   return Error{ErrorClass::not_found, std::move(resource), {}, std::move(message), {}, codes::kNotFound};
 }
 
+Error Error::forbidden(std::string resource, std::string action, std::string message) {
+  return Error{ErrorClass::forbidden, std::move(resource), std::move(action), std::move(message), {}, codes::kForbidden};
+}
+
 Error Error::conflict(std::string resource, std::string message) {
   return Error{ErrorClass::conflict, std::move(resource), {}, std::move(message), {}, codes::kConflict};
 }

@@ -238,3 +238,39 @@ TEST_CASE("README: manage_relationship errors on the path into the input, and op
   REQUIRE_FALSE(misfit);
   CHECK_QUOTED(misfit.error().message);
 }
+
+TEST_CASE("README: a write the policies refuse") {
+  TempDir dir;
+  auto d = domain("work")
+               .resource(resource("Project")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("owner_id", type::uuid)
+                             .has_many("memberships", "Membership")
+                             .defaults({"read", "destroy", "create:*", "update:*"})
+                             .bypass(actor_attribute_equals("role", Atom{"admin"}), {authorize_if(always())}, "admins")
+                             .policy(action_type(ActionType::read),
+                                     {authorize_if(expr(ref("owner_id") == actor("id"))),
+                                      authorize_if(expr(exists("memberships", ref("user_id") == actor("id"))))},
+                                     "owners and members read")
+                             .policy(action_type(ActionType::update),
+                                     {forbid_if(changing_attributes({"owner_id"})),
+                                      authorize_if(expr(ref("owner_id") == actor("id")))},
+                                     "owners edit"))
+               .resource(resource("Membership")
+                             .uuid_primary_key("id")
+                             .attribute("user_id", type::uuid)
+                             .belongs_to("project", "Project")
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Value admin(Map{{"role", Atom{"admin"}}});
+  Value carols = engine.create("Project", {{"name", "beta"}, {"owner_id", Uuid::v4()}}, {.actor = admin}).value().id();
+  Value alice(Map{{"id", Uuid::v4()}, {"role", Atom{"member"}}});
+  auto refused = engine.update("Project", carols, {{"name", "x"}}, {.actor = alice});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == "forbidden");
+  CHECK_QUOTED(refused.error().describe());
+  CHECK(engine.read("Project", {.actor = alice}).value().empty());
+}

@@ -62,6 +62,9 @@ struct ASHLAR_API BulkOptions {
   // "<key>/<i>" (see CallOptions::idempotency_key), so a retry returns what each input
   // did the first time and runs only the inputs that failed or never ran.
   std::string idempotency_key{};
+  // Decide each record's action, and the query's read, by the policies (see
+  // CallOptions::authorize); a record they refuse is a failure at its index.
+  std::optional<bool> authorize{};
 };
 
 enum class BulkStatus {

@@ -78,6 +78,10 @@ struct ASHLAR_API CallOptions {
   // destroy: as it was before). Conflict, naming the key, when the later call is another
   // action or record, or its inputs differ (sensitive arguments are not compared).
   std::string idempotency_key{};
+  // Decide the call by the resource's policies (ashlar/model/policy.hpp): nullopt or true
+  // when it has some, as Ash's authorize?; false skips them (system work). Nested actions
+  // built with Changeset::to_opts or ActionInput::to_opts keep the choice.
+  std::optional<bool> authorize{};
 };
 
 // The error codes each call returns (Error::code; the codes are listed in
@@ -91,7 +95,8 @@ struct ASHLAR_API CallOptions {
 //                         already_exists, identity_taken, stale_version (expected_version),
 //                         conflict (an idempotency key reused for other work), user_code
 //                         (a change, validation, hook or run threw), store_full, store_grew
-//                         (run it again), framework (unknown resource or action)
+//                         (run it again), framework (unknown resource or action),
+//                         forbidden (the policies refuse it; nothing appended)
 //   for_create, for_update, for_destroy
 //                         as above, for what is known before the transaction
 //   get, read, get_by, load

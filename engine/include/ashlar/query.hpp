@@ -50,6 +50,10 @@ struct ASHLAR_API Query {
   // Read the domain as it stood then: filters, sorts and loads all see that state (a
   // load's own as_of is ignored). Nullopt: now. Costs: ashlar/projections/time_travel.hpp.
   std::optional<AsOf> as_of{};
+  // Apply the read policies (ashlar/model/policy.hpp) of this resource and of every
+  // resource a load, aggregate or relationship path reaches: nullopt or true when they
+  // have some; records the actor may not read are left out. false reads everything.
+  std::optional<bool> authorize{};
 };
 
 // A relationship, named aggregate or calculation to load, with an optional query

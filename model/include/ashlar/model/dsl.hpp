@@ -170,6 +170,14 @@ class ASHLAR_API ResourceBuilder {
   // A resource-level preparation (Ash's `preparations` block): runs for every read action
   // of the resource, after the action's own (ashlar/changes.hpp, namespace preparations).
   ResourceBuilder& prepare(ActionStep step);
+  // A policy (Ash's `policy condition do ... end`, ashlar/model/policy.hpp): applies to
+  // the requests its condition holds for, decided by its checks, top to bottom.
+  //   .policy(action_type(ActionType::update), {authorize_if(expr(ref("author_id") == actor("id")))})
+  // Mistakes (a filter check in a condition, an unknown action, attribute or ref) are
+  // reported by DomainBuilder::build, naming the resource and the policy.
+  ResourceBuilder& policy(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
+  // A bypass: when it applies and authorizes, the policies after it are not asked.
+  ResourceBuilder& bypass(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
   // A unique key: Conflict when a second record would share these attributes' values.
   ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
 
@@ -201,6 +209,7 @@ class ASHLAR_API ResourceBuilder {
   std::vector<CalculationDef> calculations_;
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
+  std::vector<Policy> policies_;
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };
@@ -226,6 +235,7 @@ inline ResourceBuilder resource(std::string name) { return ResourceBuilder(std::
 namespace type = ::ashlar::type;
 using ::ashlar::AttributeOptions;
 using ::ashlar::Constraints;
+using namespace ::ashlar::checks;  // always(), authorize_if(...), expr(...), ...
 }  // namespace dsl
 
 }  // namespace ashlar

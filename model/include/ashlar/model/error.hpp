@@ -34,7 +34,7 @@ struct ASHLAR_API FieldError {
 // a more specific one replaces it with `with_code`.
 namespace codes {
 inline constexpr const char* kInvalidInput = "invalid_input";    // Error::invalid
-inline constexpr const char* kForbidden = "forbidden";
+inline constexpr const char* kForbidden = "forbidden";        // Error::forbidden
 inline constexpr const char* kNotFound = "not_found";            // Error::not_found
 inline constexpr const char* kConflict = "conflict";             // Error::conflict
 inline constexpr const char* kFramework = "framework";           // Error::framework
@@ -79,6 +79,7 @@ struct ASHLAR_API Error {
 
   static Error invalid(std::string resource, std::string action, std::vector<FieldError> fields);
   static Error not_found(std::string resource, std::string message);
+  static Error forbidden(std::string resource, std::string action, std::string message);
   static Error conflict(std::string resource, std::string message);
   static Error framework(std::string message);
   static Error unknown(std::string message);

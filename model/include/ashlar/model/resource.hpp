@@ -3,6 +3,7 @@
 
 #include <ashlar/model/change.hpp>
 #include <ashlar/model/export.hpp>
+#include <ashlar/model/policy.hpp>
 #include <ashlar/model/relationship.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/model/type.hpp>
@@ -154,6 +155,9 @@ class ASHLAR_API Resource {
   // Declared topic templates (ResourceBuilder::publish); an action without one is
   // published under the default topic.
   const std::vector<TopicTemplate>& topics() const { return topics_; }
+  // Policies and bypasses, in the order declared (ashlar/model/policy.hpp). Empty: every
+  // request is authorized.
+  const std::vector<Policy>& policies() const { return policies_; }
 
  private:
   friend class ResourceBuilder;
@@ -172,6 +176,7 @@ class ASHLAR_API Resource {
   std::vector<CalculationDef> calculations_;
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
+  std::vector<Policy> policies_;
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).

@@ -1,0 +1,31 @@
+#pragma once
+// Deciding a request by the resource's policies (ashlar/model/policy.hpp): for reads, the
+// filter the policies add; for writes and generic actions, authorized or Forbidden with
+// the policy and the check that decided.
+
+#include <ashlar/model/resource.hpp>
+
+#include <functional>
+#include <optional>
+
+namespace ashlar::runtime {
+
+// Whether a request is decided by policies: the resource has some and the caller did not
+// turn authorization off (Ash's authorize?: default on).
+inline bool authorizing(const Resource& r, const std::optional<bool>& authorize) {
+  return !r.policies().empty() && authorize.value_or(true);
+}
+
+// The filter a read through request.action adds: the literal true when every record may
+// be read, false when none may. Fails with a custom check's error.
+Result<Expr> read_filter(const Resource& r, const PolicyRequest& request);
+
+// Whether a filter check's expression holds for the record a write acts on.
+using FilterHolds = std::function<Result<bool>(const Expr&)>;
+
+// A write or generic action: each filter check is asked of `holds` (null: it does not
+// hold, there is no record). Forbidden naming the policy that forbade it and the check
+// that decided (never a record's values); a custom check's error when one fails.
+Result<void> authorize_write(const Resource& r, const PolicyRequest& request, const FilterHolds* holds);
+
+}  // namespace ashlar::runtime

@@ -1,0 +1,162 @@
+// Policies: the check builders, how breakdowns name checks and policies, and the checks
+// DomainBuilder::build makes of them.
+#include "access.hpp"
+
+#include <ashlar/model/dsl.hpp>
+
+#include <fmt/format.h>
+
+namespace ashlar {
+
+const char* to_string(CheckOutcome outcome) {
+  switch (outcome) {
+    case CheckOutcome::authorize_if: return "authorize_if";
+    case CheckOutcome::forbid_if: return "forbid_if";
+    case CheckOutcome::authorize_unless: return "authorize_unless";
+    case CheckOutcome::forbid_unless: return "forbid_unless";
+  }
+  return "authorize_if";
+}
+
+std::string describe_policy(const Policy& policy, std::size_t index) {
+  std::string out = fmt::format("{} {}", policy.bypass ? "bypass" : "policy", index + 1);
+  if (!policy.description.empty()) out += fmt::format(" \"{}\"", policy.description);
+  return out;
+}
+
+namespace checks {
+namespace {
+
+Check make(CheckKind kind, std::string description) {
+  Check c;
+  c.kind = kind;
+  c.description = std::move(description);
+  return c;
+}
+
+}  // namespace
+
+Check always() { return make(CheckKind::always, "always()"); }
+Check never() { return make(CheckKind::never, "never()"); }
+Check actor_present() { return make(CheckKind::actor_present, "actor_present()"); }
+
+Check actor_attribute_equals(std::string_view field, Value value) {
+  Check c = make(CheckKind::actor_attribute_equals,
+                 fmt::format("actor_attribute_equals(:{}, {})", field, to_string(Expr(value))));
+  for (std::size_t pos = 0; pos <= field.size();) {
+    auto dot = std::min(field.find('.', pos), field.size());
+    c.names.emplace_back(field.substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  c.value = std::move(value);
+  return c;
+}
+
+Check action_type(ActionType type) {
+  Check c = make(CheckKind::action_type, fmt::format("action_type(:{})", to_string(type)));
+  c.types = {type};
+  return c;
+}
+
+Check action(std::string_view name) {
+  Check c = make(CheckKind::action, fmt::format("action(:{})", name));
+  c.names = {std::string(name)};
+  return c;
+}
+
+Check changing_attributes(std::vector<std::string> attributes) {
+  std::string list;
+  for (const auto& a : attributes) list += (list.empty() ? ":" : ", :") + a;
+  Check c = make(CheckKind::changing_attributes, fmt::format("changing_attributes([{}])", list));
+  c.names = std::move(attributes);
+  return c;
+}
+
+Check expr(Expr filter) {
+  Check c = make(CheckKind::filter, fmt::format("expr({})", to_string(filter)));
+  c.filter = std::move(filter);
+  return c;
+}
+
+Check custom(std::string description, std::function<Result<bool>(const PolicyRequest&)> fn) {
+  Check c = make(CheckKind::custom, std::move(description));
+  c.simple = std::move(fn);
+  return c;
+}
+
+Check custom_filter(std::string description, std::function<Result<Expr>(const PolicyRequest&)> fn) {
+  Check c = make(CheckKind::custom_filter, std::move(description));
+  c.filter_fn = std::move(fn);
+  return c;
+}
+
+PolicyStep authorize_if(Check check) { return {CheckOutcome::authorize_if, std::move(check)}; }
+PolicyStep forbid_if(Check check) { return {CheckOutcome::forbid_if, std::move(check)}; }
+PolicyStep authorize_unless(Check check) { return {CheckOutcome::authorize_unless, std::move(check)}; }
+PolicyStep forbid_unless(Check check) { return {CheckOutcome::forbid_unless, std::move(check)}; }
+
+}  // namespace checks
+
+namespace {
+
+void check_filter(const std::vector<Resource>& all, const Resource& r, const std::string& where, const Check& c,
+                  std::vector<FieldError>& problems) {
+  visit_refs(*c.filter, [&](const std::vector<std::string>& path, bool under_parent) {
+    if (under_parent)
+      problems.push_back({where, "invalid_policy", fmt::format("{}: parent(...) has no parent record in a policy", c.description)});
+    else if (auto p = path_problem_in(all, r, path))
+      problems.push_back({where, "unknown_attribute", fmt::format("{}: {}", c.description, *p)});
+  });
+  visit_aggregates(*c.filter, [&](const Aggregate& a, bool) {
+    auto dest = aggregate_destination(all, r, a);
+    if (!dest) problems.push_back({where, "unknown_attribute", fmt::format("{}: {}", c.description, dest.error().message)});
+  });
+}
+
+void check_one(const std::vector<Resource>& all, const Resource& r, const std::string& where, const Check& c,
+               bool in_condition, std::vector<FieldError>& problems) {
+  if (in_condition && c.is_filter()) {
+    problems.push_back({where, "invalid_policy",
+                        fmt::format("{} is a filter check; a condition must be decided without the record",
+                                    c.description)});
+    return;
+  }
+  switch (c.kind) {
+    case CheckKind::action:
+      for (const auto& name : c.names)
+        if (!r.action(name))
+          problems.push_back({where, "unknown_action", fmt::format("{}: {} has no action {}", c.description, r.name(), name)});
+      break;
+    case CheckKind::changing_attributes:
+      for (const auto& name : c.names)
+        if (!r.attribute(name))
+          problems.push_back(
+              {where, "unknown_attribute", fmt::format("{}: {} has no attribute {}", c.description, r.name(), name)});
+      break;
+    case CheckKind::filter:
+      if (c.filter) check_filter(all, r, where, c, problems);
+      else problems.push_back({where, "invalid_policy", fmt::format("{} has no expression", c.description)});
+      break;
+    case CheckKind::custom:
+    case CheckKind::custom_filter:
+      if (!c.simple && !c.filter_fn)
+        problems.push_back({where, "invalid_policy", fmt::format("custom check {} has no function", c.description)});
+      break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void check_policies(const DomainData& data, std::vector<FieldError>& problems) {
+  for (const auto& r : data.resources) {
+    for (std::size_t i = 0; i < r.policies().size(); ++i) {
+      const Policy& p = r.policies()[i];
+      std::string where = r.name() + "." + describe_policy(p, i);
+      for (const auto& c : p.condition) check_one(data.resources, r, where, c, true, problems);
+      for (const auto& step : p.steps) check_one(data.resources, r, where, step.check, false, problems);
+    }
+  }
+}
+
+}  // namespace ashlar
