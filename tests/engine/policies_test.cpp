@@ -152,7 +152,7 @@ TEST_CASE("policies: the Forbidden error names the policy and the check that dec
   CHECK(r.error().describe().find(Value(kAlice).str()) == std::string::npos);
 }
 
-TEST_CASE("policies: every policy that applies must authorize; none applying forbids") {
+TEST_CASE("policies: every policy that applies must authorize, none applying forbids") {
   TempDir dir;
   auto d = domain("d")
                .resource(resource("Doc")
@@ -306,7 +306,7 @@ struct Work {
 
 }  // namespace
 
-TEST_CASE("policies: a read leaves out the records the actor may not read; a get of one is NotFound") {
+TEST_CASE("policies: a read leaves out the records the actor may not read, a get of one is NotFound") {
   Work w;
   using Names = std::set<std::string>;
   CHECK(w.names(user(kAlice)) == Names{"alpha"});
