@@ -56,6 +56,7 @@ bench: build
 	$(BUILD)/bin/bench_load
 	$(BUILD)/bin/bench_rebuild
 	$(BUILD)/bin/bench_manage
+	$(BUILD)/bin/bench_policies
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz

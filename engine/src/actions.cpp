@@ -90,6 +90,25 @@ Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
   return result;
 }
 
+
+Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r, const Record& record,
+                      const Value& actor, const std::optional<bool>& authorize) {
+  if (!authorizing(r, authorize)) return true;
+  const Action* read = r.primary_action(ActionType::read);
+  if (!read) return true;
+  const Fields no_arguments;
+  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, read, actor, &no_arguments, {}}));
+  if (allowed->is_literal()) return allowed->literal() == Value(true);
+  EvalContext base;
+  base.actor = actor;
+  base.args = &no_arguments;
+  Reader reader(impl.domain, *impl.log, impl.state, txn, base);
+  reader.set_authorize(authorize.value_or(true));
+  std::vector<Record> one{record};
+  RowSet set(reader, r, one);
+  return matches(*allowed, set.context(0, reader.base()));
+}
+
 }  // namespace runtime
 
 Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, const std::string& action,

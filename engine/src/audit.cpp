@@ -1,5 +1,6 @@
 #include "audit.hpp"
 
+#include "authorize.hpp"
 #include "changeset.hpp"
 #include "record_access.hpp"
 
@@ -107,7 +108,11 @@ Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query
 Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,
                          Result<std::vector<Record>> found) {
   if (!found) return fail(found.error());
-  if (found->empty()) return fail(record_not_found(log, r, plan.key, query.as_of, plan.action));
+  if (found->empty()) {
+    // Under policies the record may be there but hidden: where it stood in time is not said.
+    auto as_of = authorizing(r, query.authorize) ? std::nullopt : query.as_of;
+    return fail(record_not_found(log, r, plan.key, as_of, plan.action));
+  }
   RecordAccess::set_cursor(found->front(), {});
   return std::move(found->front());
 }

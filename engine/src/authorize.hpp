@@ -8,7 +8,14 @@
 #include <functional>
 #include <optional>
 
+namespace ashlar {
+class Record;
+class Txn;
+}  // namespace ashlar
+
 namespace ashlar::runtime {
+
+struct EngineImpl;
 
 // Whether a request is decided by policies: the resource has some and the caller did not
 // turn authorization off (Ash's authorize?: default on).
@@ -27,5 +34,13 @@ using FilterHolds = std::function<Result<bool>(const Expr&)>;
 // hold, there is no record). Forbidden naming the policy that forbade it and the check
 // that decided (never a record's values); a custom check's error when one fails.
 Result<void> authorize_write(const Resource& r, const PolicyRequest& request, const FilterHolds* holds);
+
+// Whether `actor` may read `record` through the resource's primary read action, in `txn`
+// (true when the call does not authorize or there is no read action). A lookup by id for
+// a write gives NotFound for a record the actor may not read, as if it were not there:
+// never Forbidden, so neither its existence nor its version nor its values reach the
+// caller. Fails with a custom check's error.
+Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r, const Record& record,
+                      const Value& actor, const std::optional<bool>& authorize);
 
 }  // namespace ashlar::runtime

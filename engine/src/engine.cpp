@@ -187,8 +187,13 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
     return primary;
   });
   if (!found) return fail(found.error());
-  key_values = std::move(*found);
-  return get(resource_name, key_values.size() == 1 ? key_values[0] : id_map(res, key_values), query);
+  auto got = get(resource_name, (*found).size() == 1 ? (*found)[0] : id_map(res, *found), query);
+  // A record the actor may not read is not found by its identity either: the error names
+  // the identity asked for, never the hidden record's primary key.
+  if (!got && got.error().cls == ErrorClass::not_found && !query.as_of)
+    return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name,
+                                                         describe_values(key_values))));
+  return got;
 }
 
 Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std::vector<Load>& loads,

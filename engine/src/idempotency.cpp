@@ -1,5 +1,6 @@
 // Idempotent actions: a retry carrying the key of an action already in the log gets that
 // action's result back, read from the log, and nothing runs or is appended again.
+#include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 
@@ -40,24 +41,38 @@ Error reused(const Changeset& cs, const std::string& key, std::string why) {
   return e;
 }
 
-}  // namespace
-
-Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key,
-                                                 const CallOptions& call) {
-  auto found = find(r, key);
+// The record to update or destroy; when it is gone and the call retries an idempotent
+// action on it, the record as that action found it, so the retry can build.
+Result<std::optional<Record>> find_or_retried(EngineImpl& impl, const Resource& r, const std::vector<Value>& key,
+                                              const CallOptions& call) {
+  auto found = impl.find(r, key);
   if (!found || *found || call.idempotency_key.empty()) return found;
-  ASHLAR_TRY(txn, log->read());
-  ASHLAR_TRY(position, log->idempotent_position(*txn, call.tenant, call.idempotency_key));
+  ASHLAR_TRY(txn, impl.log->read());
+  ASHLAR_TRY(position, impl.log->idempotent_position(*txn, call.tenant, call.idempotency_key));
   if (!*position) return found;
-  ASHLAR_TRY(stored, log->event_at(*txn, **position));
+  ASHLAR_TRY(stored, impl.log->event_at(*txn, **position));
   if (!*stored || (*stored)->event.resource != r.name()) return found;
   std::vector<Value> first_key;
   for (const auto& [name, value] : (*stored)->event.key) first_key.push_back(value);
   if (first_key != key) return found;
-  PastState past(*log, *txn, state, **position - 1, replay.upcast());
+  PastState past(*impl.log, *txn, impl.state, **position - 1, impl.replay.upcast());
   ASHLAR_TRY(before, past.get(r.name(), encode_key(key)));
   if (!*before) return found;
-  return std::optional<Record>{to_record(r, **before)};
+  return std::optional<Record>{impl.to_record(r, **before)};
+}
+
+}  // namespace
+
+Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key,
+                                                 const CallOptions& call) {
+  ASHLAR_TRY(found, find_or_retried(*this, r, key, call));
+  if (!*found) return found;
+  // One the actor may not read is not there for it.
+  ASHLAR_TRY(visible, reading([&](const Txn& txn) {
+    return runtime::readable(*this, txn, r, **found, call.actor, call.authorize);
+  }));
+  if (!*visible) return std::optional<Record>{};
+  return found;
 }
 
 Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Changeset& cs) const {

@@ -151,7 +151,7 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
       return {};
     }
     if (!(allowed->is_literal() && allowed->literal() == Value(true)))
-      filter = filter ? *filter && *allowed : *allowed;
+      filter = filter ? *allowed && *filter : *allowed;  // first: the read action's filter never runs on what is hidden
   }
   if (!filter) return {};
   if (depth_ >= kMaxDepth)
@@ -210,7 +210,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
     ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, q.actor.is_null() ? base_.actor : q.actor, &args, {}}));
     if (allowed->is_literal() && allowed->literal() == Value(false)) return std::vector<Record>{};
     if (!(allowed->is_literal() && allowed->literal() == Value(true)))
-      filter = filter ? *filter && *allowed : *allowed;
+      filter = filter ? *allowed && *filter : *allowed;  // first: the caller's filter never sees what is hidden
   }
 
   EvalContext context = base_;

@@ -53,9 +53,14 @@ std::optional<std::string> path_problem_in(const std::vector<Resource>& all, con
                                            const std::vector<std::string>& path);
 Result<const Resource*> aggregate_destination(const std::vector<Resource>& all, const Resource& r, const Aggregate& a);
 
+// stored_model.cpp: names that repeat and references that lead nowhere in a decoded
+// stored model (relationships, filters and calculations are checked by the functions above).
+std::vector<FieldError> stored_model_problems(const DomainData& data);
+
 // calculations.cpp: names, the refs and arguments of calculations' expressions, once
-// every relationship is resolved.
-void check_calculations(const DomainData& data, std::vector<FieldError>& problems);
+// every relationship is resolved. A stored model's code calculations are listed without
+// their code (`stored`).
+void check_calculations(const DomainData& data, std::vector<FieldError>& problems, bool stored = false);
 
 // policies.cpp: conditions simple, actions and attributes named known, filter checks'
 // refs and aggregates resolved, once every relationship is resolved.

@@ -55,7 +55,7 @@ void check_expression(const std::vector<Resource>& all, const Resource& r, std::
 
 }  // namespace
 
-void check_calculations(const DomainData& data, std::vector<FieldError>& problems) {
+void check_calculations(const DomainData& data, std::vector<FieldError>& problems, bool stored) {
   for (const auto& r : data.resources) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < r.calculations().size(); ++i) {
@@ -69,7 +69,7 @@ void check_calculations(const DomainData& data, std::vector<FieldError>& problem
       for (const auto& a : c.arguments)
         if (!arguments.insert(a.name).second)
           problems.push_back({where, "duplicate_argument", fmt::format("argument {} is declared more than once", a.name)});
-      if (!c.computable())
+      if (!c.computable() && !stored)
         problems.push_back({where, "invalid_calculation", "has neither an expression nor code"});
       else if (c.expr)
         check_expression(data.resources, r, i, problems);

@@ -254,6 +254,7 @@ Result<Domain> domain_from_json(std::string_view text) {
       return bad(fmt::format("model format {} is not {}", doc.value("format", 0), kModelFormat));
     auto data = std::make_shared<DomainData>();
     data->name = doc.at("domain").get<std::string>();
+    std::vector<std::vector<Relationship>> declared;  // resolved once every resource is read
     for (const auto& jr : doc.at("resources")) {
       Resource r;
       r.name_ = jr.at("name").get<std::string>();
@@ -285,10 +286,11 @@ Result<Domain> domain_from_json(std::string_view text) {
         if (!action) return bad(fmt::format("{}: {}", r.name_, action.error().describe()));
         r.actions_.push_back(std::move(*action));
       }
+      declared.emplace_back();
       for (const auto& jrel : jr.value("relationships", json::array())) {
         auto rel = relationship_from_json(jrel);
         if (!rel) return bad(fmt::format("{}: {}", r.name_, rel.error().describe()));
-        ModelAccess::relationships(r).push_back(std::move(*rel));
+        declared.back().push_back(std::move(*rel));
       }
       for (const auto& jid : jr.value("identities", json::array()))
         ModelAccess::identities(r).push_back({jid.at("name").get<std::string>(),
@@ -325,6 +327,14 @@ Result<Domain> domain_from_json(std::string_view text) {
       }
       data->resources.push_back(std::move(r));
     }
+    // A stored model is checked as a declared one is: a damaged or forged model whose names
+    // repeat or whose references lead nowhere is refused here, not met by every reader.
+    std::vector<FieldError> problems = stored_model_problems(*data);
+    resolve_relationships(*data, declared, problems);
+    check_relationship_filters(*data, problems);
+    check_calculations(*data, problems, /*stored=*/true);
+    if (!problems.empty())
+      return bad(fmt::format("{}: {}", problems.front().field, problems.front().message));
     return ModelAccess::make(std::move(data));
   } catch (const json::exception& e) {
     return bad(e.what());

@@ -2,6 +2,7 @@
 #include <ashlar/model/json.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace ashlar::dsl;
 using ashlar::ActionType;
@@ -165,6 +166,45 @@ TEST_CASE("the stored model round-trips through JSON without its functions") {
   auto garbage = ashlar::domain_from_json("{\"format\": 99}");
   REQUIRE_FALSE(garbage.has_value());
   CHECK(garbage.error().message == "the stored model does not decode: model format 99 is not 1");
+}
+
+TEST_CASE("a stored model whose names repeat or whose references lead nowhere is refused") {
+  auto d = domain("shop")
+               .resource(resource("Item")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .belongs_to("shop", "Shop")
+                             .identity("unique_name", {"name"})
+                             .defaults({"read", "create:*"}))
+               .resource(resource("Shop").uuid_primary_key("id").has_many("items", "Item").defaults({"read"}))
+               .build()
+               .value();
+  const auto good = nlohmann::json::parse(ashlar::domain_to_json(d));
+  REQUIRE(ashlar::domain_from_json(good.dump()).has_value());
+  auto refused = [&](auto&& damage) {
+    nlohmann::json j = good;
+    damage(j["resources"][0]);
+    auto back = ashlar::domain_from_json(j.dump());
+    REQUIRE_FALSE(back.has_value());
+    CHECK(back.error().code == "framework");
+    return back.error().message;
+  };
+  CHECK(refused([](auto& item) {
+    auto copy = item["attributes"][1];
+    copy["type"] = "integer";
+    item["attributes"].push_back(copy);
+  }) == "the stored model does not decode: Item.name: is declared more than once");
+  CHECK(refused([](auto& item) { item["relationships"][0]["destination"] = "Store"; }) ==
+        "the stored model does not decode: Item.shop: relates to Store, which is not a resource of domain shop");
+  CHECK(refused([](auto& item) { item["identities"][0]["attributes"] = {"title"}; }) ==
+        "the stored model does not decode: Item.identities.unique_name: title is not an attribute of Item");
+  CHECK(refused([](auto& item) { item["actions"][1]["accept"].push_back("price"); }) ==
+        "the stored model does not decode: Item.actions.create: price is not an attribute of Item");
+  CHECK(refused([](auto& item) { item["actions"].push_back(item["actions"][0]); }) ==
+        "the stored model does not decode: Item.actions.read: is declared more than once");
+  CHECK(refused([](auto& item) {
+    for (auto& a : item["attributes"]) a["primary_key"] = false;
+  }) == "the stored model does not decode: Item: has no primary key");
 }
 
 TEST_CASE("allow_empty is stored with the model only where set and applies to strings only") {

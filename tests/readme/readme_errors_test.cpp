@@ -267,12 +267,21 @@ TEST_CASE("README: a write the policies refuse") {
   Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
   Value admin(Map{{"role", Atom{"admin"}}});
   Value carols = engine.create("Project", {{"name", "beta"}, {"owner_id", Uuid::v4()}}, {.actor = admin}).value().id();
-  Value alice(Map{{"id", Uuid::v4()}, {"role", Atom{"member"}}});
+  Value alice_id(Uuid::v4());
+  Value alice(Map{{"id", alice_id}, {"role", Atom{"member"}}});
+  // Before she is a member, Carol's project is not there for her.
+  auto hidden = engine.update("Project", carols, {{"name", "x"}}, {.actor = alice});
+  REQUIRE_FALSE(hidden.has_value());
+  CHECK(hidden.error().code == "not_found");
+  CHECK(hidden.error().message == "no Project with primary key " + carols.str());
+  CHECK(engine.read("Project", {.actor = alice}).value().empty());
+  // A member reads it, but only its owner edits it.
+  engine.create("Membership", {{"user_id", alice_id}, {"project_id", carols}}).value();
   auto refused = engine.update("Project", carols, {{"name", "x"}}, {.actor = alice});
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code == "forbidden");
   CHECK_QUOTED(refused.error().describe());
-  CHECK(engine.read("Project", {.actor = alice}).value().empty());
+  CHECK(engine.read("Project", {.actor = alice}).value().size() == 1);
 }
 
 TEST_CASE("README: a call on a multitenant resource without a tenant") {
