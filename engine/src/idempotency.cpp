@@ -66,8 +66,8 @@ Result<std::optional<Record>> find_or_retried(EngineImpl& impl, const Resource& 
 Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key,
                                                  const CallOptions& call) {
   ASHLAR_TRY(found, find_or_retried(*this, r, key, call));
-  if (!*found) return found;
-  // One the actor may not read is not there for it.
+  if (!*found || !runtime::authorizing(r, call.authorize)) return found;
+  // One the actor may not read is not there for it (a second read only under policies).
   ASHLAR_TRY(visible, reading([&](const Txn& txn) {
     return runtime::readable(*this, txn, r, **found, call.actor, call.authorize);
   }));

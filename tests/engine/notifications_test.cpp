@@ -34,8 +34,12 @@ Value create_user(Engine& engine, int i) {
 TEST_CASE("Engine::open publishes each committed action from Options::publish and serves its replay") {
   TempDir dir;
   auto endpoints = ipc_endpoints(dir);
+  {
+    // Written while nothing published: only the replay service can hand it out later.
+    auto quiet = Engine::open(dir.sub("store"), blog_domain(), {.durability = Durability::no_sync}).value();
+    create_user(quiet, 1);
+  }
   auto engine = publishing_engine(dir.sub("store"), endpoints);
-  create_user(engine, 1);  // before anyone listens: only the replay service has it
   RawSubscriber raw(endpoints.publish, "blog.");
   raw.wait_for_heartbeat();
 

@@ -334,6 +334,40 @@ TEST_CASE("policies: a read leaves out the records the actor may not read, a get
   CHECK(w.engine.get("Project", w.beta, {.actor = user(kBob), .authorize = false}));
 }
 
+TEST_CASE("policies: a hidden record's key and history are not told by get_by or a get as of the past") {
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Doc")
+                             .uuid_primary_key("id")
+                             .attribute("title", type::string)
+                             .attribute("owner_id", type::uuid)
+                             .identity("unique_title", {"title"})
+                             .defaults({"read", "destroy", "create:*", "update:*"})
+                             .policy(action_type(ActionType::read), {authorize_if(expr(ref("owner_id") == actor("id")))}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Value id = engine.create("Doc", {{"title", "secret"}, {"owner_id", Value(kAlice)}}, {.authorize = false}).value().id();
+
+  // By identity: the same error as a title nobody holds, never the hidden record's key.
+  auto nobody = engine.get_by("Doc", "unique_title", {{"title", "nobody"}}, {.actor = user(kBob)});
+  auto hidden = engine.get_by("Doc", "unique_title", {{"title", "secret"}}, {.actor = user(kBob)});
+  REQUIRE_FALSE(nobody);
+  REQUIRE_FALSE(hidden);
+  CHECK(hidden.error().cls == ErrorClass::not_found);
+  std::string expected = nobody.error().message;
+  expected.replace(expected.find("nobody"), 6, "secret");
+  CHECK(hidden.error().message == expected);
+  CHECK(engine.get_by("Doc", "unique_title", {{"title", "secret"}}, {.actor = user(kAlice)}));
+
+  // As of the past: not where the hidden record stood then.
+  auto then = engine.get("Doc", id, {.actor = user(kBob), .as_of = AsOf{.position = 1}});
+  REQUIRE_FALSE(then);
+  CHECK(then.error().message == "no Doc with primary key " + id.str());
+  auto unauthorized = engine.get("Doc", id, {.as_of = AsOf{.position = 1}, .authorize = false});
+  CHECK(unauthorized);
+}
+
 TEST_CASE("policies: loads, aggregates and relationship paths count only what the actor may read") {
   Work w;
   // Bob (a member, not the owner) sees the open task only; Alice (the owner) both.
