@@ -6,6 +6,7 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "lifecycle.hpp"
+#include "tenancy.hpp"
 #include "reader.hpp"
 #include "user_code.hpp"
 
@@ -198,6 +199,7 @@ Result<void> authorize_change(const EngineImpl& impl, const Txn& txn, const Chan
   const Resource& r = cs.resource();
   EvalContext base;
   base.actor = cs.actor();
+  base.tenant = ChangesetAccess::call(cs).tenant;
   base.args = &cs.arguments();
   runtime::Reader reader(impl.domain, *impl.log, impl.state, txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
@@ -229,6 +231,8 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
     e.action = cs.action().name;
     return fail(std::move(e));
   }
+  ASHLAR_TRY(tenant, runtime::tenant_value(r, cs.action().name, call.tenant));
+  if (!creating && *existing && !runtime::in_tenant(r, to_record(r, **existing), *tenant)) *existing = std::nullopt;
   if (!creating && !*existing) {
     Error e = not_found(r, key);
     e.action = cs.action().name;
@@ -357,9 +361,11 @@ struct Target {
 Result<Target> find_target(EngineImpl& impl, std::string_view resource, ActionType type, const Value& id,
                            const CallOptions& call) {
   ASHLAR_TRY(target, resolve(impl, resource, type, call.action));
+  ASHLAR_TRY(tenant, runtime::tenant_value(*target->first, target->second->name, call.tenant));
   ASHLAR_TRY(key, runtime::cast_id(*target->first, target->second->name, id));
   ASHLAR_TRY(record, impl.find(*target->first, *key, call));
-  if (!*record) {
+  // Another tenant's record is not found: its existence is not revealed.
+  if (!*record || !runtime::in_tenant(*target->first, **record, *tenant)) {
     Error e = not_found(*target->first, *key);
     e.action = target->second->name;
     return fail(std::move(e));
@@ -371,6 +377,7 @@ Result<Target> find_target(EngineImpl& impl, std::string_view resource, ActionTy
 
 Result<Changeset> Engine::for_create(std::string_view resource, const Fields& inputs, const CallOptions& call) {
   ASHLAR_TRY(target, resolve(*impl_, resource, ActionType::create, call.action));
+  ASHLAR_TRY_VOID(runtime::tenant_value(*target->first, target->second->name, call.tenant));
   return ChangesetAccess::build(*this, *target->first, *target->second, inputs, call, std::nullopt);
 }
 

@@ -2,6 +2,7 @@
 // transaction, each record's part in a nested transaction of its own (ashlar/bulk.hpp).
 #include <ashlar/bulk.hpp>
 
+#include "tenancy.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "lifecycle.hpp"
@@ -263,8 +264,9 @@ Result<BulkResult> bulk_change(Engine& engine, EngineImpl& impl, std::string_vie
               [&](std::size_t i, const CallOptions& call) -> Result<Changeset> {
                 if (records) return ChangesetAccess::build(engine, res, *a, inputs, call, (*records)[i]);
                 ASHLAR_TRY(key, runtime::cast_id(res, a->name, (*ids)[i]));
+                ASHLAR_TRY(tenant, runtime::tenant_value(res, a->name, call.tenant));
                 ASHLAR_TRY(record, impl.find(res, *key, call));
-                if (!*record) {
+                if (!*record || !runtime::in_tenant(res, **record, *tenant)) {  // another tenant's: not found
                   Error e = not_found(res, *key);
                   e.action = a->name;
                   return fail(std::move(e));
@@ -281,6 +283,7 @@ Query for_bulk(Query query, const BulkOptions& options) {
   query.load.clear();
   if (query.actor.is_null()) query.actor = options.actor;
   if (!query.authorize) query.authorize = options.authorize;
+  if (query.tenant.empty()) query.tenant = options.tenant;
   return query;
 }
 

@@ -18,6 +18,7 @@ Result<void> destroy_related(Changeset& cs, const Relationship& rel, const chang
   if (!txn) return fail(Error::framework("cascade_destroy runs inside the action's write transaction only"));
   EvalContext base;
   base.actor = cs.actor();
+  base.tenant = ChangesetAccess::call(cs).tenant;
   runtime::Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(related, reader.related(cs.resource(), rel, {record}, nullptr));

@@ -1,5 +1,6 @@
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "tenancy.hpp"
 #include "user_code.hpp"
 
 #include <fmt/format.h>
@@ -94,6 +95,24 @@ void apply_defaults(Changeset& cs) {
       ChangesetAccess::mark_defaulted(cs, i);
     }
   }
+}
+
+// Attribute multitenancy: the call must give a tenant (unless the resource is global); a
+// create's tenant attribute is the tenant's, as Ash forces it; an input naming another
+// tenant, on a create or an update, is refused rather than overwritten.
+void apply_tenant(Changeset& cs, const std::string& tenant) {
+  const Resource& r = cs.resource();
+  const Attribute* attr = r.tenant_attribute();
+  if (!attr) return;
+  auto value = runtime::tenant_value(r, cs.action().name, tenant);
+  if (!value) {
+    for (const auto& f : value.error().fields) cs.add_error(f);
+    return;
+  }
+  if (auto problem = runtime::tenant_input_problem(r, *value, cs.attribute(attr->name))) {
+    if (cs.changing(attr->name)) return cs.add_error(std::move(*problem));
+  }
+  if (*value && cs.action().type == ActionType::create && !cs.data()) cs.force_change(attr->name, **value);
 }
 
 bool applies(const ActionStep& step, ActionType type) {
@@ -222,6 +241,7 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
     else given.emplace_back(name, value);
   }
   for (const auto& [name, value] : forced) cs.force_change(name, value);
+  apply_tenant(cs, call.tenant);
   for (const auto& [name, value] : given) cs.given_.push_back(name);
   // Arguments that cast are kept beside the errors, so changes can still read them.
   cs.arguments_ = runtime::cast_arguments_partly(r, a, given, cs.errors_);

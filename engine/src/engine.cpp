@@ -8,6 +8,7 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
+#include "tenancy.hpp"
 
 #include <fmt/format.h>
 
@@ -61,7 +62,7 @@ namespace {
 std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
-      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize))
+      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute())
     return std::nullopt;
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
   if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())
@@ -158,7 +159,12 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   if (!identity) return fail(Error::framework(fmt::format("{} has no identity {}", res.name(), identity_name)));
   std::vector<Value> key_values;
   std::vector<FieldError> errors;
+  ASHLAR_TRY(tenant, runtime::tenant_value(res, "get_by", query.tenant));
   for (const auto& name : identity->attributes) {
+    if (*tenant && !identity->all_tenants && name == res.tenant_attribute()->name) {
+      key_values.push_back(**tenant);  // unique per tenant: looked up in the query's tenant
+      continue;
+    }
     const Value* given = find_field(values, name);
     auto cast = cast_value(res.attribute(name)->type, given ? *given : Value());
     if (!cast.value) errors.push_back({name, "invalid_type", cast.error});
@@ -191,7 +197,7 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
 }
 
 Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std::vector<Load>& loads,
-                                         const Value& actor) const {
+                                         const Value& actor, const std::string& tenant) const {
   if (records.empty()) return records;
   const Resource& res = records.front().resource();
   for (const auto& record : records)
@@ -200,6 +206,7 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
   auto loaded = impl_->reading([&](const Txn& txn) -> Result<void> {
     EvalContext base;
     base.actor = actor;
+    base.tenant = tenant;
     runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, txn, base);
     return reader.load(*impl_->domain.resource(res.name()), records, loads);
   });

@@ -1,14 +1,28 @@
 // The Engine's replay and audit calls: history, rebuilds, verify, custom projections.
 #include "audit.hpp"
+#include "changeset.hpp"
 #include "impl.hpp"
+#include "tenancy.hpp"
+
+#include <ashlar/model/key.hpp>
 
 #include <fmt/format.h>
 
 namespace ashlar {
 
-Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id) const {
+Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id,
+                                                 const std::string& tenant) const {
   ASHLAR_TRY(r, impl_->resource(resource));
-  return runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id);
+  ASHLAR_TRY(scoped, runtime::tenant_value(**r, "history", tenant));
+  ASHLAR_TRY(events, runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id));
+  if (!*scoped) return events;
+  std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != tenant; });
+  if (events->empty()) {  // as a key that never had a record: another tenant's is not revealed
+    ASHLAR_TRY(key, runtime::cast_id(**r, "history", id));
+    return fail(Error::not_found((*r)->name(), fmt::format("no {} with primary key {} has ever existed", (*r)->name(),
+                                                           describe_key(*key))));
+  }
+  return events;
 }
 
 Result<RebuildReport> Engine::rebuild(RebuildOptions options) {

@@ -4,6 +4,7 @@
 #include <ashlar/generic.hpp>
 
 #include "authorize.hpp"
+#include "tenancy.hpp"
 #include "user_code.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
@@ -114,6 +115,7 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
   const Resource& res = **r;
   const Action& act = **a;
   ASHLAR_TRY(arguments, generic_arguments(res, act, args, call));
+  ASHLAR_TRY_VOID(runtime::tenant_value(res, act.name, call.tenant));  // as every call on a multitenant resource
   if (runtime::authorizing(res, call.authorize)) {  // before run: it has no record, so filter checks do not hold
     PolicyRequest request{&res, &act, call.actor, &*arguments, {}};
     ASHLAR_TRY_VOID(runtime::authorize_write(res, request, nullptr));

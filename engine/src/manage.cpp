@@ -456,6 +456,7 @@ Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const Mana
   if (!txn) return fail(Error::framework("manage_relationship runs inside the action's write transaction only"));
   EvalContext base;
   base.actor = cs.actor();
+  base.tenant = ChangesetAccess::call(cs).tenant;
   Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   Manager manager(cs, plan, reader);
@@ -475,6 +476,7 @@ Result<Record> with_loaded(Changeset& cs, const ManagePlan& plan, Record record)
   if (!txn || cs.action().type == ActionType::destroy) return record;
   EvalContext base;
   base.actor = cs.actor();
+  base.tenant = ChangesetAccess::call(cs).tenant;
   Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(rows, reader.related(cs.resource(), *plan.rel, {record}, nullptr));

@@ -6,6 +6,7 @@
 #include "changeset.hpp"
 #include "reader.hpp"
 #include "record_access.hpp"
+#include "tenancy.hpp"
 
 #include <ashlar/model/json.hpp>
 
@@ -101,6 +102,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (a->type != ActionType::read)
     return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
   if (q.authorize) authorize_ = *q.authorize;
+  if (!q.tenant.empty()) base_.tenant = q.tenant;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
@@ -130,12 +132,19 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   constexpr int kMaxDepth = 16;
   const Resource& dest = resource(rel.destination);
   const Action* a = rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
-  if (!a) return {};  // no read action: nothing hides records
-  ASHLAR_TRY(args, cast_arguments(dest, *a, {}));
-  ASHLAR_TRY(prepared, prepare(dest, *a, *args, base_.actor, Query{}));
-  std::optional<Expr> filter = a->filter;
-  if (prepared->filter) filter = filter ? *filter && *prepared->filter : *prepared->filter;
-  if (authorizing(dest, authorize_)) {  // loads, aggregates and paths see what the actor may read
+  // Another tenant's records are never related (the relationship's own read action aside).
+  ASHLAR_TRY(scope, tenant_filter(dest, a ? a->name : rel.name, base_.tenant));
+  if (!a && !*scope) return {};  // no read action: nothing hides records
+  Fields no_args;
+  Result<Fields> args = a ? cast_arguments(dest, *a, {}) : Result<Fields>(no_args);
+  if (!args) return fail(args.error());
+  std::optional<Expr> filter = a ? a->filter : std::nullopt;
+  if (a) {
+    ASHLAR_TRY(prepared, prepare(dest, *a, *args, base_.actor, Query{}));
+    if (prepared->filter) filter = filter ? *filter && *prepared->filter : *prepared->filter;
+  }
+  if (*scope) filter = filter ? **scope && *filter : **scope;
+  if (a && authorizing(dest, authorize_)) {  // loads, aggregates and paths see what the actor may read
     ASHLAR_TRY(allowed, read_filter(dest, PolicyRequest{&dest, a, base_.actor, &*args, {}}));
     if (allowed->is_literal() && allowed->literal() == Value(false)) {
       for (auto& records : per_row) records.clear();
@@ -148,7 +157,7 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   if (depth_ >= kMaxDepth)
     return fail(Error::framework(fmt::format("reading {} through {}.{} nests more than {} read actions' filters; "
                                              "do they reach each other through relationships?",
-                                             dest.name(), dest.name(), a->name, kMaxDepth)));
+                                             dest.name(), dest.name(), a ? a->name : rel.name, kMaxDepth)));
   std::vector<Record> flat;
   for (const auto& records : per_row) flat.insert(flat.end(), records.begin(), records.end());
   if (flat.empty()) return {};
@@ -172,6 +181,8 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
 
 Result<bool> Reader::readable(const Resource& r, const Record& record) {
   const Action* a = r.primary_action(ActionType::read);
+  ASHLAR_TRY(tenant, tenant_value(r, a ? a->name : std::string("read"), base_.tenant));
+  if (!in_tenant(r, record, *tenant)) return false;
   if (!a || !authorizing(r, authorize_)) return true;
   ASHLAR_TRY(args, cast_arguments(r, *a, {}));
   ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
@@ -193,6 +204,8 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::vector<SortKey> sort = a->sort;
   sort.insert(sort.end(), q.sort.begin(), q.sort.end());
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
+  ASHLAR_TRY(scope, tenant_filter(r, a->name, base_.tenant));  // another tenant's records are not there
+  if (*scope) filter = filter ? *filter && **scope : **scope;
   if (authorizing(r, authorize_)) {  // what the actor may not read is left out, not an error
     ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, q.actor.is_null() ? base_.actor : q.actor, &args, {}}));
     if (allowed->is_literal() && allowed->literal() == Value(false)) return std::vector<Record>{};

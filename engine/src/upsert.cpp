@@ -52,6 +52,11 @@ Result<void> EngineImpl::prepare_upsert(const Txn& txn, Changeset& cs) const {
   }
   if (!stored) return {};  // nobody holds it: an ordinary create
   Record existing = to_record(r, *stored);
+  // Another tenant's record (found by primary key) is not upserted: the create goes on,
+  // and fails on the taken key as any create does.
+  if (const Attribute* tenant = r.tenant_attribute();
+      tenant && !cs.attribute(tenant->name).is_null() && existing[tenant->name] != cs.attribute(tenant->name))
+    return {};
 
   if (a.upsert_condition) {
     ASHLAR_TRY(held, matches(*a.upsert_condition, stored_record_context(existing, cs)));

@@ -19,6 +19,7 @@ struct ModelAccess {
   static std::vector<CalculationDef>& calculations(Resource& r) { return r.calculations_; }
   static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
   static std::vector<Policy>& policies(Resource& r) { return r.policies_; }
+  static MultitenancyDecl& multitenancy(Resource& r) { return r.multitenancy_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;
     d.data_ = std::move(data);
@@ -36,6 +37,10 @@ std::vector<CodeInterface> check_interfaces(const Resource& r, const std::vector
 
 // relationships.cpp
 void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems);
+// The declared multitenancy checked against r's attributes; on success the identities
+// that are not all_tenants get the tenant attribute first.
+void check_multitenancy(const Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
+                        std::vector<FieldError>& problems);
 // Resolves each resource's declared relationships (declared[i] belongs to resources[i]).
 void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
                            std::vector<FieldError>& problems);

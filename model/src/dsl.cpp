@@ -247,8 +247,14 @@ ResourceBuilder& ResourceBuilder::prepare(ActionStep step) {
   return *this;
 }
 
-ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes) {
-  identities_.push_back({std::move(name), std::move(attributes)});
+ResourceBuilder& ResourceBuilder::identity(std::string name, std::vector<std::string> attributes,
+                                           IdentityDecl options) {
+  identities_.push_back({std::move(name), std::move(attributes), options.all_tenants});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::multitenancy(MultitenancyDecl decl) {
+  multitenancy_ = std::move(decl);
   return *this;
 }
 
@@ -433,7 +439,10 @@ Result<Domain> DomainBuilder::build() const {
       resolve_accept(r, r.attributes_, "default_accept", ActionType::create, *b.default_accept_, problems);
     r.topics_ = check_topics(r, b.topics_, problems);
     check_identities(r, b.identities_, problems);
-    ModelAccess::identities(r) = b.identities_;
+    std::vector<Identity> identities = b.identities_;
+    check_multitenancy(r, b.multitenancy_, identities, problems);
+    ModelAccess::multitenancy(r) = b.multitenancy_;
+    ModelAccess::identities(r) = std::move(identities);
     ModelAccess::aggregates(r) = b.aggregates_;
     ModelAccess::calculations(r) = b.calculations_;
     for (std::size_t k = 0; k < r.actions_.size(); ++k)  // upserts need the identities

@@ -220,7 +220,10 @@ std::string domain_to_json(const Domain& domain) {
     json relationships = json::array();
     for (const auto& rel : r.relationships()) relationships.push_back(relationship_to_json(rel));
     json identities = json::array();
-    for (const auto& id : r.identities()) identities.push_back({{"name", id.name}, {"attributes", id.attributes}});
+    for (const auto& id : r.identities()) {
+      identities.push_back({{"name", id.name}, {"attributes", id.attributes}});
+      if (id.all_tenants) identities.back()["all_tenants"] = true;  // only when set: older models keep their bytes
+    }
     json aggregates = json::array();
     for (const auto& [name, a] : r.aggregates())
       aggregates.push_back({{"name", name}, {"kind", to_string(a.kind)}, {"path", a.path}, {"field", a.field}});
@@ -236,6 +239,8 @@ std::string domain_to_json(const Domain& domain) {
       for (const auto& c : r.calculations()) calculations.push_back(calculation_to_json(c));
       resources.back()["calculations"] = std::move(calculations);
     }
+    if (const MultitenancyDecl& m = r.multitenancy(); m.strategy == Multitenancy::attribute)
+      resources.back()["multitenancy"] = {{"strategy", "attribute"}, {"attribute", m.attribute}, {"global", m.global}};
   }
   json doc = {{"format", kModelFormat}, {"domain", domain.name()}, {"resources", resources}};
   return doc.dump();
@@ -288,8 +293,20 @@ Result<Domain> domain_from_json(std::string_view text) {
         declared.back().push_back(std::move(*rel));
       }
       for (const auto& jid : jr.value("identities", json::array()))
-        ModelAccess::identities(r).push_back(
-            {jid.at("name").get<std::string>(), jid.at("attributes").get<std::vector<std::string>>()});
+        ModelAccess::identities(r).push_back({jid.at("name").get<std::string>(),
+                                              jid.at("attributes").get<std::vector<std::string>>(),
+                                              jid.value("all_tenants", false)});
+      if (jr.contains("multitenancy")) {
+        const json& jm = jr.at("multitenancy");
+        if (jm.at("strategy").get<std::string>() != "attribute")
+          return bad(fmt::format("{} has unknown multitenancy strategy {}", r.name_, jm.at("strategy").dump()));
+        MultitenancyDecl& m = ModelAccess::multitenancy(r);
+        m.strategy = Multitenancy::attribute;
+        m.attribute = jm.at("attribute").get<std::string>();
+        m.global = jm.at("global").get<bool>();
+        if (!r.attribute(m.attribute))
+          return bad(fmt::format("{} is multitenant by {}, which is not one of its attributes", r.name_, m.attribute));
+      }
       ModelAccess::indexed(r) = jr.value("indexed", std::vector<std::string>{});
       for (const auto& jagg : jr.value("aggregates", json::array())) {
         Aggregate a;

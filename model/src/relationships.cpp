@@ -135,6 +135,29 @@ void check_identities(const Resource& r, const std::vector<Identity>& identities
   }
 }
 
+void check_multitenancy(const Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
+                        std::vector<FieldError>& problems) {
+  if (decl.strategy == Multitenancy::none) return;
+  std::string where = r.name() + ".multitenancy";
+  const Attribute* attr = r.attribute(decl.attribute);
+  if (!attr) {
+    problems.push_back({where, "unknown_attribute",
+                        decl.attribute.empty() ? std::string("names no tenant attribute")
+                                               : fmt::format("{} is not an attribute of {}", decl.attribute, r.name())});
+    return;
+  }
+  TypeKind k = attr->type.kind;
+  if (k != TypeKind::string && k != TypeKind::integer && k != TypeKind::uuid && k != TypeKind::atom) {
+    problems.push_back({where, "invalid_tenant_attribute",
+                        fmt::format("{} is a {}; a tenant attribute is a string, integer, uuid or atom",
+                                    decl.attribute, attr->type.name())});
+    return;
+  }
+  for (auto& id : identities)
+    if (!id.all_tenants && std::find(id.attributes.begin(), id.attributes.end(), decl.attribute) == id.attributes.end())
+      id.attributes.insert(id.attributes.begin(), decl.attribute);
+}
+
 void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
                            std::vector<FieldError>& problems) {
   for (std::size_t i = 0; i < data.resources.size() && i < declared.size(); ++i) {

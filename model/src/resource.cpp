@@ -56,6 +56,10 @@ const CodeInterface* Resource::interface(std::string_view name) const {
   return nullptr;
 }
 
+const Attribute* Resource::tenant_attribute() const {
+  return multitenancy_.strategy == Multitenancy::attribute ? attribute(multitenancy_.attribute) : nullptr;
+}
+
 const Action* Resource::primary_action(ActionType type) const {
   for (const auto& a : actions_)
     if (a.type == type && a.primary) return &a;

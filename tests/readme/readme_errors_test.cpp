@@ -283,3 +283,21 @@ TEST_CASE("README: a write the policies refuse") {
   CHECK_QUOTED(refused.error().describe());
   CHECK(engine.read("Project", {.actor = alice}).value().size() == 1);
 }
+
+TEST_CASE("README: a call on a multitenant resource without a tenant") {
+  TempDir dir;
+  auto d = domain("work")
+               .resource(resource("Task")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("title", type::string)
+                             .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id"})
+                             .defaults({"read", "destroy", "create:*", "update:*"}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto refused = engine.read("Task");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == "tenant_required");
+  CHECK_QUOTED(refused.error().describe());
+}

@@ -382,3 +382,49 @@ TEST_CASE("ashlar query loads, filters and sorts by calculations the stored mode
                 "Person.badge is a calculation in C++ code, which a stored model does not hold; compute it in the "
                 "program that declares it");
 }
+
+TEST_CASE("ashlar query, state, history and log take --tenant: another tenant's records are not there") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  std::string path = dir.path() + "/store";
+  std::optional<Record> apollo, vostok;
+  {
+    auto saas = domain("saas")
+                    .resource(resource("Project")
+                                  .uuid_primary_key("id")
+                                  .attribute("org_id", type::string)
+                                  .attribute("name", type::string)
+                                  .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id"})
+                                  .defaults({"read", "create:*"}))
+                    .build()
+                    .value();
+    auto engine = Engine::open(path, saas, {.durability = Durability::no_sync}).value();
+    apollo = engine.create("Project", {{"name", "Apollo"}}, {.tenant = "acme"}).value();
+    vostok = engine.create("Project", {{"name", "Vostok"}}, {.tenant = "globex"}).value();
+  }
+  CHECK(ok_lines(query({path, "Project", "--tenant", "acme", "--json"})) == std::vector<std::string>{line(*apollo)});
+  CHECK(ok_lines(query({path, "Project", "--tenant", "globex", "--json"})) == std::vector<std::string>{line(*vostok)});
+  require_error(query({path, "Project"}), 2,
+                "Project.read: tenant is required: tenant: Project is multitenant by org_id; every call on it gives a tenant");
+
+  std::string acme_id = apollo->id().str();
+  auto state = test::run_ashlar({"state", path, "Project", acme_id, "--tenant", "acme", "--json"});
+  CHECK(state.code == 0);
+  CHECK(state.out_lines == std::vector<std::string>{line(*apollo)});
+  auto hidden = test::run_ashlar({"state", path, "Project", acme_id, "--tenant", "globex"});
+  CHECK(hidden.code != 0);
+  CHECK(hidden.out.empty());
+
+  auto history = test::run_ashlar({"history", path, "Project", acme_id, "--tenant", "acme"});
+  CHECK(history.code == 0);
+  CHECK(history.out_lines.size() == 1);
+  auto elsewhere = test::run_ashlar({"history", path, "Project", acme_id, "--tenant", "globex"});
+  CHECK(elsewhere.code != 0);
+  CHECK(elsewhere.out.empty());
+
+  auto log = test::run_ashlar({"log", path, "--tenant", "globex", "--json"});
+  REQUIRE(log.code == 0);
+  REQUIRE(log.out_lines.size() == 1);
+  CHECK(ordered_json::parse(log.out_lines[0])["position"] == 2);
+  CHECK(test::run_ashlar({"log", path}).out_lines.size() == 2);
+}

@@ -9,12 +9,13 @@ class App;
 
 namespace ashlar::cli {
 
-// ashlar log DIR [--from POS] [--json]: the events in log order.
+// ashlar log DIR [--from POS] [--tenant T] [--json]: the events in log order (of one tenant's calls).
 void add_log_command(CLI::App& app);
 // ashlar stats DIR [--json]: events and records per resource, head, size.
 void add_stats_command(CLI::App& app);
 // ashlar query DIR RESOURCE [--action A --arg NAME=VALUE ...] [--filter EXPR] [--sort KEYS]
-//   [--limit N] [--offset N] [--load PATH,...] [--json]: records, loaded, as the engine reads them.
+//   [--limit N] [--offset N] [--load PATH,...] [--tenant T] [--json]: records, loaded, as the engine
+//   reads them (in tenant T).
 void add_query_command(CLI::App& app);
 // ashlar subscribe --pub E --replay E [--resource R] [--from POS|now] [--json]: a live stream.
 void add_subscribe_command(CLI::App& app);
@@ -24,9 +25,10 @@ void add_head_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 // ashlar rebuild DIR [--batch N]: the state projection from the log (the writer lock).
 void add_rebuild_command(CLI::App& app);
-// ashlar history DIR RESOURCE ID [--json]: one record's events.
+// ashlar history DIR RESOURCE ID [--tenant T] [--json]: one record's events (those of tenant T).
 void add_history_command(CLI::App& app);
-// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--json]: one record, then.
+// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--tenant T] [--json]: one
+//   record, then (NotFound when it is another tenant's).
 void add_state_command(CLI::App& app);
 
 }  // namespace ashlar::cli

@@ -1,4 +1,4 @@
-// ashlar history DIR RESOURCE ID [--json]
+// ashlar history DIR RESOURCE ID [--tenant TENANT] [--json]
 #include "audit_store.hpp"
 #include "commands.hpp"
 #include "event_output.hpp"
@@ -19,6 +19,7 @@ struct HistoryArgs {
   std::string dir;
   std::string resource;
   std::string id;
+  std::string tenant;  // empty: every event of the record
   bool json = false;
 };
 
@@ -45,6 +46,8 @@ Result<void> run_history(const HistoryArgs& args) {
   ASHLAR_TRY(replay, replayable(*store));
   ASHLAR_TRY(txn, store->log->read());
   ASHLAR_TRY(events, record_history(*store->log, *txn, r->name(), key, 0, replay->upcast));
+  if (!args.tenant.empty())  // another tenant's record has no history in this one
+    std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != args.tenant; });
   if (events->empty())
     return fail(Error::not_found(r->name(), fmt::format("no {} with primary key {} has ever existed in {}", r->name(),
                                                         args.id, args.dir)));
@@ -64,6 +67,8 @@ void add_history_command(CLI::App& app) {
   cmd->add_option("ID", args->id,
                   "Its primary key: the value, or a JSON object of the key attributes when the key is composite")
       ->required();
+  cmd->add_option("--tenant", args->tenant, "Only the events of this tenant: another tenant's record has none")
+      ->type_name("TENANT");
   cmd->add_flag("--json", args->json, "One JSON object per line, as ashlar log --json prints them");
   cmd->callback([args] { run_command([&] { return run_history(*args); }); });
 }

@@ -1,4 +1,4 @@
-// ashlar log DIR [--from POS] [--json]
+// ashlar log DIR [--from POS] [--tenant TENANT] [--json]
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "output.hpp"
@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace ashlar::cli {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 struct LogArgs {
   std::string dir;
   std::uint64_t from = 1;
+  std::optional<std::string> tenant;  // nullopt: every event
   bool json = false;
 };
 
@@ -24,6 +26,7 @@ Result<void> run_log(const LogArgs& args) {
   ASHLAR_TRY(txn, store->log->read());
   std::optional<Error> write_error;
   auto scanned = store->log->scan(*txn, args.from, [&](const StoredEvent& stored) {
+    if (args.tenant && stored.event.tenant != *args.tenant) return true;
     auto printed = print_line(args.json ? json_line(event_to_json(stored, store->domain))
                                         : event_to_text(stored.event, store->domain));
     if (!printed) write_error = printed.error();
@@ -51,6 +54,10 @@ void add_log_command(CLI::App& app) {
             return parse_position(text) ? std::string() : "must be a position: 1, 2, ... (got " + text + ")";
           },
           ""));  // no description: the help already says what a position is
+  cmd->add_option_function<std::string>(
+         "--tenant", [args](const std::string& text) { args->tenant = text; },
+         "Only the events of this tenant's calls")
+      ->type_name("TENANT");
   cmd->add_flag("--json", args->json,
                 "One JSON object per line: position, sequence, tx, time, resource, action, type, id, version, "
                 "changes, inputs, actor, correlation_id, idempotency_key (when the action had one), hash");

@@ -1,5 +1,5 @@
 // ashlar query DIR RESOURCE [--action A --arg NAME=VALUE ...] [--filter EXPR] [--sort KEYS]
-//                           [--limit N] [--offset N] [--load PATH,...] [--json]
+//                           [--limit N] [--offset N] [--load PATH,...] [--tenant TENANT] [--json]
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "output.hpp"
@@ -28,6 +28,7 @@ struct QueryArgs {
   std::optional<std::size_t> limit;
   std::size_t offset = 0;
   std::string load;
+  std::string tenant;
   bool json = false;
 };
 
@@ -119,6 +120,7 @@ std::optional<std::string> empty_segment(std::string_view load) {
 
 std::optional<Failure> build_query(const StoreReader& store, const QueryArgs& args, Query& q) {
   q.action = args.action;
+  q.tenant = args.tenant;
   if (auto failed = parse_args(store, args, q.args)) return failed;
   if (!args.filter.empty()) {
     auto filter = parse_expr(args.filter);
@@ -205,6 +207,7 @@ void add_query_command(CLI::App& app) {
       ->check(count_validator());
   cmd->add_option("--load", args->load, "Relationships, aggregates and calculations to load: 'comments.user,followers,full_name'")
       ->type_name("PATH,...");
+  cmd->add_option("--tenant", args->tenant, "The tenant: a multitenant resource's records of that tenant only (required unless the resource is global)")->type_name("TENANT");
   cmd->add_flag("--json", args->json,
                 "One JSON object per record: attributes and loaded aggregates by name, each loaded relationship "
                 "nested under its name (an object or null when to-one, an array when to-many)");

@@ -1,4 +1,4 @@
-// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--json]
+// ashlar state DIR RESOURCE ID [--as-of POS|TIME] [--load REL,...] [--tenant TENANT] [--json]
 #include "audit_store.hpp"
 #include "commands.hpp"
 #include "event_output.hpp"
@@ -22,6 +22,7 @@ struct StateArgs {
   std::string id;
   std::string as_of;  // a position or an ISO 8601 time; empty: now
   std::string load;
+  std::string tenant;
   bool json = false;
 };
 
@@ -49,6 +50,7 @@ Result<void> run_state(const StateArgs& args) {
     return fail(Error::framework(fmt::format("the model of {} has no resource named {}", args.dir, args.resource)));
   ASHLAR_TRY(id, parse_id(*r, args.id));
   Query query{.load = parse_load_paths(args.load)};
+  query.tenant = args.tenant;
   if (!args.as_of.empty()) {
     query.as_of = parse_as_of(args.as_of);
     if (!query.as_of)
@@ -82,6 +84,7 @@ void add_state_command(CLI::App& app) {
       ->type_name("POS|TIME");
   cmd->add_option("--load", args->load, "Relationships and aggregates to load, as they stood: comments.user,followers")
       ->type_name("REL,...");
+  cmd->add_option("--tenant", args->tenant, "The tenant: a multitenant resource's records of that tenant only (required unless the resource is global)")->type_name("TENANT");
   cmd->add_flag("--json", args->json, "One JSON object, as ashlar query --json prints a record");
   cmd->callback([args] { run_command([&] { return run_state(*args); }); });
 }

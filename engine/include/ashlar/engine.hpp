@@ -64,6 +64,10 @@ struct ASHLAR_API CallOptions {
   Value actor{};               // any value; recorded in the event; nil when none
   std::string correlation_id{};  // empty: a new uuid per call
   std::string causation_id{};
+  // The tenant (Ash's tenant:). On a resource with attribute multitenancy
+  // (ashlar/model/resource.hpp) it is required unless the resource is global: a create
+  // sets the tenant attribute to it, and every record read, updated or destroyed is that
+  // tenant's (another tenant's record is NotFound). Recorded in the event.
   std::string tenant{};
   Map context{};  // free-form, deep-merged into the changeset's context
   // Values of arguments the action declares private (public = false): set by the
@@ -100,6 +104,8 @@ struct ASHLAR_API CallOptions {
 //   for_create, for_update, for_destroy
 //                         as above, for what is known before the transaction
 //   get, read, get_by, load
+//                         tenant_required (a multitenant resource, not global, without
+//                         a tenant; the calls that write too),
 //                         not_found (get, get_by), invalid_input (unknown names, bad
 //                         arguments or cursor), too_complex (a filter or sort past its
 //                         limits), user_code (a preparation or manual relationship threw),
@@ -194,15 +200,20 @@ class ASHLAR_API Engine {
   // The record with these values of an identity (one index lookup). NotFound when none.
   Result<Record> get_by(std::string_view resource, std::string_view identity, const Fields& values,
                         const Query& query = {}) const;
-  // Loads relationships and aggregates into records already read, in one snapshot.
+  // Loads relationships and aggregates into records already read, in one snapshot, as
+  // `actor` reads them in `tenant` (a multitenant destination's records of that tenant;
+  // Invalid, tenant_required, when it needs one and none is given).
   Result<std::vector<Record>> load(std::vector<Record> records, const std::vector<Load>& loads,
-                                   const Value& actor = {}) const;
+                                   const Value& actor = {}, const std::string& tenant = {}) const;
 
   // ---- Replay and audit (engine/src/engine_audit.cpp) ----
   // Every event of the record with primary key `id`, oldest first, in the current
   // model's shape: position, time, actor, action, inputs, changes. Reads only its own
-  // events (by_record). NotFound when the key never had a record.
-  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id) const;
+  // events (by_record). NotFound when the key never had a record. On a multitenant
+  // resource, the events of calls in `tenant` (required unless it is global, as for
+  // reads): another tenant's record has no history there, and is NotFound.
+  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id,
+                                           const std::string& tenant = {}) const;
   // Rebuilds every projection from the log — the state's records, indexes and
   // identities, and Options::projections — resumably, while actions go on; see
   // ashlar/projections/rebuild.hpp.

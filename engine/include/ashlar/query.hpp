@@ -54,6 +54,10 @@ struct ASHLAR_API Query {
   // resource a load, aggregate or relationship path reaches: nullopt or true when they
   // have some; records the actor may not read are left out. false reads everything.
   std::optional<bool> authorize{};
+  // The tenant (see CallOptions::tenant): a read of a multitenant resource returns that
+  // tenant's records only, and its loads, aggregates and relationship paths read theirs.
+  // Empty: no tenant (Invalid, code tenant_required, unless the resource is global).
+  std::string tenant{};
 };
 
 // A relationship, named aggregate or calculation to load, with an optional query

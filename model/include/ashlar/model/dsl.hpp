@@ -178,8 +178,13 @@ class ASHLAR_API ResourceBuilder {
   ResourceBuilder& policy(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
   // A bypass: when it applies and authorizes, the policies after it are not asked.
   ResourceBuilder& bypass(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
-  // A unique key: Conflict when a second record would share these attributes' values.
-  ResourceBuilder& identity(std::string name, std::vector<std::string> attributes);
+  // A unique key: Conflict when a second record would share these attributes' values
+  // (per tenant on a multitenant resource, unless options.all_tenants).
+  ResourceBuilder& identity(std::string name, std::vector<std::string> attributes, IdentityDecl options = {});
+  // Multitenancy (ashlar/model/resource.hpp, MultitenancyDecl):
+  //   .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id"})
+  // DomainBuilder::build reports an unknown attribute or one that cannot hold a tenant.
+  ResourceBuilder& multitenancy(MultitenancyDecl decl);
 
   // The accept list of create/update actions that give none.
   ResourceBuilder& default_accept(std::vector<std::string> names);
@@ -210,6 +215,7 @@ class ASHLAR_API ResourceBuilder {
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
   std::vector<Policy> policies_;
+  MultitenancyDecl multitenancy_{};
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)
 };

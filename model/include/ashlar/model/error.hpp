@@ -50,6 +50,7 @@ inline constexpr const char* kStoreNotInitialized = "store_not_initialized";  //
 inline constexpr const char* kIoError = "io_error";              // the disk or file system failed
 inline constexpr const char* kDecodeError = "decode_error";      // bytes that do not decode as what they claim
 inline constexpr const char* kTooComplex = "too_complex";        // input past a size or complexity limit
+inline constexpr const char* kTenantRequired = "tenant_required";  // a multitenant resource called without a tenant
 inline constexpr const char* kUserCode = "user_code";            // a change, hook or callback threw
 }  // namespace codes
 

@@ -240,6 +240,7 @@ struct ASHLAR_API EvalContext {
   std::function<Result<Value>(const Aggregate&)> aggregate{};
   const Fields* args = nullptr;  // the action's arguments, by name
   Value actor{};                 // nil when there is none
+  std::string tenant{};          // the call's tenant; empty when none (reads scope to it)
   const EvalContext* parent = nullptr;  // for parent(...) in relationship filters
   DateTime now = DateTime::now();       // now() and ago(); set once per query
 };

@@ -40,10 +40,19 @@ struct ASHLAR_API Relationship {
 };
 
 // A unique key across one or more attributes (Ash's identity). Records whose identity
-// attributes include a nil are not constrained, as in SQL.
+// attributes include a nil are not constrained, as in SQL. On a resource with attribute
+// multitenancy an identity is unique per tenant: the built model puts the tenant
+// attribute first in `attributes`, unless all_tenants (Ash's `all_tenants?`) makes it
+// unique across every tenant.
 struct ASHLAR_API Identity {
   std::string name;
   std::vector<std::string> attributes;
+  bool all_tenants = false;
+};
+
+// Options of one identity (ResourceBuilder::identity).
+struct ASHLAR_API IdentityDecl {
+  bool all_tenants = false;  // unique across tenants, not per tenant
 };
 
 // A named input of an action, beside the attributes it accepts (Ash's `argument`).

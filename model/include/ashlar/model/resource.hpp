@@ -101,6 +101,22 @@ struct ASHLAR_API TopicTemplate {
   std::vector<std::string> parts;
 };
 
+// Ash's multitenancy strategies. Only the attribute strategy is implemented: every
+// record of the resource belongs to the tenant its attribute names.
+enum class Multitenancy : std::uint8_t { none, attribute };
+
+// Ash's `multitenancy do strategy :attribute; attribute :org_id; global? false end`.
+// With the attribute strategy every call on the resource needs a tenant (Invalid,
+// "tenant is required", without one) unless `global`, when a call without a tenant
+// reads and writes every tenant's records. A create sets the attribute to the call's
+// tenant; reads, gets, loads, aggregates, identities, upserts and the records updates
+// and destroys act on are all scoped to it.
+struct ASHLAR_API MultitenancyDecl {
+  Multitenancy strategy = Multitenancy::none;
+  std::string attribute{};  // the attribute holding the tenant (a string, integer, uuid or atom)
+  bool global = false;
+};
+
 class Calculation;  // ashlar/calculation.hpp: a calculation computed by C++ code
 
 // A named value derived from the record (Ash's `calculate`): an expression over its
@@ -158,6 +174,10 @@ class ASHLAR_API Resource {
   // Policies and bypasses, in the order declared (ashlar/model/policy.hpp). Empty: every
   // request is authorized.
   const std::vector<Policy>& policies() const { return policies_; }
+  // How the resource's records belong to tenants (strategy none: they do not).
+  const MultitenancyDecl& multitenancy() const { return multitenancy_; }
+  // The attribute holding the tenant, or nullptr when the resource is not multitenant.
+  const Attribute* tenant_attribute() const;
 
  private:
   friend class ResourceBuilder;
@@ -177,6 +197,7 @@ class ASHLAR_API Resource {
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
   std::vector<Policy> policies_;
+  MultitenancyDecl multitenancy_{};
 };
 
 // An immutable, validated set of resources. Cheap to copy (shared).

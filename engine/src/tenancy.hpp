@@ -1,0 +1,33 @@
+#pragma once
+// Attribute multitenancy (ashlar/model/resource.hpp, MultitenancyDecl): the tenant a call
+// gives, as the value the resource's tenant attribute holds, and what it scopes.
+
+#include <ashlar/model/resource.hpp>
+#include <ashlar/record.hpp>
+
+#include <optional>
+#include <string>
+
+namespace ashlar::runtime {
+
+// The value r's tenant attribute holds for `tenant`: nullopt when r is not multitenant,
+// or is global and no tenant is given (every tenant). Invalid (code tenant_required)
+// naming r and action when r needs a tenant and none is given; Invalid (invalid_type)
+// when the tenant does not cast to the attribute's type.
+Result<std::optional<Value>> tenant_value(const Resource& r, std::string_view action, const std::string& tenant);
+
+// The filter that scopes a read of r to `tenant` (nullopt: nothing to scope), or
+// tenant_value's error.
+Result<std::optional<Expr>> tenant_filter(const Resource& r, std::string_view action, const std::string& tenant);
+
+// Whether `record` of r belongs to the tenant `value` (tenant_value's result): always
+// when value is nullopt.
+bool in_tenant(const Resource& r, const Record& record, const std::optional<Value>& value);
+
+// The tenant's field error for a changeset: a create gets the tenant attribute from the
+// tenant; an input that gives it another value, or an update that moves a record to
+// another tenant, is refused. Nullopt when the changeset may go on.
+std::optional<FieldError> tenant_input_problem(const Resource& r, const std::optional<Value>& value,
+                                               const Value& given);
+
+}  // namespace ashlar::runtime
