@@ -38,8 +38,9 @@ std::vector<CodeInterface> check_interfaces(const Resource& r, const std::vector
 // relationships.cpp
 void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems);
 // The declared multitenancy checked against r's attributes; on success the identities
-// that are not all_tenants get the tenant attribute first.
-void check_multitenancy(const Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
+// that are not all_tenants get the tenant attribute first, and the tenant attribute is
+// indexed (a tenant's reads look its records up, never scan every tenant's).
+void check_multitenancy(Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
                         std::vector<FieldError>& problems);
 // Resolves each resource's declared relationships (declared[i] belongs to resources[i]).
 void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,

@@ -135,7 +135,7 @@ void check_identities(const Resource& r, const std::vector<Identity>& identities
   }
 }
 
-void check_multitenancy(const Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
+void check_multitenancy(Resource& r, const MultitenancyDecl& decl, std::vector<Identity>& identities,
                         std::vector<FieldError>& problems) {
   if (decl.strategy == Multitenancy::none) return;
   std::string where = r.name() + ".multitenancy";
@@ -156,6 +156,7 @@ void check_multitenancy(const Resource& r, const MultitenancyDecl& decl, std::ve
   for (auto& id : identities)
     if (!id.all_tenants && std::find(id.attributes.begin(), id.attributes.end(), decl.attribute) == id.attributes.end())
       id.attributes.insert(id.attributes.begin(), decl.attribute);
+  add_index(r, decl.attribute);
 }
 
 void resolve_relationships(DomainData& data, const std::vector<std::vector<Relationship>>& declared,
