@@ -73,10 +73,11 @@ Result<Expr> check_value(const Resource& r, const Check& c, const PolicyRequest&
       return Expr(*hit);
     }
     case CheckKind::filter:
-    case CheckKind::custom_filter: break;
+    case CheckKind::custom_filter:
+    case CheckKind::relates_to_actor_via: break;
   }
   Expr filter;
-  if (c.kind == CheckKind::filter) {
+  if (c.kind != CheckKind::custom_filter) {
     filter = *c.filter;
   } else {
     ASHLAR_TRY(made, guarded(r.name(), action, fmt::format("policy check {}", c.description), [&] { return c.filter_fn(q); }));
