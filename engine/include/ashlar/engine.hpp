@@ -80,7 +80,9 @@ struct ASHLAR_API CallOptions {
   // and indexed per tenant, so a later call with the same key, even after a restart,
   // appends nothing, runs no hook, and returns the record as the first call left it (a
   // destroy: as it was before). Conflict, naming the key, when the later call is another
-  // action or record, or its inputs differ (sensitive arguments are not compared).
+  // actor's (telling nothing of the first call), another action or record, or its inputs
+  // differ (sensitive arguments are not compared). Under policies, NotFound when the
+  // retrying actor may not read that record.
   std::string idempotency_key{};
   // Decide the call by the resource's policies (ashlar/model/policy.hpp): nullopt or true
   // when it has some, as Ash's authorize?; false skips them (system work). Nested actions
