@@ -137,7 +137,14 @@ std::string breakdown(const Policy& p, std::size_t index, const Decision& d) {
   std::string policy = describe_policy(p, index);
   if (!d.step) {
     if (p.steps.empty()) return fmt::format("{} forbids it: it has no checks", policy);
-    return fmt::format("{} forbids it: none of its checks decided", policy);
+    // Each check as it stood: an _if check that did not decide does not hold, an _unless one holds.
+    std::string checks;
+    for (const auto& step : p.steps) {
+      bool unless = step.outcome == CheckOutcome::authorize_unless || step.outcome == CheckOutcome::forbid_unless;
+      checks += fmt::format("{}{} {} {}", checks.empty() ? "" : "; ", to_string(step.outcome), step.check.description,
+                            unless ? "holds" : "does not hold");
+    }
+    return fmt::format("{} forbids it: none of its checks decided ({})", policy, checks);
   }
   const PolicyStep& step = p.steps[*d.step];
   bool holds = step.outcome == CheckOutcome::forbid_if;
