@@ -165,6 +165,45 @@ TEST_CASE("policy gaps: a write the policies refuse runs no hook and is told no 
   CHECK(log_length(n.engine.log()) == head);
 }
 
+TEST_CASE("policy gaps: a bulk action runs no hook for a record the policies refuse") {
+  TempDir dir;
+  int hooks = 0;
+  ActionStep counted = changes::change([&](Changeset& cs) -> Result<void> {
+    cs.around_transaction([&](Changeset& c, const Changeset::Next& next) { ++hooks; return next(c); });
+    cs.before_transaction([&](Changeset&) -> Result<void> { ++hooks; return {}; });
+    cs.after_transaction([&](Changeset&, Result<Record> r) { ++hooks; return r; });
+    return {};
+  });
+  auto d = domain("d")
+               .resource(resource("Note")
+                             .uuid_primary_key("id")
+                             .attribute("title", type::string)
+                             .attribute("owner_id", type::uuid)
+                             .defaults({"read", "create:*"})
+                             .update("retitle", {.accept = {"title"}, .steps = {counted}})
+                             .policy(action_type(ActionType::read), {authorize_if(always())})
+                             .policy(action_type(ActionType::create), {authorize_if(actor_present())})
+                             .policy(action("retitle"), {authorize_if(expr(ref("owner_id") == actor("id")))}, "owners retitle"))
+               .build()
+               .value();
+  auto e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto alices = e.create("Note", {{"title", "a"}, {"owner_id", Value(kAlice)}}, {.actor = user(kAlice)}).value();
+  auto bobs = e.create("Note", {{"title", "b"}, {"owner_id", Value(kBob)}}, {.actor = user(kBob)}).value();
+  std::uint64_t head = log_length(e.log());
+
+  auto result = e.bulk_update("Note", std::vector<Value>{alices.id(), bobs.id()}, {{"title", "mine"}},
+                              {.action = "retitle", .actor = user(kBob), .batch_size = 1})
+                    .value();
+  CHECK(result.count == 1);
+  REQUIRE(result.errors.size() == 1);
+  CHECK(result.errors[0].describe() ==
+        "input 0: forbidden: Note.retitle: policy 3 \"owners retitle\" forbids it: none of its checks decided "
+        "(authorize_if expr(owner_id == ^actor(:id)) does not hold)");
+  CHECK(hooks == 3);  // Bob's own note's three hooks; none for Alice's
+  CHECK(log_length(e.log()) == head + 1);
+  CHECK(e.get("Note", alices.id()).value()["title"] == Value("a"));
+}
+
 TEST_CASE("policy gaps: the Forbidden breakdown names the filter check that decided, never the record's values") {
   Notes n;
   auto locked = n.note("vault", kAlice, {{"locked", true}});
