@@ -198,6 +198,6 @@ TEST_CASE("ashlar subscribe --tenant prints that tenant's events alone, as ashla
   }
   json live = json::parse(streamed[3]);
   CHECK(live["position"] == 11);
-  CHECK(live["tenant"] == "acme");
+  CHECK(live["changes"]["name"] == "live acme");
   CHECK(read_file(dir.sub("sub.err")).empty());
 }
