@@ -92,7 +92,9 @@ Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
 
 
 Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r, const Record& record,
-                      const Value& actor, const std::optional<bool>& authorize) {
+                      const CallOptions& call) {
+  const Value& actor = call.actor;
+  const std::optional<bool>& authorize = call.authorize;
   if (!authorizing(r, authorize)) return true;
   const Action* read = r.primary_action(ActionType::read);
   if (!read) return true;
@@ -101,6 +103,7 @@ Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r,
   if (allowed->is_literal()) return allowed->literal() == Value(true);
   EvalContext base;
   base.actor = actor;
+  base.tenant = call.tenant;
   base.args = &no_arguments;
   Reader reader(impl.domain, *impl.log, impl.state, txn, base);
   reader.set_authorize(authorize.value_or(true));

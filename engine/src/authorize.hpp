@@ -10,6 +10,7 @@
 
 namespace ashlar {
 class Record;
+struct CallOptions;
 class Txn;
 }  // namespace ashlar
 
@@ -35,12 +36,13 @@ using FilterHolds = std::function<Result<bool>(const Expr&)>;
 // that decided (never a record's values); a custom check's error when one fails.
 Result<void> authorize_write(const Resource& r, const PolicyRequest& request, const FilterHolds* holds);
 
-// Whether `actor` may read `record` through the resource's primary read action, in `txn`
-// (true when the call does not authorize or there is no read action). A lookup by id for
+// Whether the call's actor may read `record` through the resource's primary read action,
+// in `txn`, relationship paths read in the call's tenant (true when the call does not
+// authorize or there is no read action). A lookup by id for
 // a write gives NotFound for a record the actor may not read, as if it were not there:
 // never Forbidden, so neither its existence nor its version nor its values reach the
 // caller. Fails with a custom check's error.
 Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r, const Record& record,
-                      const Value& actor, const std::optional<bool>& authorize);
+                      const CallOptions& call);
 
 }  // namespace ashlar::runtime

@@ -29,7 +29,7 @@ Result<bool> readable_after(const runtime::EngineImpl& impl, const Resource& r, 
   PastState past(*impl.log, *txn, impl.state, as_of, impl.replay.upcast());
   ASHLAR_TRY(stored, past.get(r.name(), encode_key(key)));
   if (!*stored) return false;
-  return runtime::readable(impl, *txn, r, impl.to_record(r, **stored), call.actor, call.authorize);
+  return runtime::readable(impl, *txn, r, impl.to_record(r, **stored), call);
 }
 
 }  // namespace

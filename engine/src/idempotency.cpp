@@ -69,7 +69,7 @@ Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vec
   if (!*found || !runtime::authorizing(r, call.authorize)) return found;
   // One the actor may not read is not there for it (a second read only under policies).
   ASHLAR_TRY(visible, reading([&](const Txn& txn) {
-    return runtime::readable(*this, txn, r, **found, call.actor, call.authorize);
+    return runtime::readable(*this, txn, r, **found, call);
   }));
   if (!*visible) return std::optional<Record>{};
   return found;
@@ -133,7 +133,7 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
                                            r.name(), describe_key(key), as_of, call.idempotency_key)));
   Record result = to_record(r, **record);
   // The same actor, as the first call was: but a record it may no longer read is not there for it.
-  ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, result, call.actor, call.authorize));
+  ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, result, call));
   if (!*visible) {
     Error e = not_found(r, key);
     e.action = cs.action().name;

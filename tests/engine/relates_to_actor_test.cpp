@@ -119,7 +119,8 @@ TEST_CASE("relates_to_actor_via: a create is decided on the record as it would b
   CHECK(o.engine.create("Project", {{"name", "mine"}, {"owner_id", o.ben.id()}}, {.actor = as_actor(o.ben)}));
   auto theirs = o.engine.create("Project", {{"name", "theirs"}, {"owner_id", o.cy.id()}}, {.actor = as_actor(o.ben)});
   REQUIRE_FALSE(theirs);
-  CHECK(theirs.error().describe() == "forbidden: Project.create: policy 2 forbids it: none of its checks decided");
+  CHECK(theirs.error().describe() == "forbidden: Project.create: policy 2 forbids it: none of its checks decided "
+                                     "(authorize_if relates_to_actor_via(owner) does not hold)");
   CHECK(log_length(o.engine.log()) == before + 1);
 
   // Through the related record: a task of the actor's own project vs another's.

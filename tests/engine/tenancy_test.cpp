@@ -429,3 +429,46 @@ TEST_CASE("a store written before its resource was multitenant is indexed by ten
   CHECK(names(after.read("Doc", scoped("globex")).value(), "title") == std::set<std::string>{"g"});
   CHECK(after.verify().value().problems == std::vector<std::string>{});
 }
+
+TEST_CASE("a read policy with a path through a multitenant resource decides updates, destroys and history in the call's tenant") {
+  auto d = domain("teams")
+               .resource(resource("Project")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("name", type::string)
+                             .has_many("members", "Member")
+                             .multitenancy(kByOrg)
+                             .defaults({"read", "destroy", "create:*", "update:*"})
+                             .policy(action_type(ActionType::read),
+                                     {authorize_if(expr(exists("members", ref("user_id") == actor("id"))))})
+                             .policy(always(), {authorize_if(actor_present())}))
+               .resource(resource("Member")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("user_id", type::uuid)
+                             .belongs_to("project", "Project")
+                             .multitenancy(kByOrg)
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Uuid alice = Uuid::v4(), bob = Uuid::v4();
+  Value as_alice(Map{{"id", Value(alice)}}), as_bob(Map{{"id", Value(bob)}});
+  auto project = engine.create("Project", {{"name", "Roadmap"}}, {.actor = as_alice, .tenant = "acme"}).value();
+  engine.create("Member", {{"user_id", Value(alice)}, {"project_id", project.id()}}, {.tenant = "acme"}).value();
+
+  auto renamed = engine.update("Project", project.id(), {{"name", "Plan"}}, {.actor = as_alice, .tenant = "acme"});
+  REQUIRE(renamed);
+  CHECK(renamed->get("name") == Value("Plan"));
+  CHECK(engine.history("Project", project.id(), {.actor = as_alice, .tenant = "acme"}).value().size() == 2);
+  std::uint64_t head = log_length(engine.log());
+  // Bob is no member: the project is not there for him, in acme or elsewhere.
+  CHECK(engine.update("Project", project.id(), {{"name", "x"}}, {.actor = as_bob, .tenant = "acme"}).error().code ==
+        "not_found");
+  CHECK(engine.update("Project", project.id(), {{"name", "x"}}, {.actor = as_alice, .tenant = "globex"}).error().code ==
+        "not_found");
+  CHECK(engine.destroy("Project", project.id(), {.actor = as_bob, .tenant = "acme"}).error().code == "not_found");
+  CHECK(log_length(engine.log()) == head);
+  CHECK(engine.destroy("Project", project.id(), {.actor = as_alice, .tenant = "acme"}));
+}
