@@ -33,15 +33,14 @@ std::string z85(std::string_view raw) {
 
 }  // namespace
 
-// The one ZAP handler of a context: a REP socket at inproc://zeromq.zap.01 and a thread
-// answering it. Each CURVE server socket of the context has a ZAP domain of its own,
+// The one ZAP handler of a context, which owns it: a REP socket at
+// inproc://zeromq.zap.01 and a thread answering it. Each CURVE server socket of the context has a ZAP domain of its own,
 // registered here with its allow-list (null: any key); a request for a domain not
 // registered is refused.
 class ZapHandler {
  public:
   static Result<std::shared_ptr<ZapHandler>> of(const std::shared_ptr<ZmqContext>& context);
-  explicit ZapHandler(std::shared_ptr<ZmqContext> context)
-      : context_(std::move(context)), socket_(zmq_util::native(context_), zmq::socket_type::rep) {}
+  explicit ZapHandler(zmq::context_t& context) : socket_(context, zmq::socket_type::rep) {}
   ~ZapHandler();
 
   std::string add(std::shared_ptr<ClientAllowList> clients);
@@ -51,8 +50,7 @@ class ZapHandler {
   void run();
   std::vector<zmq::message_t> answer(const std::vector<zmq::message_t>& request);
 
-  std::shared_ptr<ZmqContext> context_;  // outlives the socket
-  zmq::socket_t socket_;                 // the thread's, once it runs
+  zmq::socket_t socket_;  // the thread's, once it runs
   zmq_util::EventFd stop_;
   std::thread thread_;
   std::mutex mutex_;
@@ -63,8 +61,8 @@ class ZapHandler {
 Result<std::shared_ptr<ZapHandler>> ZapHandler::of(const std::shared_ptr<ZmqContext>& context) {
   auto& impl = context->impl();
   std::lock_guard lock(impl.zap_mutex);
-  if (auto running = impl.zap.lock()) return running;
-  auto handler = std::make_shared<ZapHandler>(context);
+  if (impl.zap) return impl.zap;
+  auto handler = std::make_shared<ZapHandler>(impl.context);
   if (handler->stop_.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the ZAP handler"));
   handler->socket_.set(zmq::sockopt::linger, 0);
   ASHLAR_TRY(bound, zmq_util::bind(handler->socket_, kZapEndpoint, "ZAP handler"));

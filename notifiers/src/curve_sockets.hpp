@@ -42,7 +42,8 @@ class ServerGate {
 };
 
 // Makes `socket` (not yet bound) a CURVE server with options.keys, its clients checked by
-// the context's ZAP handler (started with the first such socket of the context). Null
+// the context's ZAP handler (started with the first such socket of the context, and
+// stopped with the context). Null
 // when options.keys is empty: the socket stays plain. Framework, naming the `role`, when
 // a key is not 40 characters of Z85, the public key is not the secret key's, libzmq has
 // no CURVE, or the handler cannot bind inproc://zeromq.zap.01 (another ZAP handler has

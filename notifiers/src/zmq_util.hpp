@@ -24,9 +24,11 @@ namespace ashlar {
 
 struct ZmqContext::Impl {
   zmq::context_t context{1};
-  // The context's ZAP handler while a CURVE server socket of it needs one (curve_sockets.hpp).
+  // The context's ZAP handler, from its first CURVE server socket on (curve_sockets.hpp);
+  // it closes its socket before the context terminates. It stays: ZeroMQ frees an inproc
+  // endpoint after its socket closes, so a new handler could not bind at once.
   std::mutex zap_mutex;
-  std::weak_ptr<curve::ZapHandler> zap;
+  std::shared_ptr<curve::ZapHandler> zap;
 };
 
 namespace zmq_util {

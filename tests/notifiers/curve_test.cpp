@@ -179,7 +179,7 @@ TEST_CASE("the allow-list file is read again when it changes: an added key conne
   CHECK(std::count(lines.begin(), lines.end(), refused_line(b)) == 1);  // before bob was added
 }
 
-TEST_CASE("replace and reload change the allow-list of a running service; a failed reload keeps the old one") {
+TEST_CASE("replace and reload change the allow-list of a running service, and a failed reload keeps the old one") {
   TempDir dir;
   auto endpoints = tcp_endpoints();
   auto server = fresh_keys(), a = fresh_keys();
@@ -277,4 +277,20 @@ TEST_CASE("key files: the secret one mode 0600, read back as the pair, never ove
         "the key file " + dir.sub("junk") + " does not hold a CURVE key (40 characters of Z85)");
   CHECK(read_public_key(dir.sub("absent")).error().message ==
         "cannot read the key file " + dir.sub("absent") + ": No such file or directory");
+}
+
+TEST_CASE("CURVE servers of one ZeroMQ context share its ZAP handler, which starts again after the last one stopped") {
+  TempDir dir;
+  auto context = std::make_shared<ZmqContext>();
+  auto server = fresh_keys(), client = fresh_keys();
+  auto clients = std::make_shared<ClientAllowList>(ClientList{{client.public_key, {"reporting", ""}}});
+  for (int round = 0; round < 3; ++round) {
+    auto endpoints = tcp_endpoints();
+    PublishOptions options = curve_publish(server, clients);
+    options.context = context;
+    auto source = publishing_source(dir.sub("store" + std::to_string(round)), endpoints, blog_domain(), options);
+    create_user(source, 0);
+    auto sub = Subscriber::connect(keyed(endpoints, server.public_key, client)).value();
+    CHECK(take(*sub, 1).front().event.position == 1);
+  }
 }

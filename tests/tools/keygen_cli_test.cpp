@@ -80,7 +80,7 @@ TEST_CASE("ashlar keygen never overwrites a key file, secret or public") {
   CHECK_FALSE(fs::exists(other));
 }
 
-TEST_CASE("ashlar subscribe --server-key --client-key reads a CURVE engine's stream; without the keys it gets nothing") {
+TEST_CASE("ashlar subscribe --server-key --client-key reads a CURVE engine's stream, and without the keys gets nothing") {
   TempDir dir;
   REQUIRE(test::run_ashlar({"keygen", dir.sub("server.key")}).code == 0);
   auto client = test::run_ashlar({"keygen", dir.sub("client.key")});
