@@ -60,8 +60,9 @@ ASHLAR_API Result<ClientList> parse_client_list(std::string_view json);
 // handshake while the embedder reloads it.
 class ASHLAR_API ClientAllowList {
  public:
-  // Where its messages go: a stranger's key (once per key) and a reload that failed.
-  // Null: one line on stderr, "ashlar: ...".
+  // Where its messages go: a stranger's key (once per key) and a changed file that did
+  // not parse. Null: one line on stderr, "ashlar: ...". Called on the ZAP handler's
+  // thread with the list locked: it must not call the list; what it throws is dropped.
   using LogFn = std::function<void(const std::string& line)>;
 
   explicit ClientAllowList(ClientList clients, LogFn log = {});
@@ -70,7 +71,7 @@ class ASHLAR_API ClientAllowList {
   ClientAllowList& operator=(const ClientAllowList&) = delete;
   // The list in the JSON file at `path`, read now and read again whenever the file's
   // modification time, size or inode differ at a handshake. Framework as
-  // parse_client_list, or "cannot read the client list P: ...".
+  // parse_client_list followed by " (P)", or "cannot read the client list P: ...".
   static Result<std::shared_ptr<ClientAllowList>> from_file(const std::string& path, LogFn log = {});
 
   // Reads the file again now (from_file only). On an error the current list stays, and
@@ -92,7 +93,9 @@ class ASHLAR_API ClientAllowList {
   std::unique_ptr<State> state_;
 };
 
-// CURVE on a server's sockets (PublishOptions::curve, ReplayOptions::curve).
+// CURVE on a server's sockets (PublishOptions::curve, ReplayOptions::curve), over tcp://
+// and ipc://. ZeroMQ's inproc:// makes no handshake: sockets of the same context connect
+// to an inproc endpoint unchecked.
 struct ASHLAR_API CurveServerOptions {
   // The server's key pair; empty: plain ZeroMQ, no CURVE.
   CurveKeyPair keys{};
