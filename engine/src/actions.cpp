@@ -216,7 +216,38 @@ Result<void> authorize_change(const EngineImpl& impl, const Txn& txn, const Chan
 
 }  // namespace
 
+namespace {
+
+// The record's attribute values after the change: those the changeset assigns, the rest
+// as they were (none before a create).
+std::vector<Value> values_after(Changeset& cs, const std::optional<Record>& before) {
+  const Resource& r = cs.resource();
+  const auto& assigned = ChangesetAccess::assigned(cs);
+  std::vector<Value> after;
+  for (std::size_t i = 0; i < r.attributes().size(); ++i)
+    after.push_back(assigned[i] ? *assigned[i] : (before ? (*before)[r.attributes()[i].name] : Value()));
+  return after;
+}
+
+Error conflict(const Changeset& cs, std::string message, std::string_view code) {
+  Error e = Error::conflict(cs.resource().name(), std::move(message)).with_code(std::string(code));
+  e.action = cs.action().name;
+  return e;
+}
+
+}  // namespace
+
+// Before any hook runs: the policies' decision against the record as the changeset found
+// it (a create: as it would be). The write decides again against the stored record.
+Result<void> EngineImpl::authorize_early(Changeset& cs) const {
+  if (!runtime::authorizing(cs.resource(), ChangesetAccess::call(cs).authorize)) return {};
+  Record record = cs.data() ? *cs.data() : Record(domain, cs.resource(), values_after(cs, std::nullopt), 0);
+  return reading([&](const Txn& txn) { return authorize_change(*this, txn, cs, record); });
+}
+
 // The data layer: checks against the stored state, then one event appended and folded.
+// The policies decide first, so a refusal tells nothing of what is stored: not that the
+// key or an identity value is taken, nor the record's version.
 Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const Resource& r = cs.resource();
   const CallOptions& call = ChangesetAccess::call(cs);
@@ -225,12 +256,6 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   ASHLAR_TRY(existing, current(txn, r, key));
   bool creating = cs.action().type == ActionType::create && !cs.data();
   bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
-  if (creating && *existing) {
-    Error e = Error::conflict(r.name(), fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)))
-                  .with_code(codes::kAlreadyExists);
-    e.action = cs.action().name;
-    return fail(std::move(e));
-  }
   ASHLAR_TRY(tenant, runtime::tenant_value(r, cs.action().name, call.tenant));
   if (!creating && *existing && !runtime::in_tenant(r, to_record(r, **existing), *tenant)) *existing = std::nullopt;
   if (!creating && !*existing) {
@@ -238,13 +263,25 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
     e.action = cs.action().name;
     return fail(std::move(e));
   }
-  if (!creating && call.expected_version && *call.expected_version != (*existing)->version) {
-    Error e = Error::conflict(r.name(), fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
-                                                    describe_key(key), *call.expected_version, (*existing)->version))
-                  .with_code(codes::kStaleVersion);
-    e.action = cs.action().name;
-    return fail(std::move(e));
+  std::optional<Record> before = creating ? std::nullopt : std::optional<Record>(to_record(r, **existing));
+  std::vector<Value> after = values_after(cs, before);
+  std::uint64_t version = 0;
+  if (creating) {
+    ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
+    version = *last + 1;  // a key used before continues its history
+  } else {
+    version = (*existing)->version + 1;
   }
+  if (runtime::authorizing(r, call.authorize))
+    ASHLAR_TRY_VOID(authorize_change(*this, txn, cs, before ? *before : Record(domain, r, after, version)));
+  if (creating && *existing)
+    return fail(conflict(cs, fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)),
+                         codes::kAlreadyExists));
+  if (!creating && call.expected_version && *call.expected_version != (*existing)->version)
+    return fail(conflict(cs, fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
+                                         describe_key(key), *call.expected_version, (*existing)->version),
+                         codes::kStaleVersion));
+  if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
   Event e;
   e.domain = domain.name();
   e.resource = r.name();
@@ -258,25 +295,13 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   e.time_micros = cs.now().micros;
   e.key = key_fields(r, key);
   e.idempotency_key = call.idempotency_key;
-  std::optional<Record> before = *existing ? std::optional<Record>(to_record(r, **existing)) : std::nullopt;
-  if (creating) {
-    ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
-    e.version = *last + 1;  // a key used before continues its history
-  } else {
-    e.version = (*existing)->version + 1;
-  }
-  std::vector<Value> after;
+  e.version = version;
   const auto& assigned = ChangesetAccess::assigned(cs);
   for (std::size_t i = 0; i < r.attributes().size(); ++i) {
     const auto& name = r.attributes()[i].name;
-    Value v = assigned[i] ? *assigned[i] : (before ? (*before)[name] : Value());
-    if (!removes && assigned[i] && (creating ? !v.is_null() : v != (*before)[name]))
-      e.changes.emplace_back(name, v);
-    after.push_back(std::move(v));
+    if (!removes && assigned[i] && (creating ? !after[i].is_null() : after[i] != (*before)[name]))
+      e.changes.emplace_back(name, after[i]);
   }
-  if (runtime::authorizing(r, call.authorize))  // before identities: a refusal reveals nothing of others
-    ASHLAR_TRY_VOID(authorize_change(*this, txn, cs, before ? *before : Record(domain, r, after, e.version)));
-  if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
   ASHLAR_TRY(stored, append(txn, std::move(e)));
   if (removes) return std::move(*before);
   return to_record(r, *stored);
@@ -328,6 +353,8 @@ Result<Record> EngineImpl::run(Changeset& cs) {
   // (the retry may no longer be valid on today's state) and before any hook runs.
   ASHLAR_TRY(earlier, idempotent_result(open_txn(), cs));
   if (*earlier) return std::move(**earlier);
+  // A request the policies refuse runs no hook: Forbidden before anything else is said.
+  ASHLAR_TRY_VOID(authorize_early(cs));
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
   return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",

@@ -73,10 +73,11 @@ Result<Expr> check_value(const Resource& r, const Check& c, const PolicyRequest&
       return Expr(*hit);
     }
     case CheckKind::filter:
-    case CheckKind::custom_filter: break;
+    case CheckKind::custom_filter:
+    case CheckKind::relates_to_actor_via: break;
   }
   Expr filter;
-  if (c.kind == CheckKind::filter) {
+  if (c.kind != CheckKind::custom_filter) {
     filter = *c.filter;
   } else {
     ASHLAR_TRY(made, guarded(r.name(), action, fmt::format("policy check {}", c.description), [&] { return c.filter_fn(q); }));
@@ -136,7 +137,14 @@ std::string breakdown(const Policy& p, std::size_t index, const Decision& d) {
   std::string policy = describe_policy(p, index);
   if (!d.step) {
     if (p.steps.empty()) return fmt::format("{} forbids it: it has no checks", policy);
-    return fmt::format("{} forbids it: none of its checks decided", policy);
+    // Each check as it stood: an _if check that did not decide does not hold, an _unless one holds.
+    std::string checks;
+    for (const auto& step : p.steps) {
+      bool unless = step.outcome == CheckOutcome::authorize_unless || step.outcome == CheckOutcome::forbid_unless;
+      checks += fmt::format("{}{} {} {}", checks.empty() ? "" : "; ", to_string(step.outcome), step.check.description,
+                            unless ? "holds" : "does not hold");
+    }
+    return fmt::format("{} forbids it: none of its checks decided ({})", policy, checks);
   }
   const PolicyStep& step = p.steps[*d.step];
   bool holds = step.outcome == CheckOutcome::forbid_if;

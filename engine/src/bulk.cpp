@@ -78,8 +78,11 @@ class BulkRun {
         slot.cs = std::move(*cs);
         // As Engine::run: a retry is answered from the log before validity is judged.
         auto earlier = impl_.idempotent_result(nullptr, *slot.cs);
+        // As Engine::run: a request the policies refuse runs no hook and is told nothing more.
+        Result<void> allowed = earlier && !*earlier ? impl_.authorize_early(*slot.cs) : Result<void>{};
         if (!earlier) slot.result = earlier.error();
         else if (*earlier) slot.result = std::move(**earlier);
+        else if (!allowed) slot.result = allowed.error();
         else if (!slot.cs->valid())
           slot.result = Error::invalid(slot.cs->resource().name(), slot.cs->action().name, slot.cs->errors());
         else slot.ready = true;

@@ -1,28 +1,57 @@
 // The Engine's replay and audit calls: history, rebuilds, verify, custom projections.
 #include "audit.hpp"
+#include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "tenancy.hpp"
 
 #include <ashlar/model/key.hpp>
+#include <ashlar/projections/time_travel.hpp>
 
 #include <fmt/format.h>
 
 namespace ashlar {
 
+namespace {
+
+Error never_existed(const Resource& r, const Value& id) {
+  auto key = runtime::cast_id(r, "history", id);
+  if (!key) return std::move(key).error();
+  return Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(), describe_key(*key)));
+}
+
+// Whether the actor may read the record as `last` left it (a destroy: as it found it).
+Result<bool> readable_after(const runtime::EngineImpl& impl, const Resource& r, const Event& last, const CallOptions& call) {
+  ASHLAR_TRY(txn, impl.log->read());
+  std::vector<Value> key;
+  for (const auto& [name, value] : last.key) key.push_back(value);
+  std::uint64_t as_of = last.type == ActionType::destroy ? last.position - 1 : last.position;
+  PastState past(*impl.log, *txn, impl.state, as_of, impl.replay.upcast());
+  ASHLAR_TRY(stored, past.get(r.name(), encode_key(key)));
+  if (!*stored) return false;
+  return runtime::readable(impl, *txn, r, impl.to_record(r, **stored), call.actor, call.authorize);
+}
+
+}  // namespace
+
 Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id,
-                                                 const std::string& tenant) const {
+                                                 const CallOptions& call) const {
   ASHLAR_TRY(r, impl_->resource(resource));
-  ASHLAR_TRY(scoped, runtime::tenant_value(**r, "history", tenant));
+  ASHLAR_TRY(scoped, runtime::tenant_value(**r, "history", call.tenant));
   ASHLAR_TRY(events, runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id));
-  if (!*scoped) return events;
-  std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != tenant; });
-  if (events->empty()) {  // as a key that never had a record: another tenant's is not revealed
-    ASHLAR_TRY(key, runtime::cast_id(**r, "history", id));
-    return fail(Error::not_found((*r)->name(), fmt::format("no {} with primary key {} has ever existed", (*r)->name(),
-                                                           describe_key(*key))));
+  if (*scoped) std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != call.tenant; });
+  // Another tenant's record, or one the actor may not read, as a key that never had one.
+  if (events->empty()) return fail(never_existed(**r, id));
+  if (runtime::authorizing(**r, call.authorize)) {
+    ASHLAR_TRY(visible, readable_after(*impl_, **r, events->back().event, call));
+    if (!*visible) return fail(never_existed(**r, id));
   }
   return events;
+}
+
+Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, const Value& id,
+                                                 const std::string& tenant) const {
+  return history(resource, id, CallOptions{.tenant = tenant});
 }
 
 Result<RebuildReport> Engine::rebuild(RebuildOptions options) {

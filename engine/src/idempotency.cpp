@@ -98,6 +98,8 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
                                            call.idempotency_key, **position)));
   const Event& first = (*stored)->event;
   const Resource& r = cs.resource();
+  // Before anything of the first call is told: a key stands for one actor's call.
+  if (first.actor != cs.actor()) return fail(reused(cs, call.idempotency_key, "was first used by another actor"));
   if (first.resource != r.name() || first.action != cs.action().name)
     return fail(reused(cs, call.idempotency_key,
                        fmt::format("was first used for {}.{}; a key stands for one action", first.resource,
@@ -129,7 +131,15 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
   if (!*record)
     return fail(Error::unknown(fmt::format("{} {} is missing at position {}, where idempotency key \"{}\" left it",
                                            r.name(), describe_key(key), as_of, call.idempotency_key)));
-  return std::optional<Record>{to_record(r, **record)};
+  Record result = to_record(r, **record);
+  // The same actor, as the first call was: but a record it may no longer read is not there for it.
+  ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, result, call.actor, call.authorize));
+  if (!*visible) {
+    Error e = not_found(r, key);
+    e.action = cs.action().name;
+    return fail(std::move(e));
+  }
+  return std::optional<Record>{std::move(result)};
 }
 
 }  // namespace ashlar

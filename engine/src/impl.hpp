@@ -43,6 +43,9 @@ struct runtime::EngineImpl {
   Result<Record> run(Changeset& cs);
   Result<Record> run_in_transaction(Changeset& cs);
   Result<Record> write_changeset(Txn& txn, Changeset& cs);
+  // Forbidden when the resource's policies refuse the changeset as it stands (against
+  // the record it was built on; a create: as it would be); a custom check's error.
+  Result<void> authorize_early(Changeset& cs) const;
   // Reads for building a changeset: in the open write transaction when nested.
   Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key);
   // The same for an update or destroy; when the record is gone and the call retries an
@@ -51,7 +54,9 @@ struct runtime::EngineImpl {
   Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r,
                                               const std::vector<Value>& key) const;
   // The first result of an action retried with its idempotency key, or nullopt when the
-  // key is new; Conflict when the key was used for another action, record or inputs.
+  // key is new; Conflict when the key was used by another actor (telling nothing of the
+  // first call), or for another action, record or inputs; NotFound when the retrying
+  // actor may not read the record it would return.
   // Reads in `txn`, or in a snapshot of its own when null (engine/src/idempotency.cpp).
   Result<std::optional<Record>> idempotent_result(const Txn* txn, Changeset& cs) const;
   // Conflict when another record holds the identity values `after` (aligned with the

@@ -45,7 +45,9 @@ Result<Reply> call_read(Engine& engine, const Resource& r, const Action& a, cons
                    const std::vector<Value>& args, Fields inputs, const CallOptions& call) {
   Query q;
   q.action = a.name;
-  q.actor = call.actor;
+  q.actor = call.actor;  // read as the caller reads: same actor, tenant and authorize
+  q.tenant = call.tenant;
+  q.authorize = call.authorize;
   std::vector<FieldError> errors;
   std::vector<Value> pinned;
   for (std::size_t k = 0; k < i.get_by.size(); ++k) {

@@ -1,5 +1,7 @@
 // Relationship loads in batches: one lookup per distinct key, never one query per
 // record; many-to-many through the join resource; nested loads level by level.
+#include "authorize.hpp"
+#include "changeset.hpp"
 #include "user_code.hpp"
 #include "reader.hpp"
 #include "record_access.hpp"
@@ -46,11 +48,33 @@ Error load_error(std::string message) { return Error::invalid({}, {}, {{"load", 
 
 }  // namespace
 
+Result<std::vector<Record>> Reader::readable_rows(const Resource& r, std::vector<Record> rows) {
+  const Action* a = r.primary_action(ActionType::read);
+  if (!a || !authorizing(r, authorize_) || rows.empty()) return rows;
+  ASHLAR_TRY(args, cast_arguments(r, *a, {}));
+  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
+  if (allowed->is_literal()) return allowed->literal() == Value(true) ? std::move(rows) : std::vector<Record>{};
+  EvalContext context = base_;
+  context.args = &*args;
+  context.parent = nullptr;
+  Reader reader(domain_, source_, context, depth_ + 1);
+  reader.authorize_ = authorize_;
+  RowSet set(reader, r, rows);
+  std::vector<Record> kept;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASHLAR_TRY(hit, matches(*allowed, set.context(i, reader.base())));
+    if (*hit) kept.push_back(rows[i]);
+  }
+  return kept;
+}
+
 Result<std::vector<std::vector<Record>>> Reader::fetch_through(const Resource&, const Relationship& rel,
                                                                const std::vector<Record>& rows) {
   const Resource& join = resource(rel.through);
   const Resource& dest = resource(rel.destination);
-  ASHLAR_TRY(links, by_values(join, rel.source_attribute_on_join_resource, distinct_values(rows, rel.source_attribute)));
+  ASHLAR_TRY(found, by_values(join, rel.source_attribute_on_join_resource, distinct_values(rows, rel.source_attribute)));
+  // As Ash reads the join with authorize?: a join record the actor may not read relates nothing.
+  ASHLAR_TRY(links, readable_rows(join, std::move(*found)));
   ASHLAR_TRY(targets, by_values(dest, rel.destination_attribute,
                            distinct_values(*links, rel.destination_attribute_on_join_resource)));
   auto links_by_source = group_by(std::move(*links), rel.source_attribute_on_join_resource);

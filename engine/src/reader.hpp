@@ -107,6 +107,9 @@ class Reader {
                                                          const std::vector<Record>& rows);
   Result<std::vector<Record>> by_values(const Resource& dest, const std::string& attribute,
                                         const std::vector<Value>& values);
+  // Of rows of r, those the actor may read by the policies of r's primary read action (all
+  // of them when it has none or authorization is off). Fails with a custom check's error.
+  Result<std::vector<Record>> readable_rows(const Resource& r, std::vector<Record> rows);
   // Keeps, of each row's related records, those the relationship's read action returns
   // (its filter and its preparations' filters), evaluated once for all rows (query.cpp).
   Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);

@@ -64,7 +64,8 @@ std::vector<FieldError> stored_model_problems(const DomainData& data);
 void check_calculations(const DomainData& data, std::vector<FieldError>& problems, bool stored = false);
 
 // policies.cpp: conditions simple, actions and attributes named known, filter checks'
-// refs and aggregates resolved, once every relationship is resolved.
-void check_policies(const DomainData& data, std::vector<FieldError>& problems);
+// refs and aggregates resolved, relates_to_actor_via's expression made, once every
+// relationship is resolved.
+void check_policies(DomainData& data, std::vector<FieldError>& problems);
 
 }  // namespace ashlar

@@ -78,6 +78,26 @@ Check expr(Expr filter) {
   return c;
 }
 
+Check relates_to_actor_via(const char* path, std::string actor_key) {
+  std::vector<std::string> segments;
+  std::string_view dotted(path ? path : "");
+  for (std::size_t pos = 0; pos <= dotted.size();) {
+    auto dot = std::min(dotted.find('.', pos), dotted.size());
+    segments.emplace_back(dotted.substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  return relates_to_actor_via(std::move(segments), std::move(actor_key));
+}
+
+Check relates_to_actor_via(std::vector<std::string> path, std::string actor_key) {
+  std::string dotted;
+  for (const auto& segment : path) dotted += (dotted.empty() ? "" : ".") + segment;
+  Check c = make(CheckKind::relates_to_actor_via, fmt::format("relates_to_actor_via({})", dotted));
+  c.names = std::move(path);
+  c.value = Value(std::move(actor_key));
+  return c;
+}
+
 Check custom(std::string description, std::function<Result<bool>(const PolicyRequest&)> fn) {
   Check c = make(CheckKind::custom, std::move(description));
   c.simple = std::move(fn);
@@ -133,6 +153,9 @@ void check_one(const std::vector<Resource>& all, const Resource& r, const std::s
           problems.push_back(
               {where, "unknown_attribute", fmt::format("{}: {} has no attribute {}", c.description, r.name(), name)});
       break;
+    case CheckKind::relates_to_actor_via:  // a path that does not resolve was reported by resolve_relates
+      if (c.filter) check_filter(all, r, where, c, problems);
+      break;
     case CheckKind::filter:
       if (c.filter) check_filter(all, r, where, c, problems);
       else problems.push_back({where, "invalid_policy", fmt::format("{} has no expression", c.description)});
@@ -146,9 +169,42 @@ void check_one(const std::vector<Resource>& all, const Resource& r, const std::s
   }
 }
 
+// relates_to_actor_via's expression, once relationships are resolved; nullopt (and a
+// problem) when its path does not lead to a resource with a one-attribute primary key.
+void resolve_relates(const std::vector<Resource>& all, const Resource& r, const std::string& where, Check& c,
+                     std::vector<FieldError>& problems) {
+  if (c.kind != CheckKind::relates_to_actor_via || c.filter) return;
+  std::string dotted;
+  for (const auto& segment : c.names) dotted += (dotted.empty() ? "" : ".") + segment;
+  Aggregate walk{AggregateKind::exists, c.names, {}, std::nullopt};
+  auto dest = aggregate_destination(all, r, walk);
+  if (c.names.empty() || !dest) {
+    std::string why = dest ? "it has no relationship path" : dest.error().message;
+    problems.push_back({where, "unknown_attribute", fmt::format("{}: {}", c.description, why)});
+    return;
+  }
+  const Resource& to = **dest;
+  if (to.primary_key().size() != 1) {
+    problems.push_back({where, "invalid_policy",
+                        fmt::format("{}: {} has no one-attribute primary key to compare with the actor",
+                                    c.description, to.name())});
+    return;
+  }
+  const std::string& key = to.attributes()[to.primary_key()[0]].name;
+  const std::string* actor_key = c.value.as_string();
+  c.filter = dsl::exists(dotted, dsl::ref(key) == dsl::actor(actor_key ? *actor_key : std::string("id")));
+}
+
 }  // namespace
 
-void check_policies(const DomainData& data, std::vector<FieldError>& problems) {
+void check_policies(DomainData& data, std::vector<FieldError>& problems) {
+  for (auto& r : data.resources) {
+    for (std::size_t i = 0; i < r.policies().size(); ++i) {
+      Policy& p = ModelAccess::policies(r)[i];
+      std::string where = r.name() + "." + describe_policy(p, i);
+      for (auto& step : p.steps) resolve_relates(data.resources, r, where, step.check, problems);
+    }
+  }
   for (const auto& r : data.resources) {
     for (std::size_t i = 0; i < r.policies().size(); ++i) {
       const Policy& p = r.policies()[i];

@@ -51,12 +51,14 @@ std::vector<TopicTemplate> check_topics(const Resource& r, const std::vector<Top
     for (const auto& part : t.parts) {
       std::string code;
       std::string why;
+      if (part == kTenantTopicPart)
+        continue;  // the event's tenant, whatever the resource's attributes
       if (part.size() > 1 && part[0] == ':')
         why = attribute_problem(r, std::string_view(part).substr(1), code);
       else if (!valid_literal(part)) {
         code = "invalid_topic";
         why = fmt::format("the topic part \"{}\" must be a non-empty literal without \".\" or white space, "
-                          "or \":attribute\"",
+                          "\":attribute\" or \":tenant\"",
                           part);
       }
       if (!why.empty()) problems.push_back({where, code, why});

@@ -59,6 +59,7 @@ std::optional<Heads> parse_heads(const json& j) {
 std::string encode(const ReplayRequest& r) {
   json j = {{"op", "replay"}, {"id", r.id}, {"from", r.from}, {"limit", r.limit}};
   if (!r.resource.empty()) j["resource"] = r.resource;
+  if (!r.tenant.empty()) j["tenant"] = r.tenant;
   return j.dump();
 }
 

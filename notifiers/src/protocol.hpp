@@ -40,6 +40,7 @@ std::optional<Heads> parse_heads(const nlohmann::json& json);
 struct ReplayRequest {
   std::uint64_t id = 0;
   std::string resource;  // empty: the domain's stream of positions
+  std::string tenant;    // empty: every tenant's events
   std::uint64_t from = 1;
   std::size_t limit = 1000;
 };

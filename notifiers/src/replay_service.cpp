@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 namespace ashlar {
@@ -17,6 +18,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxReplyBytes = std::size_t{4} << 20;
+// A replay of one tenant's events looks at most this many of other tenants' per reply,
+// so a request for a tenant with few events answers promptly in a busy store.
+constexpr std::size_t kMaxSkipped = 100000;
 
 // A reply: a JSON header, then the events' bytes, one frame each.
 struct Reply {
@@ -221,6 +225,7 @@ Reply ReplayService::Impl::hello(const Txn& txn, const json& request, bool with_
   std::uint64_t after = now ? heads.position : number_field(request, "after", 0);
   std::uint64_t start = resource.empty() ? after + 1 : ok_or_throw(log.first_sequence_after(txn, resource, after));
   reply.header["resource"] = resource;
+  if (request.contains("tenant")) reply.header["tenant"] = string_field(request, "tenant");
   reply.header["start"] = start;
   reply.header["last"] = heads.last(resource);
   reply.header["model"] = model;
@@ -228,7 +233,8 @@ Reply ReplayService::Impl::hello(const Txn& txn, const json& request, bool with_
 }
 
 // The stream from key "from" (a position, or a sequence of "resource"), at most "limit"
-// events and the service's batch, with the stream's last key in this snapshot. An event
+// events and the service's batch, with the stream's last key in this snapshot; with
+// "tenant", only that tenant's events, and "through", the last key they account for. An event
 // that cannot be read (it does not decode) ends the reply before it; a request from that
 // event gets the error, naming its position.
 Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
@@ -243,12 +249,29 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
     reply.events.push_back(e.bytes);
     return reply.events.size() < limit && bytes < kMaxReplyBytes;
   };
-  auto scanned = resource.empty() ? log.scan(txn, from, collect) : log.scan_resource(txn, resource, from, collect);
-  if (!scanned && reply.events.empty()) throw failure(scanned.error());
+  std::optional<std::string> tenant;
+  if (request.contains("tenant")) tenant = string_field(request, "tenant");
+  std::uint64_t through = from - 1;  // the number of the last event looked at
+  std::size_t skipped = 0;
+  bool stopped = false;  // before the end of the stream
+  auto select = [&](const StoredEvent& e) {
+    through = resource.empty() ? e.event.position : e.event.sequence;
+    bool more = !tenant || e.event.tenant == *tenant ? collect(e) : ++skipped < kMaxSkipped;
+    stopped = !more;
+    return more;
+  };
+  auto scanned = resource.empty() ? log.scan(txn, from, select) : log.scan_resource(txn, resource, from, select);
+  if (!scanned && through < from) throw failure(scanned.error());
   Head head = ok_or_throw(log.head(txn));
   std::uint64_t last = resource.empty() ? head.position : ok_or_throw(log.last_sequence(txn, resource));
   reply.header = {{"resource", resource}, {"from", from}, {"count", reply.events.size()},
                   {"last", last}, {"head", head.position}};
+  if (tenant) {
+    // Every event of the tenant numbered from..through is in the reply; a scan that ran
+    // to the end of the stream vouches for all of it.
+    reply.header["tenant"] = *tenant;
+    reply.header["through"] = scanned && !stopped ? std::max(through, last) : through;
+  }
   return reply;
 }
 

@@ -30,12 +30,19 @@ class StreamOrder {
     }
     ready_.push_back(std::move(item));
     ++frontier_;
-    for (auto it = held_.begin(); it != held_.end() && it->first <= frontier_ + 1; it = held_.erase(it))
-      if (it->first == frontier_ + 1) {
-        ready_.push_back(std::move(it->second));
-        ++frontier_;
-      }
+    take_held();
     return Offer::taken;
+  }
+
+  // Numbers up to `number` that have not arrived never will be delivered (a reply of one
+  // tenant's events vouches that none of them is that tenant's): they count as taken,
+  // and events held for them are dropped.
+  void skip_to(std::uint64_t number) {
+    if (number <= frontier_) return;
+    learn(number);
+    frontier_ = number;
+    held_.erase(held_.begin(), held_.upper_bound(number));
+    take_held();
   }
 
   // The stream has at least `last` events (a heartbeat's head, a reply's last).
@@ -57,6 +64,15 @@ class StreamOrder {
   bool drained() const { return ready_.empty(); }
 
  private:
+  // The held events that now follow the frontier, in order.
+  void take_held() {
+    for (auto it = held_.begin(); it != held_.end() && it->first <= frontier_ + 1; it = held_.erase(it))
+      if (it->first == frontier_ + 1) {
+        ready_.push_back(std::move(it->second));
+        ++frontier_;
+      }
+  }
+
   std::uint64_t frontier_;
   std::uint64_t known_;
   std::size_t max_held_;

@@ -108,6 +108,7 @@ Result<void> Subscriber::Impl::secure() {
 Result<void> Subscriber::Impl::hello() {
   json request = {{"op", "hello"}, {"id", 0}};
   if (!options.resource.empty()) request["resource"] = options.resource;
+  if (!options.tenant.empty()) request["tenant"] = options.tenant;
   if (options.start.at_head)
     request["now"] = true;
   else
@@ -182,6 +183,9 @@ Result<void> Subscriber::Impl::on_reply(std::vector<zmq::message_t>& frames) {
   std::uint64_t before = order.frontier();
   order.learn(u64(h, "last"));
   head = std::max(head, u64(h, "head"));
+  // A reply of the tenant's events alone: what lies between them is other tenants'. (A
+  // service that ignores "tenant" sends every event and no "through"; next() filters.)
+  bool tenant_only = !options.tenant.empty() && h.contains("through") && h["through"].is_number_unsigned();
   for (auto& frame : reply->events) {
     auto event = decode_event(zmq_util::view(frame));
     if (!event)
@@ -190,9 +194,11 @@ Result<void> Subscriber::Impl::on_reply(std::vector<zmq::message_t>& frames) {
                       .with_code(codes::kDecodeError));
     ++stats.replayed;
     std::uint64_t n = number(*event);
+    if (tenant_only) order.skip_to(n - 1);
     auto offered = order.offer(n, {std::move(*event), std::string(zmq_util::view(frame))});
     if (offered == StreamOrder<ReceivedEvent>::Offer::duplicate) ++stats.duplicates;
   }
+  if (tenant_only) order.skip_to(u64(h, "through"));
   if (order.frontier() == before) not_before = Clock::now() + kRetryDelay;
   return {};
 }
@@ -201,7 +207,7 @@ void Subscriber::Impl::request_if_missing() {
   auto now = Clock::now();
   if (outstanding && now - sent_at < options.request_timeout) return;
   if (!order.missing() || now < not_before) return;
-  protocol::ReplayRequest r{next_id++, options.resource, order.frontier() + 1, options.replay_batch};
+  protocol::ReplayRequest r{next_id++, options.resource, options.tenant, order.frontier() + 1, options.replay_batch};
   std::string body = protocol::encode(r);
   // A DEALER queues while the service is away; dontwait keeps a full queue from blocking.
   if (!replay.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
@@ -268,6 +274,7 @@ Result<std::optional<ReceivedEvent>> Subscriber::next(std::chrono::milliseconds 
     for (bool first = true;; first = false) {
       while (auto e = s.order.pop()) {
         if (!s.options.action.empty() && e->event.action != s.options.action) continue;  // filtered here
+        if (!s.options.tenant.empty() && e->event.tenant != s.options.tenant) continue;  // a live one
         s.position = e->event.position;
         ++s.stats.delivered;
         return std::optional<ReceivedEvent>(std::move(*e));

@@ -27,13 +27,18 @@ Value lookup(std::string_view attribute, std::initializer_list<const Fields*> so
   return Value();
 }
 
-std::string render(std::string_view domain, const Resource& r, const TopicTemplate& t,
+std::string render(const Event& e, const Resource& r, const TopicTemplate& t,
                    std::initializer_list<const Fields*> sources) {
-  std::string topic = topic_prefix(domain, r.name());
+  std::string topic = topic_prefix(e.domain, r.name());
   for (std::size_t i = 0; i < t.parts.size(); ++i) {
     const std::string& part = t.parts[i];
     if (i > 0) topic += '.';
-    topic += part.size() > 1 && part[0] == ':' ? topic_text(lookup(std::string_view(part).substr(1), sources)) : part;
+    if (part == kTenantTopicPart)
+      topic += tenant_topic_text(e.tenant);
+    else if (part.size() > 1 && part[0] == ':')
+      topic += topic_text(lookup(std::string_view(part).substr(1), sources));
+    else
+      topic += part;
   }
   return topic;
 }
@@ -58,6 +63,10 @@ std::string topic_text(const Value& v) {
   return v.str();  // uuid, datetime, date: canonical text
 }
 
+std::string tenant_topic_text(std::string_view tenant) {
+  return tenant.empty() ? std::string(kNoTenantTopicText) : std::string(tenant);
+}
+
 std::string default_topic(const Event& e) { return default_topic(e.domain, e.resource, e.action, e.key); }
 
 // Built by appending: it runs once per published event.
@@ -75,7 +84,7 @@ std::vector<std::string> template_attributes(const Resource& r, std::string_view
   for (const auto& t : r.topics()) {
     if (t.action != action) continue;
     for (const auto& part : t.parts) {
-      if (part.size() < 2 || part[0] != ':') continue;
+      if (part.size() < 2 || part[0] != ':' || part == kTenantTopicPart) continue;
       std::string name = part.substr(1);
       if (!is_key(r, name) && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
@@ -90,8 +99,8 @@ std::vector<std::string> event_topics(const Resource& r, const Event& e, const F
   };
   for (const auto& t : r.topics()) {
     if (t.action != e.action) continue;
-    if (e.type != ActionType::create) add(render(e.domain, r, t, {&e.key, &before}));
-    if (e.type != ActionType::destroy) add(render(e.domain, r, t, {&e.key, &e.changes, &before}));
+    if (e.type != ActionType::create) add(render(e, r, t, {&e.key, &before}));
+    if (e.type != ActionType::destroy) add(render(e, r, t, {&e.key, &e.changes, &before}));
   }
   if (topics.empty()) add(default_topic(e));
   return topics;

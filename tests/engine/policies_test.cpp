@@ -148,7 +148,7 @@ TEST_CASE("policies: the Forbidden error names the policy and the check that dec
   r = create_under({authorize_if(expr(ref("owner_id") == actor("id")))}, user(kBob), {{"owner_id", Value(kAlice)}});
   REQUIRE_FALSE(r);
   // What decided, never the record's values.
-  CHECK(r.error().message == "policy 1 forbids it: none of its checks decided");
+  CHECK(r.error().message == "policy 1 forbids it: none of its checks decided (authorize_if expr(owner_id == ^actor(:id)) does not hold)");
   CHECK(r.error().describe().find(Value(kAlice).str()) == std::string::npos);
 }
 
@@ -203,7 +203,7 @@ TEST_CASE("policies: a bypass that authorizes answers for the policies after it,
   CHECK(engine.create("Doc", {{"title", "a"}}, {.actor = user(kAlice, "admin")}));
   auto member = engine.create("Doc", {{"title", "a"}}, {.actor = user(kAlice)});
   REQUIRE_FALSE(member);
-  CHECK(member.error().message == "policy 3 \"nobody\" forbids it: none of its checks decided");
+  CHECK(member.error().message == "policy 3 \"nobody\" forbids it: none of its checks decided (authorize_if never() does not hold)");
   CHECK(engine.read("Doc", {.actor = user(kAlice, "admin")}).value().size() == 1);
   CHECK(engine.read("Doc", {.actor = user(kAlice)}).value().empty());
 
@@ -403,12 +403,15 @@ TEST_CASE("policies: a refused create, update or destroy is Forbidden and append
 
   auto create = w.engine.create("Project", {{"name", "gamma"}, {"owner_id", Value(kAlice)}}, {.actor = user(kBob)});
   REQUIRE_FALSE(create);
-  CHECK(create.error().describe() == "forbidden: Project.create: policy 3 forbids it: none of its checks decided");
+  CHECK(create.error().describe() == "forbidden: Project.create: policy 3 forbids it: none of its checks decided (authorize_if "
+        "expr(owner_id == ^actor(:id)) does not hold)");
 
   // Bob, a member of alpha, reads it but may not edit or destroy it.
   auto update = w.engine.update("Project", w.alpha, {{"name", "mine"}}, {.actor = user(kBob)});
   REQUIRE_FALSE(update);
-  CHECK(update.error().describe() == "forbidden: Project.update: policy 4 \"owners edit\" forbids it: none of its checks decided");
+  CHECK(update.error().describe() ==
+        "forbidden: Project.update: policy 4 \"owners edit\" forbids it: none of its checks decided (forbid_if "
+        "changing_attributes([:owner_id]) does not hold; authorize_if expr(owner_id == ^actor(:id)) does not hold)");
   CHECK(update.error().code == "forbidden");
 
   auto takeover = w.engine.update("Project", w.alpha, {{"owner_id", Value(kBob)}}, {.actor = user(kAlice)});
@@ -417,7 +420,9 @@ TEST_CASE("policies: a refused create, update or destroy is Forbidden and append
 
   auto destroy = w.engine.destroy("Project", w.alpha, {.actor = user(kBob)});
   REQUIRE_FALSE(destroy);
-  CHECK(destroy.error().message == "policy 5 \"owners destroy\" forbids it: none of its checks decided");
+  CHECK(destroy.error().message ==
+        "policy 5 \"owners destroy\" forbids it: none of its checks decided (authorize_if expr(owner_id == ^actor(:id)) "
+        "does not hold)");
 
   // Alice may not read Carol's beta: by id it is not there for her, as an id nobody
   // holds is not, in every way of reaching it, before any change or hook runs.
@@ -452,7 +457,8 @@ TEST_CASE("policies: generic actions, and the actions they call with the same ac
   std::uint64_t head = log_length(w.engine.log());
   auto anonymous = w.engine.run_action("Project", "rename_all", {{"name", "x"}});
   REQUIRE_FALSE(anonymous);
-  CHECK(anonymous.error().describe() == "forbidden: Project.rename_all: policy 6 forbids it: none of its checks decided");
+  CHECK(anonymous.error().describe() == "forbidden: Project.rename_all: policy 6 forbids it: none of its checks decided "
+        "(authorize_if actor_present() does not hold)");
   // Alice may run it, but the nested update of Carol's project is refused: the whole
   // transaction rolls back.
   auto alice = w.engine.run_action("Project", "rename_all", {{"name", "x"}}, {.actor = user(kAlice)});
@@ -487,7 +493,9 @@ TEST_CASE("policies: bulk actions decide each record on its own") {
   auto destroyed = w.engine.bulk_destroy("Project", Query{}, {.actor = user(kBob)}).value();
   CHECK(destroyed.status == BulkStatus::error);  // bob reads alpha but may not destroy it
   REQUIRE(destroyed.errors.size() == 1);
-  CHECK(destroyed.errors[0].error.message == "policy 5 \"owners destroy\" forbids it: none of its checks decided");
+  CHECK(destroyed.errors[0].error.message ==
+        "policy 5 \"owners destroy\" forbids it: none of its checks decided (authorize_if expr(owner_id == ^actor(:id)) "
+        "does not hold)");
   CHECK(log_length(w.engine.log()) == head + 2);
 
   auto created = w.engine.bulk_create("Project", {{{"name", "g"}, {"owner_id", Value(kBob)}}, {{"name", "h"}, {"owner_id", Value(kAlice)}}},

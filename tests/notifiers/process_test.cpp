@@ -160,3 +160,44 @@ TEST_CASE("ashlar subscribe prints what ashlar log --json prints, without a stor
   for (const auto& line : lines) CHECK(line.find("Comment.create") != std::string::npos);
   CHECK(read_file(dir.sub("comments.err")).empty());
 }
+
+TEST_CASE("ashlar subscribe --tenant prints that tenant's events alone, as ashlar log --tenant does, then live ones") {
+  TempDir dir;
+  auto endpoints = tcp_endpoints();
+  auto source = publishing_source(dir.sub("store"), endpoints);
+  auto create = [&](const std::string& name, const std::string& tenant) {
+    Event e = source.creation("User", {{"name", name}});
+    e.tenant = tenant;
+    source.commit({e});
+  };
+  for (int i = 0; i < 9; ++i) create("user " + std::to_string(i), i % 3 == 0 ? "acme" : i % 3 == 1 ? "globex" : "");
+
+  {
+    ChildProcess log({ASHLAR_CLI, "log", "--json", "--tenant", "acme", dir.sub("store")}, dir.sub("log.out"),
+                     dir.sub("log.err"));
+    REQUIRE(log.wait(10s) == 0);
+  }
+  ChildProcess sub({ASHLAR_CLI, "subscribe", "--pub", endpoints.publish, "--replay", endpoints.replay, "--tenant",
+                    "acme", "--from", "1", "--json"},
+                   dir.sub("sub.out"), dir.sub("sub.err"));
+  REQUIRE(eventually([&] { return read_lines(dir.sub("sub.out")).size() == 3; }));
+  create("live globex", "globex");
+  create("live acme", "acme");
+  REQUIRE(eventually([&] { return read_lines(dir.sub("sub.out")).size() == 4; }));
+  std::this_thread::sleep_for(200ms);  // nothing else is printed
+  sub.signal(SIGTERM);
+  REQUIRE(sub.wait(5s) == 0);
+  auto logged = read_lines(dir.sub("log.out"));
+  auto streamed = read_lines(dir.sub("sub.out"));
+  REQUIRE(logged.size() == 3);
+  REQUIRE(streamed.size() == 4);
+  for (std::size_t i = 0; i < 3; ++i) {
+    json expected = json::parse(logged[i]);
+    expected.erase("hash");
+    CHECK(json::parse(streamed[i]) == expected);
+  }
+  json live = json::parse(streamed[3]);
+  CHECK(live["position"] == 11);
+  CHECK(live["changes"]["name"] == "live acme");
+  CHECK(read_file(dir.sub("sub.err")).empty());
+}

@@ -113,6 +113,56 @@ TEST_CASE("replay serves a range of the domain's stream or of one resource's, in
   CHECK(last.position == 44);
 }
 
+TEST_CASE("replay with a tenant serves that tenant's events alone, and says how far they account for the stream") {
+  TempDir dir;
+  auto source = publishing_source(dir.sub("store"), {"", ""});
+  const char* tenants[] = {"acme", "globex", "initech", ""};
+  for (int i = 0; i < 40; ++i) {  // acme at positions 1, 5, 9, ...; no tenant at 4, 8, ...
+    Event e = source.creation(i % 2 ? "User" : "Comment", {{"name", "n" + std::to_string(i)}});
+    e.tenant = tenants[i % 4];
+    source.commit({e});
+  }
+  auto service = ReplayService::start(source.log(), {.endpoint = "ipc://" + dir.sub("r.sock"), .batch = 3}).value();
+  RawReplayClient client(service->endpoint());
+
+  auto [header, events] = client.ask(json{{"op", "replay"}, {"from", 2}, {"tenant", "acme"}});
+  CHECK(header["ok"] == true);
+  CHECK(header["tenant"] == "acme");
+  CHECK(positions(events) == std::vector<std::uint64_t>{5, 9, 13});  // the batch is full at 13
+  CHECK(header["through"] == 13);
+  CHECK(header["last"] == 40);
+
+  auto tail = client.ask(json{{"op", "replay"}, {"from", 35}, {"tenant", "acme"}});
+  CHECK(positions(tail.second) == std::vector<std::uint64_t>{37});
+  CHECK(tail.first["through"] == 40);  // ran to the end: nothing of acme's up to the head is missing
+  auto past = client.ask(json{{"op", "replay"}, {"from", 41}, {"tenant", "acme"}}).first;
+  CHECK(past["count"] == 0);
+  CHECK(past["through"] == 40);
+
+  auto none = client.ask(json{{"op", "replay"}, {"from", 30}, {"tenant", ""}});  // calls without a tenant
+  CHECK(positions(none.second) == std::vector<std::uint64_t>{32, 36, 40});
+  auto users = client.ask(json{{"op", "replay"}, {"resource", "User"}, {"from", 1}, {"tenant", "globex"}});
+  CHECK(positions(users.second) == std::vector<std::uint64_t>{2, 6, 10});  // User's sequences 1, 3, 5
+  CHECK(users.first["through"] == 5);
+  auto nobody = client.ask(json{{"op", "replay"}, {"from", 1}, {"tenant", "umbrella"}});
+  CHECK(nobody.first["count"] == 0);
+  CHECK(nobody.first["through"] == 40);
+
+  // Without "tenant", as before: every event, no "through".
+  auto plain = client.ask(json{{"op", "replay"}, {"from", 1}});
+  CHECK(positions(plain.second) == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK_FALSE(plain.first.contains("through"));
+  CHECK_FALSE(plain.first.contains("tenant"));
+
+  auto hello = client.ask(json{{"op", "hello"}, {"tenant", "acme"}, {"after", 4}}).first;
+  CHECK(hello["tenant"] == "acme");
+  CHECK(hello["start"] == 5);
+  auto bad = client.ask(json{{"op", "replay"}, {"tenant", 7}}).first;
+  CHECK(bad["ok"] == false);
+  CHECK(bad["code"] == "invalid_input");
+  CHECK(bad["error"] == "\"tenant\" must be a string");
+}
+
 TEST_CASE("a bad request gets an error reply naming the problem, and the service goes on") {
   TempDir dir;
   auto source = publishing_source(dir.sub("store"), {"", ""});

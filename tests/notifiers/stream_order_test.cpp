@@ -59,3 +59,24 @@ TEST_CASE("past max_held, events ahead of a gap are dropped, to be replayed") {
   CHECK(drain(order) == std::vector<int>{1, 2, 3, 4});
   CHECK(order.missing());  // 5 still has to come
 }
+
+TEST_CASE("a reply of one tenant's events skips the numbers between them, dropping what was held for them") {
+  StreamOrder<int> order(0, 100);
+  CHECK(order.offer(4, 4) == Offer::held);  // live: another tenant's, ahead of a gap
+  CHECK(order.offer(7, 7) == Offer::held);  // live: past the reply's range
+  order.skip_to(1);                         // the reply: 2 is the tenant's, 1 is not
+  CHECK(order.offer(2, 2) == Offer::taken);
+  order.skip_to(5);                         // it looked through 5: 3, 4 and 5 are not the tenant's
+  CHECK(order.frontier() == 5);
+  CHECK(drain(order) == std::vector<int>{2});  // 4 was dropped, not delivered
+  CHECK(order.missing());  // 6 is known (7 arrived) and is not here
+  order.skip_to(3);        // behind the frontier: changes nothing
+  CHECK(order.frontier() == 5);
+  order.skip_to(6);
+  CHECK(order.frontier() == 7);  // 7 was held, and follows
+  CHECK(drain(order) == std::vector<int>{7});
+  CHECK_FALSE(order.missing());
+  order.skip_to(9);  // a reply that ran to the stream's end vouches for what no heartbeat told
+  CHECK(order.known() == 9);
+  CHECK_FALSE(order.missing());
+}

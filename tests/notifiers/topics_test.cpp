@@ -30,6 +30,22 @@ Domain helpdesk() {
       .value();
 }
 
+// Tasks of organizations, published under their tenant: a subscriber selects one tenant's.
+Domain saas() {
+  return domain("saas")
+      .resource(resource("Task")
+                    .uuid_primary_key("id")
+                    .attribute("org_id", type::string)
+                    .attribute("title", type::string)
+                    .attribute("status", type::atom, {.default_value = Atom{"open"}})
+                    .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id", .global = true})
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    .publish("create", {":tenant", "created", ":id"})
+                    .publish("update", {":tenant", "status", ":status"}))
+      .build()
+      .value();
+}
+
 Event ticket_event(ActionType type, std::string action, Fields changes, std::uint64_t version = 2) {
   Event e;
   e.domain = "helpdesk";
@@ -90,7 +106,8 @@ TEST_CASE("topic templates are validated when the domain is built, every mistake
                    {"Ticket.publish.update", "invalid_topic"},
                    {"Ticket.publish.update", "invalid_topic"}});
   CHECK(built.error().field("Ticket.publish.update")->message ==
-        "the topic part \"a.b\" must be a non-empty literal without \".\" or white space, or \":attribute\"");
+        "the topic part \"a.b\" must be a non-empty literal without \".\" or white space, \":attribute\" or "
+        "\":tenant\"");
 }
 
 TEST_CASE("a templated update is published under the old and the new value of a changed attribute") {
@@ -148,4 +165,82 @@ TEST_CASE("templated topics are published with values from the record's history,
   for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].event.sequence == i + 1);
   expect_quiet(*sub);
   CHECK(sub->stats().duplicates >= 1);
+}
+
+TEST_CASE("a :tenant topic part is the event's tenant, and _ for an event without one") {
+  Domain d = saas();
+  const Resource& r = *d.resource("Task");
+  CHECK(template_attributes(r, "update") == std::vector<std::string>{"status"});  // not an attribute
+  CHECK(template_attributes(r, "create").empty());
+
+  Event e;
+  e.domain = "saas";
+  e.resource = "Task";
+  e.action = "create";
+  e.type = ActionType::create;
+  e.key = {{"id", "k1"}};
+  e.tenant = "acme";
+  CHECK(event_topics(r, e, {}) == std::vector<std::string>{"saas.Task.acme.created.k1"});
+  e.tenant = "";
+  CHECK(event_topics(r, e, {}) == std::vector<std::string>{"saas.Task._.created.k1"});
+  CHECK(tenant_topic_text("") == "_");
+  CHECK(tenant_topic_text("globex") == "globex");
+
+  e.action = "update";
+  e.type = ActionType::update;
+  e.tenant = "globex";
+  e.changes = {{"status", Atom{"done"}}};
+  CHECK(event_topics(r, e, {{"status", Atom{"open"}}}) ==
+        std::vector<std::string>{"saas.Task.globex.status.open", "saas.Task.globex.status.done"});
+
+  // Accepted on a resource that has no tenant at all: its events put "_" there.
+  auto note = domain("n")
+                  .resource(resource("Note").uuid_primary_key("id").defaults({"create:*"}).publish(
+                      "create", {"noted", ":tenant"}))
+                  .build();
+  REQUIRE(note.has_value());
+  e = Event{};
+  e.domain = "n";
+  e.resource = "Note";
+  e.action = "create";
+  e.key = {{"id", "k2"}};
+  CHECK(event_topics(*note->resource("Note"), e, {}) == std::vector<std::string>{"n.Note.noted._"});
+}
+
+TEST_CASE("a prefix subscription to one tenant's topics receives that tenant's events only") {
+  TempDir dir;
+  auto endpoints = ipc_endpoints(dir);
+  auto source = publishing_source(dir.sub("store"), endpoints, saas());
+  RawSubscriber acme(endpoints.publish, "saas.Task.acme.");
+  RawSubscriber none(endpoints.publish, "saas.Task._.");
+  acme.wait_for_heartbeat();
+  none.wait_for_heartbeat();
+
+  auto create = [&](const std::string& tenant, const std::string& title) {
+    Event e = source.creation("Task", {{"title", title}, {"org_id", tenant.empty() ? Value() : Value(tenant)}});
+    e.tenant = tenant;
+    return source.commit({e}).front();
+  };
+  auto a1 = create("acme", "a1");
+  create("globex", "g1");
+  create("", "global");
+  Event done = source.updating("Task", a1.event.key.front().second, {{"status", Atom{"done"}}});
+  done.tenant = "acme";
+  auto a2 = source.commit({done}).front();
+  create("initech", "i1");
+
+  std::string k = a1.event.key.front().second.as_uuid()->str();
+  auto got = acme.receive(4, 1s);  // asks for more than come: only acme's 3 messages arrive
+  std::vector<std::string> topics;
+  for (const auto& [topic, body] : got) topics.push_back(topic);
+  CHECK(topics == std::vector<std::string>{"saas.Task.acme.created." + k, "saas.Task.acme.status.open",
+                                           "saas.Task.acme.status.done"});
+  REQUIRE(got.size() == 3);
+  CHECK(decode_event(got[0].second).value().position == a1.event.position);
+  CHECK(decode_event(got[2].second).value().position == a2.event.position);
+
+  auto untenanted = none.receive(2, 500ms);
+  REQUIRE(untenanted.size() == 1);
+  CHECK(decode_event(untenanted[0].second).value().tenant == "");
+  CHECK(untenanted[0].first.rfind("saas.Task._.created.", 0) == 0);
 }

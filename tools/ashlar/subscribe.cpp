@@ -1,5 +1,5 @@
 // ashlar subscribe --pub ENDPOINT --replay ENDPOINT [--resource R [--action A]]
-//                  [--from POS|now] [--count N] [--server-key FILE [--client-key FILE]] [--json]
+//                  [--tenant T] [--from POS|now] [--count N] [--server-key FILE [--client-key FILE]] [--json]
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "output.hpp"
@@ -24,6 +24,7 @@ struct SubscribeArgs {
   std::string replay;
   std::string resource;
   std::string action;
+  std::string tenant;  // empty: every tenant's events
   StartAt start = StartAt::now();
   std::uint64_t count = 0;  // 0: until interrupted
   bool json = false;
@@ -50,6 +51,7 @@ Result<void> run_subscribe(const SubscribeArgs& args) {
                                   .replay = args.replay,
                                   .resource = args.resource,
                                   .action = args.action,
+                                  .tenant = args.tenant,
                                   .start = args.start,
                                   .connect_timeout = std::chrono::milliseconds(args.connect_timeout_ms),
                                   .server_key = std::move(server_key),
@@ -98,6 +100,7 @@ void add_subscribe_command(CLI::App& app) {
   cmd->add_option("--replay", args->replay, "The engine's replay endpoint, e.g. tcp://127.0.0.1:5557")->required();
   auto resource = cmd->add_option("--resource", args->resource, "Only this resource's events");
   cmd->add_option("--action", args->action, "Only this action's events (of --resource)")->needs(resource);
+  cmd->add_option("--tenant", args->tenant, "Only the events of this tenant's calls")->type_name("TENANT");
   add_from_option(cmd, args);
   cmd->add_option("--count", args->count, "Exit after this many events")->check(CLI::PositiveNumber);
   cmd->add_option("--connect-timeout", args->connect_timeout_ms,

@@ -80,7 +80,9 @@ struct ASHLAR_API CallOptions {
   // and indexed per tenant, so a later call with the same key, even after a restart,
   // appends nothing, runs no hook, and returns the record as the first call left it (a
   // destroy: as it was before). Conflict, naming the key, when the later call is another
-  // action or record, or its inputs differ (sensitive arguments are not compared).
+  // actor's (telling nothing of the first call), another action or record, or its inputs
+  // differ (sensitive arguments are not compared). Under policies, NotFound when the
+  // retrying actor may not read that record.
   std::string idempotency_key{};
   // Decide the call by the resource's policies (ashlar/model/policy.hpp): nullopt or true
   // when it has some, as Ash's authorize?; false skips them (system work). Nested actions
@@ -110,7 +112,7 @@ struct ASHLAR_API CallOptions {
 //                         arguments or cursor), too_complex (a filter or sort past its
 //                         limits), user_code (a preparation or manual relationship threw),
 //                         decode_error (a stored record that does not decode), framework
-//   history ............. not_found, decode_error
+//   history ............. not_found, decode_error, tenant_required, user_code (a policy check threw)
 //   rebuild, rebuild_projection, verify, catch_up
 //                         decode_error, store_damaged (verify with deep), user_code (a
 //                         custom projection threw), store_full, framework
@@ -211,7 +213,13 @@ class ASHLAR_API Engine {
   // model's shape: position, time, actor, action, inputs, changes. Reads only its own
   // events (by_record). NotFound when the key never had a record. On a multitenant
   // resource, the events of calls in `tenant` (required unless it is global, as for
-  // reads): another tenant's record has no history there, and is NotFound.
+  // reads): another tenant's record has no history there, and is NotFound. Under the
+  // resource's policies (call.authorize, as for reads) the history is call.actor's when it
+  // may read the record as it now stands (a destroyed one: as it was before its destroy),
+  // and otherwise NotFound, as a key that never had a record.
+  Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id,
+                                           const CallOptions& call) const;
+  // The same with no actor, in `tenant`.
   Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id,
                                            const std::string& tenant = {}) const;
   // Rebuilds every projection from the log — the state's records, indexes and

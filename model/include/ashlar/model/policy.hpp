@@ -62,6 +62,7 @@ enum class CheckKind : std::uint8_t {
   filter,                  // filter: an expression over the record
   custom,                  // simple: decided once per request
   custom_filter,           // filter_fn: returns an expression over the record
+  relates_to_actor_via,    // names: relationship path; value: the actor's key. filter: set by build()
 };
 
 // One check. Build them with the functions of namespace checks (also in dsl).
@@ -75,7 +76,9 @@ struct ASHLAR_API Check {
   std::function<Result<bool>(const PolicyRequest&)> simple{};
   std::function<Result<Expr>(const PolicyRequest&)> filter_fn{};
 
-  bool is_filter() const { return kind == CheckKind::filter || kind == CheckKind::custom_filter; }
+  bool is_filter() const {
+    return kind == CheckKind::filter || kind == CheckKind::custom_filter || kind == CheckKind::relates_to_actor_via;
+  }
 };
 
 enum class CheckOutcome : std::uint8_t { authorize_if, forbid_if, authorize_unless, forbid_unless };
@@ -117,6 +120,13 @@ ASHLAR_API Check changing_attributes(std::vector<std::string> attributes);
 // A filter check: holds for the records `filter` is true for. It may use actor(...),
 // ^arg(...), relationship paths and aggregates such as exists(members, user_id == actor(:id)).
 ASHLAR_API Check expr(Expr filter);
+// A filter check: the record's relationship path (belongs_to, has_one, has_many or
+// many_to_many, one or several: "owner", {"project", "members"}) leads to the actor, the
+// destination's primary key equal to the actor's `actor_key`; to-many: any of them.
+// build() makes it exists(path, <primary key> == actor(:actor_key)) and reports a path
+// that does not resolve or a destination without a one-attribute primary key.
+ASHLAR_API Check relates_to_actor_via(const char* path, std::string actor_key = "id");
+ASHLAR_API Check relates_to_actor_via(std::vector<std::string> path, std::string actor_key = "id");
 // Custom checks in C++: decided once per request, or an expression for filtering. A
 // function that fails or throws fails the request with its error.
 ASHLAR_API Check custom(std::string description, std::function<Result<bool>(const PolicyRequest&)> fn);

@@ -94,12 +94,16 @@ struct ASHLAR_API CodeInterface {
 };
 
 // A topic an action's events are published under, after Ash PubSub's
-// `publish :create, ["created", :id]`: literal parts, and ":attribute" parts that take
-// the record's value. Notifiers put "<domain>.<Resource>." in front (notifiers/PROTOCOL.md).
+// `publish :create, ["created", :id]`: literal parts, ":attribute" parts that take the
+// record's value, and ":tenant", the event's tenant. Notifiers put "<domain>.<Resource>."
+// in front (notifiers/PROTOCOL.md).
 struct ASHLAR_API TopicTemplate {
   std::string action;
   std::vector<std::string> parts;
 };
+
+// The topic part that takes the event's tenant (the call's), not an attribute's value.
+inline constexpr std::string_view kTenantTopicPart = ":tenant";
 
 // Ash's multitenancy strategies. Only the attribute strategy is implemented: every
 // record of the resource belongs to the tenant its attribute names.

@@ -13,7 +13,8 @@
 //
 // It asks the replay service for history from the start, then takes events from the
 // live stream, numbering them by the stream it consumes: global positions for a domain,
-// the resource's sequence for a resource (an action is filtered locally). A number that
+// the resource's sequence for a resource (an action or a tenant is filtered locally; the
+// replay service sends one tenant's events and the range they cover). A number that
 // skips ahead, or a heartbeat whose head is beyond the last number seen, is a gap,
 // filled from the replay service; anything already delivered is skipped, so an event
 // published under two topics arrives once. While it keeps up, it asks the replay
@@ -54,6 +55,10 @@ struct ASHLAR_API SubscriberOptions {
   std::string replay{};    // the replay service's endpoint, "tcp://127.0.0.1:5557"
   std::string resource{};  // empty: every resource of the domain
   std::string action{};    // only this action of `resource` (filtered here)
+  // Only the events of this tenant's calls (empty: every tenant's). Replays bring its
+  // events alone; the live stream brings the whole domain's (or resource's), numbered
+  // as without it, and the others are dropped here.
+  std::string tenant{};
   StartAt start{};         // default: from the beginning
   // Share the publisher's to use inproc:// endpoints; null: a context of its own.
   std::shared_ptr<ZmqContext> context{};
