@@ -4,6 +4,7 @@
 #include <ashlar/notifiers/replay_service.hpp>
 #include <ashlar/notifiers/topics.hpp>
 
+#include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "zmq_util.hpp"
 
@@ -54,6 +55,7 @@ struct ZmqPublisher::Impl {
   Domain domain;
   PublishOptions options;
   std::shared_ptr<ZmqContext> context;
+  std::unique_ptr<curve::ServerGate> gate;  // closes after the socket
   zmq::socket_t socket;  // used by the thread only, once it runs
   std::vector<std::string> endpoints;
 
@@ -200,6 +202,8 @@ Result<std::unique_ptr<ZmqPublisher>> ZmqPublisher::start(const Log& log, const 
   impl->options.heartbeat = std::max(impl->options.heartbeat, std::chrono::milliseconds(1));
   impl->socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   impl->socket.set(zmq::sockopt::linger, 200);  // a moment for the last events at close
+  ASHLAR_TRY(gate, curve::secure_server(impl->socket, impl->context, options.curve, "publisher"));
+  impl->gate = std::move(*gate);
   for (const auto& endpoint : options.endpoints) {
     ASHLAR_TRY(bound, zmq_util::bind(impl->socket, endpoint, "publisher"));
     impl->endpoints.push_back(std::move(*bound));
@@ -257,7 +261,7 @@ Result<std::unique_ptr<PublishService>> PublishService::start(const Log& log, co
   }
   if (!options.replay.empty()) {
     ASHLAR_TRY(replay, ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
-                                             .batch = options.replay_batch}));
+                                             .batch = options.replay_batch, .curve = options.curve}));
     service->replay_ = std::move(*replay);
   }
   return service;

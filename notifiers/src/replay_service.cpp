@@ -1,13 +1,11 @@
 #include <ashlar/notifiers/replay_service.hpp>
 
+#include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "zmq_util.hpp"
 
 #include <fmt/format.h>
 #include <zmq_addon.hpp>
-
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -73,24 +71,14 @@ std::string string_field(const json& request, const char* name) {
   return request[name].get<std::string>();
 }
 
-// Closes the eventfd that wakes the service's thread to stop.
-class EventFd {
- public:
-  EventFd() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  ~EventFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  EventFd(const EventFd&) = delete;
-  EventFd& operator=(const EventFd&) = delete;
-  int fd() const { return fd_; }
-  void signal() const {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(fd_, &one, sizeof one);
-  }
-
- private:
-  int fd_;
-};
+// The actor the ZAP handler authenticated the sending connection as ("User-Id", "Role"):
+// none on a plain socket or one open to any key that knows the server's.
+std::optional<ClientActor> client_actor(const zmq::message_t& m) {
+  const char* id = zmq_msg_gets(m.handle(), "User-Id");
+  if (!id || !*id) return std::nullopt;
+  const char* role = zmq_msg_gets(m.handle(), curve::kRoleProperty);
+  return ClientActor{id, role ? role : ""};
+}
 
 }  // namespace
 
@@ -102,9 +90,10 @@ struct ReplayService::Impl {
   const Log& log;
   ReplayOptions options;
   std::shared_ptr<ZmqContext> context;
+  std::unique_ptr<curve::ServerGate> gate;  // closes after the socket
   zmq::socket_t socket;  // used by the thread only, once it runs
   std::string endpoint;
-  EventFd stop;
+  zmq_util::EventFd stop;
   std::atomic<std::uint64_t> requests{0};
   std::thread thread;
 
@@ -115,7 +104,7 @@ struct ReplayService::Impl {
 
   void run();
   void serve(std::vector<zmq::message_t>& frames);
-  Reply answer(const json& request);
+  Reply answer(const json& request, const std::optional<ClientActor>& actor);
   Result<void> refresh_model(const Txn& txn);
   void check_resource(const std::string& resource) const;
   Reply hello(const Txn& txn, const json& request, bool with_start);
@@ -154,7 +143,7 @@ void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
   Reply reply;
   try {
     json request = json::parse(zmq_util::view(frames[2]));
-    reply = answer(request);
+    reply = answer(request, client_actor(frames[2]));
   } catch (const json::exception& e) {
     reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
   }
@@ -169,7 +158,7 @@ void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
   }
 }
 
-Reply ReplayService::Impl::answer(const json& request) {
+Reply ReplayService::Impl::answer(const json& request, const std::optional<ClientActor>& actor) {
   json id = request.is_object() && request.contains("id") ? request["id"] : json(nullptr);
   try {
     if (!request.is_object() || !request.contains("op") || !request["op"].is_string())
@@ -184,6 +173,7 @@ Reply ReplayService::Impl::answer(const json& request) {
       reply = replay(txn, request);
     else
       throw BadRequest{fmt::format("unknown op \"{}\"; expected hello, head or replay", op)};
+    if (op == "hello" && actor) reply.header["actor"] = {{"id", actor->id}, {"role", actor->role}};
     reply.header["ok"] = true;
     reply.header["op"] = op;
     reply.header["id"] = id;
@@ -290,6 +280,8 @@ Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, Repl
   if (impl->stop.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the replay service"));
   impl->socket.set(zmq::sockopt::linger, 0);  // replies to a gone client are not worth a wait
   impl->socket.set(zmq::sockopt::sndhwm, 10000);
+  ASHLAR_TRY(gate, curve::secure_server(impl->socket, impl->context, impl->options.curve, "replay service"));
+  impl->gate = std::move(*gate);
   ASHLAR_TRY(bound, zmq_util::bind(impl->socket, impl->options.endpoint, "replay service"));
   impl->endpoint = std::move(*bound);
   Impl* raw = impl.get();

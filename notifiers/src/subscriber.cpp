@@ -2,6 +2,7 @@
 
 #include <ashlar/notifiers/topics.hpp>
 
+#include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "stream_order.hpp"
 #include "zmq_util.hpp"
@@ -73,6 +74,7 @@ struct Subscriber::Impl {
   zmq::socket_t replay;
   std::string domain_name;
   Domain model;
+  std::optional<ClientActor> actor;
   StreamOrder<ReceivedEvent> order;
   std::uint64_t position = 0;
   std::uint64_t head = 0;
@@ -83,6 +85,7 @@ struct Subscriber::Impl {
   Clock::time_point sent_at{};
   Clock::time_point not_before{};
 
+  Result<void> secure();
   Result<void> hello();
   std::uint64_t number(const Event& e) const { return options.resource.empty() ? e.position : e.sequence; }
   void on_live(std::vector<zmq::message_t>& frames);
@@ -90,6 +93,17 @@ struct Subscriber::Impl {
   void request_if_missing();
   Result<void> poll(Clock::duration wait);
 };
+
+// CURVE on both sockets with one client key pair, when a server key is given.
+Result<void> Subscriber::Impl::secure() {
+  if (options.server_key.empty()) return {};
+  if (options.client_keys.public_key.empty() && options.client_keys.secret_key.empty()) {
+    ASHLAR_TRY(fresh, generate_key_pair());
+    options.client_keys = std::move(*fresh);
+  }
+  ASHLAR_TRY_VOID(curve::secure_client(replay, options.server_key, options.client_keys));
+  return curve::secure_client(live, options.server_key, options.client_keys);
+}
 
 Result<void> Subscriber::Impl::hello() {
   json request = {{"op", "hello"}, {"id", 0}};
@@ -107,8 +121,11 @@ Result<void> Subscriber::Impl::hello() {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     zmq::pollitem_t items[] = {{replay.handle(), 0, ZMQ_POLLIN, 0}};
     if (left.count() <= 0 || poll_retrying(items, left) == 0)
-      return fail(Error::unknown(fmt::format("the replay service at {} did not answer within {} ms",
-                                             options.replay, options.connect_timeout.count())));
+      return fail(Error::unknown(fmt::format(
+          "the replay service at {} did not answer within {} ms{}", options.replay, options.connect_timeout.count(),
+          options.server_key.empty() ? ""
+                                     : " (with CURVE: check the server's public key, and that this client's key "
+                                       "is on its allow-list)")));
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(replay, std::back_inserter(frames), zmq::recv_flags::dontwait)) continue;
     auto reply = parse_reply(frames);
@@ -120,6 +137,8 @@ Result<void> Subscriber::Impl::hello() {
     ASHLAR_TRY(domain, domain_from_json(h.contains("model") ? h["model"].dump() : std::string("{}")));
     model = std::move(*domain);
     domain_name = h.value("domain", std::string());
+    if (h.contains("actor") && h["actor"].is_object())
+      actor = ClientActor{h["actor"].value("id", std::string()), h["actor"].value("role", std::string())};
     head = u64(h, "head");
     std::uint64_t start = std::max<std::uint64_t>(u64(h, "start"), 1);
     order = StreamOrder<ReceivedEvent>(start - 1, options.max_held);
@@ -231,6 +250,7 @@ Result<std::unique_ptr<Subscriber>> Subscriber::connect(SubscriberOptions option
     impl->live.set(zmq::sockopt::rcvhwm, impl->options.receive_high_water_mark);
     impl->live.set(zmq::sockopt::linger, 0);
     impl->replay.set(zmq::sockopt::linger, 0);
+    ASHLAR_TRY_VOID(impl->secure());
     ASHLAR_TRY_VOID(zmq_util::connect(impl->replay, impl->options.replay, "replay client"));
     ASHLAR_TRY_VOID(zmq_util::connect(impl->live, impl->options.publish, "subscriber"));
     impl->live.set(zmq::sockopt::subscribe, kHeartbeatTopic);
@@ -276,6 +296,7 @@ std::uint64_t Subscriber::position() const { return impl_->position; }
 bool Subscriber::caught_up() const { return !impl_->order.missing() && impl_->order.drained(); }
 std::uint64_t Subscriber::head() const { return impl_->head; }
 const Domain& Subscriber::model() const { return impl_->model; }
+const std::optional<ClientActor>& Subscriber::actor() const { return impl_->actor; }
 Subscriber::Stats Subscriber::stats() const { return impl_->stats; }
 
 }  // namespace ashlar

@@ -17,8 +17,11 @@ void add_stats_command(CLI::App& app);
 //   [--limit N] [--offset N] [--load PATH,...] [--tenant T] [--json]: records, loaded, as the engine
 //   reads them (in tenant T).
 void add_query_command(CLI::App& app);
-// ashlar subscribe --pub E --replay E [--resource R] [--tenant T] [--from POS|now] [--json]: a live stream.
+// ashlar subscribe --pub E --replay E [--resource R] [--tenant T] [--from POS|now]
+//   [--server-key F [--client-key F]] [--json]: a live stream.
 void add_subscribe_command(CLI::App& app);
+// ashlar keygen PATH: a CURVE key pair, PATH (secret, 0600) and PATH.pub; prints the public key.
+void add_keygen_command(CLI::App& app);
 // ashlar head DIR [--json]: the head's position and hash, for an auditor to keep.
 void add_head_command(CLI::App& app);
 // ashlar verify DIR [--expect POS:HASH] [--key-file F]: chain, indexes, projections.

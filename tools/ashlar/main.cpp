@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   add_stats_command(app);
   add_query_command(app);
   add_subscribe_command(app);
+  add_keygen_command(app);
   add_head_command(app);
   add_verify_command(app);
   add_rebuild_command(app);

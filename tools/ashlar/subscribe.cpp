@@ -1,5 +1,5 @@
 // ashlar subscribe --pub ENDPOINT --replay ENDPOINT [--resource R [--action A]]
-//                  [--tenant T] [--from POS|now] [--count N] [--json]
+//                  [--tenant T] [--from POS|now] [--count N] [--server-key FILE [--client-key FILE]] [--json]
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "output.hpp"
@@ -29,19 +29,33 @@ struct SubscribeArgs {
   std::uint64_t count = 0;  // 0: until interrupted
   bool json = false;
   int connect_timeout_ms = 5000;
+  std::string server_key_file;
+  std::string client_key_file;
 };
 
 // Prints the stream as it arrives, one flushed line per event, until SIGINT or SIGTERM
 // (a clean exit) or --count events. No store directory: the events describe themselves
 // and the replay service serves the model that names what is sensitive.
 Result<void> run_subscribe(const SubscribeArgs& args) {
+  std::string server_key;
+  CurveKeyPair client_keys;
+  if (!args.server_key_file.empty()) {
+    ASHLAR_TRY(key, read_public_key(args.server_key_file));
+    server_key = std::move(*key);
+  }
+  if (!args.client_key_file.empty()) {
+    ASHLAR_TRY(keys, read_key_pair(args.client_key_file));
+    client_keys = std::move(*keys);
+  }
   ASHLAR_TRY(sub, Subscriber::connect({.publish = args.publish,
                                   .replay = args.replay,
                                   .resource = args.resource,
                                   .action = args.action,
                                   .tenant = args.tenant,
                                   .start = args.start,
-                                  .connect_timeout = std::chrono::milliseconds(args.connect_timeout_ms)}));
+                                  .connect_timeout = std::chrono::milliseconds(args.connect_timeout_ms),
+                                  .server_key = std::move(server_key),
+                                  .client_keys = std::move(client_keys)}));
   struct sigaction action {};
   action.sa_handler = request_stop;
   sigaction(SIGINT, &action, nullptr);
@@ -92,6 +106,12 @@ void add_subscribe_command(CLI::App& app) {
   cmd->add_option("--connect-timeout", args->connect_timeout_ms,
                   "Milliseconds to wait for the replay service to answer (default 5000)")
       ->check(CLI::PositiveNumber);
+  auto server_key = cmd->add_option("--server-key", args->server_key_file,
+                                    "The server's public key file (a PATH.pub of ashlar keygen): speak CURVE");
+  cmd->add_option("--client-key", args->client_key_file,
+                  "This client's secret key file (ashlar keygen's PATH), as the server's allow-list knows it; "
+                  "default: a fresh key")
+      ->needs(server_key);
   cmd->add_flag("--json", args->json,
                 "One JSON object per line, as ashlar log --json prints them, without \"hash\" (not on the wire)");
   cmd->callback([args] { run_command([&] { return run_subscribe(*args); }); });

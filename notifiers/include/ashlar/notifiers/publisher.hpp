@@ -8,6 +8,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
+#include <ashlar/notifiers/curve.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
@@ -46,6 +47,9 @@ struct ASHLAR_API PublishOptions {
   std::chrono::microseconds coalesce{200};
   // At most this many events per replay reply (a reply also stays under 4 MiB).
   std::size_t replay_batch = 1000;
+  // CURVE on both sockets: the server's key pair and, optionally, the clients allowed
+  // (notifiers/curve.hpp). Empty keys: plain ZeroMQ.
+  CurveServerOptions curve{};
 };
 
 // The PUB socket. notify() only copies the events into a bounded queue; one background
@@ -56,7 +60,8 @@ struct ASHLAR_API PublishOptions {
 class ASHLAR_API ZmqPublisher final : public Notifier {
  public:
   // Binds every endpoint, reading the heads and the templates' values from `log`, which
-  // must outlive the publisher. Framework naming the endpoint when one cannot be bound.
+  // must outlive the publisher. Framework naming the endpoint when one cannot be bound,
+  // and as curve::secure_server for bad CURVE keys ("the publisher's CURVE keys are ...").
   static Result<std::unique_ptr<ZmqPublisher>> start(const Log& log, const Domain& domain,
                                                      const PublishOptions& options);
   ~ZmqPublisher() override;  // publishes what is queued, then stops

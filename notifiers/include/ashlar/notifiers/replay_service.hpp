@@ -7,6 +7,7 @@
 
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
+#include <ashlar/notifiers/curve.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <cstdint>
@@ -23,12 +24,14 @@ struct ASHLAR_API ReplayOptions {
   // At most this many events per reply, whatever a request asks (a reply also stays
   // under 4 MiB): one slow consumer cannot make the service build huge replies.
   std::size_t batch = 1000;
+  // CURVE: the server's key pair and, optionally, the clients allowed. Empty keys: plain.
+  CurveServerOptions curve{};
 };
 
 class ASHLAR_API ReplayService {
  public:
   // Binds the endpoint and starts serving `log`, which must outlive the service.
-  // Framework naming the endpoint when it cannot be bound.
+  // Framework naming the endpoint when it cannot be bound, or for bad CURVE keys.
   static Result<std::unique_ptr<ReplayService>> start(const Log& log, ReplayOptions options);
   ~ReplayService();  // stops serving; a request in progress is answered first
 

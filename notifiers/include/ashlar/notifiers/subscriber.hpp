@@ -27,6 +27,7 @@
 #include <ashlar/eventlog/event.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
+#include <ashlar/notifiers/curve.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <chrono>
@@ -73,6 +74,12 @@ struct ASHLAR_API SubscriberOptions {
   std::chrono::milliseconds request_timeout{2000};
   // connect() fails when the replay service does not answer within this.
   std::chrono::milliseconds connect_timeout{5000};
+  // CURVE on both sockets: the server's public key (Z85, the PATH.pub `ashlar keygen`
+  // writes). Empty: plain ZeroMQ, which a CURVE server never answers.
+  std::string server_key{};
+  // This client's key pair, as the server's allow-list knows it. Empty: a fresh pair,
+  // enough for a server that takes any client knowing its public key.
+  CurveKeyPair client_keys{};
 };
 
 // An event as received: decoded, with its exact bytes (the chain hash is not on the wire).
@@ -85,8 +92,12 @@ class ASHLAR_API Subscriber {
  public:
   // Connects to both endpoints and asks the replay service where the stream starts (and
   // for the model). Framework for a malformed endpoint, an action without a resource or
-  // a resource the domain does not have; Unknown when the replay service does not
-  // answer within connect_timeout.
+  // a resource the domain does not have, or a malformed CURVE key; Unknown when the
+  // replay service does not answer within connect_timeout ("the replay service at E did
+  // not answer within 5000 ms"; with a server_key, followed by "(with CURVE: check the
+  // server's public key, and that this client's key is on its allow-list)"): a wrong
+  // server key, a key the allow-list refuses and a plain client of a CURVE server all
+  // end so, since ZeroMQ never tells a refused client why.
   static Result<std::unique_ptr<Subscriber>> connect(SubscriberOptions options);
   ~Subscriber();
 
@@ -109,6 +120,9 @@ class ASHLAR_API Subscriber {
   std::uint64_t head() const;
   // The stored model, as the replay service served it: resource and attribute names.
   const Domain& model() const;
+  // The actor the server's allow-list authenticated this client as (the hello reply's
+  // "actor"); nullopt from a plain server or one that takes any key.
+  const std::optional<ClientActor>& actor() const;
 
   struct Stats {
     std::uint64_t delivered = 0;
