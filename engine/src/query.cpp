@@ -183,18 +183,8 @@ Result<bool> Reader::readable(const Resource& r, const Record& record) {
   const Action* a = r.primary_action(ActionType::read);
   ASHLAR_TRY(tenant, tenant_value(r, a ? a->name : std::string("read"), base_.tenant));
   if (!in_tenant(r, record, *tenant)) return false;
-  if (!a || !authorizing(r, authorize_)) return true;
-  ASHLAR_TRY(args, cast_arguments(r, *a, {}));
-  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
-  if (allowed->is_literal()) return allowed->literal() == Value(true);
-  EvalContext context = base_;
-  context.args = &*args;
-  context.parent = nullptr;
-  Reader reader(domain_, source_, context, depth_ + 1);
-  reader.authorize_ = authorize_;
-  std::vector<Record> one{record};
-  RowSet set(reader, r, one);
-  return matches(*allowed, set.context(0, reader.base()));
+  ASHLAR_TRY(kept, readable_rows(r, {record}));
+  return !kept->empty();
 }
 
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
