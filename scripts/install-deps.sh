@@ -13,7 +13,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   capnproto libcapnp-dev
   libfmt-dev catch2 libsodium-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libbenchmark-dev libsqlite3-dev
   python3 python3-zmq
 )

@@ -1,0 +1,145 @@
+#pragma once
+// A JSON:API over HTTP, derived from the resources and the routes declared for them (after
+// AshJsonApi's `json_api do routes do ... end end`), served by the program that owns the
+// Engine:
+//
+//   http::Api api;
+//   api.resource("Ticket", "ticket", "/tickets")
+//       .get("read").index("read").post("open").patch("update").destroy("destroy")
+//       .related("representative", "read")
+//       .route("POST", "/escalate_all", "escalate_all");
+//   auto server = http::Server::start(engine, api, {.port = 8080}).value();
+
+#include <ashlar/engine.hpp>
+#include <ashlar/model/export.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ashlar::http {
+
+enum class RouteKind { get, index, post, patch, destroy, related, route };
+
+// One route: what it answers and the action it runs.
+struct ASHLAR_API Route {
+  RouteKind kind = RouteKind::get;
+  std::string action{};        // the action's name on the resource
+  std::string relationship{};  // related: the relationship whose records it returns
+  std::string method{};        // route: GET, POST, PATCH or DELETE
+  std::string path{};          // route: below the resource's base path, e.g. "/escalate_all"
+};
+
+// The routes of one resource, under `base` ("/tickets"), its records typed `type`.
+//   get      GET    base/:id         a read action, one record
+//   index    GET    base             a read action: filter, sort, page, include, fields
+//   post     POST   base             a create action
+//   patch    PATCH  base/:id         an update action (If-Match: the expected version)
+//   destroy  DELETE base/:id         a destroy action (If-Match as for patch)
+//   related  GET    base/:id/NAME    the records of relationship NAME, read with `action`
+//                                    of the primary read (the destination's read action
+//                                    runs the relationship's load)
+//   route    METHOD base/PATH        a generic action: `data` of the body are its
+//                                    arguments, its result is the response's `data`
+class ASHLAR_API ResourceRoutes {
+ public:
+  ResourceRoutes(std::string resource, std::string type, std::string base)
+      : resource_(std::move(resource)), type_(std::move(type)), base_(std::move(base)) {}
+
+  ResourceRoutes& get(std::string action) { return add({RouteKind::get, std::move(action)}); }
+  ResourceRoutes& index(std::string action) { return add({RouteKind::index, std::move(action)}); }
+  ResourceRoutes& post(std::string action) { return add({RouteKind::post, std::move(action)}); }
+  ResourceRoutes& patch(std::string action) { return add({RouteKind::patch, std::move(action)}); }
+  ResourceRoutes& destroy(std::string action) { return add({RouteKind::destroy, std::move(action)}); }
+  ResourceRoutes& related(std::string relationship, std::string action) {
+    return add({RouteKind::related, std::move(action), std::move(relationship)});
+  }
+  ResourceRoutes& route(std::string method, std::string path, std::string action) {
+    return add({RouteKind::route, std::move(action), {}, std::move(method), std::move(path)});
+  }
+
+  const std::string& resource() const { return resource_; }
+  const std::string& type() const { return type_; }
+  const std::string& base() const { return base_; }
+  const std::vector<Route>& routes() const { return routes_; }
+  // The route of `kind` (for related: of that relationship), or nullptr.
+  const Route* find(RouteKind kind, std::string_view relationship = {}) const;
+
+ private:
+  ResourceRoutes& add(Route route) {
+    routes_.push_back(std::move(route));
+    return *this;
+  }
+  std::string resource_, type_, base_;
+  std::vector<Route> routes_;
+};
+
+// Every resource's routes. Server::start checks them against the domain.
+class ASHLAR_API Api {
+ public:
+  // Declares the routes of `resource`; its records are typed `type` in documents.
+  ResourceRoutes& resource(std::string resource, std::string type, std::string base);
+  const std::vector<ResourceRoutes>& resources() const { return resources_; }
+  // The routes of the resource named `resource` (or whose JSON:API type is `type`).
+  const ResourceRoutes* by_resource(std::string_view resource) const;
+  const ResourceRoutes* by_type(std::string_view type) const;
+
+ private:
+  std::vector<ResourceRoutes> resources_;
+};
+
+// What the authentication callback sees of a request.
+struct ASHLAR_API RequestInfo {
+  std::string method;
+  std::string path;
+  std::multimap<std::string, std::string> headers;  // names as sent; look up with header()
+  // The first value of header `name` (case-insensitive), or "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+// Turns a request into the actor its actions run as (nil: anonymous). An error of class
+// Forbidden answers 403, any other error 401; the error's message is the response's detail.
+using Authenticate = std::function<Result<Value>(const RequestInfo&)>;
+
+struct ASHLAR_API ServerOptions {
+  std::string host = "127.0.0.1";  // the address to bind; "0.0.0.0" for every interface
+  int port = 0;                    // 0: a free port, see Server::port()
+  // Bodies larger than this are refused with 413 before they are read in full.
+  std::size_t max_body = std::size_t{1} << 20;
+  // Records per index page when the request names no page[limit]; at most max_page.
+  std::size_t default_page = 50;
+  std::size_t max_page = 1000;
+  // Seconds a connection may take to send a request, or stay idle between two.
+  int read_timeout = 10;
+  // Empty: every request is anonymous (a nil actor).
+  Authenticate authenticate{};
+};
+
+// An HTTP server on its own threads (one per connection, from a pool), answering the
+// routes of `api` with `engine`, which must outlive it.
+class ASHLAR_API Server {
+ public:
+  // Checks the routes against the engine's domain (Framework, naming the resource and
+  // route, for an unknown resource, action or relationship, an action of the wrong type,
+  // a duplicate type or base path) and binds host:port (Unknown, naming them, when that
+  // fails), then serves until stop() or destruction.
+  static Result<Server> start(Engine& engine, const Api& api, ServerOptions options = {});
+
+  Server(Server&&) noexcept;
+  Server& operator=(Server&&) noexcept;
+  ~Server();  // stops
+
+  // The bound port (the chosen one when options.port was 0).
+  int port() const;
+  // Stops accepting, finishes the requests in progress, and joins the threads. Idempotent.
+  void stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ashlar::http

@@ -1,0 +1,79 @@
+#include "errors.hpp"
+
+namespace ashlar::http {
+
+using nlohmann::ordered_json;
+
+const char* reason(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+  }
+}
+
+ordered_json error_object(int status, std::string_view code, std::string_view detail, const Source& source) {
+  ordered_json out = {{"status", std::to_string(status)}, {"code", code}, {"title", reason(status)}};
+  if (!detail.empty()) out["detail"] = detail;
+  if (!source.pointer.empty()) out["source"] = {{"pointer", source.pointer}};
+  if (!source.parameter.empty()) out["source"] = {{"parameter", source.parameter}};
+  if (!source.header.empty()) out["source"] = {{"header", source.header}};
+  return out;
+}
+
+Failure failure(int status, std::string_view code, std::string_view detail, const Source& source) {
+  Failure out{status};
+  out.errors.push_back(error_object(status, code, detail, source));
+  return out;
+}
+
+namespace {
+
+std::string field_pointer(const Resource* resource, std::string_view base, const std::string& field) {
+  if (resource && resource->relationship(field)) return "/data/relationships/" + field;
+  return std::string(base) + field;
+}
+
+int status_of(const Error& error, bool write) {
+  if (error.code == codes::kStoreFull || error.code == codes::kStoreGrew) return 503;
+  switch (error.cls) {
+    case ErrorClass::invalid:
+      if (error.code == codes::kTenantRequired) return 400;
+      return write ? 422 : 400;
+    case ErrorClass::forbidden: return 403;
+    case ErrorClass::not_found: return 404;
+    case ErrorClass::conflict: return 409;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+Failure from_error(const Error& error, bool write, const Resource* resource, std::string_view fields_pointer) {
+  int status = status_of(error, write);
+  if (status >= 500) {
+    // The message may name files, internals or a user's code; the status says enough.
+    const char* detail = status == 503 ? "the store cannot take the write now; try again"
+                                       : "the server could not complete the request";
+    return failure(status, status == 503 ? error.code : std::string(codes::kUnknown), detail);
+  }
+  Failure out{status};
+  for (const auto& field : error.fields) {
+    Source source;
+    if (status == 422 && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, field.field);
+    std::string detail = field.field.empty() ? field.message : field.field + ": " + field.message;
+    out.errors.push_back(error_object(status, field.code, detail, source));
+  }
+  if (out.errors.empty()) out.errors.push_back(error_object(status, error.code, error.message));
+  return out;
+}
+
+}  // namespace ashlar::http
