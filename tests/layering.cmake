@@ -1,5 +1,5 @@
 # Fails when a library's sources include a header of a library above it:
-#   model → eventlog → projections, notifiers → engine (the runtime).
+#   model → eventlog → projections, notifiers → engine (the runtime) → http.
 # Run as `cmake -DROOT=<source dir> -P layering.cmake`.
 set(forbidden_model "ashlar/eventlog/" "ashlar/projections/" "ashlar/notifiers/")
 set(forbidden_eventlog "ashlar/projections/" "ashlar/notifiers/")
@@ -26,6 +26,17 @@ foreach(lib model eventlog projections notifiers)
         file(RELATIVE_PATH shown ${ROOT} ${source})
         string(APPEND problems "  ${shown}: ${line}\n")
       endif()
+    endforeach()
+  endforeach()
+endforeach()
+# The HTTP server is above the runtime: no library below includes it.
+foreach(lib model eventlog projections notifiers engine)
+  file(GLOB_RECURSE sources ${ROOT}/${lib}/*.hpp ${ROOT}/${lib}/*.cpp)
+  foreach(source ${sources})
+    file(STRINGS ${source} includes REGEX "^[ \t]*#[ \t]*include[^\n]*ashlar/http/")
+    foreach(line ${includes})
+      file(RELATIVE_PATH shown ${ROOT} ${source})
+      string(APPEND problems "  ${shown}: ${line}\n")
     endforeach()
   endforeach()
 endforeach()
