@@ -42,6 +42,14 @@ std::string field_pointer(const Resource* resource, std::string_view base, const
   return std::string(base) + field;
 }
 
+// The query parameter a read's field error is about (the engine names the Query member).
+std::string parameter_of(const std::string& field) {
+  if (field == "filter" || field == "sort") return field;
+  if (field == "after") return "page[after]";
+  if (field == "load") return "include";
+  return {};
+}
+
 int status_of(const Error& error, bool write) {
   if (error.code == codes::kStoreFull || error.code == codes::kStoreGrew) return 503;
   switch (error.cls) {
@@ -68,7 +76,8 @@ Failure from_error(const Error& error, bool write, const Resource* resource, std
   Failure out{status};
   for (const auto& field : error.fields) {
     Source source;
-    if (status == 422 && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, field.field);
+    if (write && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, field.field);
+    if (!write) source.parameter = parameter_of(field.field);
     std::string detail = field.field.empty() ? field.message : field.field + ": " + field.message;
     out.errors.push_back(error_object(status, field.code, detail, source));
   }

@@ -31,8 +31,9 @@ Failure failure(int status, std::string_view code, std::string_view detail, cons
 
 // What a call's error answers. A write's Invalid is 422 with one object per bad field,
 // each pointing at `fields_pointer` + field (or /data/relationships/<name> when the field
-// names a relationship of `resource`); a read's Invalid (a bad filter, sort, include or
-// cursor) is 400. Forbidden 403, NotFound 404, Conflict 409; store_full and store_grew
+// names a relationship of `resource`), as a Conflict's fields do (identity_taken); a
+// read's Invalid (a bad filter, sort, include or cursor) is 400, pointing at the
+// parameter. Forbidden 403, NotFound 404, Conflict 409; store_full and store_grew
 // 503; Framework and Unknown 500 with a fixed detail: their messages stay in the server.
 Failure from_error(const Error& error, bool write, const Resource* resource = nullptr,
                    std::string_view fields_pointer = "/data/attributes/");

@@ -31,7 +31,7 @@ std::string next_link(const Call& call, const std::string& cursor) {
   std::string query;
   for (const auto& [key, value] : call.params)
     if (key != "page[after]") query += (query.empty() ? "" : "&") + url_encode(key) + "=" + url_encode(value);
-  query += (query.empty() ? "" : "&") + std::string("page[after]=") + url_encode(cursor);
+  query += (query.empty() ? "" : "&") + url_encode("page[after]") + "=" + url_encode(cursor);
   return call.routes.base() + "?" + query;
 }
 

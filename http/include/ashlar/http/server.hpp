@@ -38,9 +38,8 @@ struct ASHLAR_API Route {
 //   post     POST   base             a create action
 //   patch    PATCH  base/:id         an update action (If-Match: the expected version)
 //   destroy  DELETE base/:id         a destroy action (If-Match as for patch)
-//   related  GET    base/:id/NAME    the records of relationship NAME, read with `action`
-//                                    of the primary read (the destination's read action
-//                                    runs the relationship's load)
+//   related  GET    base/:id/NAME    the records of relationship NAME of the record that
+//                                    `action` (a read action of this resource) finds
 //   route    METHOD base/PATH        a generic action: `data` of the body are its
 //                                    arguments, its result is the response's `data`
 class ASHLAR_API ResourceRoutes {
