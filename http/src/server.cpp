@@ -4,7 +4,9 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <regex>
 #include <set>
@@ -115,6 +117,7 @@ struct Server::Impl {
   ServerOptions options;
   httplib::Server http;
   std::thread thread;
+  std::atomic<bool> done{false};  // listen_after_bind returned
   int port = 0;
 
   Impl(Engine& engine, Api api, ServerOptions options)
@@ -180,6 +183,12 @@ struct Server::Impl {
   }
 
   void configure() {
+    // SO_REUSEADDR alone: httplib's default adds SO_REUSEPORT, which lets a second server
+    // bind the same port and take a share of its connections instead of failing.
+    http.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     http.set_payload_max_length(options.max_body);
     http.set_read_timeout(options.read_timeout);
     http.set_write_timeout(options.read_timeout);
@@ -225,7 +234,10 @@ Result<Server> Server::start(Engine& engine, const Api& api, ServerOptions optio
                                (errno ? std::string(": ") + std::strerror(errno) : std::string())));
   impl->port = port;
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->http.listen_after_bind(); });
+  impl->thread = std::thread([raw] {
+    raw->http.listen_after_bind();
+    raw->done = true;
+  });
   return Server(std::move(impl));
 }
 
@@ -233,7 +245,14 @@ int Server::port() const { return impl_ ? impl_->port : 0; }
 
 void Server::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
-  impl_->http.stop();
+  // httplib's stop() does nothing until its loop has started: wait for that (or its end).
+  while (!impl_->done) {
+    if (impl_->http.is_running()) {
+      impl_->http.stop();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   impl_->thread.join();
 }
 

@@ -1,0 +1,106 @@
+// ashlar::http::Server through its public API: the routes checked against the domain,
+// binding, stopping, and the authentication callback's actor. The routes' behaviour over
+// HTTP is api_test.py's.
+#include <ashlar/http/server.hpp>
+
+#include "support/domains.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+using namespace ashlar;
+using ashlar::test::TempDir;
+
+namespace {
+
+// The Framework error Server::start returns for `api`.
+std::string refused(Engine& engine, const http::Api& api) {
+  auto server = http::Server::start(engine, api);
+  REQUIRE_FALSE(server);
+  CHECK(server.error().cls == ErrorClass::framework);
+  return server.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("Server::start refuses routes the domain does not have, naming them") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  http::Api unknown_resource;
+  unknown_resource.resource("Widget", "widget", "/widgets").index("read");
+  CHECK(refused(engine, unknown_resource) == "routes of an unknown resource \"Widget\"");
+  http::Api unknown_action;
+  unknown_action.resource("Ticket", "ticket", "/tickets").get("nope");
+  CHECK(refused(engine, unknown_action) == "routes of Ticket: no action \"nope\"");
+  http::Api wrong_type;
+  wrong_type.resource("Ticket", "ticket", "/tickets").post("read");
+  CHECK(refused(engine, wrong_type) == "routes of Ticket: action \"read\" is not a create action");
+  http::Api unknown_relationship;
+  unknown_relationship.resource("Ticket", "ticket", "/tickets").related("author", "read");
+  CHECK(refused(engine, unknown_relationship) == "routes of Ticket: no relationship \"author\"");
+  http::Api taken;
+  taken.resource("Ticket", "ticket", "/tickets").index("read");
+  taken.resource("Representative", "ticket", "/representatives").index("read");
+  CHECK(refused(engine, taken) == "routes of Representative: type \"ticket\" is empty or taken");
+  http::Api bad_path;
+  bad_path.resource("Ticket", "ticket", "tickets/").index("read");
+  CHECK(refused(engine, bad_path) ==
+        "routes of Ticket: base path \"tickets/\" is not /name[/name...] or is taken");
+  http::Api bad_route;
+  bad_route.resource("Ticket", "ticket", "/tickets").route("PUT", "/x", "read");
+  CHECK(refused(engine, bad_route) == "routes of Ticket: action \"read\" is not a generic action");
+}
+
+TEST_CASE("Server::start fails naming the address when the port is taken") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  http::Api api;
+  api.resource("Ticket", "ticket", "/tickets").index("read");
+  auto first = http::Server::start(engine, api).value();
+  REQUIRE(first.port() > 0);
+  auto second = http::Server::start(engine, api, {.port = first.port()});
+  REQUIRE_FALSE(second);
+  CHECK(second.error().cls == ErrorClass::unknown);
+  CHECK_THAT(second.error().message, Catch::StartsWith("cannot listen on 127.0.0.1:" + std::to_string(first.port())));
+}
+
+TEST_CASE("A server answers until stopped, and its actions run as the authenticated actor") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  http::Api api;
+  api.resource("Representative", "representative", "/representatives").index("read").post("create");
+  http::ServerOptions options{.authenticate = [](const http::RequestInfo& request) -> Result<Value> {
+    std::string who = request.header("x-user");  // looked up case-insensitively
+    if (who == "mallory") return fail(Error::forbidden({}, {}, "mallory is banned"));
+    if (who.empty()) return fail(Error::unknown("who are you?"));
+    return Value(who);
+  }};
+  auto server = http::Server::start(engine, api, options).value();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  const std::string body = R"({"data": {"type": "representative", "attributes": {"name": "Rita"}}})";
+  auto as = [&](const char* who) {
+    return client.Post("/representatives", httplib::Headers{{"X-User", who}}, body, "application/vnd.api+json");
+  };
+  auto anonymous = client.Get("/representatives");
+  REQUIRE(anonymous);
+  CHECK(anonymous->status == 401);
+  CHECK(anonymous->body ==
+        R"({"errors":[{"status":"401","code":"unauthenticated","title":"Unauthorized","detail":"who are you?"}]})");
+  auto banned = as("mallory");
+  REQUIRE(banned);
+  CHECK(banned->status == 403);
+  CHECK(engine.read("Representative").value().empty());
+  auto created = as("ann");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  auto reps = engine.read("Representative").value();
+  REQUIRE(reps.size() == 1);
+  CHECK(engine.history("Representative", reps[0].id()).value().at(0).event.actor == Value("ann"));
+
+  server.stop();
+  server.stop();  // idempotent
+  CHECK_FALSE(client.Get("/representatives"));
+}
