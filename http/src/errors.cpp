@@ -13,6 +13,7 @@ const char* reason(int status) {
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 503: return "Service Unavailable";
@@ -37,7 +38,9 @@ Failure failure(int status, std::string_view code, std::string_view detail, cons
 
 namespace {
 
-std::string field_pointer(const Resource* resource, std::string_view base, const std::string& field) {
+std::string field_pointer(const Resource* resource, std::string_view base, const std::map<std::string, std::string>& renamed,
+                          const std::string& field) {
+  if (auto it = renamed.find(field); it != renamed.end()) return "/data/relationships/" + it->second;
   if (resource && resource->relationship(field)) return "/data/relationships/" + field;
   return std::string(base) + field;
 }
@@ -65,7 +68,8 @@ int status_of(const Error& error, bool write) {
 
 }  // namespace
 
-Failure from_error(const Error& error, bool write, const Resource* resource, std::string_view fields_pointer) {
+Failure from_error(const Error& error, bool write, const Resource* resource, std::string_view fields_pointer,
+                   const std::map<std::string, std::string>& renamed) {
   int status = status_of(error, write);
   if (status >= 500) {
     // The message may name files, internals or a user's code; the status says enough.
@@ -76,7 +80,7 @@ Failure from_error(const Error& error, bool write, const Resource* resource, std
   Failure out{status};
   for (const auto& field : error.fields) {
     Source source;
-    if (write && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, field.field);
+    if (write && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, renamed, field.field);
     if (!write) source.parameter = parameter_of(field.field);
     std::string detail = field.field.empty() ? field.message : field.field + ": " + field.message;
     out.errors.push_back(error_object(status, field.code, detail, source));

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,11 @@ Failure failure(int status, std::string_view code, std::string_view detail, cons
 // read's Invalid (a bad filter, sort, include or cursor) is 400, pointing at the
 // parameter. Forbidden 403, NotFound 404, Conflict 409; store_full and store_grew
 // 503; Framework and Unknown 500 with a fixed detail: their messages stay in the server.
+// `renamed` maps an input the body gave as a relationship (a belongs_to's attribute) to
+// that relationship, so that its errors point at /data/relationships/<name>.
 Failure from_error(const Error& error, bool write, const Resource* resource = nullptr,
-                   std::string_view fields_pointer = "/data/attributes/");
+                   std::string_view fields_pointer = "/data/attributes/",
+                   const std::map<std::string, std::string>& renamed = {});
 
 // "Bad Request", "Not Found", ... for the statuses used here.
 const char* reason(int status);

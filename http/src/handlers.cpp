@@ -81,10 +81,11 @@ CallOptions write_options(const Call& call) {
 Reply post(const Context& c, const Call& call) {
   const Action& action = *call.resource.action(call.route.action);
   Fields inputs;
-  if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, nullptr, inputs))
+  std::map<std::string, std::string> renamed;
+  if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, nullptr, inputs, renamed))
     return reply(*failed);
   auto record = c.engine.create(call.resource.name(), inputs, write_options(call));
-  if (!record) return reply(from_error(record.error(), true, &call.resource));
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
   Reply out = record_reply(201, {.api = &c.api}, *record, {});
   out.headers["Location"] = call.routes.base() + "/" + id_text(record->id());
   return out;
@@ -95,12 +96,13 @@ Reply patch(const Context& c, const Call& call) {
   CallOptions options = write_options(call);
   if (auto failed = parse_if_match(call.info.header("If-Match"), options.expected_version)) return reply(*failed);
   Fields inputs;
-  if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, &call.id, inputs))
+  std::map<std::string, std::string> renamed;
+  if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, &call.id, inputs, renamed))
     return reply(*failed);
   auto id = parse_id(call.resource, call.id);
   if (!id) return reply(no_record(call));
   auto record = c.engine.update(call.resource.name(), *id, inputs, options);
-  if (!record) return reply(from_error(record.error(), true, &call.resource));
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
   return record_reply(200, {.api = &c.api}, *record, {});
 }
 

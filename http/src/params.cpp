@@ -147,7 +147,8 @@ std::optional<Value> identifier_id(const json& identifier) {
 }
 
 std::optional<Failure> relationship_input(const Resource& resource, const Action& action, const std::string& name,
-                                          const json& entry, Fields& inputs) {
+                                          const json& entry, Fields& inputs,
+                                          std::map<std::string, std::string>& renamed) {
   std::string pointer = "/data/relationships/" + name;
   if (!entry.is_object() || !entry.contains("data"))
     return malformed(pointer, "must be an object with \"data\"");
@@ -168,6 +169,7 @@ std::optional<Failure> relationship_input(const Resource& resource, const Action
   }
   const Relationship* rel = resource.relationship(name);
   bool via_attribute = !action.argument(name) && rel && rel->kind == RelationshipKind::belongs_to;
+  if (via_attribute) renamed[rel->source_attribute] = name;
   inputs.emplace_back(via_attribute ? rel->source_attribute : name, std::move(value));
   return std::nullopt;
 }
@@ -186,7 +188,8 @@ std::optional<Failure> check_identity(const json& data, const ResourceRoutes& ro
 
 std::optional<Failure> parse_record_body(std::string_view body, const ResourceRoutes& routes,
                                          const Resource& resource, const Action& action,
-                                         const std::string* id, Fields& inputs) {
+                                         const std::string* id, Fields& inputs,
+                                         std::map<std::string, std::string>& renamed) {
   json data;
   if (auto failed = parse_document(body, data)) return failed;
   if (auto failed = check_identity(data, routes, id)) return failed;
@@ -199,7 +202,7 @@ std::optional<Failure> parse_record_body(std::string_view body, const ResourceRo
     const json& relationships = data["relationships"];
     if (!relationships.is_object()) return malformed("/data/relationships", "must be an object");
     for (const auto& [name, entry] : relationships.items())
-      if (auto failed = relationship_input(resource, action, name, entry, inputs)) return failed;
+      if (auto failed = relationship_input(resource, action, name, entry, inputs, renamed)) return failed;
   }
   return std::nullopt;
 }

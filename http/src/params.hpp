@@ -30,11 +30,13 @@ std::optional<Failure> parse_read_params(const Params& params, const Api& api, c
 
 // The inputs of a post or patch: `data.attributes` as they are, and each of
 // `data.relationships` as the action's argument of that name (an id, or a list of ids),
-// or else a belongs_to's attribute. 400 for a body that is not a JSON:API document with a
-// `data` object, 409 when its type (or a patch's id) is not the route's.
+// or else a belongs_to's attribute (noted in `renamed`: attribute → relationship). 400 for
+// a body that is not a JSON:API document with a `data` object, 409 when its type (or a
+// patch's id) is not the route's.
 std::optional<Failure> parse_record_body(std::string_view body, const ResourceRoutes& routes,
                                          const Resource& resource, const Action& action,
-                                         const std::string* id, Fields& inputs);
+                                         const std::string* id, Fields& inputs,
+                                         std::map<std::string, std::string>& renamed);
 
 // A generic action's arguments: the members of the body's `data` object (an empty body:
 // none). 400 for anything else.

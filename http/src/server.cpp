@@ -198,8 +198,11 @@ struct Server::Impl {
       if (!res.body.empty()) return;
       const char* detail = res.status == 404   ? "no route answers this method and path"
                            : res.status == 413 ? "the body is larger than the server accepts"
+                           : res.status == 414 ? "the URI is longer than the server accepts"
                                                : "the request could not be read";
-      const char* code = res.status == 404 ? codes::kNotFound : res.status == 413 ? "too_large" : "malformed";
+      const char* code = res.status == 404                        ? codes::kNotFound
+                         : res.status == 413 || res.status == 414 ? "too_large"
+                                                                  : "malformed";
       send(res, failure(res.status, code, detail));
     });
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

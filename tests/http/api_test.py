@@ -195,6 +195,8 @@ def check_read_errors(api):
     expect_errors(api.get("/tickets/" + missing), 404,
                   [("not_found", "no Ticket with primary key " + missing, None)])
     expect_errors(api.get("/widgets"), 404, [("not_found", "no route answers this method and path", None)])
+    expect_errors(api.get("/tickets", filter="(" * 9000), 414,
+                  [("too_large", "the URI is longer than the server accepts", None)])
 
 
 # ---- writes ----
@@ -220,6 +222,14 @@ def check_create_errors(api):
     expect_errors(api.write("POST", "/tickets", new_ticket("HD-2002", "Cables", colour="red")), 422,
                   [("unknown_input", "colour: is not an attribute or argument of Ticket.open",
                     {"pointer": "/data/attributes/colour"})])
+    unknown_rep = new_ticket("HD-2002", "Cables")
+    unknown_rep["data"]["relationships"] = {"representative": {"data": {"type": "representative", "id": "x"}}}
+    expect_errors(api.write("POST", "/tickets", unknown_rep), 422,
+                  [("invalid_type", 'representative_id: "x" is not a uuid', {"pointer": "/data/relationships/representative"})])
+    unknown_rep["data"]["relationships"] = {"representative": {"data": {"type": "representative"}}}
+    expect_errors(api.write("POST", "/tickets", unknown_rep), 400,
+                  [("malformed", 'must be a resource identifier: {"type", "id"}, or null',
+                    {"pointer": "/data/relationships/representative/data"})])
     expect_errors(api.write("POST", "/tickets", new_ticket("HD-1001", "Printer still on fire")), 409,
                   [("identity_taken", "reference: has already been taken", {"pointer": "/data/attributes/reference"})])
     expect_errors(api.write("POST", "/tickets", {"data": {"type": "representative", "attributes": {}}}), 409,
