@@ -3,6 +3,7 @@
 // HTTP is api_test.py's.
 #include <ashlar/http/server.hpp>
 
+#include "support/blog_domain.hpp"
 #include "support/domains.hpp"
 #include "support/temp_dir.hpp"
 
@@ -103,4 +104,38 @@ TEST_CASE("A server answers until stopped, and its actions run as the authentica
   server.stop();
   server.stop();  // idempotent
   CHECK_FALSE(client.Get("/representatives"));
+}
+
+TEST_CASE("Sensitive attributes never leave the server, in records or in errors") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), test::blog_domain()).value();
+  http::Api composite;
+  composite.resource("Tag", "tag", "/tags").index("read");
+  CHECK(refused(engine, composite) == "routes of Tag: a composite primary key has no JSON:API id");
+  http::Api api;
+  api.resource("User", "user", "/users").get("read").index("read").post("create");
+  auto server = http::Server::start(engine, api).value();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto post = [&](const std::string& attributes) {
+    return client.Post("/users", R"({"data": {"type": "user", "attributes": )" + attributes + "}}",
+                       "application/vnd.api+json");
+  };
+  auto created = post(R"({"name": "Ann", "password": "hunter2"})");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  CHECK(created->body.find("hunter2") == std::string::npos);
+  CHECK(created->body.find("password") == std::string::npos);
+  auto listed = client.Get("/users?fields%5Buser%5D=name,password");
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  CHECK(listed->body.find("hunter2") == std::string::npos);
+  CHECK(listed->body.find(R"("attributes":{"name":"Ann"})") != std::string::npos);
+  auto refused_input = post(R"({"name": "", "email": "nope", "password": ["hunter2"]})");
+  REQUIRE(refused_input);
+  CHECK(refused_input->status == 422);
+  CHECK(refused_input->body.find("hunter2") == std::string::npos);
+  CHECK(refused_input->body.find(R"("pointer":"/data/attributes/password")") != std::string::npos);
+  CHECK(refused_input->body.find(R"("pointer":"/data/attributes/email")") != std::string::npos);
 }
