@@ -34,7 +34,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using ashlar::bench::TempDir;
 
 ashlar::Domain bank() {
@@ -54,27 +53,8 @@ ashlar::Domain bank() {
       .value();
 }
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// CPU seconds this process used: on a shared machine wall time also counts the waits
-// for a core, so both are printed and each has its ratio.
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-struct Timing {
-  double wall = 0, cpu = 0;
-};
-
-template <typename F>
-Timing timed(F&& f) {
-  auto start = Clock::now();
-  double cpu = cpu_seconds();
-  f();
-  return {seconds_since(start), cpu_seconds() - cpu};
-}
+using ashlar::bench::Timing;
+using ashlar::bench::timed;
 
 ashlar::Event account_event(std::uint64_t i, const std::vector<ashlar::Uuid>& ids, const ashlar::Uuid& owner) {
   using namespace ashlar;

@@ -6,6 +6,9 @@
 
 #include <lmdb.h>
 
+#include <time.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <span>
 #include <filesystem>
@@ -14,6 +17,27 @@
 #include <system_error>
 
 namespace ashlar::bench {
+
+// CPU seconds this process used: on a shared machine wall time also counts the waits
+// for a core, so benchmarks print both, each with its ratio.
+inline double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+struct Timing {
+  double wall = 0, cpu = 0;
+};
+
+// How long f took, in wall and in CPU seconds.
+template <typename F>
+Timing timed(F&& f) {
+  auto wall = std::chrono::steady_clock::now();
+  double cpu = cpu_seconds();
+  f();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count(), cpu_seconds() - cpu};
+}
 
 // A fresh directory under $TMPDIR (else /tmp), removed with everything in it when this
 // goes out of scope.
@@ -93,12 +117,17 @@ class RawEventLog {
   MDB_dbi events_ = 0;
 };
 
-// The domain the write benchmarks share: users with a name, an email and a timestamp.
-inline Domain user_domain() {
+// The domain the write benchmarks share: users with a name, an email and a timestamp;
+// their keys random (v4) uuids, or time-ordered (v7) ones.
+inline Domain user_domain(bool time_ordered_keys = false) {
   using namespace ashlar::dsl;
+  auto user = resource("User");
+  if (time_ordered_keys)
+    user.uuid_v7_primary_key("id");
+  else
+    user.uuid_primary_key("id");
   return domain("bench")
-      .resource(resource("User")
-                    .uuid_primary_key("id")
+      .resource(user
                     .attribute("name", type::string, {.allow_nil = false})
                     .attribute("email", type::string)
                     .create_timestamp("inserted_at")

@@ -97,6 +97,12 @@ ResourceBuilder& ResourceBuilder::uuid_primary_key(std::string name) {
                     .writable = false, .primary_key = true});
 }
 
+ResourceBuilder& ResourceBuilder::uuid_v7_primary_key(std::string name) {
+  return attribute(std::move(name), type::uuid,
+                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v7()); },
+                    .writable = false, .primary_key = true});
+}
+
 // The runtime replaces these defaults with the action's own time, so that the event's
 // time and the timestamps agree; the functions serve callers that use the model alone.
 ResourceBuilder& ResourceBuilder::create_timestamp(std::string name) {

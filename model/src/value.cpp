@@ -107,26 +107,58 @@ struct RandomBuffer {
 };
 thread_local RandomBuffer t_random;
 
-}  // namespace
-
-Uuid Uuid::v4() {
+// Random bytes from the calling thread's buffer, refilled a page at a time.
+void random_bytes(std::uint8_t* out, std::size_t n) {
   static const bool initialized = [] {
     if (sodium_init() < 0) return false;
     pthread_atfork(nullptr, nullptr, after_fork_in_child);
     return true;
   }();
   if (!initialized) throw std::runtime_error("libsodium failed to initialize");
-  Uuid u;
   RandomBuffer& random = t_random;
   unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
-  if (random.used + u.bytes.size() > random.bytes.size() || random.generation != generation) {
+  if (random.used + n > random.bytes.size() || random.generation != generation) {
     randombytes_buf(random.bytes.data(), random.bytes.size());
     random.used = 0;
     random.generation = generation;
   }
-  std::memcpy(u.bytes.data(), random.bytes.data() + random.used, u.bytes.size());
-  random.used += u.bytes.size();
+  std::memcpy(out, random.bytes.data() + random.used, n);
+  random.used += n;
+}
+
+// The last version 7 uuid's millisecond and counter on this thread.
+struct V7Clock {
+  std::uint64_t millis = 0;
+  std::uint16_t counter = 0;  // 12 bits
+};
+thread_local V7Clock t_v7;
+
+}  // namespace
+
+Uuid Uuid::v4() {
+  Uuid u;
+  random_bytes(u.bytes.data(), u.bytes.size());
   u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0F) | 0x40);
+  u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3F) | 0x80);
+  return u;
+}
+
+Uuid Uuid::v7() {
+  Uuid u;
+  random_bytes(u.bytes.data(), u.bytes.size());
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto millis = static_cast<std::uint64_t>(now.count());
+  V7Clock& clock = t_v7;
+  if (millis > clock.millis) {
+    clock.millis = millis;
+    clock.counter = static_cast<std::uint16_t>(u.bytes[6] & 0x07) << 8 | u.bytes[7];  // room to count up
+  } else if (++clock.counter > 0x0FFF) {  // the same millisecond (or the clock went back)
+    ++clock.millis;  // RFC 9562 6.2: borrow the next millisecond rather than repeat
+    clock.counter = 0;
+  }
+  for (int i = 0; i < 6; ++i) u.bytes[i] = static_cast<std::uint8_t>(clock.millis >> (40 - 8 * i));
+  u.bytes[6] = static_cast<std::uint8_t>(0x70 | (clock.counter >> 8));
+  u.bytes[7] = static_cast<std::uint8_t>(clock.counter & 0xFF);
   u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3F) | 0x80);
   return u;
 }

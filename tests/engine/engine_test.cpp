@@ -201,3 +201,25 @@ TEST_CASE("a changeset and a code interface built before the engine moved reach 
   CHECK(reply.error().message.find("User") != std::string::npos);
   CHECK(again.read("User").value().size() == 2);
 }
+
+TEST_CASE("uuid_v7_primary_key gives time-ordered keys: a read in key order is creation order") {
+  TempDir dir;
+  auto d = dsl::domain("log")
+               .resource(dsl::resource("Entry")
+                             .uuid_v7_primary_key("id")
+                             .attribute("n", type::integer)
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d).value();
+  std::vector<Value> created;
+  for (int i = 0; i < 50; ++i) created.push_back(engine.create("Entry", {{"n", i}}).value().id());
+  for (const auto& id : created) CHECK((id.as_uuid()->bytes[6] >> 4) == 7);
+  auto entries = engine.read("Entry", Query{.sort = {SortKey::asc("id")}}).value();
+  REQUIRE(entries.size() == 50);
+  for (int i = 0; i < 50; ++i) CHECK(entries[static_cast<std::size_t>(i)]["n"] == Value(i));
+  // The key cannot be given, as with uuid_primary_key.
+  auto given = engine.create("Entry", {{"n", 1}, {"id", Uuid::v7()}});
+  REQUIRE_FALSE(given);
+  CHECK(given.error().fields == std::vector<FieldError>{{"id", "not_accepted", "is not accepted by Entry.create"}});
+}

@@ -19,6 +19,10 @@ struct ASHLAR_API Uuid {
   std::array<std::uint8_t, 16> bytes{};
 
   static Uuid v4();  // random (libsodium's CSPRNG)
+  // Time-ordered (RFC 9562 version 7): the Unix time in milliseconds, then a counter that
+  // keeps one thread's uuids increasing within a millisecond, then random bits. Keys made
+  // of them land next to each other in an index, so inserting many touches few pages.
+  static Uuid v7();
   // Canonical 8-4-4-4-12 hex form, either case; nullopt otherwise.
   static std::optional<Uuid> parse(std::string_view text);
   std::string str() const;  // lower-case canonical form
