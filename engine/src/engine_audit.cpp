@@ -4,7 +4,6 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "tenancy.hpp"
-#include "tenants.hpp"
 
 #include <ashlar/model/key.hpp>
 #include <ashlar/projections/time_travel.hpp>
@@ -58,7 +57,7 @@ Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, cons
 }
 
 Result<RebuildReport> Engine::rebuild(RebuildOptions options) {
-  ASHLAR_TRY(tenants, runtime::tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
+  ASHLAR_TRY(tenants, tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
   auto report = impl_->replay.rebuild(*impl_->log, impl_->state, std::move(options), {}, std::move(tenants->targets));
   ASHLAR_TRY_VOID(impl_->tenants->refresh());  // the tenants the rebuild gave tables
   return report;
@@ -72,7 +71,7 @@ Result<VerifyReport> Engine::verify(VerifyOptions options) const {
   ASHLAR_TRY_VOID(catch_up());
   if (options.chain_key.empty()) options.chain_key = impl_->options.chain_key;
   options.upcast = impl_->replay.upcast();
-  ASHLAR_TRY(tenants, runtime::tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
+  ASHLAR_TRY(tenants, tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
   auto targets = impl_->replay.targets(impl_->state);
   for (auto& t : tenants->targets) targets.push_back(std::move(t));
   return ashlar::verify(*impl_->log, targets, options, &impl_->domain);

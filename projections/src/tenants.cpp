@@ -136,4 +136,33 @@ std::vector<std::string> TenantTables::known(std::string_view resource) const {
   return out;
 }
 
+Result<TenantTargets> tenant_targets(const Log& log, const Domain& domain, const TenantTables* known) {
+  TenantTargets out;
+  ASHLAR_TRY(txn, log.read());
+  for (const auto& r : domain.resources()) {
+    if (r.multitenancy().strategy != Multitenancy::context) continue;
+    std::set<std::string> tenants;
+    if (known)
+      for (auto& t : known->known(r.name())) tenants.insert(std::move(t));
+    ASHLAR_TRY_VOID(log.scan_resource(*txn, r.name(), 1, [&](const StoredEvent& e) {
+      tenants.insert(e.event.tenant);
+      return true;
+    }));
+    for (const auto& tenant : tenants) {
+      auto layout = std::make_unique<StateProjection>(StateProjection::tenant_layout(r, tenant));
+      RebuildTarget target = layout->target();
+      target.name = fmt::format("state of {} in tenant {}", r.name(), tenant);
+      target.apply = [p = layout.get(), name = r.name(), tenant](StateStore& tables,
+                                                                const StoredEvent& stored) -> Result<void> {
+        if (stored.event.resource != name || stored.event.tenant != tenant) return {};
+        ASHLAR_TRY(applied, p->apply(tables, stored.event));
+        return {};
+      };
+      out.targets.push_back(std::move(target));
+      out.layouts.push_back(std::move(layout));
+    }
+  }
+  return out;
+}
+
 }  // namespace ashlar

@@ -8,6 +8,7 @@
 
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
+#include <ashlar/projections/rebuild.hpp>
 #include <ashlar/projections/state.hpp>
 
 #include <map>
@@ -57,5 +58,15 @@ class ASHLAR_API TenantTables {
   std::mutex created_mutex_;  // guards created_
   std::set<Key> created_;     // by write transactions not yet known to have committed
 };
+
+// The tenants' tables as targets of a rebuild or verification: one per (resource, tenant)
+// of the context-multitenant resources of `domain`, folded from that tenant's events of
+// the resource alone. Every tenant the log has events of, and every one whose tables
+// `known` holds (may be null), so a rebuild empties tables no event fills.
+struct ASHLAR_API TenantTargets {
+  std::vector<std::unique_ptr<StateProjection>> layouts{};  // the targets refer to these
+  std::vector<RebuildTarget> targets{};
+};
+ASHLAR_API Result<TenantTargets> tenant_targets(const Log& log, const Domain& domain, const TenantTables* known);
 
 }  // namespace ashlar
