@@ -105,7 +105,7 @@ Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r,
   base.actor = actor;
   base.tenant = call.tenant;
   base.args = &no_arguments;
-  Reader reader(impl.domain, *impl.log, impl.state, txn, base);
+  Reader reader(impl.domain, *impl.log, impl.state, impl.tenants.get(), txn, base);
   reader.set_authorize(authorize.value_or(true));
   std::vector<Record> one{record};
   RowSet set(reader, r, one);
@@ -115,13 +115,16 @@ Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r,
 }  // namespace runtime
 
 Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, const std::string& action,
-                                            const std::vector<Value>& key, const std::vector<Value>& after) const {
+                                            const std::vector<Value>& key, const std::vector<Value>& after,
+                                            const std::string& tenant) const {
   std::string own = encode_key(key);
+  ASHLAR_TRY(tables, state_for(txn, r, tenant));
+  if (!*tables) return {};  // a tenant's first record: nothing to collide with
   for (const auto& identity : r.identities()) {
     std::vector<Value> values;
     for (const auto& name : identity.attributes) values.push_back(after[*r.attribute_index(name)]);
     if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
-    ASHLAR_TRY(holder, state.lookup_identity(txn, r.name(), identity.name, values));
+    ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, r.name(), identity.name, values));
     if (!*holder || **holder == own) continue;
     Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),
                                                     describe_values(values)))
@@ -178,16 +181,22 @@ Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   event.tx = shared.tx;
   ASHLAR_TRY(stored, log->append(txn, std::move(event)));
   if (shared.tx == 0) shared.tx = stored->event.position;
-  ASHLAR_TRY(applied, state.apply(txn, stored->event));
+  std::shared_ptr<const StateProjection> tables(std::shared_ptr<void>{}, &state);
+  if (state.tenanted(stored->event.resource)) {  // context multitenancy: the tenant's own tables
+    ASHLAR_TRY(own, tenants->create(txn, stored->event.resource, stored->event.tenant));
+    tables = std::move(*own);
+  }
+  ASHLAR_TRY(applied, tables->apply(txn, stored->event));
   if (!options.projections.empty()) user_code_runs();
   ASHLAR_TRY_VOID(replay.apply_inline(txn, *stored));
   shared.events->push_back(std::move(*stored));
   return applied->value_or(StoredRecord{});
 }
 
-Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key) {
+Result<std::optional<Record>> EngineImpl::find(const Resource& r, const std::vector<Value>& key,
+                                                 const std::string& tenant) {
   auto from = [&](const Txn& txn) -> Result<std::optional<Record>> {
-    ASHLAR_TRY(stored, current(txn, r, key));
+    ASHLAR_TRY(stored, current(txn, r, key, tenant));
     if (!*stored) return std::optional<Record>{};
     return std::optional<Record>{to_record(r, **stored)};
   };
@@ -204,7 +213,7 @@ Result<void> authorize_change(const EngineImpl& impl, const Txn& txn, const Chan
   base.actor = cs.actor();
   base.tenant = ChangesetAccess::call(cs).tenant;
   base.args = &cs.arguments();
-  runtime::Reader reader(impl.domain, *impl.log, impl.state, txn, base);
+  runtime::Reader reader(impl.domain, *impl.log, impl.state, impl.tenants.get(), txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   std::vector<Record> one{record};
   runtime::RowSet set(reader, r, one);
@@ -256,7 +265,7 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const CallOptions& call = ChangesetAccess::call(cs);
   if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
   std::vector<Value> key = key_of(cs);
-  ASHLAR_TRY(existing, current(txn, r, key));
+  ASHLAR_TRY(existing, current(txn, r, key, call.tenant));
   bool creating = cs.action().type == ActionType::create && !cs.data();
   bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
   ASHLAR_TRY(tenant, runtime::tenant_value(r, cs.action().name, call.tenant));
@@ -269,9 +278,11 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   std::optional<Record> before = creating ? std::nullopt : std::optional<Record>(to_record(r, **existing));
   std::vector<Value> after = values_after(cs, before);
   std::uint64_t version = 0;
-  if (creating) {
+  if (creating || r.multitenancy().strategy == Multitenancy::context) {
+    // A key used before continues its history; with context multitenancy other tenants
+    // may use the key too, and the log numbers its events as one history.
     ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
-    version = *last + 1;  // a key used before continues its history
+    version = *last + 1;
   } else {
     version = (*existing)->version + 1;
   }
@@ -284,7 +295,7 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
     return fail(conflict(cs, fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
                                          describe_key(key), *call.expected_version, (*existing)->version),
                          codes::kStaleVersion));
-  if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after));
+  if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after, call.tenant));
   Event e;
   e.domain = domain.name();
   e.resource = r.name();
@@ -323,7 +334,7 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
     auto result = runtime::run_around(cs, ChangesetAccess::around_action(cs), "around_action hook",
                                       [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
-        ASHLAR_TRY(fresh, current(txn, c.resource(), key_of(c)));
+        ASHLAR_TRY(fresh, current(txn, c.resource(), key_of(c), ChangesetAccess::call(c).tenant));
         if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
       }
       ASHLAR_TRY_VOID(runtime::run_before(c, ChangesetAccess::before_action(c), "before_action hook"));

@@ -62,18 +62,27 @@ Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& 
 }
 
 Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, const StateProjection& state,
-                                         const Upcast& upcast, const Resource& r, const Query& q) {
+                                         const TenantTables* tenants, const Upcast& upcast, const Resource& r,
+                                         const Query& q) {
   ASHLAR_TRY(txn, log.read());
   EvalContext base;
   base.actor = q.actor;
   if (!q.as_of) {
-    Reader reader(domain, log, state, *txn, base);
+    Reader reader(domain, log, state, tenants, *txn, base);
     return reader.run(r, q);
   }
   ASHLAR_TRY(position, resolve_as_of(log, *txn, *q.as_of, r));
   PastState past(log, *txn, state, *position, upcast);
+  past.set_domain(domain);
   Reader reader(domain, past, base);
   return reader.run(r, q);
+}
+
+Result<const StateSource*> past_source(PastState& past, const Domain& domain, const Resource& r,
+                                       const std::string& tenant) {
+  if (r.multitenancy().strategy != Multitenancy::context) return &past;
+  past.set_domain(domain);
+  return past.tenant(r.name(), tenant);
 }
 
 Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upcast, const Resource& r,

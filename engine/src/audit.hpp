@@ -4,6 +4,7 @@
 #include "reader.hpp"
 
 #include <ashlar/projections/rebuild.hpp>
+#include <ashlar/projections/time_travel.hpp>
 
 namespace ashlar::runtime {
 
@@ -13,7 +14,8 @@ Result<std::uint64_t> resolve_as_of(const Log& log, const Txn& txn, const AsOf& 
 
 // A read (Reader::run) of the live state or, with q.as_of, of the state then.
 Result<std::vector<Record>> read_records(const Domain& domain, const Log& log, const StateProjection& state,
-                                         const Upcast& upcast, const Resource& r, const Query& q);
+                                         const TenantTables* tenants, const Upcast& upcast, const Resource& r,
+                                         const Query& q);
 
 // What a get that found nothing says: "no Ticket with primary key K", and as of a past
 // position or time also why: "... as of position 1: it was created at position 2" (or
@@ -37,6 +39,11 @@ Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query
 // record_not_found.
 Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,
                          Result<std::vector<Record>> found);
+
+// Where r's records are in `past`: its own fold, or for context multitenancy a fold of
+// `tenant`'s events of r alone. `domain` must outlive past.
+Result<const StateSource*> past_source(PastState& past, const Domain& domain, const Resource& r,
+                                       const std::string& tenant);
 
 // The record's events, oldest first, upcast. NotFound when the key has none.
 Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upcast, const Resource& r,

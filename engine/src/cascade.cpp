@@ -19,7 +19,7 @@ Result<void> destroy_related(Changeset& cs, const Relationship& rel, const chang
   EvalContext base;
   base.actor = cs.actor();
   base.tenant = ChangesetAccess::call(cs).tenant;
-  runtime::Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  runtime::Reader reader(impl.domain, *impl.log, impl.state, impl.tenants.get(), *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(related, reader.related(cs.resource(), rel, {record}, nullptr));
   CallOptions opts = cs.to_opts();

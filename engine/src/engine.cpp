@@ -38,9 +38,19 @@ Record EngineImpl::to_record(const Resource& r, const StoredRecord& stored) cons
   return runtime::make_record(domain, r, stored);
 }
 
+Result<std::shared_ptr<const StateProjection>> EngineImpl::state_for(const Txn& txn, const Resource& r,
+                                                                      const std::string& tenant) const {
+  if (r.multitenancy().strategy != Multitenancy::context)
+    return std::shared_ptr<const StateProjection>(std::shared_ptr<void>{}, &state);  // not owned
+  return tenants->find(txn, r.name(), tenant);
+}
+
 Result<std::optional<StoredRecord>> EngineImpl::current(const Txn& txn, const Resource& r,
-                                                          const std::vector<Value>& key) const {
-  return state.get(txn, r.name(), encode_key(key));
+                                                          const std::vector<Value>& key,
+                                                          const std::string& tenant) const {
+  ASHLAR_TRY(tables, state_for(txn, r, tenant));
+  if (!*tables) return std::optional<StoredRecord>{};
+  return (*tables)->get(txn, r.name(), encode_key(key));
 }
 
 Value id_map(const Resource& r, const std::vector<Value>& key) {
@@ -64,6 +74,7 @@ std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource&
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
       q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute())
     return std::nullopt;
+  if (auto scoped = runtime::tenant_value(r, action, q.tenant); !scoped) return Result<Record>(fail(scoped.error()));
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
   if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())
     return std::nullopt;
@@ -71,7 +82,7 @@ std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource&
   if (std::any_of(a->steps.begin(), a->steps.end(), prepares) ||
       std::any_of(r.global_steps().begin(), r.global_steps().end(), prepares))
     return std::nullopt;
-  auto stored = impl.reading([&](const Txn& txn) { return impl.current(txn, r, key); });
+  auto stored = impl.reading([&](const Txn& txn) { return impl.current(txn, r, key, q.tenant); });
   if (!stored) return Result<Record>(fail(stored.error()));
   if (!*stored) {
     Error e = not_found(r, key);
@@ -94,17 +105,22 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   lo.durability = options.durability;
   lo.chain_key = options.chain_key;
   lo.max_databases = runtime::max_databases(domain, options.projections);
+  auto context = [](const Resource& r) { return r.multitenancy().strategy == Multitenancy::context; };
+  if (std::any_of(domain.resources().begin(), domain.resources().end(), context))
+    lo.max_databases += options.tenant_databases;
   ASHLAR_TRY(log, Log::open(path, lo));
   // The stored model decides whether this domain may open the store (upcasters allowing).
   ASHLAR_TRY(replay, runtime::Replay::install_model(**log, domain, options.upcasters));
   ASHLAR_TRY(state, StateProjection::open(**log, domain));
   ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections));
+  ASHLAR_TRY(tenants, TenantTables::open(**log, domain));
 
   auto impl = std::make_unique<EngineImpl>();
   impl->domain = domain;
   impl->options = std::move(options);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
+  impl->tenants = std::move(*tenants);
   impl->replay = std::move(*replay);
   ASHLAR_TRY(publishing, PublishService::start(*impl->log, impl->domain, impl->options.publish));
   impl->publishing = std::move(*publishing);
@@ -112,7 +128,12 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   impl->writer = std::make_unique<runtime::GroupCommit>(
       *impl->log, raw,
       runtime::GroupCommit::Sinks{[raw](std::span<const StoredEvent> events) { raw->notify(events); },
-                                  [raw] { raw->replay.committed(); }});
+                                  [raw] {
+                                    // A tenant's first tables serve readers from now on; should
+                                    // opening them fail, its next write or open tries again.
+                                    (void)raw->tenants->committed();
+                                    raw->replay.committed();
+                                  }});
   return Engine(std::move(impl));
 }
 
@@ -145,10 +166,11 @@ Result<std::vector<Record>> Engine::read(std::string_view resource_name, const Q
   if (const Txn* open = impl_->open_txn(); open && !query.as_of) {
     EvalContext base;
     base.actor = query.actor;
-    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, *open, base);
+    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), *open, base);
     return reader.run(**r, query);
   }
-  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->replay.upcast(), **r, query);
+  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), impl_->replay.upcast(),
+                               **r, query);
 }
 
 Result<Record> Engine::get_by(std::string_view resource_name, std::string_view identity_name, const Fields& values,
@@ -173,12 +195,15 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   }
   if (!errors.empty()) return fail(Error::invalid(res.name(), "get_by", std::move(errors)));
   auto found = impl_->reading([&](const Txn& txn) -> Result<std::vector<Value>> {
-    ASHLAR_TRY(holder, impl_->state.lookup_identity(txn, res.name(), identity->name, key_values));
-    if (!*holder) {
+    auto missing = [&] {
       return fail(Error::not_found(res.name(),
                                    fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(key_values))));
-    }
-    ASHLAR_TRY(stored, impl_->state.get(txn, res.name(), **holder));
+    };
+    ASHLAR_TRY(tables, impl_->state_for(txn, res, query.tenant));
+    if (!*tables) return missing();
+    ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, res.name(), identity->name, key_values));
+    if (!*holder) return missing();
+    ASHLAR_TRY(stored, (*tables)->get(txn, res.name(), **holder));
     if (!*stored)
       return fail(Error::unknown(fmt::format("identity {} of {} points at a missing record", identity->name, res.name())));
     Record record = runtime::make_record(impl_->domain, res, **stored);
@@ -207,7 +232,7 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
     EvalContext base;
     base.actor = actor;
     base.tenant = tenant;
-    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, txn, base);
+    runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), txn, base);
     return reader.load(*impl_->domain.resource(res.name()), records, loads);
   });
   if (!loaded) return fail(loaded.error());

@@ -27,7 +27,8 @@ Result<bool> readable_after(const runtime::EngineImpl& impl, const Resource& r, 
   for (const auto& [name, value] : last.key) key.push_back(value);
   std::uint64_t as_of = last.type == ActionType::destroy ? last.position - 1 : last.position;
   PastState past(*impl.log, *txn, impl.state, as_of, impl.replay.upcast());
-  ASHLAR_TRY(stored, past.get(r.name(), encode_key(key)));
+  ASHLAR_TRY(source, runtime::past_source(past, impl.domain, r, call.tenant));
+  ASHLAR_TRY(stored, (*source)->get(r.name(), encode_key(key)));
   if (!*stored) return false;
   return runtime::readable(impl, *txn, r, impl.to_record(r, **stored), call);
 }
@@ -39,7 +40,8 @@ Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, cons
   ASHLAR_TRY(r, impl_->resource(resource));
   ASHLAR_TRY(scoped, runtime::tenant_value(**r, "history", call.tenant));
   ASHLAR_TRY(events, runtime::record_events(*impl_->log, impl_->replay.upcast(), **r, id));
-  if (*scoped) std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != call.tenant; });
+  if (*scoped || (*r)->multitenancy().strategy == Multitenancy::context)
+    std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != call.tenant; });
   // Another tenant's record, or one the actor may not read, as a key that never had one.
   if (events->empty()) return fail(never_existed(**r, id));
   if (runtime::authorizing(**r, call.authorize)) {
@@ -55,7 +57,10 @@ Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, cons
 }
 
 Result<RebuildReport> Engine::rebuild(RebuildOptions options) {
-  return impl_->replay.rebuild(*impl_->log, impl_->state, std::move(options));
+  ASHLAR_TRY(tenants, tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
+  auto report = impl_->replay.rebuild(*impl_->log, impl_->state, std::move(options), {}, std::move(tenants->targets));
+  ASHLAR_TRY_VOID(impl_->tenants->refresh());  // the tenants the rebuild gave tables
+  return report;
 }
 
 Result<RebuildReport> Engine::rebuild_projection(std::string_view name, RebuildOptions options) {
@@ -66,7 +71,10 @@ Result<VerifyReport> Engine::verify(VerifyOptions options) const {
   ASHLAR_TRY_VOID(catch_up());
   if (options.chain_key.empty()) options.chain_key = impl_->options.chain_key;
   options.upcast = impl_->replay.upcast();
-  return ashlar::verify(*impl_->log, impl_->replay.targets(impl_->state), options, &impl_->domain);
+  ASHLAR_TRY(tenants, tenant_targets(*impl_->log, impl_->domain, impl_->tenants.get()));
+  auto targets = impl_->replay.targets(impl_->state);
+  for (auto& t : tenants->targets) targets.push_back(std::move(t));
+  return ashlar::verify(*impl_->log, targets, options, &impl_->domain);
 }
 
 Result<void> Engine::catch_up() const {

@@ -1,5 +1,6 @@
 // Idempotent actions: a retry carrying the key of an action already in the log gets that
 // action's result back, read from the log, and nothing runs or is appended again.
+#include "audit.hpp"
 #include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
@@ -45,7 +46,7 @@ Error reused(const Changeset& cs, const std::string& key, std::string why) {
 // action on it, the record as that action found it, so the retry can build.
 Result<std::optional<Record>> find_or_retried(EngineImpl& impl, const Resource& r, const std::vector<Value>& key,
                                               const CallOptions& call) {
-  auto found = impl.find(r, key);
+  auto found = impl.find(r, key, call.tenant);
   if (!found || *found || call.idempotency_key.empty()) return found;
   ASHLAR_TRY(txn, impl.log->read());
   ASHLAR_TRY(position, impl.log->idempotent_position(*txn, call.tenant, call.idempotency_key));
@@ -56,7 +57,8 @@ Result<std::optional<Record>> find_or_retried(EngineImpl& impl, const Resource& 
   for (const auto& [name, value] : (*stored)->event.key) first_key.push_back(value);
   if (first_key != key) return found;
   PastState past(*impl.log, *txn, impl.state, **position - 1, impl.replay.upcast());
-  ASHLAR_TRY(before, past.get(r.name(), encode_key(key)));
+  ASHLAR_TRY(source, runtime::past_source(past, impl.domain, r, call.tenant));
+  ASHLAR_TRY(before, (*source)->get(r.name(), encode_key(key)));
   if (!*before) return found;
   return std::optional<Record>{impl.to_record(r, **before)};
 }

@@ -5,6 +5,7 @@
 #include <ashlar/model/key.hpp>
 #include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/tenants.hpp>
 
 #include "group_commit.hpp"
 #include "replay.hpp"
@@ -23,6 +24,7 @@ struct runtime::EngineImpl {
   Options options;
   std::unique_ptr<Log> log;
   StateProjection state;
+  std::shared_ptr<TenantTables> tenants;  // context multitenancy: each tenant's own tables
   std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
   runtime::Replay replay;  // model versions, upcasts, custom projections (after log, too)
   std::unique_ptr<runtime::GroupCommit> writer;  // commits callers' actions in groups
@@ -46,13 +48,17 @@ struct runtime::EngineImpl {
   // Forbidden when the resource's policies refuse the changeset as it stands (against
   // the record it was built on; a create: as it would be); a custom check's error.
   Result<void> authorize_early(Changeset& cs) const;
+  // The tables r's records are in as txn sees them: the state projection's, or for
+  // context multitenancy `tenant`'s (nullptr when it has none yet).
+  Result<std::shared_ptr<const StateProjection>> state_for(const Txn& txn, const Resource& r,
+                                                           const std::string& tenant) const;
   // Reads for building a changeset: in the open write transaction when nested.
-  Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key);
+  Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key, const std::string& tenant);
   // The same for an update or destroy; when the record is gone and the call retries an
   // idempotent action on it, the record as that action found it, so the retry can build.
   Result<std::optional<Record>> find(const Resource& r, const std::vector<Value>& key, const CallOptions& call);
-  Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r,
-                                              const std::vector<Value>& key) const;
+  Result<std::optional<StoredRecord>> current(const Txn& txn, const Resource& r, const std::vector<Value>& key,
+                                              const std::string& tenant) const;
   // The first result of an action retried with its idempotency key, or nullopt when the
   // key is new; Conflict when the key was used by another actor (telling nothing of the
   // first call), or for another action, record or inputs; NotFound when the retrying
@@ -62,7 +68,8 @@ struct runtime::EngineImpl {
   // Conflict when another record holds the identity values `after` (aligned with the
   // attributes) would take.
   Result<void> check_identities(const Txn& txn, const Resource& r, const std::string& action,
-                                const std::vector<Value>& key, const std::vector<Value>& after) const;
+                                const std::vector<Value>& key, const std::vector<Value>& after,
+                                const std::string& tenant) const;
   // The write transaction this thread has open on this engine (the innermost one), or
   // nullptr outside any action.
   const Txn* open_txn() const;

@@ -279,7 +279,7 @@ class Manager {
     ASHLAR_TRY(a, impl_.action(r, type, action));
     std::optional<Record> data;
     if (target) {
-      ASHLAR_TRY(stored, impl_.find(r, keys_of(*target)));  // as stored now, in this transaction
+      ASHLAR_TRY(stored, impl_.find(r, keys_of(*target), ChangesetAccess::call(cs_).tenant));  // as stored now, in this transaction
       if (!*stored) return std::optional<Record>{};  // already gone: nothing to do
       data = std::move(**stored);
     }
@@ -362,7 +362,7 @@ class Manager {
       case RelationshipKind::has_one:
       case RelationshipKind::has_many: {
         // As stored now (a Record the caller gave may be older), already related or not.
-        ASHLAR_TRY(stored, impl_.find(*plan_.dest, keys_of(record)));
+        ASHLAR_TRY(stored, impl_.find(*plan_.dest, keys_of(record), ChangesetAccess::call(cs_).tenant));
         if (!*stored) {
           errors_.push_back({item.path, "not_found", fmt::format("no {} with primary key {}", plan_.dest->name(),
                                                                  describe_key(keys_of(record)))});
@@ -457,7 +457,7 @@ Result<std::optional<std::vector<Record>>> manage_with(Changeset& cs, const Mana
   EvalContext base;
   base.actor = cs.actor();
   base.tenant = ChangesetAccess::call(cs).tenant;
-  Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  Reader reader(impl.domain, *impl.log, impl.state, impl.tenants.get(), *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   Manager manager(cs, plan, reader);
   if (parent) {
@@ -477,7 +477,7 @@ Result<Record> with_loaded(Changeset& cs, const ManagePlan& plan, Record record)
   EvalContext base;
   base.actor = cs.actor();
   base.tenant = ChangesetAccess::call(cs).tenant;
-  Reader reader(impl.domain, *impl.log, impl.state, *txn, base);
+  Reader reader(impl.domain, *impl.log, impl.state, impl.tenants.get(), *txn, base);
   reader.set_authorize(ChangesetAccess::call(cs).authorize.value_or(true));
   ASHLAR_TRY(rows, reader.related(cs.resource(), *plan.rel, {record}, nullptr));
   RecordAccess::set_related(record, plan.rel->name, std::move(rows->front()));

@@ -1,4 +1,5 @@
 #include "reader.hpp"
+#include "tenancy.hpp"
 
 #include <ashlar/model/key.hpp>
 
@@ -170,22 +171,44 @@ EvalContext RowSet::context(std::size_t row, const EvalContext& base, const Eval
 
 // ---- Reader: records --------------------------------------------------------------------
 
-Reader::Reader(const Domain& domain, const Log&, const StateProjection& state, const Txn& txn, EvalContext base)
+Result<const StateSource*> LiveState::tenant(std::string_view resource, const std::string& tenant) const {
+  if (!tenants_) return fail(Error::framework(fmt::format("{} keeps no records per tenant", resource)));
+  std::string name = std::string(resource) + '\0' + tenant;
+  auto it = by_tenant_.find(name);
+  if (it == by_tenant_.end()) {
+    ASHLAR_TRY(tables, tenants_->find(txn_, resource, tenant));
+    Tenant t{std::move(*tables), nullptr};
+    if (t.tables) t.state = std::make_unique<LiveState>(*t.tables, nullptr, txn_);
+    it = by_tenant_.emplace(std::move(name), std::move(t)).first;
+  }
+  if (!it->second.state) return &empty_;
+  return it->second.state.get();
+}
+
+Reader::Reader(const Domain& domain, const Log&, const StateProjection& state, const TenantTables* tenants,
+               const Txn& txn, EvalContext base)
     : domain_(domain),
-      live_store_(std::make_unique<LmdbStore>(state.store(txn))),
-      live_state_(std::make_unique<ProjectedState>(state, *live_store_)),
+      live_state_(std::make_unique<LiveState>(state, tenants, txn)),
       source_(*live_state_),
       base_(std::move(base)) {}
 
+Result<const StateSource*> Reader::source(const Resource& r) const {
+  if (r.multitenancy().strategy != Multitenancy::context) return &source_;
+  ASHLAR_TRY(checked, tenant_value(r, "read", base_.tenant));
+  return source_.tenant(r.name(), base_.tenant);
+}
+
 Result<std::optional<Record>> Reader::get(const Resource& r, std::string_view key_bytes) {
-  ASHLAR_TRY(stored, source_.get(r.name(), key_bytes));
+  ASHLAR_TRY(src, source(r));
+  ASHLAR_TRY(stored, (*src)->get(r.name(), key_bytes));
   if (!*stored) return std::optional<Record>{};
   return std::optional<Record>{make_record(domain_, r, **stored)};
 }
 
 Result<std::vector<Record>> Reader::scan(const Resource& r) {
   std::vector<Record> out;
-  auto scanned = source_.scan(r.name(), [&](const StoredRecord& s) {
+  ASHLAR_TRY(src, source(r));
+  auto scanned = (*src)->scan(r.name(), [&](const StoredRecord& s) {
     out.push_back(make_record(domain_, r, s));
     return true;
   });
@@ -195,7 +218,8 @@ Result<std::vector<Record>> Reader::scan(const Resource& r) {
 
 Result<std::optional<Record>> Reader::by_identity(const Resource& r, const std::string& identity,
                                                   const std::vector<Value>& values) {
-  ASHLAR_TRY(key, source_.lookup_identity(r.name(), identity, values));
+  ASHLAR_TRY(src, source(r));
+  ASHLAR_TRY(key, (*src)->lookup_identity(r.name(), identity, values));
   if (!*key) return std::optional<Record>{};
   return get(r, **key);
 }
@@ -209,6 +233,7 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
   if (!single_key && !identity && !r.indexed(attribute.name)) return std::optional<std::vector<Record>>{};
   std::vector<Record> out;
   std::set<std::string> seen;
+  ASHLAR_TRY(src, source(r));
   for (const auto& value : values) {
     if (value.is_null()) continue;
     std::vector<std::string> keys;
@@ -216,10 +241,10 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
     if (single_key) {
       keys.push_back(encode_key(one));
     } else if (identity) {
-      ASHLAR_TRY(key, source_.lookup_identity(r.name(), identity->name, one));
+      ASHLAR_TRY(key, (*src)->lookup_identity(r.name(), identity->name, one));
       if (*key) keys.push_back(**key);
     } else {
-      ASHLAR_TRY(found, source_.lookup(r.name(), attribute.name, value));
+      ASHLAR_TRY(found, (*src)->lookup(r.name(), attribute.name, value));
       keys = std::move(*found);
     }
     for (const auto& key : keys) {

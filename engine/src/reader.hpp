@@ -5,6 +5,7 @@
 
 #include <ashlar/manual.hpp>
 #include <ashlar/projections/source.hpp>
+#include <ashlar/projections/tenants.hpp>
 #include <ashlar/query.hpp>
 #include <ashlar/record.hpp>
 
@@ -17,6 +18,40 @@ Record make_record(const Domain& domain, const Resource& resource, const StoredR
 std::vector<std::string> split_path(std::string_view dotted);
 
 class Reader;
+
+// The live state in a transaction: the state projection's tables, and for a resource with
+// context multitenancy the tables of the tenant asked for (none: an empty source).
+class LiveState final : public StateSource {
+ public:
+  LiveState(const StateProjection& state, const TenantTables* tenants, const Txn& txn)
+      : state_(state), tenants_(tenants), txn_(txn) {}
+  Result<std::optional<StoredRecord>> get(std::string_view resource, std::string_view key_bytes) const override {
+    return state_.get(txn_, resource, key_bytes);
+  }
+  Result<void> scan(std::string_view resource, const std::function<bool(const StoredRecord&)>& fn) const override {
+    return state_.scan(txn_, resource, fn);
+  }
+  Result<std::vector<std::string>> lookup(std::string_view resource, std::string_view attribute,
+                                          const Value& value) const override {
+    return state_.lookup(txn_, resource, attribute, value);
+  }
+  Result<std::optional<std::string>> lookup_identity(std::string_view resource, std::string_view identity,
+                                                     const std::vector<Value>& values) const override {
+    return state_.lookup_identity(txn_, resource, identity, values);
+  }
+  Result<const StateSource*> tenant(std::string_view resource, const std::string& tenant) const override;
+
+ private:
+  struct Tenant {
+    std::shared_ptr<const StateProjection> tables;
+    std::unique_ptr<LiveState> state;
+  };
+  const StateProjection& state_;
+  const TenantTables* tenants_;
+  const Txn& txn_;
+  EmptyState empty_;
+  mutable std::map<std::string, Tenant, std::less<>> by_tenant_;  // resource NUL tenant
+};
 
 // Rows of one resource, with the related records their refs and aggregates reach,
 // loaded on first use for all rows at once.
@@ -53,8 +88,9 @@ class Reader {
   // Reads what `source` holds: the live state, or a past one (time travel).
   Reader(const Domain& domain, const StateSource& source, EvalContext base, int depth = 0)
       : domain_(domain), source_(source), base_(std::move(base)), depth_(depth) {}
-  // Reads the live state projection in `txn`.
-  Reader(const Domain& domain, const Log& log, const StateProjection& state, const Txn& txn, EvalContext base);
+  // Reads the live state projection in `txn` (and the tenants' tables, context multitenancy).
+  Reader(const Domain& domain, const Log& log, const StateProjection& state, const TenantTables* tenants,
+         const Txn& txn, EvalContext base);
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
@@ -100,6 +136,9 @@ class Reader {
   Result<Query> prepare(const Resource& r, const Action& a, const Fields& args, const Value& actor, Query q) const;
 
  private:
+  // Where r's records are: for context multitenancy, the tenant's tables (Invalid,
+  // tenant_required, without a tenant).
+  Result<const StateSource*> source(const Resource& r) const;
   Result<std::vector<Record>> run_prepared(const Resource& r, const Action* a, const Fields& args, const Query& q);
   Result<std::vector<std::vector<Record>>> fetch_related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom);
@@ -115,8 +154,7 @@ class Reader {
   Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);
 
   const Domain& domain_;
-  std::unique_ptr<LmdbStore> live_store_;       // owned by the live-state constructor
-  std::unique_ptr<ProjectedState> live_state_;
+  std::unique_ptr<LiveState> live_state_;  // owned by the live-state constructor
   const StateSource& source_;
   EvalContext base_;
   // How many read actions' filters this reader is nested in: a filter that reaches back

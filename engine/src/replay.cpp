@@ -153,10 +153,11 @@ std::vector<RebuildTarget> Replay::targets(const StateProjection& state) const {
 }
 
 Result<RebuildReport> Replay::rebuild(Log& log, const StateProjection& state, RebuildOptions options,
-                                      std::string_view only) {
+                                      std::string_view only, std::vector<RebuildTarget> extra) {
   std::vector<RebuildTarget> chosen;
   if (only.empty()) {
     chosen = targets(state);
+    for (auto& t : extra) chosen.push_back(std::move(t));
   } else {
     if (!projections_) return fail(Error::framework(fmt::format("no projection is named {}", only)));
     ASHLAR_TRY(target, projections_->target(only));

@@ -38,9 +38,10 @@ class Replay {
     if (projections_) projections_->committed();
   }
 
-  // Rebuilds the state and every custom projection, or only the custom one named.
+  // Rebuilds the state and every custom projection, or only the custom one named; a
+  // whole rebuild also the `extra` targets (the tenants' tables, tenants.hpp).
   Result<RebuildReport> rebuild(Log& log, const StateProjection& state, RebuildOptions options,
-                                std::string_view only = {});
+                                std::string_view only = {}, std::vector<RebuildTarget> extra = {});
   // The state's target, then every custom projection's.
   std::vector<RebuildTarget> targets(const StateProjection& state) const;
   ProjectionSet* projections() const { return projections_.get(); }

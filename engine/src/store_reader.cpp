@@ -21,6 +21,7 @@ struct StoreReader::Impl {
   Domain domain;
   std::unique_ptr<Log> log;
   StateProjection state;
+  std::shared_ptr<TenantTables> tenants;  // context multitenancy: each tenant's own tables
   // "Resource.relationship" of each manual relationship: the stored model keeps its
   // name and destination, while domain_from_json gives it a filter that relates nothing.
   std::set<std::string, std::less<>> manual;
@@ -61,6 +62,8 @@ Result<StoreReader> StoreReader::open(const std::string& path) {
   impl->domain = std::move(*domain);
   impl->log = std::move(*log);
   impl->state = std::move(*state);
+  ASHLAR_TRY(tenants, TenantTables::open(*impl->log, impl->domain));
+  impl->tenants = std::move(*tenants);
   {
     ASHLAR_TRY(txn, impl->log->read());
     ASHLAR_TRY(json, impl->log->model(*txn));
@@ -140,7 +143,7 @@ Result<void> StoreReader::Impl::check_manual(const Resource& r, const Query& q) 
 Result<std::vector<Record>> StoreReader::read(std::string_view resource_name, const Query& query) const {
   ASHLAR_TRY(r, impl_->resource(resource_name));
   ASHLAR_TRY_VOID(impl_->check_manual(**r, query));
-  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->upcast, **r, query);
+  return runtime::read_records(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), impl_->upcast, **r, query);
 }
 
 // As Engine::get, without its direct lookup: a read whose filter pins the primary key.

@@ -6,7 +6,31 @@
 
 namespace ashlar::runtime {
 
+namespace {
+
+// Context multitenancy: a tenant is required, and short enough to name databases.
+Result<std::optional<Value>> context_tenant(const Resource& r, std::string_view action, const std::string& tenant) {
+  if (tenant.empty()) {
+    Error e = Error::invalid(r.name(), std::string(action),
+                             {{"tenant", codes::kTenantRequired,
+                               fmt::format("{} keeps each tenant's records apart; every call on it gives a tenant",
+                                           r.name())}})
+                  .with_code(codes::kTenantRequired);
+    e.message = "tenant is required";
+    return fail(std::move(e));
+  }
+  if (tenant.size() > kMaxContextTenant)
+    return fail(Error::invalid(r.name(), std::string(action),
+                               {{"tenant", "too_long",
+                                 fmt::format("is {} bytes; a tenant of {} is at most {}", tenant.size(), r.name(),
+                                             kMaxContextTenant)}}));
+  return std::optional<Value>{};
+}
+
+}  // namespace
+
 Result<std::optional<Value>> tenant_value(const Resource& r, std::string_view action, const std::string& tenant) {
+  if (r.multitenancy().strategy == Multitenancy::context) return context_tenant(r, action, tenant);
   const Attribute* attr = r.tenant_attribute();
   if (!attr) return std::optional<Value>{};
   if (tenant.empty()) {

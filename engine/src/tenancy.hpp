@@ -10,10 +10,15 @@
 
 namespace ashlar::runtime {
 
+// Context multitenancy: a tenant is at most this long (it is part of database names).
+inline constexpr std::size_t kMaxContextTenant = 128;
+
 // The value r's tenant attribute holds for `tenant`: nullopt when r is not multitenant,
-// or is global and no tenant is given (every tenant). Invalid (code tenant_required)
-// naming r and action when r needs a tenant and none is given; Invalid (invalid_type)
-// when the tenant does not cast to the attribute's type.
+// or is global and no tenant is given (every tenant), or keeps its tenants apart (context
+// strategy: there is no attribute to hold). Invalid (code tenant_required) naming r and
+// action when r needs a tenant and none is given; Invalid (invalid_type) when the tenant
+// does not cast to the attribute's type; Invalid (too_long) when a context tenant is
+// longer than kMaxContextTenant.
 Result<std::optional<Value>> tenant_value(const Resource& r, std::string_view action, const std::string& tenant);
 
 // The filter that scopes a read of r to `tenant` (nullopt: nothing to scope), or

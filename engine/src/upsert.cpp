@@ -42,12 +42,14 @@ Result<void> EngineImpl::prepare_upsert(const Txn& txn, Changeset& cs) const {
 
   std::optional<StoredRecord> stored;
   if (a.upsert_identity.empty()) {
-    ASHLAR_TRY(found, current(txn, r, values));
+    ASHLAR_TRY(found, current(txn, r, values, ChangesetAccess::call(cs).tenant));
     stored = std::move(*found);
   } else {
-    ASHLAR_TRY(holder, state.lookup_identity(txn, r.name(), a.upsert_identity, values));
+    ASHLAR_TRY(tables, state_for(txn, r, ChangesetAccess::call(cs).tenant));
+    if (!*tables) return {};  // the tenant has no records yet
+    ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, r.name(), a.upsert_identity, values));
     if (!*holder) return {};
-    ASHLAR_TRY(found, state.get(txn, r.name(), **holder));
+    ASHLAR_TRY(found, (*tables)->get(txn, r.name(), **holder));
     stored = std::move(*found);
   }
   if (!stored) return {};  // nobody holds it: an ordinary create

@@ -241,6 +241,8 @@ std::string domain_to_json(const Domain& domain) {
     }
     if (const MultitenancyDecl& m = r.multitenancy(); m.strategy == Multitenancy::attribute)
       resources.back()["multitenancy"] = {{"strategy", "attribute"}, {"attribute", m.attribute}, {"global", m.global}};
+    else if (m.strategy == Multitenancy::context)
+      resources.back()["multitenancy"] = {{"strategy", "context"}};
   }
   json doc = {{"format", kModelFormat}, {"domain", domain.name()}, {"resources", resources}};
   return doc.dump();
@@ -298,14 +300,19 @@ Result<Domain> domain_from_json(std::string_view text) {
                                               jid.value("all_tenants", false)});
       if (jr.contains("multitenancy")) {
         const json& jm = jr.at("multitenancy");
-        if (jm.at("strategy").get<std::string>() != "attribute")
-          return bad(fmt::format("{} has unknown multitenancy strategy {}", r.name_, jm.at("strategy").dump()));
+        std::string strategy = jm.at("strategy").get<std::string>();
         MultitenancyDecl& m = ModelAccess::multitenancy(r);
-        m.strategy = Multitenancy::attribute;
-        m.attribute = jm.at("attribute").get<std::string>();
-        m.global = jm.at("global").get<bool>();
-        if (!r.attribute(m.attribute))
-          return bad(fmt::format("{} is multitenant by {}, which is not one of its attributes", r.name_, m.attribute));
+        if (strategy == "context") {
+          m.strategy = Multitenancy::context;
+        } else if (strategy == "attribute") {
+          m.strategy = Multitenancy::attribute;
+          m.attribute = jm.at("attribute").get<std::string>();
+          m.global = jm.at("global").get<bool>();
+          if (!r.attribute(m.attribute))
+            return bad(fmt::format("{} is multitenant by {}, which is not one of its attributes", r.name_, m.attribute));
+        } else {
+          return bad(fmt::format("{} has unknown multitenancy strategy {}", r.name_, jm.at("strategy").dump()));
+        }
       }
       ModelAccess::indexed(r) = jr.value("indexed", std::vector<std::string>{});
       for (const auto& jagg : jr.value("aggregates", json::array())) {

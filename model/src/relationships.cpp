@@ -139,6 +139,15 @@ void check_multitenancy(Resource& r, const MultitenancyDecl& decl, std::vector<I
                         std::vector<FieldError>& problems) {
   if (decl.strategy == Multitenancy::none) return;
   std::string where = r.name() + ".multitenancy";
+  if (decl.strategy == Multitenancy::context) {
+    if (!decl.attribute.empty())
+      problems.push_back({where, "invalid_multitenancy",
+                          "the context strategy names no attribute: each tenant's records live in databases of their own"});
+    if (decl.global)
+      problems.push_back({where, "invalid_multitenancy",
+                          "the context strategy cannot be global: every record lives in a tenant's databases"});
+    return;
+  }
   const Attribute* attr = r.attribute(decl.attribute);
   if (!attr) {
     problems.push_back({where, "unknown_attribute",

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace ashlar {
 
 std::string event_key_bytes(const Event& event) {
@@ -12,21 +14,26 @@ std::string event_key_bytes(const Event& event) {
   return out;
 }
 
+void StateProjection::add_tables(const Resource& r, const std::string& stored_name) {
+  Tables t;
+  t.records = layout_.size();
+  layout_.push_back({database_name(stored_name), false});
+  for (const auto& attribute : r.indexed_attributes()) {
+    t.indexes.push_back({attribute, layout_.size()});
+    layout_.push_back({index_name(stored_name, attribute), true});
+  }
+  for (const auto& identity : r.identities()) {
+    t.identities.push_back({identity, layout_.size()});
+    layout_.push_back({identity_name(stored_name, identity.name), false});
+  }
+  tables_.emplace(r.name(), std::move(t));
+}
+
 StateProjection StateProjection::layout(const Domain& domain) {
   StateProjection p;
   for (const auto& r : domain.resources()) {
-    Tables t;
-    t.records = p.layout_.size();
-    p.layout_.push_back({database_name(r.name()), false});
-    for (const auto& attribute : r.indexed_attributes()) {
-      t.indexes.push_back({attribute, p.layout_.size()});
-      p.layout_.push_back({index_name(r.name(), attribute), true});
-    }
-    for (const auto& identity : r.identities()) {
-      t.identities.push_back({identity, p.layout_.size()});
-      p.layout_.push_back({identity_name(r.name(), identity.name), false});
-    }
-    p.tables_.emplace(r.name(), std::move(t));
+    if (r.multitenancy().strategy == Multitenancy::context) p.tenanted_.insert(r.name());
+    else p.add_tables(r, r.name());
   }
   return p;
 }
@@ -38,6 +45,64 @@ Result<StateProjection> StateProjection::open(Log& log, const Domain& domain) {
     p.dbs_.push_back(*db);
   }
   return p;
+}
+
+StateProjection StateProjection::tenant_layout(const Resource& r, std::string_view tenant) {
+  StateProjection p;
+  p.add_tables(r, r.name() + "@" + tenant_part(tenant));
+  return p;
+}
+
+Result<std::optional<StateProjection>> StateProjection::open_tenant(const Txn& txn, const Resource& r,
+                                                                    std::string_view tenant, bool create) {
+  StateProjection p = tenant_layout(r, tenant);
+  for (const auto& table : p.layout_) {
+    ASHLAR_TRY(db, txn.open_database(table.name, table.dupsort, create));
+    if (!*db) return std::optional<StateProjection>{};
+    p.dbs_.push_back(**db);
+  }
+  return std::optional<StateProjection>{std::move(p)};
+}
+
+Result<StateProjection> StateProjection::open_tenant(Log& log, const Resource& r, std::string_view tenant) {
+  StateProjection p = tenant_layout(r, tenant);
+  for (const auto& table : p.layout_) {
+    ASHLAR_TRY(db, log.database(table.name, table.dupsort));
+    p.dbs_.push_back(*db);
+  }
+  return p;
+}
+
+namespace {
+
+bool plain(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; }
+
+}  // namespace
+
+std::string StateProjection::tenant_part(std::string_view tenant) {
+  std::string out;
+  for (unsigned char c : tenant) out += plain(c) ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+  return out;
+}
+
+std::optional<std::string> StateProjection::tenant_of_part(std::string_view part) {
+  std::string out;
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    if (plain(static_cast<unsigned char>(part[i]))) {
+      out += part[i];
+      continue;
+    }
+    if (part[i] != '%' || i + 2 >= part.size()) return std::nullopt;
+    unsigned value = 0;
+    for (std::size_t k = 1; k <= 2; ++k) {
+      char h = part[i + k];
+      if (!std::isxdigit(static_cast<unsigned char>(h)) || std::islower(static_cast<unsigned char>(h))) return std::nullopt;
+      value = value * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : h - 'A' + 10);
+    }
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
 }
 
 Result<const StateProjection::Tables*> StateProjection::tables(std::string_view resource) const {
@@ -68,6 +133,7 @@ void merge(Fields& attributes, const Fields& changes) {
 RebuildTarget StateProjection::target() const {
   return RebuildTarget{"state", layout_,
                        [this](StateStore& store, const StoredEvent& stored) -> Result<void> {
+                         if (tenanted(stored.event.resource)) return {};  // in the tenant's own tables
                          ASHLAR_TRY(applied, apply(store, stored.event));
                          return {};
                        },

@@ -5,6 +5,7 @@
 #include "progress.hpp"
 
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/tenants.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -36,6 +37,10 @@ Result<void> run_rebuild(const RebuildArgs& args) {
         "projections (Engine::rebuild); nothing was changed",
         args.dir, fmt::join(replay->upcasters, ", "))));
   ASHLAR_TRY(state, StateProjection::open(*store->log, store->domain));
+  ASHLAR_TRY(known, TenantTables::open(*store->log, store->domain));
+  ASHLAR_TRY(tenants, tenant_targets(*store->log, store->domain, known->get()));
+  std::vector<RebuildTarget> targets{state->target()};
+  for (auto& t : tenants->targets) targets.push_back(std::move(t));
   ASHLAR_TRY(head, store->log->head());
 
   struct sigaction action {};
@@ -51,7 +56,7 @@ Result<void> run_rebuild(const RebuildArgs& args) {
                          },
                          .upcast = replay->upcast,
                          .fingerprint = fmt::format("model {}", replay->model_version)};
-  auto report = rebuild(*store->log, {state->target()}, options);
+  auto report = rebuild(*store->log, targets, options);
   bar.reset();
   if (!report) return fail(report.error());
   if (!report->complete)

@@ -5,6 +5,7 @@
 #include "store.hpp"
 
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/tenants.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -37,6 +38,7 @@ struct Stats {
 // gapless, so the last one is the resource's event count.
 Result<Stats> collect(Store& store) {
   ASHLAR_TRY(state, StateProjection::open(*store.log, store.domain));
+  ASHLAR_TRY(tenants, TenantTables::open(*store.log, store.domain));
   ASHLAR_TRY(txn, store.log->read());
   Stats stats;
   stats.domain = store.domain.name();
@@ -44,8 +46,18 @@ Result<Stats> collect(Store& store) {
   stats.head = *head;
   for (const auto& r : store.domain.resources()) {
     ASHLAR_TRY(events, store.log->last_sequence(*txn, r.name()));
-    ASHLAR_TRY(records, state->count(*txn, r.name()));
-    stats.resources.push_back({r.name(), *events, *records});
+    std::uint64_t records = 0;
+    if (state->tenanted(r.name())) {  // context multitenancy: every tenant's tables
+      for (const auto& tenant : (*tenants)->known(r.name())) {
+        ASHLAR_TRY(tables, (*tenants)->find(*txn, r.name(), tenant));
+        ASHLAR_TRY(n, (*tables)->count(*txn, r.name()));
+        records += *n;
+      }
+    } else {
+      ASHLAR_TRY(n, state->count(*txn, r.name()));
+      records = *n;
+    }
+    stats.resources.push_back({r.name(), *events, records});
   }
   std::error_code ec;
   stats.size = std::filesystem::file_size(std::filesystem::path(store.path) / "data.mdb", ec);

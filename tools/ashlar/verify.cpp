@@ -5,6 +5,7 @@
 #include "progress.hpp"
 
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/tenants.hpp>
 #include <ashlar/projections/verify.hpp>
 
 #include <CLI/CLI.hpp>
@@ -80,8 +81,13 @@ Result<void> run_verify(const VerifyArgs& args) {
   ASHLAR_TRY(store, open_store(args.dir));
   ASHLAR_TRY(replay, replayable(*store));
   ASHLAR_TRY(state, StateProjection::open(*store->log, store->domain));
+  ASHLAR_TRY(known, TenantTables::open(*store->log, store->domain));
+  ASHLAR_TRY(tenants, tenant_targets(*store->log, store->domain, known->get()));
   std::vector<RebuildTarget> targets;
-  if (replay->upcasters.empty()) targets.push_back(state->target());
+  if (replay->upcasters.empty()) {
+    targets.push_back(state->target());
+    for (auto& t : tenants->targets) targets.push_back(std::move(t));
+  }
   options->upcast = replay->upcast;
   std::optional<Progress> bar;
   options->progress = [&](std::uint64_t position, std::uint64_t head) {

@@ -55,6 +55,11 @@ struct ASHLAR_API Options {
   // Upcasters (ashlar/projections/upcast.hpp): reshape the events of older models, which
   // lets the model change incompatibly. Once a store has used one, every open declares it.
   std::vector<Upcaster> upcasters{};
+  // Named LMDB databases the store may open beyond what the model's tables need: each
+  // tenant of a resource with context multitenancy takes its own (its records, indexes
+  // and identities). A write of a new tenant past the limit fails with code store_full,
+  // naming the resource and the tenant, and writes nothing.
+  unsigned tenant_databases = 4096;
 };
 
 // Per call: which action, on whose behalf, and how to correlate it. (The `{}` on every
@@ -240,6 +245,16 @@ class ASHLAR_API Engine {
   // Runs fn over a custom projection's tables in one read snapshot.
   Result<void> read_projection(std::string_view name,
                                const std::function<Result<void>(const StateStore&)>& fn) const;
+  // ---- Context multitenancy (engine/src/tenant_states.cpp) ----
+  // The tenants whose databases hold records of `resource` (context strategy), sorted.
+  // Framework when the resource is not context-multitenant.
+  Result<std::vector<std::string>> tenants(std::string_view resource) const;
+  // Empties the tenant's databases of `resource` (records, indexes, identities): its
+  // records are then NotFound, as if never written, until rebuild() folds them again from
+  // the log, which keeps every event. False when the tenant had no databases; Framework
+  // when the resource is not context-multitenant.
+  Result<bool> drop_tenant_projections(std::string_view resource, const std::string& tenant);
+
   // The stored model's version: 1, one more after each change of the model.
   std::uint64_t model_version() const;
 

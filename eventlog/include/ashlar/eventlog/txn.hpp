@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct MDB_txn;
 struct MDB_cursor;
@@ -85,6 +86,16 @@ class ASHLAR_API Txn {
   Result<std::uint64_t> count(Db db) const;
   // Deletes every entry of db; the database itself stays (its handle remains valid).
   Result<void> clear(Db db);
+
+  // Opens a named database in this transaction (eventlog/src/txn_databases.cpp): a write
+  // transaction creates it when `create`; nullopt when it does not exist. A handle opened
+  // so serves other transactions only once this one (and every parent) commits, and is
+  // gone when it aborts. Opening must not race with another opening in the process: the
+  // write transaction's thread is the only one that opens. Code store_full when the store
+  // has as many named databases open as it may (LogOptions::max_databases).
+  Result<std::optional<Db>> open_database(const std::string& name, bool dupsort, bool create) const;
+  // The names of the store's named databases that start with prefix, in key order.
+  Result<std::vector<std::string>> database_names(std::string_view prefix) const;
 
   // True once an operation failed because the map is full; the store grows and retries.
   bool map_full() const { return map_full_; }

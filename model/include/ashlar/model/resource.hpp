@@ -105,20 +105,22 @@ struct ASHLAR_API TopicTemplate {
 // The topic part that takes the event's tenant (the call's), not an attribute's value.
 inline constexpr std::string_view kTenantTopicPart = ":tenant";
 
-// Ash's multitenancy strategies. Only the attribute strategy is implemented: every
-// record of the resource belongs to the tenant its attribute names.
-enum class Multitenancy : std::uint8_t { none, attribute };
+// Ash's multitenancy strategies. attribute: every record of the resource belongs to the
+// tenant its attribute names. context: each tenant's records live in databases of their
+// own (rec/<Resource>@<tenant>, ...), and the record holds no tenant attribute.
+enum class Multitenancy : std::uint8_t { none, attribute, context };
 
 // Ash's `multitenancy do strategy :attribute; attribute :org_id; global? false end`.
 // With the attribute strategy every call on the resource needs a tenant (Invalid,
 // "tenant is required", without one) unless `global`, when a call without a tenant
 // reads and writes every tenant's records. A create sets the attribute to the call's
 // tenant; reads, gets, loads, aggregates, identities, upserts and the records updates
-// and destroys act on are all scoped to it.
+// and destroys act on are all scoped to it. With the context strategy every call needs a
+// tenant (there is no global: no records live outside a tenant), and names no attribute.
 struct ASHLAR_API MultitenancyDecl {
   Multitenancy strategy = Multitenancy::none;
   std::string attribute{};  // the attribute holding the tenant (a string, integer, uuid or atom)
-  bool global = false;
+  bool global = false;      // attribute strategy only
 };
 
 class Calculation;  // ashlar/calculation.hpp: a calculation computed by C++ code

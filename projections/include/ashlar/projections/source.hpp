@@ -21,6 +21,27 @@ class ASHLAR_API StateSource {
   // The key of the record holding these identity values, or nullopt.
   virtual Result<std::optional<std::string>> lookup_identity(std::string_view resource, std::string_view identity,
                                                              const std::vector<Value>& values) const = 0;
+  // Context multitenancy: where `tenant`'s records of `resource` are (its own tables),
+  // owned by this source and valid while it lives. Framework when this source keeps
+  // no tenants' records.
+  virtual Result<const StateSource*> tenant(std::string_view resource, const std::string& tenant) const;
+};
+
+// A source that holds no records: a tenant that has none.
+class ASHLAR_API EmptyState final : public StateSource {
+ public:
+  Result<std::optional<StoredRecord>> get(std::string_view, std::string_view) const override {
+    return std::optional<StoredRecord>{};
+  }
+  Result<void> scan(std::string_view, const std::function<bool(const StoredRecord&)>&) const override { return {}; }
+  Result<std::vector<std::string>> lookup(std::string_view, std::string_view, const Value&) const override {
+    return std::vector<std::string>{};
+  }
+  Result<std::optional<std::string>> lookup_identity(std::string_view, std::string_view,
+                                                     const std::vector<Value>&) const override {
+    return std::optional<std::string>{};
+  }
+  Result<const StateSource*> tenant(std::string_view, const std::string&) const override { return this; }
 };
 
 // A state projection's tables in a store: the live ones in a read transaction, or a fold

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,10 +22,34 @@ namespace ashlar {
 class ASHLAR_API StateProjection {
  public:
   // The tables of a domain's state (rec/, idx/, uniq/ per resource), opened nowhere: for
-  // folds into a MemoryStore or into staging databases.
+  // folds into a MemoryStore or into staging databases. A resource with context
+  // multitenancy has none here: each tenant has its own (tenant_layout), and the fold
+  // passes over its events.
   static StateProjection layout(const Domain& domain);
   // The layout, with its live databases opened (created, for a writer).
   static Result<StateProjection> open(Log& log, const Domain& domain);
+
+  // Context multitenancy: the tables of one tenant's records of r, named
+  // rec/<Resource>@<tenant>, idx/<Resource>@<tenant>/<attribute>,
+  // uniq/<Resource>@<tenant>/<identity> (the tenant escaped, see tenant_part), opened
+  // nowhere; the fold, reads and lookups take r's name as for any projection.
+  static StateProjection tenant_layout(const Resource& r, std::string_view tenant);
+  // The same with its databases opened in `txn`, created when `create` (a write
+  // transaction); nullopt when they do not exist. The handles serve other transactions
+  // once txn commits. Code store_full when the store may open no more databases.
+  static Result<std::optional<StateProjection>> open_tenant(const Txn& txn, const Resource& r,
+                                                            std::string_view tenant, bool create);
+  // The same through the log, each database opened in a transaction of its own.
+  static Result<StateProjection> open_tenant(Log& log, const Resource& r, std::string_view tenant);
+  // The tenant as it appears in database names: bytes other than letters, digits, '-',
+  // '_' and '.' as %XX, so names never collide and never hold a '/' or a NUL.
+  static std::string tenant_part(std::string_view tenant);
+  // The tenant a tenant_part spells, or nullopt when it is not one.
+  static std::optional<std::string> tenant_of_part(std::string_view part);
+  // The prefix of the names of r's tenants' record databases: "rec/<Resource>@".
+  static std::string tenant_records_prefix(std::string_view resource) { return database_name(resource) + "@"; }
+  // Whether `resource` keeps its records per tenant (it has no tables in this layout).
+  bool tenanted(std::string_view resource) const { return tenanted_.count(resource) > 0; }
 
   // Every table, in a fixed order: per resource its records, indexes, identities.
   const std::vector<TableSpec>& tables() const { return layout_; }
@@ -100,7 +125,9 @@ class ASHLAR_API StateProjection {
   Result<const Tables*> tables(std::string_view resource) const;
   Result<void> update_indexes(StateStore& store, const Event& event, const std::string& key, const Fields* before,
                               const Fields* after) const;
+  void add_tables(const Resource& r, const std::string& stored_name);
   std::map<std::string, Tables, std::less<>> tables_;
+  std::set<std::string, std::less<>> tenanted_;
   std::vector<TableSpec> layout_;
   std::vector<Db> dbs_;
 };

@@ -10,6 +10,9 @@
 #include <ashlar/model/export.hpp>
 #include <ashlar/projections/source.hpp>
 
+#include <map>
+#include <memory>
+
 namespace ashlar {
 
 class ASHLAR_API PastState final : public StateSource {
@@ -28,9 +31,22 @@ class ASHLAR_API PastState final : public StateSource {
                                           const Value& value) const override;
   Result<std::optional<std::string>> lookup_identity(std::string_view resource, std::string_view identity,
                                                      const std::vector<Value>& values) const override;
+  // The past state of `tenant`'s records of a resource with context multitenancy: a fold
+  // of that tenant's events of it alone. `domain` must outlive this.
+  Result<const StateSource*> tenant(std::string_view resource, const std::string& tenant) const override;
+  // Context multitenancy: resource names find their tables in `domain` (needed by tenant()).
+  void set_domain(const Domain& domain) { domain_ = &domain; }
 
  private:
   Result<const ProjectedState*> everything() const;
+  // Whether the fold takes this event (a tenant's PastState takes that tenant's alone).
+  bool takes(const Event& event) const;
+
+  const Domain* domain_ = nullptr;
+  std::optional<std::string> tenant_;               // set on a tenant's PastState
+  std::string resource_;                            // the resource of a tenant's PastState
+  std::unique_ptr<StateProjection> own_layout_;     // a tenant's tables
+  mutable std::map<std::string, std::unique_ptr<PastState>, std::less<>> tenants_;
 
   const Log& log_;
   const Txn& txn_;
