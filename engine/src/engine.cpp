@@ -112,8 +112,16 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   // The stored model decides whether this domain may open the store (upcasters allowing).
   ASHLAR_TRY(replay, runtime::Replay::install_model(**log, domain, options.upcasters));
   ASHLAR_TRY(state, StateProjection::open(**log, domain));
-  ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections));
   ASHLAR_TRY(tenants, TenantTables::open(**log, domain));
+  // A model change that rebuilds the projections rebuilds the tenants' tables with them
+  // (a new identity's index must hold every tenant's records before a write checks it).
+  TenantTargets tenant_tables;
+  if (replay->migrating()) {
+    ASHLAR_TRY(found, tenant_targets(**log, domain, tenants->get()));
+    tenant_tables = std::move(*found);
+  }
+  ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections, std::move(tenant_tables.targets)));
+  ASHLAR_TRY_VOID((*tenants)->refresh());  // the tenants the rebuild gave tables
 
   auto impl = std::make_unique<EngineImpl>();
   impl->domain = domain;

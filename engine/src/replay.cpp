@@ -127,13 +127,14 @@ Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::
   return replay;
 }
 
-Result<void> Replay::open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections) {
+Result<void> Replay::open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections,
+                          std::vector<RebuildTarget> extra) {
   if (!projections.empty()) {
     ASHLAR_TRY(set, ProjectionSet::open(log, std::move(projections), upcast_));
     projections_ = std::move(*set);
   }
   if (!migrate_) return {};
-  auto rebuilt = rebuild(log, state, {.on_swap = pending_});
+  auto rebuilt = rebuild(log, state, {.on_swap = pending_}, {}, std::move(extra));
   if (!rebuilt) {
     Error e = rebuilt.error();
     e.message = fmt::format("the projections do not rebuild for model version {}, so the store keeps its model: {}",

@@ -23,9 +23,13 @@ class Replay {
 
   // After: opens the custom projections, then rebuilds every projection when the model
   // change needs it (new indexes or identities on stored resources, backfilled
-  // defaults, new upcasters), resuming an interrupted migration. When the rebuild fails
-  // (an identity the stored records already share), the store keeps its model.
-  Result<void> open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections);
+  // defaults, new upcasters), resuming an interrupted migration; `extra` (the tenants'
+  // tables, tenants.hpp) are rebuilt with them. When the rebuild fails (an identity the
+  // stored records already share), the store keeps its model.
+  Result<void> open(Log& log, const StateProjection& state, std::vector<std::shared_ptr<Projection>> projections,
+                    std::vector<RebuildTarget> extra = {});
+  // True from install_model() until open() when the model change needs a rebuild.
+  bool migrating() const { return migrate_; }
 
   std::uint64_t model_version() const { return model_version_; }
   const Upcast& upcast() const { return upcast_; }

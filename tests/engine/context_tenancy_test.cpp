@@ -349,3 +349,26 @@ TEST_CASE("context: a new tenant past the store's databases is refused, naming i
   CHECK(engine.read("Project", in("t0")).value().size() == 2);
   CHECK(engine.verify().value().ok());
 }
+
+TEST_CASE("context: an identity added by a model change holds each tenant's stored records at open") {
+  TempDir dir;
+  auto notes = [](bool unique_title) {
+    auto note = resource("Note").uuid_primary_key("id").attribute("title", type::string).multitenancy(kContext);
+    if (unique_title) note.identity("unique_title", {"title"});
+    return domain("notes").resource(note.defaults({"read", "destroy", "create:*", "update:*"})).build().value();
+  };
+  {
+    auto engine = Engine::open(dir.path(), notes(false), quiet()).value();
+    REQUIRE(engine.create("Note", {{"title", "plan"}}, as("acme")));
+    REQUIRE(engine.create("Note", {{"title", "plan"}}, as("beta")));
+  }
+  auto engine = Engine::open(dir.path(), notes(true), quiet()).value();
+  std::uint64_t before = log_length(engine.log());
+  auto taken = engine.create("Note", {{"title", "plan"}}, as("acme"));
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().code == "identity_taken");
+  CHECK(log_length(engine.log()) == before);
+  CHECK(engine.get_by("Note", "unique_title", {{"title", "plan"}}, in("beta")).value()["title"] == Value("plan"));
+  CHECK(engine.create("Note", {{"title", "plan"}}, as("gamma")));  // unique per tenant
+  CHECK(engine.verify().value().ok());
+}
