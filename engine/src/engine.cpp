@@ -62,7 +62,8 @@ namespace {
 std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
-      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute())
+      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute() ||
+      !r.field_policies().empty())
     return std::nullopt;
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
   if (!a || a->type != ActionType::read || a->filter || !a->arguments.empty() || !a->sort.empty())
@@ -208,7 +209,9 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
     base.actor = actor;
     base.tenant = tenant;
     runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, txn, base);
-    return reader.load(*impl_->domain.resource(res.name()), records, loads);
+    const Resource& r = *impl_->domain.resource(res.name());
+    ASHLAR_TRY_VOID(reader.load(r, records, loads));
+    return reader.hide_fields(r, nullptr, records);
   });
   if (!loaded) return fail(loaded.error());
   return records;
