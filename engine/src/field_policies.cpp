@@ -116,10 +116,48 @@ std::vector<std::string> extra_names(std::vector<Record>& rows) {
   return out;
 }
 
+// What a loaded aggregate or calculation of r is computed from: the record's own
+// attributes, which hide it on the rows where they are hidden, and whether anything else
+// (a relationship path, an aggregate) is not readable on every record, which hides it on all.
+struct Depends {
+  std::vector<std::string> own{};
+  bool elsewhere = false;
+};
+
+Result<Depends> depends(Everywhere& everywhere, const Resource& r, const std::string& name) {
+  Depends out;
+  std::optional<Error> error;
+  auto note = [&](Result<std::optional<std::string>> found) {
+    if (!found) error = found.error();
+    else out.elsewhere = out.elsewhere || found->has_value();
+  };
+  const CalculationDef* c = r.calculation(name);
+  if (c && !c->expr) {
+    for (const auto& attribute : r.attributes()) out.own.push_back(attribute.name);
+  } else if (c) {
+    visit_refs(*c->expr, [&](const std::vector<std::string>& p, bool) {
+      if (p.size() == 1 && r.attribute(p[0])) out.own.push_back(p[0]);
+      else note(everywhere.path(r, p, 0));
+    });
+    visit_aggregates(*c->expr, [&](const Aggregate& agg, bool) { note(everywhere.aggregate(r, agg, 0)); });
+  } else if (const Aggregate* agg = r.aggregate(name)) {
+    note(everywhere.aggregate(r, *agg, 0));
+  }
+  if (error) return fail(*error);
+  return out;
+}
+
+// Whether any resource of the domain has field policies: reads of a domain without any
+// neither walk their filters nor copy their loaded records.
+bool guards_fields(const Domain& d) {
+  return std::any_of(d.resources().begin(), d.resources().end(),
+                     [](const Resource& r) { return !r.field_policies().empty(); });
+}
+
 }  // namespace
 
 Result<void> Reader::check_filterable(const Resource& r, const Action& a, const Query& q) {
-  if (!authorize_) return {};
+  if (!authorize_ || !guards_fields(domain_)) return {};
   Everywhere everywhere(domain_, q.actor.is_null() ? base_.actor : q.actor);
   if (q.filter) {
     ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, nullptr, 0));
@@ -182,31 +220,9 @@ Result<std::vector<std::set<std::string>>> Reader::hidden_fields(const Resource&
   Everywhere everywhere(domain_, base_.actor);
   for (const auto& name : extra_names(rows)) {
     ASHLAR_TRY_VOID(per_record(name));
-    // What it is computed from: the record's own attributes as hidden on each row, the rest
-    // readable on every record or it is hidden on all of them.
-    const CalculationDef* c = r.calculation(name);
-    std::vector<std::string> own;
-    bool elsewhere = false;
-    auto note = [&](Result<std::optional<std::string>> found) -> Result<void> {
-      if (!found) return fail(found.error());
-      elsewhere = elsewhere || found->has_value();
-      return {};
-    };
-    if (c && !c->expr) {
-      for (const auto& attribute : r.attributes()) own.push_back(attribute.name);
-    } else if (c) {
-      std::optional<Error> error;
-      visit_refs(*c->expr, [&](const std::vector<std::string>& p, bool) {
-        if (p.size() == 1 && r.attribute(p[0])) own.push_back(p[0]);
-        else if (auto done = note(everywhere.path(r, p, 0)); !done) error = done.error();
-      });
-      visit_aggregates(*c->expr, [&](const Aggregate& agg, bool) {
-        if (auto done = note(everywhere.aggregate(r, agg, 0)); !done) error = done.error();
-      });
-      if (error) return fail(*error);
-    } else if (const Aggregate* agg = r.aggregate(name)) {
-      ASHLAR_TRY_VOID(note(everywhere.aggregate(r, *agg, 0)));
-    }
+    ASHLAR_TRY(from, depends(everywhere, r, name));
+    bool elsewhere = from->elsewhere;
+    const auto& own = from->own;
     for (auto& names : hidden)
       if (elsewhere || std::any_of(own.begin(), own.end(), [&](const auto& n) { return names.count(n) > 0; }))
         names.insert(name);
@@ -215,7 +231,7 @@ Result<std::vector<std::set<std::string>>> Reader::hidden_fields(const Resource&
 }
 
 Result<void> Reader::hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows) {
-  if (!authorize_ || rows.empty()) return {};
+  if (!authorize_ || rows.empty() || !guards_fields(domain_)) return {};
   std::vector<std::string> loaded;
   for (auto& row : rows)
     for (const auto& [name, records] : RecordAccess::related(row))
