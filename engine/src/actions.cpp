@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
 namespace {
 
@@ -366,12 +368,12 @@ Result<Record> EngineImpl::run(Changeset& cs) {
   // A retried idempotent action returns its first result before anything else is checked
   // (the retry may no longer be valid on today's state) and before any hook runs.
   ASHLAR_TRY(earlier, idempotent_result(open_txn(), cs));
-  if (*earlier) return std::move(**earlier);
+  if (*earlier) return returned(cs, std::move(**earlier));
   // A request the policies refuse runs no hook: Forbidden before anything else is said.
   ASHLAR_TRY_VOID(authorize_early(cs));
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
-  return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
+  Result<Record> result = runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                              [&](Changeset& c) -> Result<Record> {
     Result<Record> result = Error::unknown("no result");
     auto ready = ready_to_run(c);
@@ -380,6 +382,27 @@ Result<Record> EngineImpl::run(Changeset& cs) {
     else result = ready.error();
     return runtime::run_after_transaction(c, std::move(result));
   });
+  if (!result) return result;
+  return returned(cs, std::move(*result));
+}
+
+// As Ash returns an action's result through the field policies: what the actor may not
+// read of the record, and of what it loaded, is Value::forbidden().
+Result<Record> EngineImpl::returned(const Changeset& cs, Record record) const {
+  const CallOptions& call = ChangesetAccess::call(cs);
+  auto guarded = [](const Resource& r) { return !r.field_policies().empty(); };
+  if (!call.authorize.value_or(true) || std::none_of(domain.resources().begin(), domain.resources().end(), guarded))
+    return record;
+  std::vector<Record> one{std::move(record)};
+  auto hidden = reading([&](const Txn& txn) -> Result<void> {
+    EvalContext base;
+    base.actor = cs.actor();
+    base.tenant = call.tenant;
+    runtime::Reader reader(domain, *log, state, tenants.get(), txn, base);
+    return reader.hide_fields(cs.resource(), &cs.action(), one);
+  });
+  if (!hidden) return fail(hidden.error());
+  return std::move(one.front());
 }
 
 namespace {

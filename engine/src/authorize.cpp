@@ -152,23 +152,38 @@ std::string breakdown(const Policy& p, std::size_t index, const Decision& d) {
                      holds ? "holds" : "does not hold");
 }
 
-}  // namespace
-
-Result<Expr> read_filter(const Resource& r, const PolicyRequest& q) {
+// The filter of policies read as one: what read_filter and field_filter share.
+Result<Expr> combined_filter(const Resource& r, const std::vector<const Policy*>& policies, const PolicyRequest& q) {
   std::vector<std::pair<const Policy*, Expr>> applying;
   bool regular = false;
-  for (const auto& p : r.policies()) {
-    ASHLAR_TRY(hit, applies(r, p, q));
+  for (const Policy* p : policies) {
+    ASHLAR_TRY(hit, applies(r, *p, q));
     if (!*hit) continue;
-    ASHLAR_TRY(f, policy_filter(r, p, q));
-    applying.emplace_back(&p, std::move(*f));
-    regular = regular || !p.bypass;
+    ASHLAR_TRY(f, policy_filter(r, *p, q));
+    applying.emplace_back(p, std::move(*f));
+    regular = regular || !p->bypass;
   }
   // Past the last policy: authorized when some policy that is not a bypass applied.
   Expr acc(regular);
   for (auto it = applying.rbegin(); it != applying.rend(); ++it)
     acc = it->first->bypass ? or_(it->second, acc) : and_(it->second, acc);
   return acc;
+}
+
+}  // namespace
+
+Result<Expr> read_filter(const Resource& r, const PolicyRequest& q) {
+  std::vector<const Policy*> all;
+  for (const auto& p : r.policies()) all.push_back(&p);
+  return combined_filter(r, all, q);
+}
+
+Result<Expr> field_filter(const Resource& r, std::string_view field, const PolicyRequest& q) {
+  std::vector<const Policy*> covering;
+  for (const auto& p : r.field_policies())
+    if (p.covers(field)) covering.push_back(&p.policy);
+  if (covering.empty()) return Expr(true);
+  return combined_filter(r, covering, q);
 }
 
 Result<void> authorize_write(const Resource& r, const PolicyRequest& q, const FilterHolds* holds) {

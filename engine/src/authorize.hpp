@@ -28,6 +28,11 @@ inline bool authorizing(const Resource& r, const std::optional<bool>& authorize)
 // be read, false when none may. Fails with a custom check's error.
 Result<Expr> read_filter(const Resource& r, const PolicyRequest& request);
 
+// Whether the actor may read `field` of r by its field policies, as read_filter is for a
+// record: the literal true when no field policy names it (or "*"), false when it may read
+// it on no record. Fails with a custom check's error.
+Result<Expr> field_filter(const Resource& r, std::string_view field, const PolicyRequest& request);
+
 // Whether a filter check's expression holds for the record a write acts on.
 using FilterHolds = std::function<Result<bool>(const Expr&)>;
 

@@ -72,7 +72,8 @@ namespace {
 std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
-      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute())
+      q.offset != 0 || !q.after.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute() ||
+      !r.field_policies().empty())
     return std::nullopt;
   if (auto scoped = runtime::tenant_value(r, action, q.tenant); !scoped) return Result<Record>(fail(scoped.error()));
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
@@ -241,7 +242,9 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
     base.actor = actor;
     base.tenant = tenant;
     runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), txn, base);
-    return reader.load(*impl_->domain.resource(res.name()), records, loads);
+    const Resource& r = *impl_->domain.resource(res.name());
+    ASHLAR_TRY_VOID(reader.load(r, records, loads));
+    return reader.hide_fields(r, nullptr, records);
   });
   if (!loaded) return fail(loaded.error());
   return records;

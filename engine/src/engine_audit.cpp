@@ -3,12 +3,15 @@
 #include "authorize.hpp"
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "reader.hpp"
 #include "tenancy.hpp"
 
 #include <ashlar/model/key.hpp>
 #include <ashlar/projections/time_travel.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace ashlar {
 
@@ -20,8 +23,14 @@ Error never_existed(const Resource& r, const Value& id) {
   return Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(), describe_key(*key)));
 }
 
-// Whether the actor may read the record as `last` left it (a destroy: as it found it).
-Result<bool> readable_after(const runtime::EngineImpl& impl, const Resource& r, const Event& last, const CallOptions& call) {
+// Whether the actor may read the record as `last` left it (a destroy: as it found it),
+// and the attributes of it the field policies hide from the actor.
+struct Visible {
+  bool readable = false;
+  std::vector<std::string> hidden{};
+};
+
+Result<Visible> visible_after(const runtime::EngineImpl& impl, const Resource& r, const Event& last, const CallOptions& call) {
   ASHLAR_TRY(txn, impl.log->read());
   std::vector<Value> key;
   for (const auto& [name, value] : last.key) key.push_back(value);
@@ -29,8 +38,35 @@ Result<bool> readable_after(const runtime::EngineImpl& impl, const Resource& r, 
   PastState past(*impl.log, *txn, impl.state, as_of, impl.replay.upcast());
   ASHLAR_TRY(source, runtime::past_source(past, impl.domain, r, call.tenant));
   ASHLAR_TRY(stored, (*source)->get(r.name(), encode_key(key)));
-  if (!*stored) return false;
-  return runtime::readable(impl, *txn, r, impl.to_record(r, **stored), call);
+  if (!*stored) return Visible{};
+  std::vector<Record> one{impl.to_record(r, **stored)};
+  ASHLAR_TRY(readable, runtime::readable(impl, *txn, r, one.front(), call));
+  if (!*readable) return Visible{};
+  Visible out{true};
+  if (r.field_policies().empty() || !call.authorize.value_or(true)) return out;
+  EvalContext base;
+  base.actor = call.actor;
+  base.tenant = call.tenant;
+  runtime::Reader reader(impl.domain, **source, base);
+  ASHLAR_TRY_VOID(reader.hide_fields(r, nullptr, one));
+  for (const auto& attribute : r.attributes())
+    if (one.front().is_forbidden(attribute.name)) out.hidden.push_back(attribute.name);
+  return out;
+}
+
+// Each event's changes and inputs of the hidden attributes as Value::forbidden(); an event
+// so changed no longer carries its stored bytes, which hold the values.
+void hide_in_events(std::vector<StoredEvent>& events, const std::vector<std::string>& hidden) {
+  for (auto& stored : events) {
+    bool changed = false;
+    for (auto* fields : {&stored.event.changes, &stored.event.inputs})
+      for (auto& [name, value] : *fields)
+        if (std::find(hidden.begin(), hidden.end(), name) != hidden.end()) {
+          value = Value::forbidden();
+          changed = true;
+        }
+    if (changed) stored.bytes.clear();
+  }
 }
 
 }  // namespace
@@ -44,9 +80,10 @@ Result<std::vector<StoredEvent>> Engine::history(std::string_view resource, cons
     std::erase_if(*events, [&](const StoredEvent& e) { return e.event.tenant != call.tenant; });
   // Another tenant's record, or one the actor may not read, as a key that never had one.
   if (events->empty()) return fail(never_existed(**r, id));
-  if (runtime::authorizing(**r, call.authorize)) {
-    ASHLAR_TRY(visible, readable_after(*impl_, **r, events->back().event, call));
-    if (!*visible) return fail(never_existed(**r, id));
+  if (runtime::authorizing(**r, call.authorize) || !(*r)->field_policies().empty()) {
+    ASHLAR_TRY(visible, visible_after(*impl_, **r, events->back().event, call));
+    if (!visible->readable) return fail(never_existed(**r, id));
+    hide_in_events(*events, visible->hidden);
   }
   return events;
 }

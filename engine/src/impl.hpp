@@ -43,6 +43,8 @@ struct runtime::EngineImpl {
   // Appends an event and folds it into the projections; it commits with the transaction.
   Result<StoredRecord> append(Txn& txn, Event event);
   Result<Record> run(Changeset& cs);
+  // The record an action returns, as the call's actor may read it (field policies).
+  Result<Record> returned(const Changeset& cs, Record record) const;
   Result<Record> run_in_transaction(Changeset& cs);
   Result<Record> write_changeset(Txn& txn, Changeset& cs);
   // Forbidden when the resource's policies refuse the changeset as it stands (against

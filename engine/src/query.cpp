@@ -104,6 +104,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (q.authorize) authorize_ = *q.authorize;
   if (!q.tenant.empty()) base_.tenant = q.tenant;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
+  ASHLAR_TRY_VOID(check_filterable(r, *a, q));  // the caller's filter and sort; the action's own are the resource's
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
 }
@@ -230,6 +231,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   }
   ASHLAR_TRY_VOID(reader.load(r, page, q.load));
   ASHLAR_TRY_VOID(apply_select(r, page, q.select));
+  ASHLAR_TRY_VOID(reader.hide_fields(r, a, page));
   return page;
 }
 

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 
 namespace ashlar::runtime {
 
@@ -129,6 +130,15 @@ class Reader {
 
   const Resource& resource(std::string_view name) const { return *domain_.resource(name); }
 
+  // Field policies (field_policies.cpp). Replaces, in rows of r and the related records
+  // loaded into them, each field the actor may not read with Value::forbidden(): r's by
+  // the request of `action` (null: r's primary read), related ones by their primary read.
+  // Nothing when authorization is off. Fails with a custom check's error.
+  Result<void> hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows);
+  // Forbidden, naming the field, when q's filter or sort (or a load's) reaches a field the
+  // actor may not read on every record: such a filter could tell its values apart.
+  Result<void> check_filterable(const Resource& r, const Action& a, const Query& q);
+
   // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
   // pagination, loads and select (query.cpp).
   Result<std::vector<Record>> run(const Resource& r, const Query& q);
@@ -149,6 +159,8 @@ class Reader {
   // Of rows of r, those the actor may read by the policies of r's primary read action (all
   // of them when it has none or authorization is off). Fails with a custom check's error.
   Result<std::vector<Record>> readable_rows(const Resource& r, std::vector<Record> rows);
+  Result<std::vector<std::set<std::string>>> hidden_fields(const Resource& r, const Action* action,
+                                                           std::vector<Record>& rows);
   // Keeps, of each row's related records, those the relationship's read action returns
   // (its filter and its preparations' filters), evaluated once for all rows (query.cpp).
   Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);

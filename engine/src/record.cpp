@@ -47,6 +47,11 @@ std::optional<Value> Record::get(std::string_view name) const {
   return **found;
 }
 
+bool Record::is_forbidden(std::string_view name) const {
+  auto found = find(name);
+  return found && (*found)->is_forbidden();
+}
+
 const std::vector<Record>& Record::related(std::string_view relationship) const {
   static const std::vector<Record> kNone;
   for (const auto& [name, records] : related_)

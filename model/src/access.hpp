@@ -19,6 +19,7 @@ struct ModelAccess {
   static std::vector<CalculationDef>& calculations(Resource& r) { return r.calculations_; }
   static std::vector<CodeInterface>& interfaces(Resource& r) { return r.interfaces_; }
   static std::vector<Policy>& policies(Resource& r) { return r.policies_; }
+  static std::vector<FieldPolicy>& field_policies(Resource& r) { return r.field_policies_; }
   static MultitenancyDecl& multitenancy(Resource& r) { return r.multitenancy_; }
   static Domain make(std::shared_ptr<const DomainData> data) {
     Domain d;

@@ -226,6 +226,20 @@ ResourceBuilder& ResourceBuilder::bypass(PolicyCondition condition, std::vector<
   return *this;
 }
 
+ResourceBuilder& ResourceBuilder::field_policy(std::vector<std::string> fields, PolicyCondition condition,
+                                               std::vector<PolicyStep> steps, std::string description) {
+  field_policies_.push_back(
+      {std::move(fields), {std::move(description), false, std::move(condition.checks), std::move(steps)}});
+  return *this;
+}
+
+ResourceBuilder& ResourceBuilder::field_policy_bypass(std::vector<std::string> fields, PolicyCondition condition,
+                                                      std::vector<PolicyStep> steps, std::string description) {
+  field_policies_.push_back(
+      {std::move(fields), {std::move(description), true, std::move(condition.checks), std::move(steps)}});
+  return *this;
+}
+
 ResourceBuilder& ResourceBuilder::calculate(std::string name, Type type, Expr expr, std::vector<Argument> arguments) {
   calculations_.push_back({std::move(name), type, std::move(expr), nullptr, std::move(arguments)});
   return *this;
@@ -456,6 +470,7 @@ Result<Domain> DomainBuilder::build() const {
     ModelAccess::global_steps(r) = b.global_steps_;
     ModelAccess::interfaces(r) = check_interfaces(r, b.interfaces_, problems);
     ModelAccess::policies(r) = b.policies_;
+    ModelAccess::field_policies(r) = b.field_policies_;
     data->resources.push_back(std::move(r));
   }
   std::vector<std::vector<Relationship>> declared;

@@ -79,6 +79,7 @@ std::string literal_text(const Value& v) {
     case ValueKind::binary: return cast_text(base64_encode(v.as_binary()->bytes), "binary");
     case ValueKind::map: return map_text(*v.as_map());
     case ValueKind::array: return array_text(*v.as_array());
+    case ValueKind::forbidden: return "#forbidden";
   }
   return "nil";
 }

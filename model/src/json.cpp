@@ -45,6 +45,7 @@ nlohmann::json value_to_json(const Value& v) {
       for (const auto& item : *v.as_array()) out.push_back(value_to_json(item));
       return out;
     }
+    case ValueKind::forbidden: return json{{"$forbidden", true}};
   }
   return nullptr;
 }

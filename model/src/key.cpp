@@ -50,7 +50,8 @@ void append_key(std::string& out, const Value& value) {
     case ValueKind::atom: append_escaped(out, value.as_atom()->name); return;
     case ValueKind::binary: append_escaped(out, value.as_binary()->bytes); return;
     case ValueKind::map:
-    case ValueKind::array: append_escaped(out, value.str()); return;
+    case ValueKind::array:
+    case ValueKind::forbidden: append_escaped(out, value.str()); return;
   }
 }
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
 
 const char* to_string(CheckOutcome outcome) {
@@ -21,6 +23,16 @@ const char* to_string(CheckOutcome outcome) {
 std::string describe_policy(const Policy& policy, std::size_t index) {
   std::string out = fmt::format("{} {}", policy.bypass ? "bypass" : "policy", index + 1);
   if (!policy.description.empty()) out += fmt::format(" \"{}\"", policy.description);
+  return out;
+}
+
+bool FieldPolicy::covers(std::string_view field) const {
+  return std::any_of(fields.begin(), fields.end(), [&](const std::string& f) { return f == "*" || f == field; });
+}
+
+std::string describe_field_policy(const FieldPolicy& policy, std::size_t index) {
+  std::string out = fmt::format("{} {}", policy.policy.bypass ? "field_policy_bypass" : "field_policy", index + 1);
+  if (!policy.policy.description.empty()) out += fmt::format(" \"{}\"", policy.policy.description);
   return out;
 }
 
@@ -195,6 +207,36 @@ void resolve_relates(const std::vector<Resource>& all, const Resource& r, const 
   c.filter = dsl::exists(dotted, dsl::ref(key) == dsl::actor(actor_key ? *actor_key : std::string("id")));
 }
 
+// The fields a field policy names exist and are not the primary key.
+void check_fields(const Resource& r, const std::string& where, const FieldPolicy& p, std::vector<FieldError>& problems) {
+  if (p.fields.empty()) problems.push_back({where, "invalid_policy", "names no field (\"*\" names every field)"});
+  for (const auto& f : p.fields) {
+    if (f == "*") continue;
+    auto i = r.attribute_index(f);
+    if (!i && !r.aggregate(f) && !r.calculation(f))
+      problems.push_back({where, "unknown_field", fmt::format("{} has no attribute, aggregate or calculation {}", r.name(), f)});
+    else if (i && std::find(r.primary_key().begin(), r.primary_key().end(), *i) != r.primary_key().end())
+      problems.push_back({where, "invalid_policy", fmt::format("{}.{} is in the primary key, which is always readable", r.name(), f)});
+  }
+}
+
+void check_field_policies(DomainData& data, std::vector<FieldError>& problems) {
+  for (auto& r : data.resources)
+    for (std::size_t i = 0; i < r.field_policies().size(); ++i) {
+      FieldPolicy& p = ModelAccess::field_policies(r)[i];
+      std::string where = r.name() + "." + describe_field_policy(p, i);
+      for (auto& step : p.policy.steps) resolve_relates(data.resources, r, where, step.check, problems);
+    }
+  for (const auto& r : data.resources)
+    for (std::size_t i = 0; i < r.field_policies().size(); ++i) {
+      const FieldPolicy& p = r.field_policies()[i];
+      std::string where = r.name() + "." + describe_field_policy(p, i);
+      check_fields(r, where, p, problems);
+      for (const auto& c : p.policy.condition) check_one(data.resources, r, where, c, true, problems);
+      for (const auto& step : p.policy.steps) check_one(data.resources, r, where, step.check, false, problems);
+    }
+}
+
 }  // namespace
 
 void check_policies(DomainData& data, std::vector<FieldError>& problems) {
@@ -213,6 +255,7 @@ void check_policies(DomainData& data, std::vector<FieldError>& problems) {
       for (const auto& step : p.steps) check_one(data.resources, r, where, step.check, false, problems);
     }
   }
+  check_field_policies(data, problems);
 }
 
 }  // namespace ashlar

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
@@ -29,6 +30,15 @@ std::optional<TypeKind> parse_kind(std::string_view name) {
   for (int k = 0; k <= static_cast<int>(TypeKind::array); ++k)
     if (name == kind_name(static_cast<TypeKind>(k))) return static_cast<TypeKind>(k);
   return std::nullopt;
+}
+
+// Whether a forbidden field's value (Value::forbidden()) sits anywhere in v.
+bool holds_forbidden(const Value& v) {
+  if (v.is_forbidden()) return true;
+  if (const Map* m = v.as_map())
+    return std::any_of(m->begin(), m->end(), [](const auto& kv) { return holds_forbidden(kv.second); });
+  if (const Array* a = v.as_array()) return std::any_of(a->begin(), a->end(), holds_forbidden);
+  return false;
 }
 
 CastResult cast_scalar(TypeKind kind, const Value& in) {
@@ -87,6 +97,7 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
       if (in.as_binary()) return {in, {}};
       return bad();
     case TypeKind::map:
+      if (in.as_map() && holds_forbidden(in)) return bad("holds a field the actor may not read");
       if (in.as_map()) return {in, {}};
       return bad();
     case TypeKind::array:
@@ -123,6 +134,7 @@ std::optional<Type> Type::parse(std::string_view name) {
 
 CastResult cast_value(const Type& type, const Value& input) {
   if (input.is_null()) return {input, {}};
+  if (input.is_forbidden()) return {std::nullopt, "is a field the actor may not read, not a value to write"};
   if (type.kind != TypeKind::array) return cast_scalar(type.kind, input);
   const Array* items = input.as_array();
   if (!items) return {std::nullopt, fmt::format("expected {}, got {}", type.name(), to_string(input.kind()))};

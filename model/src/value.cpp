@@ -274,6 +274,7 @@ const char* to_string(ValueKind kind) {
     case ValueKind::binary: return "binary";
     case ValueKind::map: return "map";
     case ValueKind::array: return "array";
+    case ValueKind::forbidden: return "forbidden";
   }
   return "?";
 }
@@ -312,6 +313,7 @@ std::string Value::str() const {
       for (const auto& v : *as_array()) s += (s.size() > 1 ? ", " : "") + v.str();
       return s + "]";
     }
+    case ValueKind::forbidden: return "#forbidden";
   }
   return "?";
 }

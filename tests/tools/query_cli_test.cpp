@@ -427,4 +427,14 @@ TEST_CASE("ashlar query, state, history and log take --tenant: another tenant's 
   REQUIRE(log.out_lines.size() == 1);
   CHECK(ordered_json::parse(log.out_lines[0])["position"] == 2);
   CHECK(test::run_ashlar({"log", path}).out_lines.size() == 2);
+  // Each event's tenant, after its correlation id.
+  auto all = test::run_ashlar({"log", path, "--json"});
+  REQUIRE(all.out_lines.size() == 2);
+  auto first = ordered_json::parse(all.out_lines[0]);
+  CHECK(first["tenant"] == "acme");
+  CHECK(ordered_json::parse(all.out_lines[1])["tenant"] == "globex");
+  std::vector<std::string> keys;
+  for (auto it = first.begin(); it != first.end(); ++it) keys.push_back(it.key());
+  CHECK(keys == std::vector<std::string>{"position", "sequence", "tx", "time", "resource", "action", "type", "id",
+                                         "version", "changes", "inputs", "actor", "correlation_id", "tenant", "hash"});
 }

@@ -83,6 +83,7 @@ ordered_json event_to_json(const Event& e, const Domain& domain) {
   out["inputs"] = fields_json(resource, e.inputs);
   out["actor"] = ordered_json(value_to_json(e.actor));
   out["correlation_id"] = e.correlation_id;
+  if (!e.tenant.empty()) out["tenant"] = e.tenant;  // only in a tenant: lines of other events unchanged
   if (!e.idempotency_key.empty()) out["idempotency_key"] = e.idempotency_key;  // only when given: older lines unchanged
   return out;
 }

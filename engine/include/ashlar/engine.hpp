@@ -221,7 +221,9 @@ class ASHLAR_API Engine {
   // reads): another tenant's record has no history there, and is NotFound. Under the
   // resource's policies (call.authorize, as for reads) the history is call.actor's when it
   // may read the record as it now stands (a destroyed one: as it was before its destroy),
-  // and otherwise NotFound, as a key that never had a record.
+  // and otherwise NotFound, as a key that never had a record. Attributes its field
+  // policies hide from the actor on that record are Value::forbidden() in every event's
+  // changes and inputs, and such an event's `bytes` are empty.
   Result<std::vector<StoredEvent>> history(std::string_view resource, const Value& id,
                                            const CallOptions& call) const;
   // The same with no actor, in `tenant`.

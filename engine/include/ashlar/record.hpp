@@ -24,6 +24,9 @@ class ASHLAR_API Record {
   const Value& operator[](std::string_view name) const;
   // The tolerant form: the value, or nullopt for an unknown or unloaded name.
   std::optional<Value> get(std::string_view name) const;
+  // Whether the field is one the actor may not read (its value is Value::forbidden(), as
+  // field policies return it); false for unknown or unloaded names.
+  bool is_forbidden(std::string_view name) const;
   // The record's version: 1 after its create, one more after each update.
   std::uint64_t version() const { return version_; }
   // Every attribute, in declaration order, nil ones included.

@@ -182,6 +182,17 @@ class ASHLAR_API ResourceBuilder {
   ResourceBuilder& policy(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
   // A bypass: when it applies and authorizes, the policies after it are not asked.
   ResourceBuilder& bypass(PolicyCondition condition, std::vector<PolicyStep> steps, std::string description = {});
+  // A field policy (Ash's `field_policy [:salary, :bonus], condition do ... end`): the
+  // fields it names ("*": every field but the primary key) are readable by the requests
+  // its condition holds for when its checks authorize; otherwise they are returned as
+  // Value::forbidden(). Unknown fields, a primary key attribute or a filter check in the
+  // condition are reported by DomainBuilder::build.
+  //   .field_policy({"salary"}, always(), {authorize_if(actor_attribute_equals("role", Atom{"hr"}))})
+  ResourceBuilder& field_policy(std::vector<std::string> fields, PolicyCondition condition,
+                                std::vector<PolicyStep> steps, std::string description = {});
+  // A field policy bypass: when it applies and authorizes, the field policies after it are not asked.
+  ResourceBuilder& field_policy_bypass(std::vector<std::string> fields, PolicyCondition condition,
+                                       std::vector<PolicyStep> steps, std::string description = {});
   // A unique key: Conflict when a second record would share these attributes' values
   // (per tenant on a multitenant resource, unless options.all_tenants).
   ResourceBuilder& identity(std::string name, std::vector<std::string> attributes, IdentityDecl options = {});
@@ -219,6 +230,7 @@ class ASHLAR_API ResourceBuilder {
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
   std::vector<Policy> policies_;
+  std::vector<FieldPolicy> field_policies_;
   MultitenancyDecl multitenancy_{};
   std::optional<std::vector<std::string>> default_accept_;
   std::vector<FieldError> problems_;  // found while declaring (bad `defaults` specs)

@@ -2,7 +2,8 @@
 // Values as JSON, the encoding the command line and the stored model use:
 // uuid as its canonical string, utc_datetime as ISO 8601 (UTC, microseconds), date as
 // YYYY-MM-DD, atom as its name, binary as base64, integers and floats as numbers, maps as
-// objects, arrays as arrays.
+// objects, arrays as arrays, a field the actor may not read (Value::forbidden()) as
+// {"$forbidden": true}.
 
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/type.hpp>

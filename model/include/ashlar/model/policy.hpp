@@ -106,6 +106,21 @@ struct ASHLAR_API Policy {
 // "policy 2" or `policy 2 "authors edit their posts"`: index is 0-based.
 ASHLAR_API std::string describe_policy(const Policy& policy, std::size_t index);
 
+// A field policy (Ash's `field_policy :salary do ... end`): who may read the fields it
+// names (attributes, aggregates, calculations; "*" names every field). A field one or more
+// field policies name is readable when every one of them that applies authorizes (a
+// bypass that authorizes answers for those after it), decided as a policy is, filter
+// checks per record; a field none of them names is readable. A field the actor may not
+// read is returned as Value::forbidden(). The primary key is always readable.
+struct ASHLAR_API FieldPolicy {
+  std::vector<std::string> fields{};
+  Policy policy{};
+  bool covers(std::string_view field) const;  // names it, or "*"
+};
+
+// "field_policy 1" or `field_policy 1 "managers see salaries"`: index is 0-based.
+ASHLAR_API std::string describe_field_policy(const FieldPolicy& policy, std::size_t index);
+
 namespace checks {
 
 ASHLAR_API Check always();

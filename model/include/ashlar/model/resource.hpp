@@ -180,6 +180,8 @@ class ASHLAR_API Resource {
   // Policies and bypasses, in the order declared (ashlar/model/policy.hpp). Empty: every
   // request is authorized.
   const std::vector<Policy>& policies() const { return policies_; }
+  // Field policies and field policy bypasses, in the order declared (ashlar/model/policy.hpp).
+  const std::vector<FieldPolicy>& field_policies() const { return field_policies_; }
   // How the resource's records belong to tenants (strategy none: they do not).
   const MultitenancyDecl& multitenancy() const { return multitenancy_; }
   // The attribute holding the tenant, or nullptr when the resource is not multitenant.
@@ -203,6 +205,7 @@ class ASHLAR_API Resource {
   std::vector<ActionStep> global_steps_;
   std::vector<CodeInterface> interfaces_;
   std::vector<Policy> policies_;
+  std::vector<FieldPolicy> field_policies_;
   MultitenancyDecl multitenancy_{};
 };
 

@@ -59,8 +59,14 @@ struct ASHLAR_API Binary {
   auto operator<=>(const Binary&) const = default;
 };
 
+// A field the actor may not read, as field policies return it (Ash's %Ash.ForbiddenField{}):
+// never a stored value, never nil, never equal to any other kind.
+struct ASHLAR_API Forbidden {
+  auto operator<=>(const Forbidden&) const = default;
+};
+
 enum class ValueKind : std::uint8_t {
-  null, boolean, integer, floating, string, uuid, datetime, date, atom, binary, map, array,
+  null, boolean, integer, floating, string, uuid, datetime, date, atom, binary, map, array, forbidden,
 };
 ASHLAR_API const char* to_string(ValueKind kind);
 
@@ -88,9 +94,13 @@ class ASHLAR_API Value {
   Value(Binary v) : v_(std::move(v)) {}
   Value(Map v);  // sorts by key; a later duplicate key replaces an earlier one
   Value(Array v) : v_(std::move(v)) {}
+  Value(Forbidden v) : v_(v) {}
+  // The value of a field the actor may not read (ashlar/model/policy.hpp, field policies).
+  static Value forbidden() { return Value(Forbidden{}); }
 
   ValueKind kind() const { return static_cast<ValueKind>(v_.index()); }
   bool is_null() const { return kind() == ValueKind::null; }
+  bool is_forbidden() const { return kind() == ValueKind::forbidden; }
 
   // Typed access; nullptr when the value holds another kind.
   const bool* as_bool() const { return std::get_if<bool>(&v_); }
@@ -112,7 +122,7 @@ class ASHLAR_API Value {
 
  private:
   std::variant<std::monostate, bool, std::int64_t, double, std::string, Uuid, DateTime, Date,
-               Atom, Binary, Map, Array>
+               Atom, Binary, Map, Array, Forbidden>
       v_;
 };
 
