@@ -137,15 +137,25 @@ void ReplayService::Impl::run() {
 }
 
 // [identity, "", request] from REQ and well-behaved DEALER clients; the reply mirrors
-// the envelope. Anything else is not a request and gets no reply.
+// the envelope. Without the empty delimiter it is not a request and gets no reply.
+// A request of more than one frame, or longer than max_request, gets an error reply.
 void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
-  if (frames.size() != 3 || frames[1].size() != 0) return;
+  if (frames.size() < 3 || frames[1].size() != 0) return;
   Reply reply;
-  try {
-    json request = json::parse(zmq_util::view(frames[2]));
-    reply = answer(request, client_actor(frames[2]));
-  } catch (const json::exception& e) {
-    reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
+  if (frames.size() > 3) {
+    reply = error_reply(nullptr, codes::kInvalidInput,
+                        fmt::format("a request is one frame after the empty delimiter, not {}", frames.size() - 2));
+  } else if (frames[2].size() > options.max_request) {
+    reply = error_reply(nullptr, codes::kTooComplex,
+                        fmt::format("the request is {} bytes; this service takes requests of at most {}",
+                                    frames[2].size(), options.max_request));
+  } else {
+    try {
+      json request = json::parse(zmq_util::view(frames[2]));
+      reply = answer(request, client_actor(frames[2]));
+    } catch (const json::exception& e) {
+      reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
+    }
   }
   std::vector<zmq::message_t> out;
   out.push_back(std::move(frames[0]));
@@ -280,6 +290,9 @@ Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, Repl
   if (impl->stop.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the replay service"));
   impl->socket.set(zmq::sockopt::linger, 0);  // replies to a gone client are not worth a wait
   impl->socket.set(zmq::sockopt::sndhwm, 10000);
+  impl->socket.set(zmq::sockopt::rcvhwm, std::max(impl->options.queued_per_client, 1));
+  std::size_t ceiling = std::clamp<std::size_t>(impl->options.max_request, 1, std::size_t{1} << 30) * 16;
+  impl->socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(ceiling));
   ASHLAR_TRY(gate, curve::secure_server(impl->socket, impl->context, impl->options.curve, "replay service"));
   impl->gate = std::move(*gate);
   ASHLAR_TRY(bound, zmq_util::bind(impl->socket, impl->options.endpoint, "replay service"));
