@@ -8,6 +8,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/notifiers/curve.hpp>
+#include <ashlar/notifiers/stream_access.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <cstdint>
@@ -35,6 +36,9 @@ struct ASHLAR_API ReplayOptions {
   int queued_per_client = 100;
   // CURVE: the server's key pair and, optionally, the clients allowed. Empty keys: plain.
   CurveServerOptions curve{};
+  // Serve each client what this lets its actor see (a replay then has "through", as
+  // for one tenant); null: every event as stored.
+  StreamAccess access{};
 };
 
 class ASHLAR_API ReplayService {
