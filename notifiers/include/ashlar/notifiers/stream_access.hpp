@@ -5,7 +5,7 @@
 // replay service, filtered and redacted for the actor its key stands for
 // (notifiers/PROTOCOL.md, "Per-client streams").
 
-#include <ashlar/eventlog/event.hpp>
+#include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/result.hpp>
 #include <ashlar/notifiers/curve.hpp>
