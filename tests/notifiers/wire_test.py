@@ -5,7 +5,9 @@ notifiers/PROTOCOL.md alone. Every committed position arrives once, in order.
 
 Both sockets are CURVE servers with an allow-list: the keys are made here with pyzmq
 (`zmq.curve_keypair`, Z85 as `ashlar keygen` writes them), the client's key is listed
-under an actor, and a client without CURVE is shown to get nothing.
+under an actor, and a client without CURVE is shown to get nothing. With an allow-list
+the ticker's engine serves a per-client stream: heartbeats on the PUB socket, every
+event from the replay service (PROTOCOL.md, "Per-client streams").
 
     wire_test.py --ticker build/bin/ticker --schema eventlog/schema/event.capnp
 """
@@ -143,8 +145,15 @@ def catch_up(args, pub, replay_endpoint, keys, done):
         if known >= following and following not in held:
             reply, events = replay.ask({"op": "replay", "id": following, "from": following, "limit": 100})
             known = max(known, reply["last"])
+            filtered = "through" in reply  # a per-client stream: the numbers skipped are not ours
             for body in events:
+                if filtered:
+                    following = max(following, numbers(body)[0])
                 offer(None, body)
+            if filtered:
+                following = max(following, reply["through"] + 1)
+                for position in [p for p in held if p < following]:
+                    del held[position]
             continue
         if sub.poll(100):
             topic, body = sub.recv_multipart()
