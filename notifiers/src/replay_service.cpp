@@ -23,6 +23,9 @@ constexpr std::size_t kMaxReplyBytes = std::size_t{4} << 20;
 // A replay of one tenant's events looks at most this many of other tenants' per reply,
 // so a request for a tenant with few events answers promptly in a busy store.
 constexpr std::size_t kMaxSkipped = 100000;
+// On a per-client stream each event skipped took a decision (for the engine, a read as
+// of its position): fewer per reply, so one client's reply does not hold up the others.
+constexpr std::size_t kMaxSkippedDecided = 1000;
 
 // A reply: a JSON header, then the events' bytes, one frame each.
 struct Reply {
@@ -279,7 +282,8 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request, const std
       bytes += wire->size();
       reply.events.push_back(std::move(*wire));
     }
-    bool more = wire ? reply.events.size() < limit && bytes < kMaxReplyBytes : ++skipped < kMaxSkipped;
+    bool more = wire ? reply.events.size() < limit && bytes < kMaxReplyBytes
+                     : ++skipped < (options.access ? kMaxSkippedDecided : kMaxSkipped);
     stopped = !more;
     return more;
   };
