@@ -1,6 +1,7 @@
 // Per-client streams from Engine::open: with an allow-list, each client receives the
 // events its actor may read under the read policies — decided on the record as each
-// event left it — replayed and live, with sensitive values withheld, on tcp loopback.
+// event left it — replayed and live, with sensitive values withheld, on tcp loopback;
+// and a sensitive value kept out of an error message.
 #include <ashlar/ashlar.hpp>
 
 #include "support/engine_helpers.hpp"
@@ -96,4 +97,23 @@ TEST_CASE("an engine with an allow-list serves each client the events its actor 
   REQUIRE(pin);
   CHECK(pin->is_null());
   CHECK(*find_field(bob_live.front().event.changes, "owner") == Value("bob"));
+}
+
+TEST_CASE("an identity taken on a sensitive attribute is refused without the value in the message") {
+  TempDir dir;
+  auto cards = domain("cards")
+                   .resource(resource("Card")
+                                 .uuid_primary_key("id")
+                                 .attribute("label", type::string)
+                                 .attribute("token", type::string, {.sensitive = true})
+                                 .identity("unique_token", {"label", "token"})
+                                 .defaults({"read", "destroy", "create:*", "update:*"}))
+                   .build()
+                   .value();
+  auto engine = Engine::open(dir.sub("store"), cards, {.durability = Durability::no_sync}).value();
+  engine.create("Card", {{"label", "visa"}, {"token", "tok-4242"}}).value();
+  auto again = engine.create("Card", {{"label", "visa"}, {"token", "tok-4242"}});
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == codes::kIdentityTaken);
+  CHECK(again.error().message == "identity unique_token is taken: another Card has \"visa\", **redacted**");
 }
