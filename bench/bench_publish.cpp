@@ -11,6 +11,8 @@
 //             publishing costs the writer.
 // latency     commit to delivery through ashlar::Subscriber, at a steady 2000 events/s,
 //             against raw PUB to SUB of the same bytes at the same rate.
+// CURVE       the publisher's throughput and the latency again with both sockets CURVE
+//             servers (encrypted, any client knowing the server's key), against plain.
 //
 // Both sides' high-water marks are unlimited, so nothing is dropped and every event is
 // counted. Stores live in temporary directories, removed at exit.
@@ -69,12 +71,23 @@ std::string free_endpoint() {
   return probe.get(zmq::sockopt::last_endpoint);  // closed at once; ZeroMQ rebinds with SO_REUSEADDR
 }
 
+// The server's key pair for the CURVE runs, and a client's.
+struct CurveKeys {
+  ashlar::CurveKeyPair server = ashlar::generate_key_pair().value();
+  ashlar::CurveKeyPair client = ashlar::generate_key_pair().value();
+};
+
 // A SUB socket in a thread of its own that counts event messages (not heartbeats) and
-// notes when the count reaches `expected`.
+// notes when the count reaches `expected`; a CURVE client of the server when `curve`.
 class Counter {
  public:
-  Counter(const std::string& endpoint, std::size_t expected) : expected_(expected) {
+  Counter(const std::string& endpoint, std::size_t expected, const CurveKeys* curve = nullptr) : expected_(expected) {
     socket_.set(zmq::sockopt::rcvhwm, 0);
+    if (curve) {
+      socket_.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
+      socket_.set(zmq::sockopt::curve_publickey, curve->client.public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
+    }
     socket_.set(zmq::sockopt::subscribe, "");
     socket_.connect(endpoint);
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -126,7 +139,7 @@ void wait_connected(const Counter& counter, const std::function<void()>& poke) {
 }
 
 struct Throughput {
-  double raw = 0, publisher = 0, bulk = 0, bulk_alone = 0;  // events per second
+  double raw = 0, publisher = 0, curve = 0, bulk = 0, bulk_alone = 0;  // events per second
   double notify_micros = 1e9;  // per event, in the caller's thread
 };
 
@@ -156,12 +169,15 @@ ashlar::PublishOptions unlimited(const std::string& endpoint, std::size_t events
 }
 
 // Already committed events, one notify() each, as the engine calls it per action;
-// `notify_seconds` is the time the caller spent in notify(), the writer's share.
+// `notify_seconds` is the time the caller spent in notify(), the writer's share. Over
+// CURVE when `curve`.
 double publisher_round(const ashlar::Log& log, const std::vector<ashlar::StoredEvent>& events,
-                       double& notify_seconds) {
+                       double& notify_seconds, const CurveKeys* curve = nullptr) {
   std::string endpoint = free_endpoint();
-  auto publisher = ashlar::ZmqPublisher::start(log, ashlar::bench::user_domain(), unlimited(endpoint, events.size())).value();
-  Counter counter(endpoint, events.size());
+  ashlar::PublishOptions options = unlimited(endpoint, events.size());
+  if (curve) options.curve.keys = curve->server;
+  auto publisher = ashlar::ZmqPublisher::start(log, ashlar::bench::user_domain(), options).value();
+  Counter counter(endpoint, events.size(), curve);
   wait_connected(counter, [] {});  // the heartbeat arrives every 5 ms
   counter.reset();
   auto start = Clock::now();
@@ -222,11 +238,13 @@ Throughput throughput(std::size_t count) {
   auto log = ashlar::Log::open_read_only(dir.sub("bulk")).value();
   std::vector<std::string> topics;
   for (const auto& e : events) topics.push_back(ashlar::default_topic(e.event));
-  for (int turn = 0; turn < 3; ++turn) {  // alternating, best of three: the machine's noise hits both
+  CurveKeys keys;
+  for (int turn = 0; turn < 3; ++turn) {  // alternating, best of three: the machine's noise hits all
     best.raw = std::max(best.raw, raw_round(events, topics));
     double notify_seconds = 0;
     best.publisher = std::max(best.publisher, publisher_round(*log, events, notify_seconds));
     best.notify_micros = std::min(best.notify_micros, notify_seconds * 1e6 / static_cast<double>(count));
+    best.curve = std::max(best.curve, publisher_round(*log, events, notify_seconds, &keys));
   }
   return best;
 }
@@ -287,20 +305,25 @@ Percentiles percentiles(std::vector<double> v) {
 constexpr auto kLatencyInterval = 500us;  // 2000 events per second
 
 // Commit (a notifier called right after it, before the publisher) to delivery by
-// ashlar::Subscriber over tcp loopback.
-Percentiles ashlar_latency(std::size_t count) {
+// ashlar::Subscriber over tcp loopback; both sockets CURVE servers when `curve`.
+Percentiles ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) {
   TempDir dir;
   std::string pub = free_endpoint(), replay = free_endpoint();
   std::vector<std::atomic<std::int64_t>> committed_at(count + 1);
   auto stamp = std::make_shared<ashlar::CallbackNotifier>([&](const ashlar::StoredEvent& e) {
     if (e.event.position <= count) committed_at[e.event.position].store(now_ns(), std::memory_order_release);
   });
+  ashlar::PublishOptions publish{.endpoints = {pub}, .replay = replay, .heartbeat = 20ms};
+  ashlar::SubscriberOptions options{.publish = pub, .replay = replay, .start = ashlar::StartAt::now()};
+  if (curve) {
+    publish.curve.keys = curve->server;
+    options.server_key = curve->server.public_key;
+    options.client_keys = curve->client;
+  }
   auto engine = ashlar::Engine::open(dir.sub("store"), ashlar::bench::user_domain(),
-                                     {.durability = ashlar::Durability::no_sync,
-                                      .notifiers = {stamp},
-                                      .publish = {.endpoints = {pub}, .replay = replay, .heartbeat = 20ms}})
+                                     {.durability = ashlar::Durability::no_sync, .notifiers = {stamp}, .publish = publish})
                     .value();
-  auto sub = ashlar::Subscriber::connect({.publish = pub, .replay = replay, .start = ashlar::StartAt::now()}).value();
+  auto sub = ashlar::Subscriber::connect(options).value();
   for (auto deadline = Clock::now() + 10s; sub->stats().heartbeats < 3;)  // the live stream flows
     if (sub->next(10ms).value() || Clock::now() > deadline) throw std::runtime_error("no heartbeat");
   std::vector<double> latencies;
@@ -372,13 +395,17 @@ Percentiles raw_latency(std::size_t count) {
 }
 
 void latency(std::size_t count) {
+  CurveKeys keys;
   auto raw = raw_latency(count);
   auto ours = ashlar_latency(count);
+  auto curve = ashlar_latency(count, &keys);
   std::printf("latency, %zu events at 2000/s over tcp loopback, microseconds\n", count);
   std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f\n", "raw PUB/SUB, send to receipt", raw.median,
               raw.p99, raw.max);
   std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx raw)\n",
               "ashlar, commit to delivery", ours.median, ours.p99, ours.max, ours.median / raw.median);
+  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx plain)\n",
+              "ashlar CURVE, commit to delivery", curve.median, curve.p99, curve.max, curve.median / ours.median);
 }
 
 }  // namespace
@@ -397,6 +424,8 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %12.0f events/s\n", "raw ZeroMQ PUB/SUB, same frames", t.raw);
     std::printf("  %-34s %12.0f events/s   %.2fx raw; notify() %.2f us per event\n",
                 "ashlar publisher (notify per event)", t.publisher, t.publisher / t.raw, t.notify_micros);
+    std::printf("  %-34s %12.0f events/s   %.2fx plain publisher\n", "ashlar publisher over CURVE", t.curve,
+                t.curve / t.publisher);
     std::printf("  %-34s %12.0f events/s   %.2fx raw, %.2fx commit alone (%.0f events/s)\n",
                 "bulk commit (no_sync) + publish", t.bulk, t.bulk / t.raw, t.bulk / t.bulk_alone, t.bulk_alone);
     writer_overhead();

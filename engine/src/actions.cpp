@@ -128,8 +128,13 @@ Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, con
     if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
     ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, r.name(), identity.name, values));
     if (!*holder || **holder == own) continue;
+    std::string shown;  // the values, but never a sensitive attribute's
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const Attribute* a = r.attribute(identity.attributes[i]);
+      shown += (i ? ", " : "") + (a && a->sensitive ? std::string("**redacted**") : values[i].str());
+    }
     Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),
-                                                    describe_values(values)))
+                                                    shown))
                   .with_code(codes::kIdentityTaken);
     e.action = action;
     for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});

@@ -8,6 +8,7 @@
 #include "changeset.hpp"
 #include "impl.hpp"
 #include "reader.hpp"
+#include "stream_access.hpp"
 #include "tenancy.hpp"
 
 #include <fmt/format.h>
@@ -131,7 +132,10 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   impl->state = std::move(*state);
   impl->tenants = std::move(*tenants);
   impl->replay = std::move(*replay);
-  ASHLAR_TRY(publishing, PublishService::start(*impl->log, impl->domain, impl->options.publish));
+  // Clients known by their keys are served what their actors may read.
+  PublishOptions& publish = impl->options.publish;
+  if (publish.curve.clients && !publish.access) publish.access = runtime::stream_access(*impl);
+  ASHLAR_TRY(publishing, PublishService::start(*impl->log, impl->domain, publish));
   impl->publishing = std::move(*publishing);
   EngineImpl* raw = impl.get();
   impl->writer = std::make_unique<runtime::GroupCommit>(

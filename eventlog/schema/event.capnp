@@ -51,6 +51,7 @@ struct Event {
   tenant @14 :Text;
   timeMicros @15 :Int64;     # wall clock, microseconds since the Unix epoch, UTC
   idempotencyKey @16 :Text;  # the caller's key for a retry-safe action; empty when none
+  redacted @17 :List(Text);  # on the wire only: attributes whose values were withheld (null)
 }
 
 # A record in the state projection: the fold of its events.

@@ -8,6 +8,9 @@
 // Watch it from another terminal with
 //   build/bin/ashlar subscribe --pub tcp://127.0.0.1:5556 --replay tcp://127.0.0.1:5557 --from 1
 //
+// With --server-key (a key file of `ashlar keygen`) both sockets are CURVE servers; with
+// --clients too (an allow-list, notifiers/PROTOCOL.md) only the clients listed connect.
+//
 // Its last line is "done: C committed, R rejected". Orders publish their updates under
 // templated topics (market.Order.status.<status>.<id>), so a status change goes out under
 // the old and the new status. Commits are not flushed unless --sync is given.
@@ -127,6 +130,7 @@ class Market {
 
 struct Args {
   std::string dir, publish, replay;
+  std::string server_key, clients;  // key file and allow-list file; empty: none
   long count = 0;
   double rate = 0;  // 0: as fast as it can
   double linger = 0;
@@ -134,9 +138,26 @@ struct Args {
   bool sync = false;
 };
 
+// CURVE on both sockets as the arguments ask; an error names the file that is wrong.
+ashlar::Result<ashlar::CurveServerOptions> curve(const Args& args) {
+  ashlar::CurveServerOptions curve;
+  if (args.server_key.empty()) return curve;
+  ASHLAR_TRY(keys, ashlar::read_key_pair(args.server_key));
+  curve.keys = std::move(*keys);
+  if (args.clients.empty()) return curve;
+  ASHLAR_TRY(clients, ashlar::ClientAllowList::from_file(args.clients));
+  curve.clients = std::move(*clients);
+  return curve;
+}
+
 int run(const Args& args) {
+  auto secured = curve(args);
+  if (!secured) {
+    std::fprintf(stderr, "ticker: %s\n", secured.error().describe().c_str());
+    return 1;
+  }
   ashlar::Options options{.durability = args.sync ? ashlar::Durability::sync : ashlar::Durability::no_sync,
-                          .publish = {.endpoints = {args.publish}, .replay = args.replay}};
+                          .publish = {.endpoints = {args.publish}, .replay = args.replay, .curve = *secured}};
   auto engine = ashlar::Engine::open(args.dir, market(), options);
   if (!engine) {
     std::fprintf(stderr, "ticker: %s\n", engine.error().describe().c_str());
@@ -172,6 +193,9 @@ int main(int argc, char** argv) {
   app.add_option("--linger", args.linger, "Seconds to keep serving replay after the last action")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", args.seed, "Seed of the random choices (default 1)");
+  app.add_option("--server-key", args.server_key, "Secure both sockets with CURVE, with this key file's pair");
+  auto* clients = app.add_option("--clients", args.clients, "Admit only the clients of this allow-list (JSON)");
+  clients->needs(app.get_option("--server-key"));
   app.add_flag("--sync", args.sync, "Flush every commit (default: leave it to the OS)");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_signal);

@@ -120,7 +120,9 @@ void ZmqPublisher::Impl::run() {
     bool stop = stopping;
     lock.unlock();
     for (const auto& q : batch) publish(q);
-    if (Clock::now() >= next_beat) {
+    // Per-client streams send no event here: the heartbeat tells each client to ask.
+    bool nudge = options.access && !batch.empty();
+    if (nudge || Clock::now() >= next_beat) {
       try {
         send(kHeartbeatTopic, protocol::heartbeat(domain.name(), heads));
         heartbeats.fetch_add(1, std::memory_order_relaxed);
@@ -140,6 +142,7 @@ void ZmqPublisher::Impl::publish(const Queued& q) {
     return;
   }
   heads.advance(q.resource, q.position, q.sequence);
+  if (options.access) return;
   try {
     auto names = topics(q);
     if (!names) {
@@ -261,7 +264,8 @@ Result<std::unique_ptr<PublishService>> PublishService::start(const Log& log, co
   }
   if (!options.replay.empty()) {
     ASHLAR_TRY(replay, ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
-                                             .batch = options.replay_batch, .curve = options.curve}));
+                                             .batch = options.replay_batch, .curve = options.curve,
+                                             .access = options.access}));
     service->replay_ = std::move(*replay);
   }
   return service;

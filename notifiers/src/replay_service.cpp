@@ -1,5 +1,7 @@
 #include <ashlar/notifiers/replay_service.hpp>
 
+#include <ashlar/eventlog/redact.hpp>
+
 #include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "zmq_util.hpp"
@@ -21,6 +23,9 @@ constexpr std::size_t kMaxReplyBytes = std::size_t{4} << 20;
 // A replay of one tenant's events looks at most this many of other tenants' per reply,
 // so a request for a tenant with few events answers promptly in a busy store.
 constexpr std::size_t kMaxSkipped = 100000;
+// On a per-client stream each event skipped took a decision (for the engine, a read as
+// of its position): fewer per reply, so one client's reply does not hold up the others.
+constexpr std::size_t kMaxSkippedDecided = 1000;
 
 // A reply: a JSON header, then the events' bytes, one frame each.
 struct Reply {
@@ -108,7 +113,8 @@ struct ReplayService::Impl {
   Result<void> refresh_model(const Txn& txn);
   void check_resource(const std::string& resource) const;
   Reply hello(const Txn& txn, const json& request, bool with_start);
-  Reply replay(const Txn& txn, const json& request);
+  Reply replay(const Txn& txn, const json& request, const std::optional<ClientActor>& actor);
+  std::optional<std::string> for_client(const StoredEvent& e, const ClientActor& actor) const;
 };
 
 void ReplayService::Impl::run() {
@@ -137,15 +143,25 @@ void ReplayService::Impl::run() {
 }
 
 // [identity, "", request] from REQ and well-behaved DEALER clients; the reply mirrors
-// the envelope. Anything else is not a request and gets no reply.
+// the envelope. Without the empty delimiter it is not a request and gets no reply.
+// A request of more than one frame, or longer than max_request, gets an error reply.
 void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
-  if (frames.size() != 3 || frames[1].size() != 0) return;
+  if (frames.size() < 3 || frames[1].size() != 0) return;
   Reply reply;
-  try {
-    json request = json::parse(zmq_util::view(frames[2]));
-    reply = answer(request, client_actor(frames[2]));
-  } catch (const json::exception& e) {
-    reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
+  if (frames.size() > 3) {
+    reply = error_reply(nullptr, codes::kInvalidInput,
+                        fmt::format("a request is one frame after the empty delimiter, not {}", frames.size() - 2));
+  } else if (frames[2].size() > options.max_request) {
+    reply = error_reply(nullptr, codes::kTooComplex,
+                        fmt::format("the request is {} bytes; this service takes requests of at most {}",
+                                    frames[2].size(), options.max_request));
+  } else {
+    try {
+      json request = json::parse(zmq_util::view(frames[2]));
+      reply = answer(request, client_actor(frames[2]));
+    } catch (const json::exception& e) {
+      reply = error_reply(nullptr, codes::kInvalidInput, std::string("the request is not JSON: ") + e.what());
+    }
   }
   std::vector<zmq::message_t> out;
   out.push_back(std::move(frames[0]));
@@ -170,7 +186,7 @@ Reply ReplayService::Impl::answer(const json& request, const std::optional<Clien
     if (op == "hello" || op == "head")
       reply = hello(txn, request, op == "hello");
     else if (op == "replay")
-      reply = replay(txn, request);
+      reply = replay(txn, request, actor);
     else
       throw BadRequest{fmt::format("unknown op \"{}\"; expected hello, head or replay", op)};
     if (op == "hello" && actor) reply.header["actor"] = {{"id", actor->id}, {"role", actor->role}};
@@ -237,42 +253,64 @@ Reply ReplayService::Impl::hello(const Txn& txn, const json& request, bool with_
 // "tenant", only that tenant's events, and "through", the last key they account for. An event
 // that cannot be read (it does not decode) ends the reply before it; a request from that
 // event gets the error, naming its position.
-Reply ReplayService::Impl::replay(const Txn& txn, const json& request) {
+Reply ReplayService::Impl::replay(const Txn& txn, const json& request, const std::optional<ClientActor>& actor) {
   std::string resource = string_field(request, "resource");
   check_resource(resource);
   std::uint64_t from = std::max<std::uint64_t>(number_field(request, "from", 1), 1);
   std::size_t limit = std::clamp<std::uint64_t>(number_field(request, "limit", options.batch), 1, options.batch);
   Reply reply;
   std::size_t bytes = 0;
-  auto collect = [&](const StoredEvent& e) {
-    bytes += e.bytes.size();
-    reply.events.push_back(e.bytes);
-    return reply.events.size() < limit && bytes < kMaxReplyBytes;
-  };
   std::optional<std::string> tenant;
   if (request.contains("tenant")) tenant = string_field(request, "tenant");
   std::uint64_t through = from - 1;  // the number of the last event looked at
   std::size_t skipped = 0;
   bool stopped = false;  // before the end of the stream
+  std::optional<BadRequest> refused;  // the access decision failed on this event
   auto select = [&](const StoredEvent& e) {
+    std::optional<std::string> wire;
+    if (!tenant || e.event.tenant == *tenant) {
+      try {
+        wire = options.access ? for_client(e, actor.value_or(ClientActor{})) : e.bytes;
+      } catch (const BadRequest& bad) {
+        refused = bad;
+        stopped = true;
+        return false;
+      }
+    }
     through = resource.empty() ? e.event.position : e.event.sequence;
-    bool more = !tenant || e.event.tenant == *tenant ? collect(e) : ++skipped < kMaxSkipped;
+    if (wire) {
+      bytes += wire->size();
+      reply.events.push_back(std::move(*wire));
+    }
+    bool more = wire ? reply.events.size() < limit && bytes < kMaxReplyBytes
+                     : ++skipped < (options.access ? kMaxSkippedDecided : kMaxSkipped);
     stopped = !more;
     return more;
   };
   auto scanned = resource.empty() ? log.scan(txn, from, select) : log.scan_resource(txn, resource, from, select);
+  if (refused && through < from) throw *refused;
   if (!scanned && through < from) throw failure(scanned.error());
   Head head = ok_or_throw(log.head(txn));
   std::uint64_t last = resource.empty() ? head.position : ok_or_throw(log.last_sequence(txn, resource));
   reply.header = {{"resource", resource}, {"from", from}, {"count", reply.events.size()},
                   {"last", last}, {"head", head.position}};
-  if (tenant) {
-    // Every event of the tenant numbered from..through is in the reply; a scan that ran
-    // to the end of the stream vouches for all of it.
-    reply.header["tenant"] = *tenant;
+  if (tenant) reply.header["tenant"] = *tenant;
+  if (tenant || options.access) {
+    // Every event numbered from..through that this client gets is in the reply; a scan
+    // that ran to the end of the stream vouches for all of it.
     reply.header["through"] = scanned && !stopped ? std::max(through, last) : through;
   }
   return reply;
+}
+
+// The bytes `actor` gets of `e`: none when it may not see it, the event re-encoded
+// without the values it may not read, or the stored bytes. BadRequest with the
+// decision's error.
+std::optional<std::string> ReplayService::Impl::for_client(const StoredEvent& e, const ClientActor& actor) const {
+  EventAccess access = ok_or_throw(options.access(actor, e));
+  if (!access.visible) return std::nullopt;
+  if (access.redacted.empty()) return e.bytes;
+  return ok_or_throw(redact_event(e.bytes, access.redacted));
 }
 
 Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, ReplayOptions options) {
@@ -280,6 +318,9 @@ Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, Repl
   if (impl->stop.fd() < 0) return fail(Error::unknown("cannot create an eventfd for the replay service"));
   impl->socket.set(zmq::sockopt::linger, 0);  // replies to a gone client are not worth a wait
   impl->socket.set(zmq::sockopt::sndhwm, 10000);
+  impl->socket.set(zmq::sockopt::rcvhwm, std::max(impl->options.queued_per_client, 1));
+  std::size_t ceiling = std::clamp<std::size_t>(impl->options.max_request, 1, std::size_t{1} << 30) * 16;
+  impl->socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(ceiling));
   ASHLAR_TRY(gate, curve::secure_server(impl->socket, impl->context, impl->options.curve, "replay service"));
   impl->gate = std::move(*gate);
   ASHLAR_TRY(bound, zmq_util::bind(impl->socket, impl->options.endpoint, "replay service"));

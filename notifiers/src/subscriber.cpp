@@ -183,9 +183,10 @@ Result<void> Subscriber::Impl::on_reply(std::vector<zmq::message_t>& frames) {
   std::uint64_t before = order.frontier();
   order.learn(u64(h, "last"));
   head = std::max(head, u64(h, "head"));
-  // A reply of the tenant's events alone: what lies between them is other tenants'. (A
-  // service that ignores "tenant" sends every event and no "through"; next() filters.)
-  bool tenant_only = !options.tenant.empty() && h.contains("through") && h["through"].is_number_unsigned();
+  // A reply with "through" holds the tenant's events alone, or those this client may
+  // see: what lies between them is not for it. (A service that ignores "tenant" sends
+  // every event and no "through"; next() filters.)
+  bool filtered = h.contains("through") && h["through"].is_number_unsigned();
   for (auto& frame : reply->events) {
     auto event = decode_event(zmq_util::view(frame));
     if (!event)
@@ -194,11 +195,11 @@ Result<void> Subscriber::Impl::on_reply(std::vector<zmq::message_t>& frames) {
                       .with_code(codes::kDecodeError));
     ++stats.replayed;
     std::uint64_t n = number(*event);
-    if (tenant_only) order.skip_to(n - 1);
+    if (filtered) order.skip_to(n - 1);
     auto offered = order.offer(n, {std::move(*event), std::string(zmq_util::view(frame))});
     if (offered == StreamOrder<ReceivedEvent>::Offer::duplicate) ++stats.duplicates;
   }
-  if (tenant_only) order.skip_to(u64(h, "through"));
+  if (filtered) order.skip_to(u64(h, "through"));
   if (order.frontier() == before) not_before = Clock::now() + kRetryDelay;
   return {};
 }

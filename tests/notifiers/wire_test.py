@@ -3,6 +3,12 @@
 decodes the events with the `capnp` tool, both from Debian packages, following
 notifiers/PROTOCOL.md alone. Every committed position arrives once, in order.
 
+Both sockets are CURVE servers with an allow-list: the keys are made here with pyzmq
+(`zmq.curve_keypair`, Z85 as `ashlar keygen` writes them), the client's key is listed
+under an actor, and a client without CURVE is shown to get nothing. With an allow-list
+the ticker's engine serves a per-client stream: heartbeats on the PUB socket, every
+event from the replay service (PROTOCOL.md, "Per-client streams").
+
     wire_test.py --ticker build/bin/ticker --schema eventlog/schema/event.capnp
 """
 
@@ -43,9 +49,33 @@ def numbers(body):
     return struct.unpack_from("<QQ", body, table + 8 + offset * 8)
 
 
+ACTOR = {"id": "wire", "role": "reader"}
+
+
+class Keys:
+    """The server's key pair (its secret in a key file for the ticker) and a client's,
+    on the ticker's allow-list as ACTOR."""
+
+    def __init__(self, directory):
+        self.server_public, server_secret = zmq.curve_keypair()
+        self.public, self.secret = zmq.curve_keypair()
+        self.server_file = directory + "/server.key"
+        with open(self.server_file, "wb") as f:
+            f.write(server_secret + b"\n")
+        self.clients_file = directory + "/clients.json"
+        with open(self.clients_file, "w") as f:
+            json.dump({self.public.decode(): ACTOR}, f)
+
+    def secure(self, socket):
+        socket.curve_serverkey = self.server_public
+        socket.curve_publickey = self.public
+        socket.curve_secretkey = self.secret
+        return socket
+
+
 class ReplayClient:
-    def __init__(self, context, endpoint):
-        self.socket = context.socket(zmq.REQ)
+    def __init__(self, context, endpoint, keys):
+        self.socket = keys.secure(context.socket(zmq.REQ))
         self.socket.setsockopt(zmq.RCVTIMEO, 10000)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.connect(endpoint)
@@ -68,14 +98,27 @@ def watch_ticker(ticker, done):
             done["committed"] = int(match.group(1))
 
 
-def catch_up(args, pub, replay_endpoint, done):
+def plain_client_hears_nothing(replay_endpoint):
+    """A REQ without CURVE asks the CURVE service: no reply within half a second."""
+    context = zmq.Context()
+    plain = context.socket(zmq.REQ)
+    plain.setsockopt(zmq.LINGER, 0)
+    plain.connect(replay_endpoint)
+    plain.send_string(json.dumps({"op": "head"}))
+    answered = plain.poll(500) != 0
+    context.destroy(linger=0)
+    return not answered
+
+
+def catch_up(args, pub, replay_endpoint, keys, done):
     """Hello, subscribe, then deliver positions in order, filling gaps from replay."""
     context = zmq.Context()
-    replay = ReplayClient(context, replay_endpoint)
+    replay = ReplayClient(context, replay_endpoint, keys)
     hello, _ = replay.ask({"op": "hello", "id": 1, "after": 0})
     domain = hello["domain"]
     names = [r["name"] for r in hello["model"]["resources"]]
-    sub = context.socket(zmq.SUB)
+    done["actor"] = hello.get("actor")
+    sub = keys.secure(context.socket(zmq.SUB))
     sub.setsockopt(zmq.LINGER, 0)
     sub.setsockopt(zmq.SUBSCRIBE, HEARTBEAT)
     sub.setsockopt_string(zmq.SUBSCRIBE, domain + ".")
@@ -102,8 +145,15 @@ def catch_up(args, pub, replay_endpoint, done):
         if known >= following and following not in held:
             reply, events = replay.ask({"op": "replay", "id": following, "from": following, "limit": 100})
             known = max(known, reply["last"])
+            filtered = "through" in reply  # a per-client stream: the numbers skipped are not ours
             for body in events:
+                if filtered:
+                    following = max(following, numbers(body)[0])
                 offer(None, body)
+            if filtered:
+                following = max(following, reply["through"] + 1)
+                for position in [p for p in held if p < following]:
+                    del held[position]
             continue
         if sub.poll(100):
             topic, body = sub.recv_multipart()
@@ -138,13 +188,16 @@ def main():
     pub = "tcp://127.0.0.1:%d" % free_port()
     replay = "tcp://127.0.0.1:%d" % free_port()
     with tempfile.TemporaryDirectory(prefix="ashlar-wire-") as tmp:
+        keys = Keys(tmp)
         ticker = subprocess.Popen([args.ticker, tmp + "/store", "--publish", pub, "--replay", replay,
-                                   "--count", str(args.count), "--rate", "1000", "--linger", "30"],
+                                   "--count", str(args.count), "--rate", "1000", "--linger", "30",
+                                   "--server-key", keys.server_file, "--clients", keys.clients_file],
                                   stdout=subprocess.PIPE, text=True)
         done = {}
         threading.Thread(target=watch_ticker, args=(ticker, done), daemon=True).start()
         try:
-            domain, names, delivered, heartbeats, requests = catch_up(args, pub, replay, done)
+            domain, names, delivered, heartbeats, requests = catch_up(args, pub, replay, keys, done)
+            plain_refused = plain_client_hears_nothing(replay)
         finally:
             ticker.send_signal(signal.SIGTERM)
             code = ticker.wait(timeout=10)
@@ -166,6 +219,10 @@ def main():
             failures.append("topic %s does not start with %s.%s." % (topic, domain, resource))
     if not heartbeats or heartbeats[-1]["head"] != committed:
         failures.append("no heartbeat carried the head %s" % committed)
+    if not plain_refused:
+        failures.append("a client without CURVE got a reply")
+    if done.get("actor") != ACTOR:
+        failures.append("hello named the actor %s, not %s" % (done.get("actor"), ACTOR))
     if code != 0:
         failures.append("the ticker exited with %s on SIGTERM" % code)
     live = sum(1 for topic, _ in delivered if topic is not None)

@@ -10,6 +10,7 @@
 #include <ashlar/model/resource.hpp>
 #include <ashlar/notifiers/curve.hpp>
 #include <ashlar/notifiers/notifier.hpp>
+#include <ashlar/notifiers/stream_access.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <chrono>
@@ -50,6 +51,11 @@ struct ASHLAR_API PublishOptions {
   // CURVE on both sockets: the server's key pair and, optionally, the clients allowed
   // (notifiers/curve.hpp). Empty keys: plain ZeroMQ.
   CurveServerOptions curve{};
+  // Per-client streams: each client receives the events `access` lets its actor see,
+  // redacted as it says, from the replay service only; the PUB socket then sends no
+  // event, and a heartbeat right after each batch of commits. Null: every client gets
+  // every event. Engine::open sets it when `curve.clients` is set and it is null.
+  StreamAccess access{};
 };
 
 // The PUB socket. notify() only copies the events into a bounded queue; one background

@@ -8,6 +8,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/notifiers/curve.hpp>
+#include <ashlar/notifiers/stream_access.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
 #include <cstdint>
@@ -24,8 +25,20 @@ struct ASHLAR_API ReplayOptions {
   // At most this many events per reply, whatever a request asks (a reply also stays
   // under 4 MiB): one slow consumer cannot make the service build huge replies.
   std::size_t batch = 1000;
+  // A request (its one JSON frame) longer than this gets an error reply (too_complex)
+  // instead of an answer; a message frame over 16 times this size makes ZeroMQ drop the
+  // connection before the service reads it.
+  std::size_t max_request = std::size_t{64} << 10;
+  // Requests a client may have waiting in the service (ZMQ_RCVHWM, per connection): past
+  // it ZeroMQ stops reading that client's connection until the service has answered some,
+  // so one client cannot fill the service's memory with requests. The service answers
+  // one request at a time, in turn among its clients.
+  int queued_per_client = 100;
   // CURVE: the server's key pair and, optionally, the clients allowed. Empty keys: plain.
   CurveServerOptions curve{};
+  // Serve each client what this lets its actor see (a replay then has "through", as
+  // for one tenant); null: every event as stored.
+  StreamAccess access{};
 };
 
 class ASHLAR_API ReplayService {
