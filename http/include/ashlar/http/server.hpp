@@ -147,7 +147,9 @@ struct ASHLAR_API ServerOptions {
 };
 
 // An HTTP server on its own threads (one per connection, from a pool), answering the
-// routes of `api` with `engine`, which must outlive it.
+// routes of `api` with `engine`, which must outlive it, and GET /events: the log as
+// Server-Sent Events (`?from=POS`, `Last-Event-ID`, `resource=`, `tenant=`), each event as
+// `ashlar log --json` prints it, only those the request's actor may read (README, "HTTP API").
 class ASHLAR_API Server {
  public:
   // Checks the routes against the engine's domain (Framework, naming the resource and
