@@ -93,7 +93,9 @@ int usage(const char* program) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') return usage(argv[0]);
-  http::ServerOptions options{.authenticate = authenticate};
+  // The engine wakes the GET /events streams when it commits.
+  auto signal = std::make_shared<http::EventSignal>();
+  http::ServerOptions options{.authenticate = authenticate, .events = signal};
   for (int i = 2; i < argc; i += 2) {
     if (i + 1 >= argc) return usage(argv[0]);
     std::string flag = argv[i], value = argv[i + 1];
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto engine = Engine::open(argv[1], helpdesk::helpdesk_domain());
+  auto engine = Engine::open(argv[1], helpdesk::helpdesk_domain(), {.notifiers = {signal}});
   if (!engine) {
     std::cerr << "helpdesk_api: " << engine.error().describe() << "\n";
     return 1;

@@ -50,6 +50,7 @@ Reply get(const Context& c, const Call& call) {
   if (!id) return reply(no_record(call));
   rp.query.action = call.route.action;
   rp.query.actor = call.actor;
+  rp.query.tenant = call.tenant;
   auto record = c.engine.get(call.resource.name(), *id, rp.query);
   if (!record) return reply(from_error(record.error(), false));
   return record_reply(200, rp.shape, *record, rp.query.load);
@@ -61,6 +62,7 @@ Reply index(const Context& c, const Call& call) {
     return reply(*failed);
   rp.query.action = call.route.action;
   rp.query.actor = call.actor;
+  rp.query.tenant = call.tenant;
   auto records = c.engine.read(call.resource.name(), rp.query);
   if (!records) return reply(from_error(records.error(), false));
   ordered_json data = ordered_json::array();
@@ -75,7 +77,10 @@ Reply index(const Context& c, const Call& call) {
 
 // The call options of a write: the action, the actor, the Idempotency-Key header.
 CallOptions write_options(const Call& call) {
-  return {.action = call.route.action, .actor = call.actor, .idempotency_key = call.info.header("Idempotency-Key")};
+  return {.action = call.route.action,
+          .actor = call.actor,
+          .tenant = call.tenant,
+          .idempotency_key = call.info.header("Idempotency-Key")};
 }
 
 Reply post(const Context& c, const Call& call) {
@@ -124,7 +129,10 @@ Reply related(const Context& c, const Call& call) {
     return reply(*failed);
   auto id = parse_id(call.resource, call.id);
   if (!id) return reply(no_record(call));
-  Query query{.action = call.route.action, .load = {Load(rel.name, {.load = rp.query.load})}, .actor = call.actor};
+  Query query{.action = call.route.action,
+              .load = {Load(rel.name, {.load = rp.query.load})},
+              .actor = call.actor,
+              .tenant = call.tenant};
   auto record = c.engine.get(call.resource.name(), *id, query);
   if (!record) return reply(from_error(record.error(), false));
   const auto& records = record->related(rel.name);

@@ -27,6 +27,7 @@ struct Call {
   const std::string& body;
   std::string id;  // the :id of the path, when the route has one
   Value actor;
+  std::string tenant{};  // the X-Tenant header
 };
 
 struct Context {

@@ -1,3 +1,4 @@
+#include "events.hpp"
 #include "handlers.hpp"
 
 #include <ashlar/http/server.hpp>
@@ -118,6 +119,8 @@ struct Server::Impl {
   httplib::Server http;
   std::thread thread;
   std::atomic<bool> done{false};  // listen_after_bind returned
+  std::atomic<bool> stopping{false};  // ends the event streams
+  std::atomic<std::size_t> streams{0};  // event streams open
   int port = 0;
 
   Impl(Engine& engine, Api api, ServerOptions options)
@@ -147,8 +150,34 @@ struct Server::Impl {
                                {.header = "Content-Type"}));
     const Resource& resource = *engine.domain().resource(routes.resource());
     Call call{routes, route, resource, info, req.params, req.body,
-              req.matches.size() > 1 ? req.matches[1].str() : std::string(), std::move(actor)};
+              req.matches.size() > 1 ? req.matches[1].str() : std::string(), std::move(actor),
+              info.header("X-Tenant")};
     send(res, handle(Context{engine, api, options}, call));
+  }
+
+  // GET /events: one stream per connection, on that connection's thread, at most
+  // options.max_event_streams at once.
+  void serve_events(const httplib::Request& req, httplib::Response& res) {
+    RequestInfo info{req.method, req.path, {req.headers.begin(), req.headers.end()}};
+    Value actor;
+    if (auto failed = authenticate(info, actor)) return send(res, *failed);
+    auto parsed = parse_event_query(engine, req.params, info.header("Last-Event-ID"));
+    if (auto* failed = std::get_if<Failure>(&parsed)) return send(res, *failed);
+    EventQuery query = std::get<EventQuery>(std::move(parsed));
+    query.actor = std::move(actor);
+    query.request_tenant = info.header("X-Tenant");
+    if (++streams > options.max_event_streams) {
+      --streams;
+      return send(res, failure(503, "too_many_streams", "the server has as many event streams open as it serves"));
+    }
+    auto stream = std::make_shared<EventStream>(engine, options, std::move(query), stopping);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [stream](std::size_t, httplib::DataSink& sink) {
+          return stream->next([&sink](const std::string& text) { return sink.write(text.data(), text.size()); });
+        },
+        [this](bool) { --streams; });
   }
 
   void add(const std::string& method, const std::string& pattern, const ResourceRoutes& routes, const Route& route) {
@@ -208,6 +237,9 @@ struct Server::Impl {
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
       send(res, failure(500, codes::kUnknown, "the server could not complete the request"));
     });
+    // Each event stream holds a thread while it is open: enough for them and the rest.
+    http.new_task_queue = [n = options.max_event_streams] { return new httplib::ThreadPool(CPPHTTPLIB_THREAD_POOL_COUNT + n); };
+    http.Get("/events", [this](const httplib::Request& req, httplib::Response& res) { serve_events(req, res); });
     add_routes();
   }
 };
@@ -248,6 +280,7 @@ int Server::port() const { return impl_ ? impl_->port : 0; }
 
 void Server::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->stopping = true;
   // httplib's stop() does nothing until its loop has started: wait for that (or its end).
   while (!impl_->done) {
     if (impl_->http.is_running()) {

@@ -7,6 +7,7 @@ its pointer, If-Match conflicts and idempotent retries.
 """
 
 import argparse
+import http.client
 import json
 import os
 import signal
@@ -304,9 +305,60 @@ def check_destroy(api):
     expect(api.write("DELETE", path)[0] == 404, "a second delete finds nothing")
 
 
+class EventStream:
+    """GET /events read line by line over http.client, every read bounded by TIMEOUT."""
+
+    def __init__(self, base, path, headers=None):
+        host, port = urllib.parse.urlsplit(base).netloc.split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+        self.connection.request("GET", path, headers=headers or {})
+        self.response = self.connection.getresponse()
+
+    def next_event(self):
+        """(id, data) of the next event; heartbeat comments are skipped."""
+        fields = {}
+        for _ in range(1000):
+            line = self.response.readline().decode()
+            if not line:
+                raise AssertionError("the stream ended")
+            line = line.rstrip("\n")
+            if line == "" and "id" in fields:
+                return int(fields["id"]), json.loads(fields["data"])
+            if line and not line.startswith(":"):
+                name, _, value = line.partition(": ")
+                fields[name] = value
+        raise AssertionError("no event in 1000 lines")
+
+    def close(self):
+        self.connection.close()
+
+
+def check_events(api):
+    stream = EventStream(api.base, "/events?from=1")
+    expect(stream.response.status == 200 and stream.response.getheader("Content-Type") == "text/event-stream",
+           "%s %s" % (stream.response.status, stream.response.getheaders()))
+    first = [stream.next_event() for _ in range(3)]
+    stream.close()
+    expect([position for position, _ in first] == [1, 2, 3], first)
+    expect(all(event["position"] == position for position, event in first), "id: is the event's position")
+    expect(set(first[0][1]) >= {"position", "sequence", "tx", "time", "resource", "action", "type", "id", "version",
+                                "changes", "inputs", "actor", "correlation_id", "hash"}, first[0][1])
+    resumed = EventStream(api.base, "/events?from=1", {"Last-Event-ID": "2"})
+    expect(resumed.next_event() == first[2], "resumed after event 2 without missing or repeating one")
+    resumed.close()
+    live = EventStream(api.base, "/events?resource=Ticket")
+    created = expect_ok(api.write("POST", "/tickets", new_ticket("HD-3001", "Printer jams")), 201)["data"]
+    position, event = live.next_event()
+    live.close()
+    expect(event["resource"] == "Ticket" and event["type"] == "create" and event["id"] == created["id"], event)
+    expect(event["actor"] == "ann" and position == event["position"], event)
+    expect_errors(api.get("/events", resource="Widget"), 400,
+                  [("invalid_input", 'no resource "Widget"', {"parameter": "resource"})])
+
+
 CHECKS = [check_index_and_get, check_filter_and_sort, check_include_and_fields, check_paging, check_related,
           check_read_errors, check_create, check_create_errors, check_authentication, check_update_and_if_match,
-          check_idempotent_retry, check_generic_route, check_destroy]
+          check_idempotent_retry, check_generic_route, check_destroy, check_events]
 
 
 def wait_listening(server):

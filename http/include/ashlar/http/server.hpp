@@ -13,9 +13,12 @@
 #include <ashlar/engine.hpp>
 #include <ashlar/model/export.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -98,8 +101,27 @@ struct ASHLAR_API RequestInfo {
   std::string header(std::string_view name) const;
 };
 
+// Wakes the `GET /events` streams when events are committed: give the same object to the
+// engine (Options::notifiers) and to the server (ServerOptions::events). notify() only
+// records the newest position and wakes the waiting streams; each stream reads the events
+// from the log on its own connection's thread, so a slow client never holds up a commit.
+class ASHLAR_API EventSignal final : public Notifier {
+ public:
+  void notify(std::span<const StoredEvent> events) override;
+  // Returns the newest committed position known once it is past `after`, or when `timeout`
+  // has passed (then it may still be `after` or less).
+  std::uint64_t wait(std::uint64_t after, std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint64_t last_ = 0;
+};
+
 // Turns a request into the actor its actions run as (nil: anonymous). An error of class
 // Forbidden answers 403, any other error 401; the error's message is the response's detail.
+// The request's tenant is its X-Tenant header (see RequestInfo::header): a callback that
+// serves several tenants refuses, with Forbidden, a tenant its actor does not belong to.
 using Authenticate = std::function<Result<Value>(const RequestInfo&)>;
 
 struct ASHLAR_API ServerOptions {
@@ -114,10 +136,20 @@ struct ASHLAR_API ServerOptions {
   int read_timeout = 10;
   // Empty: every request is anonymous (a nil actor).
   Authenticate authenticate{};
+  // GET /events: streams open at once; one more is refused with 503.
+  std::size_t max_event_streams = 8;
+  // GET /events: a comment line (": heartbeat") after this long without an event.
+  std::chrono::milliseconds heartbeat{15000};
+  // GET /events: woken by it when events are committed; without it (nullptr) each stream
+  // looks at the log every `poll` instead.
+  std::shared_ptr<EventSignal> events{};
+  std::chrono::milliseconds poll{250};
 };
 
 // An HTTP server on its own threads (one per connection, from a pool), answering the
-// routes of `api` with `engine`, which must outlive it.
+// routes of `api` with `engine`, which must outlive it, and GET /events: the log as
+// Server-Sent Events (`?from=POS`, `Last-Event-ID`, `resource=`, `tenant=`), each event as
+// `ashlar log --json` prints it, only those the request's actor may read (README, "HTTP API").
 class ASHLAR_API Server {
  public:
   // Checks the routes against the engine's domain (Framework, naming the resource and
