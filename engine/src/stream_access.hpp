@@ -13,7 +13,9 @@ struct EngineImpl;
 // action, the record as the event left it (for a destroy, as it was just before), in the
 // event's tenant: a read as of the event's position, so every filter check, relationship
 // paths included, sees the domain as it stood then. A resource without policies: every
-// event. Values of `sensitive` attributes are withheld from every client. `impl` must
+// event. Values of `sensitive` attributes are withheld from every client, unless a field
+// policy names the attribute and grants it to the client's actor; under field policies,
+// whatever else the actor may not read of the record is withheld too. `impl` must
 // outlive the function (its domain, log and state; the upcast is copied).
 StreamAccess stream_access(const EngineImpl& impl);
 

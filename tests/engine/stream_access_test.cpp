@@ -117,3 +117,52 @@ TEST_CASE("an identity taken on a sensitive attribute is refused without the val
   CHECK(again.error().code == codes::kIdentityTaken);
   CHECK(again.error().message == "identity unique_token is taken: another Card has \"visa\", **redacted**");
 }
+
+TEST_CASE("under field policies a client receives the fields its actor may read, a sensitive one only when granted") {
+  TempDir dir;
+  auto endpoints = tcp_endpoints();
+  Keys keys;
+  auto staff = domain("staff")
+                   .resource(resource("Employee")
+                                 .uuid_primary_key("id")
+                                 .attribute("name", type::string)
+                                 .attribute("salary", type::integer)
+                                 .attribute("ssn", type::string, {.sensitive = true})
+                                 .attribute("badge", type::string, {.sensitive = true})
+                                 .defaults({"read", "destroy", "create:*", "update:*"})
+                                 .field_policy({"salary", "ssn"}, always(),
+                                               {authorize_if(actor_attribute_equals("role", Value("hr")))}))
+                   .build()
+                   .value();
+  auto clients = std::make_shared<ClientAllowList>(
+      ClientList{{keys.alice.public_key, {"alice", "hr"}}, {keys.bob.public_key, {"bob", "member"}}});
+  auto engine = Engine::open(dir.sub("store"), staff,
+                             {.durability = Durability::no_sync,
+                              .publish = {.endpoints = {endpoints.publish}, .replay = endpoints.replay,
+                                          .heartbeat = 100ms, .curve = {.keys = keys.server, .clients = clients}}})
+                    .value();
+  engine.create("Employee", {{"name", "Carol"}, {"salary", 918273}, {"ssn", "ssn-555"}, {"badge", "badge-77"}},
+                {.authorize = false})
+      .value();
+  auto connect = [&](const CurveKeyPair& client) {
+    return Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay,
+                                .start = StartAt::beginning(), .server_key = keys.server.public_key,
+                                .client_keys = client})
+        .value();
+  };
+  auto alice = take(*connect(keys.alice), 1);
+  auto bob = take(*connect(keys.bob), 1);
+  REQUIRE(alice.size() == 1);
+  REQUIRE(bob.size() == 1);
+  // HR is granted the salary and the ssn; the badge, sensitive and named by no field
+  // policy, reaches nobody.
+  CHECK(*find_field(alice.front().event.changes, "salary") == Value(918273));
+  CHECK(*find_field(alice.front().event.changes, "ssn") == Value("ssn-555"));
+  CHECK(find_field(alice.front().event.changes, "badge")->is_null());
+  CHECK(alice.front().bytes.find("badge-77") == std::string::npos);
+  // A member gets the name, and neither value nor length of what it may not read.
+  CHECK(*find_field(bob.front().event.changes, "name") == Value("Carol"));
+  for (const char* withheld : {"salary", "ssn", "badge"}) CHECK(find_field(bob.front().event.changes, withheld)->is_null());
+  CHECK(bob.front().bytes.find("ssn-555") == std::string::npos);
+  CHECK(bob.front().bytes.find("badge-77") == std::string::npos);
+}
