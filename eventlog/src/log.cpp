@@ -84,10 +84,13 @@ Hash Log::chain(const Hash& previous, std::string_view bytes, std::string_view k
   return out;
 }
 
-// What the write transaction appended so far: its head and the last sequence of each
-// resource it appended to, so an append need not read back what the one before it wrote.
-// Filled on first use in each write transaction; a child transaction takes a copy, which
-// replaces its parent's when it commits and is dropped when it rolls back.
+// The log's head and the last sequence of each resource appended to, as the last append
+// left them, so an append need not read back what the one before it wrote. This log is
+// the store's only writer (the writer lock) and append its only writer of the chain and
+// by_resource, so what a committed transaction left holds for the next one; a write
+// transaction that does not commit empties it, and it is read from the store again. A
+// child transaction takes a copy, which replaces its parent's when it commits and is
+// dropped when it rolls back.
 struct AppendCache {
   std::optional<Head> head;
   std::vector<std::pair<std::string, std::uint64_t>> sequences;
@@ -298,11 +301,18 @@ Result<void> Log::write_once(const std::function<Result<void>(Txn&)>& fn, const 
   bool map_full = false;
   {
     ASHLAR_TRY(txn, begin(true));
-    h_->append_cache = {};
+    struct Appending {  // the cache describes this transaction while it runs
+      Handles& h;
+      bool committed = false;
+      ~Appending() {
+        h.append_txn = nullptr;
+        if (!committed) h.append_cache = {};
+      }
+    } appending{*h_};
     h_->append_txn = txn->txn_;
     auto result = fn(*txn);
-    h_->append_txn = nullptr;
     if (result) result = txn->commit();
+    appending.committed = result.has_value();
     if (result) {
       if (after_commit) after_commit();
       return {};
@@ -353,8 +363,8 @@ Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& f
 }
 
 Result<StoredEvent> Log::append(Txn& txn, Event event) {
-  // Within the write transaction the head and sequences are those the last append left;
-  // each is read from the store once (a transaction this log did not begin, every time).
+  // The head and sequences are those the last append left (see AppendCache); each is read
+  // from the store when not known (and always in a transaction write_once did not begin).
   AppendCache* cache = h_->append_txn == txn.txn_ ? &h_->append_cache : nullptr;
   Head previous;
   if (cache && cache->head) {

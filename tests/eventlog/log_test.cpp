@@ -92,7 +92,7 @@ TEST_CASE("append assigns gapless positions and per-resource sequences") {
   CHECK_FALSE(log->event_at(txn, 4).value().has_value());
 }
 
-TEST_CASE("appends after a nested transaction that rolled back continue from what its parent kept") {
+TEST_CASE("appends after a transaction or a nested one that rolled back continue from what was kept") {
   TempDir dir;
   auto log = Log::open(dir.path()).value();
   log->write([&](Txn& txn) -> Result<void> {
@@ -120,7 +120,13 @@ TEST_CASE("appends after a nested transaction that rolled back continue from wha
        CHECK(b->event.sequence == 2);
        return {};
      }).value();
-  // A later transaction continues from what was committed.
+  // A transaction that appends and fails leaves nothing; a later one continues from what
+  // was committed.
+  auto failed = log->write_once([&](Txn& txn) -> Result<void> {
+    if (auto a = log->append(txn, event_for("A", 9)); !a) return fail(a.error());
+    return fail(Error::unknown("rolled back"));
+  });
+  CHECK_FALSE(failed);
   log->write([&](Txn& txn) -> Result<void> {
        auto a = log->append(txn, event_for("A", 4));
        if (!a) return fail(a.error());
