@@ -115,9 +115,12 @@ void GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
       },
       [&] {
         std::vector<StoredEvent> events;
+        if (group.size() == 1) events.reserve(group[0]->events.size());
         for (std::size_t i = 0; i < group.size(); ++i) {
           if (!group[i]->notify || (filled && i == *filled) || !*group[i]->result) continue;
-          for (auto& e : group[i]->events) events.push_back(e);
+          // The callers do not read their events back: they move to the notifiers.
+          for (auto& e : group[i]->events) events.push_back(std::move(e));
+          group[i]->events.clear();
         }
         if (!events.empty()) {
           std::lock_guard notify_lock(notify_mutex_);

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <cerrno>
 #include <cstring>
@@ -83,8 +84,22 @@ Hash Log::chain(const Hash& previous, std::string_view bytes, std::string_view k
   return out;
 }
 
+// The log's head and the last sequence of each resource appended to, as the last append
+// left them, so an append need not read back what the one before it wrote. This log is
+// the store's only writer (the writer lock) and append its only writer of the chain and
+// by_resource, so what a committed transaction left holds for the next one; a write
+// transaction that does not commit empties it, and it is read from the store again. A
+// child transaction takes a copy, which replaces its parent's when it commits and is
+// dropped when it rolls back.
+struct AppendCache {
+  std::optional<Head> head;
+  std::vector<std::pair<std::string, std::uint64_t>> sequences;
+};
+
 struct Log::Handles {
   MDB_env* env = nullptr;
+  AppendCache append_cache;  // the write transaction's, or its innermost child's
+  MDB_txn* append_txn = nullptr;  // the transaction append_cache describes
   int lock_fd = -1;
   std::unique_ptr<ReaderPool> readers = std::make_unique<ReaderPool>();  // emptied before env closes
   std::mutex db_mutex;                  // guards opening named databases
@@ -286,8 +301,18 @@ Result<void> Log::write_once(const std::function<Result<void>(Txn&)>& fn, const 
   bool map_full = false;
   {
     ASHLAR_TRY(txn, begin(true));
+    struct Appending {  // the cache describes this transaction while it runs
+      Handles& h;
+      bool committed = false;
+      ~Appending() {
+        h.append_txn = nullptr;
+        if (!committed) h.append_cache = {};
+      }
+    } appending{*h_};
+    h_->append_txn = txn->txn_;
     auto result = fn(*txn);
     if (result) result = txn->commit();
+    appending.committed = result.has_value();
     if (result) {
       if (after_commit) after_commit();
       return {};
@@ -319,23 +344,51 @@ Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& f
   int rc = mdb_txn_begin(h_->env, parent.txn_, 0, &child);
   if (rc != 0) return fail(parent.lmdb_error(rc, "beginning a nested transaction"));
   Txn txn(child, true, std::shared_lock<std::shared_mutex>(), &counters_);
+  // The child starts from what its parent appended; its own appends are kept with it.
+  bool cached = h_->append_txn == parent.txn_;
+  AppendCache saved;
+  if (cached) {
+    saved = h_->append_cache;
+    h_->append_txn = child;
+  }
   auto result = fn(txn);
   if (result) result = txn.commit();
+  if (cached) {
+    if (!result) h_->append_cache = std::move(saved);
+    h_->append_txn = parent.txn_;
+  }
   // A full map anywhere fails the outer transaction, which grows the map and retries.
   if (txn.map_full()) parent.map_full_ = true;
   return result;
 }
 
 Result<StoredEvent> Log::append(Txn& txn, Event event) {
-  ASHLAR_TRY(h, head(txn));
-  ASHLAR_TRY(seq, last_sequence(txn, event.resource));
-  event.position = h->position + 1;
-  event.sequence = *seq + 1;
+  // The head and sequences are those the last append left (see AppendCache); each is read
+  // from the store when not known (and always in a transaction write_once did not begin).
+  AppendCache* cache = h_->append_txn == txn.txn_ ? &h_->append_cache : nullptr;
+  Head previous;
+  if (cache && cache->head) {
+    previous = *cache->head;
+  } else {
+    ASHLAR_TRY(h, head(txn));
+    previous = *h;
+  }
+  std::uint64_t* cached_sequence = nullptr;
+  if (cache)
+    for (auto& [resource, sequence] : cache->sequences)
+      if (resource == event.resource) cached_sequence = &sequence;
+  if (cached_sequence) {
+    event.sequence = *cached_sequence + 1;
+  } else {
+    ASHLAR_TRY(seq, last_sequence(txn, event.resource));
+    event.sequence = *seq + 1;
+  }
+  event.position = previous.position + 1;
   if (event.tx == 0) event.tx = event.position;
 
-  std::vector<Value> key_values;
-  for (const auto& [name, value] : event.key) key_values.push_back(value);
-  std::string record_key = keys::record_prefix(event.resource, encode_key(key_values)) + keys::be64(event.version);
+  std::string record_key = keys::resource_prefix(event.resource);
+  for (const auto& field : event.key) append_key(record_key, field.second);
+  record_key += keys::be64(event.version);
   if (record_key.size() > keys::kMaxKeySize)
     return fail(Error::invalid(event.resource, event.action,
                                {{"", "key_too_long",
@@ -345,7 +398,7 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
   ASHLAR_TRY_VOID(check_nesting(event));
   StoredEvent stored{std::move(event), {}, {}};
   stored.bytes = encode_event(stored.event);
-  stored.hash = chain(h->hash, stored.bytes, options_.chain_key);
+  stored.hash = chain(previous.hash, stored.bytes, options_.chain_key);
   std::string pos = keys::be64(stored.event.position);
   std::string hash(reinterpret_cast<const char*>(stored.hash.data()), stored.hash.size());
   ASHLAR_TRY_VOID(txn.put(events_, pos, stored.bytes, Txn::PutMode::append));
@@ -358,6 +411,11 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
                                 fmt::format("version {} of this record is already in the log", stored.event.version)));
   if (!put) return fail(put.error());
   ASHLAR_TRY_VOID(put_idempotency_key(txn, stored.event));
+  if (cache) {
+    cache->head = Head{stored.event.position, stored.hash};
+    if (cached_sequence) *cached_sequence = stored.event.sequence;
+    else cache->sequences.emplace_back(stored.event.resource, stored.event.sequence);
+  }
   return stored;
 }
 
@@ -406,6 +464,7 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
   std::string start = keys::be64(std::max<std::uint64_t>(from, 1));
   auto e = events->seek(start);
   auto h = hashes->seek(start);
+  StoredEvent stored;  // one for the whole scan: its bytes' buffer is reused
   for (;;) {
     if (!e) return fail(e.error());
     if (!h) return fail(h.error());
@@ -414,7 +473,8 @@ Result<void> Log::scan(const Txn& txn, std::uint64_t from,
     if (!*h || hashes->key() != events->key() || hashes->value().size() != 32)
       return fail(Error::unknown(fmt::format("the store is corrupted: event {} has no chain hash", position)));
     ASHLAR_TRY(decoded, decode_event(events->value(), position));
-    StoredEvent stored{std::move(*decoded), std::string(events->value()), {}};
+    stored.event = std::move(*decoded);
+    stored.bytes.assign(events->value());
     std::memcpy(stored.hash.data(), hashes->value().data(), 32);
     if (!fn(stored)) return {};
     e = events->next();

@@ -149,20 +149,23 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
   ASHLAR_TRY(t, tables(event.resource));
   std::size_t records = (*t)->records;
   std::string key = event_key_bytes(event);
-  ASHLAR_TRY(current, get(store, event.resource, key));
   auto mismatch = [&](std::string_view why) {
     return fail(Error::unknown(fmt::format("event {} ({} {}) does not fit the state projection: {}",
                                            event.position, event.resource, to_string(event.type), why)));
   };
+  if (event.type == ActionType::create) {
+    // The put finds the record there, if it is: no lookup of its own before it.
+    StoredRecord record{event.version, event.position, {}};
+    merge(record.attributes, event.changes);
+    auto put = store.put(records, key, encode_record(record), StateStore::Put::no_overwrite);
+    if (!put && put.error().cls == ErrorClass::conflict) return mismatch("the record already exists");
+    if (!put) return fail(put.error());
+    ASHLAR_TRY_VOID(update_indexes(store, event, key, nullptr, &record.attributes));
+    return std::optional<StoredRecord>{std::move(record)};
+  }
+  ASHLAR_TRY(current, get(store, event.resource, key));
   switch (event.type) {
-    case ActionType::create: {
-      if (*current) return mismatch("the record already exists");
-      StoredRecord record{event.version, event.position, {}};
-      merge(record.attributes, event.changes);
-      ASHLAR_TRY_VOID(update_indexes(store, event, key, nullptr, &record.attributes));
-      ASHLAR_TRY_VOID(store.put(records, key, encode_record(record)));
-      return std::optional<StoredRecord>{std::move(record)};
-    }
+    case ActionType::create: break;  // above
     case ActionType::update: {
       if (!*current) return mismatch("the record does not exist");
       StoredRecord record = **current;

@@ -92,6 +92,61 @@ TEST_CASE("append assigns gapless positions and per-resource sequences") {
   CHECK_FALSE(log->event_at(txn, 4).value().has_value());
 }
 
+TEST_CASE("appends after a transaction or a nested one that rolled back continue from what was kept") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  log->write([&](Txn& txn) -> Result<void> {
+       if (auto a = log->append(txn, event_for("A", 1)); !a) return fail(a.error());
+       // Kept: a child that appends and commits.
+       auto kept = log->nested(txn, [&](Txn& child) -> Result<void> {
+         auto b = log->append(child, event_for("B", 1));
+         return b ? Result<void>() : fail(b.error());
+       });
+       if (!kept) return kept;
+       // Rolled back: a child (with a grandchild that committed into it) that then fails.
+       auto dropped = log->nested(txn, [&](Txn& child) -> Result<void> {
+         if (auto b = log->append(child, event_for("B", 2)); !b) return fail(b.error());
+         auto inner = log->nested(child, [&](Txn& grandchild) -> Result<void> {
+           auto a = log->append(grandchild, event_for("A", 2));
+           return a ? Result<void>() : fail(a.error());
+         });
+         if (!inner) return inner;
+         return fail(Error::unknown("rolled back"));
+       });
+       CHECK_FALSE(dropped);
+       auto b = log->append(txn, event_for("B", 3));
+       if (!b) return fail(b.error());
+       CHECK(b->event.position == 3);
+       CHECK(b->event.sequence == 2);
+       return {};
+     }).value();
+  // A transaction that appends and fails leaves nothing; a later one continues from what
+  // was committed.
+  auto failed = log->write_once([&](Txn& txn) -> Result<void> {
+    if (auto a = log->append(txn, event_for("A", 9)); !a) return fail(a.error());
+    return fail(Error::unknown("rolled back"));
+  });
+  CHECK_FALSE(failed);
+  log->write([&](Txn& txn) -> Result<void> {
+       auto a = log->append(txn, event_for("A", 4));
+       if (!a) return fail(a.error());
+       CHECK(a->event.position == 4);
+       CHECK(a->event.sequence == 2);
+       return {};
+     }).value();
+  auto events = scan_all(*log);
+  REQUIRE(events.size() == 4);
+  Hash h{};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].event.position == i + 1);
+    h = blake2b(h, events[i].bytes);
+    CHECK(events[i].hash == h);
+  }
+  CHECK(events[2].event.key == Fields{{"id", 3}});
+  auto txn = log->read().value();
+  CHECK(log->check(txn, {}).value().problems.empty());
+}
+
 TEST_CASE("the hash chain is BLAKE2b-256 over the previous hash and the stored bytes") {
   TempDir dir;
   auto log = Log::open(dir.path()).value();
