@@ -28,8 +28,8 @@ class AccessMemo {
     Bytes bytes{};
   };
 
-  // Entries live `lifetime` (zero: nothing is remembered), and at most about `budget`
-  // bytes of re-encoded events are held.
+  // Entries live `lifetime` (zero: nothing is remembered), and take at most about
+  // `budget` bytes: their keys, re-encoded events and kEntryCost each.
   explicit AccessMemo(std::chrono::milliseconds lifetime, std::size_t budget = std::size_t{64} << 20)
       : lifetime_(lifetime), budget_(budget) {}
 
@@ -77,7 +77,7 @@ class AccessMemo {
 
   void keep(std::string key, Wire wire, Clock::time_point now) {
     if (lifetime_.count() <= 0) return;
-    std::size_t size = wire.bytes ? wire.bytes->size() : 0;
+    std::size_t size = key.size() + kEntryCost + (wire.bytes ? wire.bytes->size() : 0);
     auto [it, added] = entries_.try_emplace(key, std::move(wire));
     if (!added) return;
     bytes_ += size;
@@ -93,6 +93,8 @@ class AccessMemo {
       order_.pop_front();
     }
   }
+
+  static constexpr std::size_t kEntryCost = 96;  // the map's node, the queue's record
 
   struct Kept {
     Clock::time_point at;
