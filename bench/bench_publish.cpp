@@ -1,7 +1,7 @@
 // bench_publish: publishing committed events over ZeroMQ against raw ZeroMQ PUB/SUB of
 // the very same messages (topic, event bytes), measured in the same run, on tcp loopback.
 //
-//   bench_publish [EVENTS [LATENCY_EVENTS]]     (defaults 200000 and 5000)
+//   bench_publish [EVENTS [LATENCY_EVENTS [PER_CLIENT_EVENTS]]]   (defaults 200000, 5000, 20000)
 //
 // throughput  events from notify() to a SUB socket that counts them, against a PUB that
 //             sends the same frames. "publisher" feeds already committed events one per
@@ -13,6 +13,11 @@
 //             against raw PUB to SUB of the same bytes at the same rate.
 // CURVE       the publisher's throughput and the latency again with both sockets CURVE
 //             servers (encrypted, any client knowing the server's key), against plain.
+// per-client  4 clients on an allow-list (two of them one actor) each get the Notes its
+//             actor owns (a filter-check read policy, a read as of each event) with the
+//             pin withheld, caught up from a stored log and then followed live, against
+//             the same clients on the plain path (replay and PUB, every event as stored)
+//             and over CURVE without an allow-list (encrypted, no decisions).
 //
 // Both sides' high-water marks are unlimited, so nothing is dropped and every event is
 // counted. Stores live in temporary directories, removed at exit.
@@ -408,14 +413,138 @@ void latency(std::size_t count) {
               "ashlar CURVE, commit to delivery", curve.median, curve.p99, curve.max, curve.median / ours.median);
 }
 
+// ---- Per-client delivery -------------------------------------------------------------
+
+constexpr std::size_t kClients = 4;
+
+// A Note is read by its owner alone; its pin is sensitive.
+ashlar::Domain notes_domain() {
+  using namespace ashlar::dsl;
+  return domain("bench")
+      .resource(resource("Note")
+                    .uuid_primary_key("id")
+                    .attribute("owner", type::string)
+                    .attribute("body", type::string)
+                    .attribute("pin", type::string, {.sensitive = true})
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    .policy(action_type(ashlar::ActionType::create), {authorize_if(always())})
+                    .policy(action_type(ashlar::ActionType::read), {authorize_if(expr(ref("owner") == actor("id")))}))
+      .build()
+      .value();
+}
+
+// Notes owned in turn by alice, bob and dave (whom no client stands for).
+void write_notes(ashlar::Engine& engine, std::size_t first, std::size_t count) {
+  static const char* const kOwners[] = {"alice", "bob", "dave"};
+  std::vector<ashlar::Fields> inputs;
+  for (std::size_t i = first; i < first + count; ++i)
+    inputs.push_back({{"owner", kOwners[i % 3]}, {"body", "note " + std::to_string(i)}, {"pin", "pin-" + std::to_string(i)}});
+  auto done = engine.bulk_create("Note", inputs, {.batch_size = 100, .return_errors = false}).value();
+  if (done.count != count) throw std::runtime_error("the notes were not all written");
+}
+
+enum class Path { plain, curve, per_client };
+
+struct Delivery {
+  double seconds = 0, cpu = 0;
+  std::size_t delivered = 0;  // events, summed over the clients
+};
+
+// The store at `dir` (events already in it or not) opened with `path`'s options; the
+// clients follow from the beginning while `write` (if any) commits more, until each has
+// gone past position `target`.
+Delivery deliver(const std::string& dir, Path path, std::uint64_t target, const std::function<void(ashlar::Engine&)>& write) {
+  std::string pub = free_endpoint(), replay = free_endpoint();
+  CurveKeys keys;
+  std::vector<ashlar::CurveKeyPair> clients;
+  for (std::size_t i = 0; i < kClients; ++i) clients.push_back(ashlar::generate_key_pair().value());
+  ashlar::PublishOptions publish{.endpoints = {pub}, .replay = replay, .heartbeat = 20ms};
+  if (path != Path::plain) publish.curve.keys = keys.server;
+  if (path == Path::per_client) {
+    ashlar::ClientList list{{clients[0].public_key, {"alice", ""}}, {clients[1].public_key, {"alice", ""}},
+                            {clients[2].public_key, {"bob", ""}}, {clients[3].public_key, {"carol", ""}}};
+    publish.curve.clients = std::make_shared<ashlar::ClientAllowList>(std::move(list));
+  }
+  auto engine =
+      ashlar::Engine::open(dir, notes_domain(), {.durability = ashlar::Durability::no_sync, .publish = publish}).value();
+  std::vector<std::unique_ptr<ashlar::Subscriber>> subs;
+  for (const auto& client : clients) {
+    ashlar::SubscriberOptions options{.publish = pub, .replay = replay, .start = ashlar::StartAt::beginning()};
+    if (path != Path::plain) {
+      options.server_key = keys.server.public_key;
+      options.client_keys = client;
+    }
+    subs.push_back(ashlar::Subscriber::connect(options).value());
+  }
+  std::vector<std::size_t> delivered(kClients, 0);
+  std::atomic<int> failed{0};
+  Delivery out;
+  auto timing = ashlar::bench::timed([&] {
+    std::vector<std::jthread> readers;
+    for (std::size_t i = 0; i < kClients; ++i)
+      readers.emplace_back([&, i] {
+        auto& sub = *subs[i];
+        for (auto deadline = Clock::now() + 300s; !(sub.head() >= target && sub.caught_up());) {
+          auto e = sub.next(5ms);
+          if (!e || Clock::now() > deadline) return void(++failed);
+          if (*e) ++delivered[i];
+        }
+      });
+    if (write) write(engine);
+  });
+  if (failed) throw std::runtime_error("a per-client subscriber did not reach the head");
+  out.seconds = timing.wall;
+  out.cpu = timing.cpu;
+  for (auto n : delivered) out.delivered += n;
+  return out;
+}
+
+void per_client(std::size_t count) {
+  Delivery best[2][3];  // [catch-up, live][path]
+  for (auto& row : best)
+    for (auto& d : row) d.seconds = d.cpu = 1e9;
+  auto keep = [](Delivery& best, const Delivery& d) {
+    best.delivered = d.delivered;
+    best.seconds = std::min(best.seconds, d.seconds);
+    best.cpu = std::min(best.cpu, d.cpu);
+  };
+  TempDir dir;
+  {
+    auto engine = ashlar::Engine::open(dir.sub("stored"), notes_domain(), {.durability = ashlar::Durability::no_sync}).value();
+    write_notes(engine, 0, count);
+  }
+  for (int turn = 0; turn < 3; ++turn)
+    for (Path path : {Path::plain, Path::curve, Path::per_client}) {
+      int p = static_cast<int>(path);
+      keep(best[0][p], deliver(dir.sub("stored"), path, count, {}));
+      std::string live = dir.sub("live-" + std::to_string(turn) + "-" + std::to_string(p));
+      keep(best[1][p], deliver(live, path, count, [&](ashlar::Engine& e) { write_notes(e, 0, count); }));
+    }
+  std::printf("per-client delivery, %zu clients (alice twice, bob, carol), %zu Notes owned by alice, bob, dave in turn "
+              "(best of 3)\n", kClients, count);
+  const char* names[] = {"plain (every event, as stored)", "CURVE, no allow-list", "per-client (allow-list)"};
+  for (int mode = 0; mode < 2; ++mode) {
+    std::printf("  %s\n", mode == 0 ? "catch-up from a stored log (replay)" : "live, committed in batches of 100");
+    for (int p = 0; p < 3; ++p) {
+      const Delivery& d = best[mode][p];
+      double positions = static_cast<double>(count * kClients);
+      std::printf("    %-32s %9.0f positions/s %9.0f events/s   wall %.2fx plain, CPU %.2fx plain\n", names[p],
+                  positions / d.seconds, static_cast<double>(d.delivered) / d.seconds,
+                  best[mode][0].seconds / d.seconds, best[mode][0].cpu / d.cpu);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t events = 200000, latency_events = 5000;
+  std::size_t events = 200000, latency_events = 5000, per_client_events = 20000;
   if (argc > 1) events = std::strtoull(argv[1], nullptr, 10);
   if (argc > 2) latency_events = std::strtoull(argv[2], nullptr, 10);
-  if (argc > 3 || events < 1000 || latency_events < 100) {
-    std::fprintf(stderr, "usage: %s [EVENTS (>= 1000) [LATENCY_EVENTS (>= 100)]]\n", argv[0]);
+  if (argc > 3) per_client_events = std::strtoull(argv[3], nullptr, 10);
+  if (argc > 4 || events < 1000 || latency_events < 100 || per_client_events < 300) {
+    std::fprintf(stderr, "usage: %s [EVENTS (>= 1000) [LATENCY_EVENTS (>= 100) [PER_CLIENT_EVENTS (>= 300)]]]\n",
+                 argv[0]);
     return 2;
   }
   try {
@@ -430,6 +559,7 @@ int main(int argc, char** argv) {
                 "bulk commit (no_sync) + publish", t.bulk, t.bulk / t.raw, t.bulk / t.bulk_alone, t.bulk_alone);
     writer_overhead();
     latency(latency_events);
+    per_client(per_client_events);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_publish: %s\n", e.what());
     return 1;

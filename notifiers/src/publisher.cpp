@@ -265,7 +265,8 @@ Result<std::unique_ptr<PublishService>> PublishService::start(const Log& log, co
   if (!options.replay.empty()) {
     ASHLAR_TRY(replay, ReplayService::start(log, {.endpoint = options.replay, .context = shared.context,
                                              .batch = options.replay_batch, .curve = options.curve,
-                                             .access = options.access}));
+                                             .access = options.access,
+                                             .decision_memory = options.decision_memory}));
     service->replay_ = std::move(*replay);
   }
   return service;

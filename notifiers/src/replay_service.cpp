@@ -2,6 +2,7 @@
 
 #include <ashlar/eventlog/redact.hpp>
 
+#include "access_memo.hpp"
 #include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "zmq_util.hpp"
@@ -28,9 +29,17 @@ constexpr std::size_t kMaxSkipped = 100000;
 constexpr std::size_t kMaxSkippedDecided = 1000;
 
 // A reply: a JSON header, then the events' bytes, one frame each.
+// An event's bytes in a reply: the stored ones, or a re-encoding shared with the
+// service's memory of it.
+struct WireEvent {
+  std::string stored;
+  std::shared_ptr<const std::string> shared{};
+  std::string_view bytes() const { return shared ? std::string_view(*shared) : std::string_view(stored); }
+};
+
 struct Reply {
   json header;
-  std::vector<std::string> events;
+  std::vector<WireEvent> events;
 };
 
 Reply error_reply(const json& id, std::string code, std::string message) {
@@ -90,7 +99,7 @@ std::optional<ClientActor> client_actor(const zmq::message_t& m) {
 struct ReplayService::Impl {
   Impl(const Log& l, ReplayOptions o)
       : log(l), options(std::move(o)), context(zmq_util::context_or_new(options.context)),
-        socket(zmq_util::native(context), zmq::socket_type::router) {}
+        socket(zmq_util::native(context), zmq::socket_type::router), memo(options.decision_memory) {}
 
   const Log& log;
   ReplayOptions options;
@@ -106,6 +115,7 @@ struct ReplayService::Impl {
   std::string model_text;
   json model;
   std::vector<std::string> resources;
+  notifiers_detail::AccessMemo memo;  // the thread's
 
   void run();
   void serve(std::vector<zmq::message_t>& frames);
@@ -114,7 +124,7 @@ struct ReplayService::Impl {
   void check_resource(const std::string& resource) const;
   Reply hello(const Txn& txn, const json& request, bool with_start);
   Reply replay(const Txn& txn, const json& request, const std::optional<ClientActor>& actor);
-  std::optional<std::string> for_client(const StoredEvent& e, const ClientActor& actor) const;
+  std::optional<WireEvent> for_client(const StoredEvent& e, const ClientActor& actor);
 };
 
 void ReplayService::Impl::run() {
@@ -167,7 +177,7 @@ void ReplayService::Impl::serve(std::vector<zmq::message_t>& frames) {
   out.push_back(std::move(frames[0]));
   out.emplace_back();
   out.emplace_back(reply.header.dump(-1, ' ', false, json::error_handler_t::replace));
-  for (auto& e : reply.events) out.emplace_back(e.data(), e.size());
+  for (const auto& e : reply.events) out.emplace_back(e.bytes().data(), e.bytes().size());
   try {
     zmq::send_multipart(socket, out, zmq::send_flags::dontwait);  // a gone client: dropped
   } catch (const zmq::error_t&) {
@@ -267,10 +277,10 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request, const std
   bool stopped = false;  // before the end of the stream
   std::optional<BadRequest> refused;  // the access decision failed on this event
   auto select = [&](const StoredEvent& e) {
-    std::optional<std::string> wire;
+    std::optional<WireEvent> wire;
     if (!tenant || e.event.tenant == *tenant) {
       try {
-        wire = options.access ? for_client(e, actor.value_or(ClientActor{})) : e.bytes;
+        wire = options.access ? for_client(e, actor.value_or(ClientActor{})) : WireEvent{e.bytes};
       } catch (const BadRequest& bad) {
         refused = bad;
         stopped = true;
@@ -279,7 +289,7 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request, const std
     }
     through = resource.empty() ? e.event.position : e.event.sequence;
     if (wire) {
-      bytes += wire->size();
+      bytes += wire->bytes().size();
       reply.events.push_back(std::move(*wire));
     }
     bool more = wire ? reply.events.size() < limit && bytes < kMaxReplyBytes
@@ -305,12 +315,28 @@ Reply ReplayService::Impl::replay(const Txn& txn, const json& request, const std
 
 // The bytes `actor` gets of `e`: none when it may not see it, the event re-encoded
 // without the values it may not read, or the stored bytes. BadRequest with the
-// decision's error.
-std::optional<std::string> ReplayService::Impl::for_client(const StoredEvent& e, const ClientActor& actor) const {
-  EventAccess access = ok_or_throw(options.access(actor, e));
-  if (!access.visible) return std::nullopt;
-  if (access.redacted.empty()) return e.bytes;
-  return ok_or_throw(redact_event(e.bytes, access.redacted));
+// decision's error (never remembered). Decisions and re-encodings are remembered for
+// options.decision_memory, by actor and position and by position and attributes.
+std::optional<WireEvent> ReplayService::Impl::for_client(const StoredEvent& e, const ClientActor& actor) {
+  using Memo = notifiers_detail::AccessMemo;
+  auto now = Memo::Clock::now();
+  std::uint64_t position = e.event.position;
+  auto wire = memo.decision(actor, position, now);
+  if (!wire) {
+    EventAccess access = ok_or_throw(options.access(actor, e));
+    wire = Memo::Wire{access.visible};
+    if (access.visible && !access.redacted.empty()) {
+      wire->bytes = memo.redaction(position, access.redacted, now);
+      if (!wire->bytes) {
+        wire->bytes = std::make_shared<const std::string>(ok_or_throw(redact_event(e.bytes, access.redacted)));
+        memo.keep_redaction(position, access.redacted, wire->bytes, now);
+      }
+    }
+    memo.keep_decision(actor, position, *wire, now);
+  }
+  if (!wire->visible) return std::nullopt;
+  if (wire->bytes) return WireEvent{{}, wire->bytes};
+  return WireEvent{e.bytes};
 }
 
 Result<std::unique_ptr<ReplayService>> ReplayService::start(const Log& log, ReplayOptions options) {

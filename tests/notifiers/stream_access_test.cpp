@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <mutex>
+
 using namespace ashlar;
 using namespace ashlar::test;
 
@@ -149,4 +152,65 @@ TEST_CASE("a redacted event names the withheld attributes and keeps every other 
   auto bad = redact_event("not an event", {"password"});
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().code == codes::kDecodeError);
+}
+
+TEST_CASE("clients of one actor share each decision and re-encoding, another role or no memory decides again") {
+  TempDir dir;
+  auto endpoints = tcp_endpoints();
+  CurveKeyPair server = generate_key_pair().value();
+  std::vector<CurveKeyPair> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(generate_key_pair().value());
+  // Two connections of support as an agent, one of support as a lead.
+  auto list = std::make_shared<ClientAllowList>(ClientList{{keys[0].public_key, {"support", "agent"}},
+                                                           {keys[1].public_key, {"support", "agent"}},
+                                                           {keys[2].public_key, {"support", "lead"}}});
+  std::mutex mutex;  // decisions are taken on the service's thread
+  std::map<std::pair<std::string, std::uint64_t>, int> decided;  // (role, position): decisions
+  auto counting = [&](const ClientActor& actor, const StoredEvent& e) {
+    std::lock_guard lock(mutex);
+    ++decided[{actor.role, e.event.position}];
+    return decide(actor, e);
+  };
+  auto decisions = [&](const std::string& role, std::uint64_t position) {
+    std::lock_guard lock(mutex);
+    return decided[{role, position}];
+  };
+  auto connect = [&](const CurveKeyPair& client) {
+    return Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay,
+                                .start = StartAt::beginning(), .server_key = server.public_key,
+                                .client_keys = client})
+        .value();
+  };
+  SECTION("remembered: one decision per role and event") {
+    // A memory far longer than the test, so that a slow machine changes nothing.
+    auto source = publishing_source(dir.sub("store"), endpoints, blog_domain(),
+                                    {.curve = {.keys = server, .clients = list}, .access = counting,
+                                     .decision_memory = std::chrono::minutes(10)});
+    commit(source, 1, 5);  // positions 1..15
+    auto first = take(*connect(keys[0]), 5);
+    auto second = take(*connect(keys[1]), 5);
+    auto lead = take(*connect(keys[2]), 5);
+    CHECK(positions(first) == plain_users(1, 5));
+    for (const auto* events : {&second, &lead}) {
+      REQUIRE(events->size() == first.size());
+      for (std::size_t i = 0; i < first.size(); ++i) CHECK((*events)[i].bytes == first[i].bytes);
+    }
+    for (std::uint64_t position = 1; position <= 15; ++position) {
+      INFO("position " << position);
+      CHECK(decisions("agent", position) == 1);
+      CHECK(decisions("lead", position) == 1);
+    }
+    for (const auto& e : second) CHECK(e.bytes.find("secret-") == std::string::npos);
+  }
+  SECTION("without memory: each client decides each event") {
+    auto source = publishing_source(dir.sub("store"), endpoints, blog_domain(),
+                                    {.curve = {.keys = server, .clients = list}, .access = counting,
+                                     .decision_memory = std::chrono::milliseconds(0)});
+    commit(source, 1, 5);
+    auto first = take(*connect(keys[0]), 5);
+    auto second = take(*connect(keys[1]), 5);
+    CHECK(positions(second) == positions(first));
+    // (More than two only if a request timed out on a slow machine and was asked again.)
+    for (std::uint64_t position = 1; position <= 15; ++position) CHECK(decisions("agent", position) >= 2);
+  }
 }

@@ -56,6 +56,9 @@ struct ASHLAR_API PublishOptions {
   // event, and a heartbeat right after each batch of commits. Null: every client gets
   // every event. Engine::open sets it when `curve.clients` is set and it is null.
   StreamAccess access{};
+  // How long the replay service reuses a decision of `access` for another client of the
+  // same actor (ReplayOptions::decision_memory). Zero: every client, every event decided.
+  std::chrono::milliseconds decision_memory{1000};
 };
 
 // The PUB socket. notify() only copies the events into a bounded queue; one background

@@ -11,6 +11,7 @@
 #include <ashlar/notifiers/stream_access.hpp>
 #include <ashlar/notifiers/zmq_context.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,13 @@ struct ASHLAR_API ReplayOptions {
   // Serve each client what this lets its actor see (a replay then has "through", as
   // for one tenant); null: every event as stored.
   StreamAccess access{};
+  // How long an `access` decision is reused for another request of the same actor (id
+  // and role) about the same event, with the event's re-encoding: clients of one actor
+  // asking for the same events within it (each client after a commit, several catching
+  // up together) cost one decision. A reused decision is the one `access` gave up to this
+  // long ago, which only a decision depending on the clock or on state outside the store
+  // (a custom check) can tell apart. Zero: every request decides every event.
+  std::chrono::milliseconds decision_memory{1000};
 };
 
 class ASHLAR_API ReplayService {
