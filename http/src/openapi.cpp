@@ -75,7 +75,7 @@ ordered_json aggregate_schema(const Domain& domain, const Resource& resource, co
   ordered_json item = field ? type_schema(field->type) : ordered_json::object();
   if (aggregate.kind == AggregateKind::list) return {{"type", "array"}, {"items", std::move(item)}};
   if (field) return item;
-  return {{"nullable", true}};
+  return ordered_json::object();  // any value
 }
 
 // What a record's `attributes` may hold: its public attributes, aggregates and calculations.
@@ -99,6 +99,9 @@ ordered_json attributes_schema(const Domain& domain, const Resource& resource) {
   }
   return {{"type", "object"}, {"properties", std::move(properties)}};
 }
+
+// null alone, as OpenAPI 3.0 spells it.
+ordered_json null_schema() { return {{"type", "object"}, {"nullable", true}, {"enum", ordered_json::array({nullptr})}}; }
 
 ordered_json identifier_schema(const std::string& type, bool nullable) {
   ordered_json out = {{"type", "object"},
@@ -348,13 +351,13 @@ struct Builder {
       case RouteKind::related: {
         const Relationship& rel = *resource.relationship(route.relationship);
         std::string related = type_of(api, *domain.resource(rel.destination));
-        ordered_json data = rel.to_one() ? ordered_json{{"allOf", {schema_ref(related)}}, {"nullable", true}}
+        ordered_json data = rel.to_one() ? ordered_json{{"anyOf", {schema_ref(related), null_schema()}}}
                                          : ordered_json{{"type", "array"}, {"items", schema_ref(related)}};
         return success("the related records", document_schema(std::move(data), links_schema(false), schema_ref("included")));
       }
       case RouteKind::route: {
         const Action& action = *resource.action(route.action);
-        ordered_json data = action.returns ? type_schema(*action.returns) : ordered_json{{"nullable", true}};
+        ordered_json data = action.returns ? type_schema(*action.returns) : null_schema();
         return success("the action's result", document_schema(std::move(data)));
       }
     }

@@ -421,14 +421,54 @@ def check_openapi(api, validator):
     severity = escalate["properties"]["data"]["properties"]["min_severity"]
     expect(severity["minimum"] == 1 and severity["maximum"] == 5, severity)
     expect(paths["/tickets/{id}/representative"]["get"]["responses"]["200"]["content"]["application/vnd.api+json"]
-           ["schema"]["properties"]["data"] == {"allOf": [{"$ref": "#/components/schemas/representative"}],
-                                                "nullable": True}, "a to-one relationship's data")
+           ["schema"]["properties"]["data"] == {"anyOf": [{"$ref": "#/components/schemas/representative"},
+                                                          {"type": "object", "nullable": True, "enum": [None]}]},
+           "a to-one relationship's data: the record or null")
     # A standard validator accepts it.
     with tempfile.NamedTemporaryFile("wb", suffix=".json") as file:
         file.write(text)
         file.flush()
         run = subprocess.run([validator, file.name], capture_output=True, text=True, timeout=60)
     expect(run.returncode == 0, "the validator refused the document:\n%s%s" % (run.stdout, run.stderr))
+    # Responses match the schemas the document gives them.
+    printer, rita = ticket(api, "HD-1001"), rep(api, "Rita")
+    cases = [
+        ("GET /tickets", "/tickets", {"include": "representative", "sort": "reference", "page[limit]": 2}),
+        ("GET /tickets/{id}", "/tickets/{id}", {"include": "representative.tickets"}),
+        ("GET /representatives/{id}", "/representatives/{id}",
+         {"fields[representative]": "name,ticket_count,worst_severity"}),
+        ("GET /tickets/{id}/representative", "/tickets/{id}/representative", {}),
+        ("GET /representatives/{id}/tickets", "/representatives/{id}/tickets", {}),
+    ]
+    checked = []
+    for name, path, params in cases:
+        concrete = path.replace("{id}", rita["id"] if path.startswith("/representatives") else printer["id"])
+        body = expect_ok(api.get(concrete, **params))
+        checked.append({"name": name, "schema": response_schema(path, "get", "200"), "instance": body})
+    _, _, bad = api.get("/tickets", filter="severity >=")
+    checked.append({"name": "400", "schema": response_schema("/tickets", "get", "400"), "instance": bad})
+    _, _, missing = api.get("/tickets/00000000-0000-0000-0000-000000000000")
+    checked.append({"name": "404", "schema": response_schema("/tickets/{id}", "get", "404"), "instance": missing})
+    modules = os.path.dirname(os.path.dirname(validator))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_responses.mjs")
+    with tempfile.NamedTemporaryFile("wb", suffix=".json") as document, \
+            tempfile.NamedTemporaryFile("w", suffix=".json") as instances:
+        document.write(text)
+        document.flush()
+        json.dump(checked, instances)
+        instances.flush()
+        run = subprocess.run(["node", script, modules, document.name, instances.name],
+                             capture_output=True, text=True, timeout=60)
+    expect(run.returncode == 0, "responses that do not match their schemas:\n%s%s" % (run.stdout, run.stderr))
+
+
+def response_schema(path, method, status):
+    """The JSON pointer of a response's schema in the OpenAPI document."""
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    content = "/content/application~1vnd.api+json/schema"
+    if status == "200":
+        return "/paths/%s/%s/responses/200%s" % (escaped, method, content)
+    return "/components/responses/error_%s%s" % (status, content)
 
 
 CHECKS = [check_index_and_get, check_filter_and_sort, check_include_and_fields, check_paging, check_related,
