@@ -234,6 +234,9 @@ struct Server::Impl {
     http.set_write_timeout(options.read_timeout);
     http.set_keep_alive_timeout(options.read_timeout);
     http.set_keep_alive_max_count(options.keep_alive_requests);
+    // A response goes out in more than one write: without TCP_NODELAY, Nagle's algorithm
+    // holds the last one until the client's delayed ACK, some 40 ms per request.
+    http.set_tcp_nodelay(true);
     // httplib's own answers (no such route, a body past max_body) as error documents.
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
