@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: deps configure build demo test test-asan test-tsan bench fuzz-deps fuzz-build fuzz clean
+.PHONY: deps configure build demo test test-asan test-tsan bench bench-deps consumer package fuzz-deps fuzz-build fuzz clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -47,7 +47,25 @@ test-tsan: deps
 	cmake --build build-tsan -j$(JOBS) --target concurrency_test
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure --no-tests=error -j$(JOBS) -R '^concurrency_test:'
 
-bench: build
+# The built tree installed into a prefix inside it, then tests/consumer configured, built
+# (through find_package(ashlar) and through pkg-config) and run against that prefix alone.
+CONSUMER_PREFIX = $(abspath $(BUILD))/consumer-prefix
+consumer: build
+	rm -rf $(CONSUMER_PREFIX) $(BUILD)/consumer
+	cmake --install $(BUILD) --prefix $(CONSUMER_PREFIX)
+	cmake -S tests/consumer -B $(BUILD)/consumer -DCMAKE_PREFIX_PATH=$(CONSUMER_PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD)/consumer -j$(JOBS)
+	$(BUILD)/consumer/consumer $(BUILD)/consumer/store
+	$(BUILD)/consumer/consumer_pc $(BUILD)/consumer/store-pc
+
+# A Debian package of what cmake --install installs, under /usr (CPack), in $(BUILD).
+package: build
+	cd $(BUILD) && cpack -G DEB
+
+bench-deps:
+	@./scripts/install-deps.sh bench
+
+bench: build bench-deps
 	$(BUILD)/bin/bench_create
 	$(BUILD)/bin/bench_concurrency
 	$(BUILD)/bin/bench_get
@@ -57,6 +75,7 @@ bench: build
 	$(BUILD)/bin/bench_rebuild
 	$(BUILD)/bin/bench_manage
 	$(BUILD)/bin/bench_policies
+	$(BUILD)/bin/bench_http
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz

@@ -222,10 +222,24 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
     while (from < kept->size() && compare_sort_values((*keys)[from], *after, sort, &error) <= 0) ++from;
     if (error) return fail(*error);
   }
-  from += q.offset;
+  std::size_t to = kept->size();
+  if (!q.before.empty()) {
+    auto before = decode_cursor(q.before);
+    if (!before) return fail(query_error(r, *a, "before", "invalid_cursor", "is not a cursor this query returned"));
+    std::optional<Error> error;
+    to = from;
+    while (to < kept->size() && compare_sort_values((*keys)[to], *before, sort, &error) < 0) ++to;
+    if (error) return fail(*error);
+  }
   std::optional<std::size_t> limit = q.limit ? q.limit : a->limit;
+  if (q.before.empty()) {
+    from += q.offset;
+  } else {  // backwards from the cursor: the page ends right before it
+    to = to - std::min(q.offset, to - from);
+    if (limit && to - from > *limit) from = to - *limit;
+  }
   std::vector<Record> page;
-  for (std::size_t i = from; i < kept->size() && (!limit || page.size() < *limit); ++i) {
+  for (std::size_t i = from; i < to && (!limit || page.size() < *limit); ++i) {
     RecordAccess::set_cursor((*kept)[i], encode_cursor((*keys)[i]));
     page.push_back(std::move((*kept)[i]));
   }

@@ -49,6 +49,7 @@ std::string field_pointer(const Resource* resource, std::string_view base, const
 std::string parameter_of(const std::string& field) {
   if (field == "filter" || field == "sort") return field;
   if (field == "after") return "page[after]";
+  if (field == "before") return "page[before]";
   if (field == "load") return "include";
   return {};
 }

@@ -26,12 +26,14 @@ Failure no_record(const Call& call) {
   return failure(404, codes::kNotFound, "no " + call.resource.name() + " has the id \"" + call.id + "\"");
 }
 
-// The request's query string with page[after] set to `cursor`, for links.next.
-std::string next_link(const Call& call, const std::string& cursor) {
+// The request's query string with page[after] and page[before] replaced by `key` set to
+// `cursor`, for links.next and links.prev.
+std::string page_link(const Call& call, const char* key, const std::string& cursor) {
   std::string query;
-  for (const auto& [key, value] : call.params)
-    if (key != "page[after]") query += (query.empty() ? "" : "&") + url_encode(key) + "=" + url_encode(value);
-  query += (query.empty() ? "" : "&") + url_encode("page[after]") + "=" + url_encode(cursor);
+  for (const auto& [name, value] : call.params)
+    if (name != "page[after]" && name != "page[before]")
+      query += (query.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(value);
+  query += (query.empty() ? "" : "&") + url_encode(key) + "=" + url_encode(cursor);
   return call.routes.base() + "?" + query;
 }
 
@@ -63,14 +65,24 @@ Reply index(const Context& c, const Call& call) {
   rp.query.action = call.route.action;
   rp.query.actor = call.actor;
   rp.query.tenant = call.tenant;
+  // One record past the page tells whether another page follows it (precedes it, backwards).
+  std::size_t limit = *rp.query.limit;
+  bool backwards = !rp.query.before.empty();
+  rp.query.limit = limit + 1;
   auto records = c.engine.read(call.resource.name(), rp.query);
   if (!records) return reply(from_error(records.error(), false));
+  bool more = records->size() > limit;
+  if (more) records->erase(backwards ? records->begin() : records->end() - 1);
   ordered_json data = ordered_json::array();
   for (const auto& r : *records) data.push_back(resource_object(rp.shape, r));
   ordered_json doc = {{"data", std::move(data)}};
   if (!rp.query.load.empty()) doc["included"] = included(rp.shape, *records, rp.query.load);
   ordered_json links = {{"self", self_link(call)}};
-  if (!records->empty() && records->size() == *rp.query.limit) links["next"] = next_link(call, records->back().cursor());
+  if (!records->empty()) {
+    // Backwards, the page's cursor itself follows it; forwards, page[after]'s precedes it.
+    if (backwards || more) links["next"] = page_link(call, "page[after]", records->back().cursor());
+    if (backwards ? more : !rp.query.after.empty()) links["prev"] = page_link(call, "page[before]", records->front().cursor());
+  }
   doc["links"] = std::move(links);
   return document(200, doc);
 }

@@ -89,6 +89,8 @@ std::optional<Failure> parse_index_param(const std::string& key, const std::stri
     out.query.limit = *limit;
   } else if (key == "page[after]") {
     out.query.after = value;
+  } else if (key == "page[before]") {
+    out.query.before = value;
   } else {
     return bad_parameter(key, "is not a parameter of this route");
   }

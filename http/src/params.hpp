@@ -15,7 +15,7 @@ namespace ashlar::http {
 using Params = std::multimap<std::string, std::string>;
 
 // What a GET asks for beyond the action: include, fields[TYPE], and for an index filter,
-// sort, page[limit] and page[after].
+// sort, page[limit], page[after] and page[before].
 struct ReadParams {
   Query query{};  // filter, sort, limit, after, load
   DocumentShape shape{};

@@ -1,5 +1,6 @@
 #include "events.hpp"
 #include "handlers.hpp"
+#include "openapi.hpp"
 
 #include <ashlar/http/server.hpp>
 
@@ -122,27 +123,36 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};  // ends the event streams
   std::atomic<std::size_t> streams{0};  // event streams open
   int port = 0;
+  std::string openapi;  // GET /openapi.json, made once at start
 
   Impl(Engine& engine, Api api, ServerOptions options)
       : engine(engine), api(std::move(api)), options(std::move(options)) {}
 
-  // The actor of the request, or the 401/403 the authentication callback answered.
-  std::optional<Failure> authenticate(const RequestInfo& info, Value& actor) const {
+  // The actor and tenant of the request, or the 401/403 the authentication answered.
+  std::optional<Failure> authenticate(const RequestInfo& info, Value& actor, std::string& tenant) const {
+    tenant = info.header("X-Tenant");
     if (!options.authenticate) return std::nullopt;
     auto result = options.authenticate(info);
-    if (result) {
-      actor = std::move(*result);
-      return std::nullopt;
+    if (!result) {
+      if (result.error().cls == ErrorClass::forbidden) return failure(403, codes::kForbidden, result.error().message);
+      return failure(401, "unauthenticated", result.error().message);
     }
-    if (result.error().cls == ErrorClass::forbidden) return failure(403, codes::kForbidden, result.error().message);
-    return failure(401, "unauthenticated", result.error().message);
+    actor = std::move(result->actor);
+    if (result->tenant) {
+      if (!tenant.empty() && tenant != *result->tenant)
+        return failure(403, codes::kForbidden, "names a tenant other than the one the request is authenticated for",
+                       {.header = "X-Tenant"});
+      tenant = std::move(*result->tenant);
+    }
+    return std::nullopt;
   }
 
   void serve(const ResourceRoutes& routes, const Route& route, const httplib::Request& req,
              httplib::Response& res) const {
     RequestInfo info{req.method, req.path, {req.headers.begin(), req.headers.end()}};
     Value actor;
-    if (auto failed = authenticate(info, actor)) return send(res, *failed);
+    std::string tenant;
+    if (auto failed = authenticate(info, actor, tenant)) return send(res, *failed);
     bool writes = route.kind == RouteKind::post || route.kind == RouteKind::patch ||
                   (route.kind == RouteKind::route && !req.body.empty());
     if (writes && !json_body(req))
@@ -151,7 +161,7 @@ struct Server::Impl {
     const Resource& resource = *engine.domain().resource(routes.resource());
     Call call{routes, route, resource, info, req.params, req.body,
               req.matches.size() > 1 ? req.matches[1].str() : std::string(), std::move(actor),
-              info.header("X-Tenant")};
+              std::move(tenant)};
     send(res, handle(Context{engine, api, options}, call));
   }
 
@@ -160,12 +170,13 @@ struct Server::Impl {
   void serve_events(const httplib::Request& req, httplib::Response& res) {
     RequestInfo info{req.method, req.path, {req.headers.begin(), req.headers.end()}};
     Value actor;
-    if (auto failed = authenticate(info, actor)) return send(res, *failed);
+    std::string tenant;
+    if (auto failed = authenticate(info, actor, tenant)) return send(res, *failed);
     auto parsed = parse_event_query(engine, req.params, info.header("Last-Event-ID"));
     if (auto* failed = std::get_if<Failure>(&parsed)) return send(res, *failed);
     EventQuery query = std::get<EventQuery>(std::move(parsed));
     query.actor = std::move(actor);
-    query.request_tenant = info.header("X-Tenant");
+    query.request_tenant = std::move(tenant);
     if (++streams > options.max_event_streams) {
       --streams;
       return send(res, failure(503, "too_many_streams", "the server has as many event streams open as it serves"));
@@ -222,6 +233,10 @@ struct Server::Impl {
     http.set_read_timeout(options.read_timeout);
     http.set_write_timeout(options.read_timeout);
     http.set_keep_alive_timeout(options.read_timeout);
+    http.set_keep_alive_max_count(options.keep_alive_requests);
+    // A response goes out in more than one write: without TCP_NODELAY, Nagle's algorithm
+    // holds the last one until the client's delayed ACK, some 40 ms per request.
+    http.set_tcp_nodelay(true);
     // httplib's own answers (no such route, a body past max_body) as error documents.
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
@@ -239,6 +254,13 @@ struct Server::Impl {
     });
     // Each event stream holds a thread while it is open: enough for them and the rest.
     http.new_task_queue = [n = options.max_event_streams] { return new httplib::ThreadPool(CPPHTTPLIB_THREAD_POOL_COUNT + n); };
+    http.Get("/openapi.json", [this](const httplib::Request& req, httplib::Response& res) {
+      RequestInfo info{req.method, req.path, {req.headers.begin(), req.headers.end()}};
+      Value actor;
+      std::string tenant;
+      if (auto failed = authenticate(info, actor, tenant)) return send(res, *failed);
+      res.set_content(openapi, "application/json");
+    });
     http.Get("/events", [this](const httplib::Request& req, httplib::Response& res) { serve_events(req, res); });
     add_routes();
   }
@@ -258,6 +280,7 @@ Server::~Server() { stop(); }
 Result<Server> Server::start(Engine& engine, const Api& api, ServerOptions options) {
   ASHLAR_TRY_VOID(check_api(engine.domain(), api));
   auto impl = std::make_unique<Impl>(engine, api, std::move(options));
+  impl->openapi = openapi_document(engine.domain(), impl->api, impl->options, engine.model_version()).dump();
   impl->configure();
   const std::string& host = impl->options.host;
   int port = impl->options.port;

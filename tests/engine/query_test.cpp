@@ -158,6 +158,25 @@ TEST_CASE("keyset pagination walks every record once, in order, with an opaque c
   for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].id() == seen[i]);
   auto bad = h.engine.read("Ticket", {.after = "not a cursor"});
   CHECK(bad.error().fields.at(0) == FieldError{"after", "invalid_cursor", "is not a cursor this query returned"});
+
+  // Backwards from the last record: the same records, each page in the same order.
+  std::vector<Value> back;
+  Query b{.sort = parse_sort("-severity").value(), .limit = 7, .before = all.back().cursor()};
+  for (int page = 0; page < 10; ++page) {
+    auto records = h.engine.read("Ticket", b).value();
+    for (auto r = records.rbegin(); r != records.rend(); ++r) back.insert(back.begin(), r->id());
+    if (records.size() < 7) break;
+    b.before = records.front().cursor();
+  }
+  CHECK(back.size() == 24);  // all but the record the first cursor is
+  for (std::size_t i = 0; i < back.size(); ++i) CHECK(all[i].id() == back[i]);
+  auto between = h.engine.read("Ticket", {.sort = parse_sort("-severity").value(), .after = all[2].cursor(),
+                                          .before = all[6].cursor()}).value();
+  REQUIRE(between.size() == 3);
+  CHECK(between[0].id() == all[3].id());
+  CHECK(between[2].id() == all[5].id());
+  bad = h.engine.read("Ticket", {.before = "not a cursor"});
+  CHECK(bad.error().fields.at(0) == FieldError{"before", "invalid_cursor", "is not a cursor this query returned"});
 }
 
 TEST_CASE("identities are enforced on create and update with a Conflict naming them, get_by finds by them") {

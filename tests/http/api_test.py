@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Drives examples/helpdesk_api over HTTP with Python's standard library alone: every route
-kind, filters, sorts, includes, sparse fieldsets, keyset paging, each error status with
-its pointer, If-Match conflicts and idempotent retries.
+"""Drives examples/helpdesk_api over HTTP with Python's standard library alone: the OpenAPI
+document (checked by a validator from npm too), every route kind, filters, sorts,
+includes, sparse fieldsets, keyset paging both ways, each error status with its pointer,
+If-Match conflicts and idempotent retries.
 
-    api_test.py --server build/bin/helpdesk_api
+    api_test.py --server build/bin/helpdesk_api \
+        --openapi-validator /usr/local/lib/ashlar-npm/node_modules/.bin/validate-api
 """
 
 import argparse
@@ -154,6 +156,20 @@ def check_paging(api):
         path = doc["links"]["next"]
     expect(seen == ["HD-1001", "HD-1002", "HD-1003", "HD-1004", "HD-1005"], seen)
     expect(sizes == [2, 2, 1], "pages of %s" % sizes)
+    expect("prev" in doc["links"], "the last page links back: %s" % doc["links"])
+    # Back from the last page with links.prev (page[before]): the same pages, in order.
+    back = []
+    for _ in range(10):
+        path = doc["links"]["prev"]
+        expect("page%5Bbefore%5D=" in path and "page%5Bafter%5D" not in path, path)
+        doc = expect_ok(api.call("GET", path))
+        back = refs(doc) + back
+        if "prev" not in doc["links"]:
+            break
+    expect(back == ["HD-1001", "HD-1002", "HD-1003", "HD-1004"], back)
+    expect(len(doc["data"]) == 2 and "next" in doc["links"], "the first page again: %s" % doc)
+    first = expect_ok(api.get("/tickets", sort="reference", **{"page[limit]": 2}))
+    expect("prev" not in first["links"], "nothing before the first page: %s" % first["links"])
 
 
 def check_related(api):
@@ -180,6 +196,8 @@ def check_read_errors(api):
                   [("invalid_input", "must be a count from 1 to 1000", {"parameter": "page[limit]"})])
     expect_errors(api.get("/tickets", **{"page[after]": "garbage"}), 400,
                   [("invalid_cursor", "after: is not a cursor this query returned", {"parameter": "page[after]"})])
+    expect_errors(api.get("/tickets", **{"page[before]": "garbage"}), 400,
+                  [("invalid_cursor", "before: is not a cursor this query returned", {"parameter": "page[before]"})])
     expect_errors(api.get("/tickets", **{"fields[widget]": "x"}), 400,
                   [("invalid_input", 'no resource has the type "widget"', {"parameter": "fields[widget]"})])
     expect_errors(api.get("/tickets", **{"fields[ticket]": "colour"}), 400,
@@ -356,6 +374,103 @@ def check_events(api):
                   [("invalid_input", 'no resource "Widget"', {"parameter": "resource"})])
 
 
+def check_openapi(api, validator):
+    request = urllib.request.Request(api.base + "/openapi.json")
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        expect(response.headers.get("Content-Type", "").startswith("application/json"), dict(response.headers))
+        text = response.read()
+    doc = json.loads(text)
+    expect(doc["openapi"] == "3.0.3" and doc["info"]["title"] == "helpdesk", doc["info"])
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+    # Attribute types, nil-ability and constraints from the model.
+    ticket_attributes = schemas["ticket_attributes"]["properties"]
+    expect(ticket_attributes["priority"] == {"type": "string", "nullable": True, "enum": ["low", "medium", "high"]},
+           ticket_attributes["priority"])
+    expect(ticket_attributes["reference"] == {"type": "string"}, ticket_attributes["reference"])
+    expect(ticket_attributes["opened_at"]["format"] == "date-time", ticket_attributes["opened_at"])
+    expect("id" not in ticket_attributes, "the primary key is the id")
+    rep_attributes = schemas["representative_attributes"]["properties"]
+    expect(rep_attributes["ticket_count"]["type"] == "integer" and rep_attributes["ticket_count"]["readOnly"],
+           rep_attributes["ticket_count"])
+    expect(rep_attributes["worst_severity"]["type"] == "integer", "max of an integer: %s" % rep_attributes["worst_severity"])
+    # Each route: its path, parameters, body and responses.
+    expect(sorted(paths) == ["/events", "/openapi.json", "/representatives", "/representatives/{id}",
+                             "/representatives/{id}/tickets", "/representatives/{id}/tickets_above_threshold",
+                             "/tickets", "/tickets/escalate_all", "/tickets/{id}", "/tickets/{id}/representative"],
+           sorted(paths))
+    expect(sorted(paths["/tickets/{id}"]) == ["delete", "get", "patch"], sorted(paths["/tickets/{id}"]))
+    index = paths["/tickets"]["get"]
+    names = [p["$ref"].rsplit("/", 1)[1] for p in index["parameters"]]
+    expect(names == ["include", "fields_representative", "fields_ticket", "filter", "sort", "page_limit",
+                     "page_after", "page_before"], names)
+    parameters = doc["components"]["parameters"]
+    expect(parameters["page_before"]["name"] == "page[before]" and parameters["page_limit"]["schema"]["maximum"] == 1000,
+           parameters["page_limit"])
+    post = paths["/tickets"]["post"]
+    attributes = post["requestBody"]["content"]["application/vnd.api+json"]["schema"]["properties"]["data"]["properties"]["attributes"]
+    expect(attributes["required"] == ["reference", "subject"], attributes.get("required"))
+    expect(sorted(attributes["properties"]) == ["priority", "reference", "representative_id", "severity", "subject",
+                                                "urgent"], sorted(attributes["properties"]))
+    expect(sorted(post["responses"]) == ["201", "400", "401", "403", "409", "413", "415", "422", "503"],
+           sorted(post["responses"]))
+    unprocessable = doc["components"]["responses"]["error_422"]["content"]["application/vnd.api+json"]["schema"]
+    expect(unprocessable == {"$ref": "#/components/schemas/errors"}, unprocessable)
+    error = schemas["errors"]["properties"]["errors"]["items"]["properties"]
+    expect(sorted(error["source"]["properties"]) == ["header", "parameter", "pointer"], error["source"])
+    escalate = paths["/tickets/escalate_all"]["post"]["requestBody"]["content"]["application/vnd.api+json"]["schema"]
+    severity = escalate["properties"]["data"]["properties"]["min_severity"]
+    expect(severity["minimum"] == 1 and severity["maximum"] == 5, severity)
+    expect(paths["/tickets/{id}/representative"]["get"]["responses"]["200"]["content"]["application/vnd.api+json"]
+           ["schema"]["properties"]["data"] == {"anyOf": [{"$ref": "#/components/schemas/representative"},
+                                                          {"type": "object", "nullable": True, "enum": [None]}]},
+           "a to-one relationship's data: the record or null")
+    # A standard validator accepts it.
+    with tempfile.NamedTemporaryFile("wb", suffix=".json") as file:
+        file.write(text)
+        file.flush()
+        run = subprocess.run([validator, file.name], capture_output=True, text=True, timeout=60)
+    expect(run.returncode == 0, "the validator refused the document:\n%s%s" % (run.stdout, run.stderr))
+    # Responses match the schemas the document gives them.
+    printer, rita = ticket(api, "HD-1001"), rep(api, "Rita")
+    cases = [
+        ("GET /tickets", "/tickets", {"include": "representative", "sort": "reference", "page[limit]": 2}),
+        ("GET /tickets/{id}", "/tickets/{id}", {"include": "representative.tickets"}),
+        ("GET /representatives/{id}", "/representatives/{id}",
+         {"fields[representative]": "name,ticket_count,worst_severity"}),
+        ("GET /tickets/{id}/representative", "/tickets/{id}/representative", {}),
+        ("GET /representatives/{id}/tickets", "/representatives/{id}/tickets", {}),
+    ]
+    checked = []
+    for name, path, params in cases:
+        concrete = path.replace("{id}", rita["id"] if path.startswith("/representatives") else printer["id"])
+        body = expect_ok(api.get(concrete, **params))
+        checked.append({"name": name, "schema": response_schema(path, "get", "200"), "instance": body})
+    _, _, bad = api.get("/tickets", filter="severity >=")
+    checked.append({"name": "400", "schema": response_schema("/tickets", "get", "400"), "instance": bad})
+    _, _, missing = api.get("/tickets/00000000-0000-0000-0000-000000000000")
+    checked.append({"name": "404", "schema": response_schema("/tickets/{id}", "get", "404"), "instance": missing})
+    modules = os.path.dirname(os.path.dirname(validator))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_responses.mjs")
+    with tempfile.NamedTemporaryFile("wb", suffix=".json") as document, \
+            tempfile.NamedTemporaryFile("w", suffix=".json") as instances:
+        document.write(text)
+        document.flush()
+        json.dump(checked, instances)
+        instances.flush()
+        run = subprocess.run(["node", script, modules, document.name, instances.name],
+                             capture_output=True, text=True, timeout=60)
+    expect(run.returncode == 0, "responses that do not match their schemas:\n%s%s" % (run.stdout, run.stderr))
+
+
+def response_schema(path, method, status):
+    """The JSON pointer of a response's schema in the OpenAPI document."""
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    content = "/content/application~1vnd.api+json/schema"
+    if status == "200":
+        return "/paths/%s/%s/responses/200%s" % (escaped, method, content)
+    return "/components/responses/error_%s%s" % (status, content)
+
+
 CHECKS = [check_index_and_get, check_filter_and_sort, check_include_and_fields, check_paging, check_related,
           check_read_errors, check_create, check_create_errors, check_authentication, check_update_and_if_match,
           check_idempotent_retry, check_generic_route, check_destroy, check_events]
@@ -373,9 +488,13 @@ def wait_listening(server):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
+    parser.add_argument("--openapi-validator", required=True)
     args = parser.parse_args()
     if not os.access(args.server, os.X_OK):
         print("FAIL: no server binary at %s (build the helpdesk_api target)" % args.server)
+        return 1
+    if not os.access(args.openapi_validator, os.X_OK):
+        print("FAIL: no OpenAPI validator at %s (scripts/install-deps.sh installs it from npm)" % args.openapi_validator)
         return 1
     port = free_port()
     failures = []
@@ -388,13 +507,14 @@ def main():
                 failures.append("the server did not start: %r" % line)
             else:
                 api = Api("http://127.0.0.1:%d" % port)
-                for check in CHECKS:
+                checks = [lambda api: check_openapi(api, args.openapi_validator)] + CHECKS
+                for check, name in zip(checks, ["check_openapi"] + [c.__name__ for c in CHECKS]):
                     try:
                         check(api)
-                        print("ok   %s" % check.__name__)
+                        print("ok   %s" % name)
                     except Exception as error:  # one failed check does not hide the next
-                        failures.append("%s: %s" % (check.__name__, error))
-                        print("FAIL %s: %s" % (check.__name__, error))
+                        failures.append("%s: %s" % (name, error))
+                        print("FAIL %s: %s" % (name, error))
         finally:
             server.send_signal(signal.SIGTERM)
             try:

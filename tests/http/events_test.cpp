@@ -57,6 +57,14 @@ Result<Value> by_header(const http::RequestInfo& request) {
   return name.empty() ? Value() : user(name);
 }
 
+// X-User: NAME@TENANT is NAME of TENANT: the credentials decide the tenant.
+Result<http::Principal> by_account(const http::RequestInfo& request) {
+  std::string account = request.header("X-User");
+  auto at = account.find('@');
+  if (at == std::string::npos) return fail(Error::unknown("send X-User: NAME@TENANT"));
+  return http::Principal(user(account.substr(0, at)), account.substr(at + 1));
+}
+
 struct Desk {
   TempDir dir;
   std::shared_ptr<http::EventSignal> signal = std::make_shared<http::EventSignal>();
@@ -69,7 +77,7 @@ struct Desk {
 
   static http::Server start(Engine& engine, std::shared_ptr<http::EventSignal> signal, http::ServerOptions options) {
     options.events = std::move(signal);
-    options.authenticate = by_header;
+    if (!options.authenticate) options.authenticate = by_header;
     return http::Server::start(engine, desk_api(), std::move(options)).value();
   }
 
@@ -326,4 +334,37 @@ TEST_CASE("Policies over HTTP: a refused write is 403 with the breakdown, reads 
   auto doc = nlohmann::json::parse(listed->body);
   REQUIRE(doc["data"].size() == 1);
   CHECK(doc["data"][0]["attributes"]["owner"] == "bob");
+}
+
+TEST_CASE("The authentication may decide the request's tenant: X-Tenant may only repeat it") {
+  Desk desk({.authenticate = by_account});
+  auto client = desk.client();
+  const std::string body = R"({"data": {"type": "memo", "attributes": {"title": "plan"}}})";
+  auto created = client.Post("/memos", {{"X-User", "ann@acme"}}, body, "application/vnd.api+json");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  CHECK(created->body.find(R"("org_id":"acme")") != std::string::npos);
+  auto count = [&](const httplib::Headers& headers) {
+    auto listed = client.Get("/memos", headers);
+    REQUIRE(listed);
+    REQUIRE(listed->status == 200);
+    return nlohmann::json::parse(listed->body)["data"].size();
+  };
+  CHECK(count({{"X-User", "ann@acme"}}) == 1);
+  CHECK(count({{"X-User", "ann@acme"}, {"X-Tenant", "acme"}}) == 1);
+  CHECK(count({{"X-User", "bob@globex"}}) == 0);
+  auto crossed = client.Get("/memos", {{"X-User", "bob@globex"}, {"X-Tenant", "acme"}});
+  REQUIRE(crossed);
+  CHECK(crossed->status == 403);
+  CHECK(crossed->body ==
+        R"({"errors":[{"status":"403","code":"forbidden","title":"Forbidden",)"
+        R"("detail":"names a tenant other than the one the request is authenticated for","source":{"header":"X-Tenant"}}]})");
+  auto refused = client.Post("/memos", {{"X-User", "bob@globex"}, {"X-Tenant", "acme"}}, body, "application/vnd.api+json");
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+  CHECK(desk.engine.read("Memo", {.tenant = "acme"}).value().size() == 1);  // nothing written for bob
+  CHECK(desk.engine.read("Memo", {.tenant = "globex"}).value().empty());
+  auto stranger = client.Get("/memos", {{"X-User", "carol"}});
+  REQUIRE(stranger);
+  CHECK(stranger->status == 401);
 }

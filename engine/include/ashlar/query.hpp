@@ -36,6 +36,9 @@ struct ASHLAR_API Query {
   std::optional<std::size_t> limit{};  // replaces the action's limit
   std::size_t offset = 0;
   std::string after{};  // keyset pagination: a Record::cursor() from the previous page
+  // Keyset pagination backwards: the records right before this cursor, in the same order
+  // (with a limit, the last `limit` of them; offset skips that many more backwards).
+  std::string before{};
   // Attributes to return; empty for all. The primary key is always returned.
   std::vector<std::string> select{};
   // Relationships and aggregates to load. (clang with libstdc++ cannot default-initialize

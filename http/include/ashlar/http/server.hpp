@@ -19,7 +19,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ashlar::http {
@@ -118,11 +120,44 @@ class ASHLAR_API EventSignal final : public Notifier {
   std::uint64_t last_ = 0;
 };
 
-// Turns a request into the actor its actions run as (nil: anonymous). An error of class
-// Forbidden answers 403, any other error 401; the error's message is the response's detail.
-// The request's tenant is its X-Tenant header (see RequestInfo::header): a callback that
-// serves several tenants refuses, with Forbidden, a tenant its actor does not belong to.
-using Authenticate = std::function<Result<Value>(const RequestInfo&)>;
+// Who a request is: the actor its actions run as (nil: anonymous), and its tenant when
+// the authentication decides it (nullopt: the request's X-Tenant header, if any).
+struct ASHLAR_API Principal {
+  Principal() = default;
+  Principal(Value actor, std::optional<std::string> tenant = std::nullopt)
+      : actor(std::move(actor)), tenant(std::move(tenant)) {}
+  Value actor{};
+  std::optional<std::string> tenant{};
+};
+
+// Turns a request into its Principal, or into the actor alone (a callable returning
+// Result<Value>: the tenant is then the X-Tenant header). An error of class Forbidden
+// answers 403, any other error 401; the error's message is the response's detail.
+// A principal's tenant is the request's tenant: a request whose X-Tenant header names
+// another is refused with 403. A callback that leaves the tenant to the header and serves
+// several tenants refuses, with Forbidden, a tenant its actor does not belong to.
+class ASHLAR_API Authenticate {
+ public:
+  Authenticate() = default;
+  template <typename F>
+    requires std::is_invocable_r_v<Result<Principal>, const F&, const RequestInfo&>
+  Authenticate(F callback) : callback_(std::move(callback)) {}
+  template <typename F>
+    requires(!std::is_invocable_r_v<Result<Principal>, const F&, const RequestInfo&> &&
+             std::is_invocable_r_v<Result<Value>, const F&, const RequestInfo&>)
+  Authenticate(F callback)
+      : callback_([callback = std::move(callback)](const RequestInfo& request) -> Result<Principal> {
+          Result<Value> actor = callback(request);
+          if (!actor) return fail(actor.error());
+          return Principal(std::move(*actor));
+        }) {}
+
+  explicit operator bool() const { return static_cast<bool>(callback_); }
+  Result<Principal> operator()(const RequestInfo& request) const { return callback_(request); }
+
+ private:
+  std::function<Result<Principal>(const RequestInfo&)> callback_;
+};
 
 struct ASHLAR_API ServerOptions {
   std::string host = "127.0.0.1";  // the address to bind; "0.0.0.0" for every interface
@@ -134,6 +169,9 @@ struct ASHLAR_API ServerOptions {
   std::size_t max_page = 1000;
   // Seconds a connection may take to send a request, or stay idle between two.
   int read_timeout = 10;
+  // Requests one keep-alive connection may send before the server closes it (each open
+  // connection holds one of the server's threads while it stays open).
+  std::size_t keep_alive_requests = 1000;
   // Empty: every request is anonymous (a nil actor).
   Authenticate authenticate{};
   // GET /events: streams open at once; one more is refused with 503.
