@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libbenchmark-dev libsqlite3-dev
   python3 python3-zmq
+  nats-server libnats-dev
 )
 if [ "${1:-}" = fuzz ]; then
   packages=("${fuzz_packages[@]}")

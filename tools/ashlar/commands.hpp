@@ -34,4 +34,8 @@ void add_history_command(CLI::App& app);
 //   record, then (NotFound when it is another tenant's).
 void add_state_command(CLI::App& app);
 
+// ashlar mirror DIR --nats URL --stream NAME [--prefix P] [--create [--replicas N]]
+//   [--until-caught-up]: the log into a JetStream stream, exactly once, tailing it.
+void add_mirror_command(CLI::App& app);
+
 }  // namespace ashlar::cli
