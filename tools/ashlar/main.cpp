@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_history_command(app);
   add_state_command(app);
   add_mirror_command(app);
+  add_replica_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
