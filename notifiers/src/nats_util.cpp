@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace ashlar::nats {
 
 std::string status_text(natsStatus s, jsErrCode code) {
@@ -17,11 +20,22 @@ std::unique_ptr<Connection> Connection::open(const Settings& settings, std::stri
   c->timeout_ = settings.timeout;
   natsOptions* opts = nullptr;
   natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK) s = natsOptions_SetURL(opts, settings.url.c_str());
+  // "a,b,c": the servers of a cluster, each tried in turn.
+  std::vector<std::string> urls;
+  for (std::size_t from = 0; from <= settings.url.size();) {
+    std::size_t comma = std::min(settings.url.find(',', from), settings.url.size());
+    if (comma > from) urls.push_back(settings.url.substr(from, comma - from));
+    from = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  if (s == NATS_OK) s = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 100);
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, settings.timeout.count());
-  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // With a callback the first connect does not block: it goes on in the background.
+  auto connected = [](natsConnection*, void*) {};
+  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, connected, nullptr);
   if (s == NATS_OK) {
     s = natsConnection_Connect(&c->nc_, opts);
     if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // it keeps trying in the background

@@ -110,6 +110,24 @@ TEST_CASE("with NATS stopped the engine's commits go on; the sink's lag grows, a
   require_stream_equals_log(client, "BLOG", source.log(), "blog");
 }
 
+TEST_CASE("a sink started while NATS is down starts at once, and mirrors the log once NATS is up") {
+  TempDir dir;
+  NatsServer server(dir.sub("nats"));
+  server.stop();
+  auto source = EventSource::open(dir.sub("store"), blog_domain());
+  JetStreamOptions options = sink_options(server);
+  options.start_wait = std::chrono::milliseconds(100);
+  auto sink = start_sink(source, options);  // does not wait for a server that is not there
+  create_users(source, 0, 20);
+  CHECK_FALSE(sink->connected());
+  CHECK(sink->lag() == 20);
+  server.start();
+  REQUIRE(sink->wait_for(20, kWait));
+  CHECK(sink->connected());
+  StreamClient client(server.url());
+  require_stream_equals_log(client, "BLOG", source.log(), "blog");
+}
+
 TEST_CASE("the sink refuses a missing stream, one with other subjects, and one holding another store's events") {
   TempDir dir;
   NatsServer server(dir.sub("nats"));
@@ -311,4 +329,33 @@ TEST_CASE("competing workers handle every event at least once, none lost when on
   for (const auto& [position, what] : seen) CHECK(what == "User.create");
   CHECK_FALSE(read_lines(dir.sub("b.out")).empty());  // the work was shared
   CHECK_FALSE(read_lines(dir.sub("c.out")).empty());
+}
+
+TEST_CASE("a three-node cluster: the sink goes on when a node of its three-replica stream is killed", "[slow]") {
+  TempDir dir;
+  int routes[3] = {free_port(), free_port(), free_port()};
+  auto route = [&](int i) { return "nats://127.0.0.1:" + std::to_string(routes[i]); };
+  std::vector<std::unique_ptr<NatsServer>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    std::string others = route((i + 1) % 3) + "," + route((i + 2) % 3);
+    nodes.push_back(std::make_unique<NatsServer>(
+        dir.sub("n" + std::to_string(i)),
+        std::vector<std::string>{"-n", "n" + std::to_string(i), "--cluster_name", "ashlar", "--cluster", route(i),
+                                 "--routes", others}));
+  }
+  std::string urls = nodes[0]->url() + "," + nodes[1]->url() + "," + nodes[2]->url();
+  auto source = EventSource::open(dir.sub("store"), blog_domain());
+  JetStreamOptions options{.url = urls, .stream = "BLOG", .create = true, .replicas = 3};
+  options.timeout = std::chrono::milliseconds(1000);
+  options.start_wait = std::chrono::milliseconds(0);  // the cluster elects its leaders meanwhile
+  auto sink = start_sink(source, options);
+  create_users(source, 0, 150);
+  REQUIRE(sink->wait_for(150, kWait));
+
+  nodes[0]->kill();  // two of three replicas remain: a quorum
+  create_users(source, 150, 150);
+  REQUIRE(sink->wait_for(300, kWait));
+  CHECK(sink->error().empty());
+  StreamClient client(nodes[1]->url() + "," + nodes[2]->url());
+  require_stream_equals_log(client, "BLOG", source.log(), "blog");
 }
