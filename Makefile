@@ -57,6 +57,7 @@ bench: build
 	$(BUILD)/bin/bench_rebuild
 	$(BUILD)/bin/bench_manage
 	$(BUILD)/bin/bench_policies
+	$(BUILD)/bin/bench_mirror
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz
