@@ -49,10 +49,9 @@ struct ASHLAR_API JetStreamOptions {
   int replicas = 1;
   StreamRetention retention = StreamRetention::limits;  // limits: keep every event
   StreamStorage storage = StreamStorage::file;
-  // Events in flight (published, acknowledgement pending) at once: more is faster (the
-  // sink waits for a batch's acknowledgements before the next), and more to publish
-  // again after a failure.
-  std::size_t batch = 2048;
+  // Events in flight (published, acknowledgement pending) at once: more is faster over a
+  // slow link, and more to publish again after a failure.
+  std::size_t batch = 512;
   // How long a publish or a JetStream request may take before the sink gives up on it,
   // backs off and asks the stream where it stands.
   std::chrono::milliseconds timeout{2000};
