@@ -47,6 +47,7 @@ struct JetStreamSink::Impl {
   std::atomic<std::uint64_t> mirrored{0};
   std::atomic<std::uint64_t> head{0};
   std::atomic<bool> publish_failed{false};
+  std::uint64_t sent = 0;  // the last position published (the thread's own)
   std::atomic<bool> reachable{false};
 
   mutable std::mutex mu;
@@ -69,6 +70,8 @@ struct JetStreamSink::Impl {
   Step create_stream();
   Step check_last(std::uint64_t last);
   Step publish(std::uint64_t to);
+  void drop_pending();
+  void acknowledged(jsPubAck* ack, jsPubAckErr* error);
   Result<nats::MsgPtr> message(const StoredEvent& e, const std::vector<StoredModel>& models) const;
   void sleep(std::chrono::milliseconds d);
   void finish(std::string why);
@@ -192,16 +195,15 @@ Result<nats::MsgPtr> JetStreamSink::Impl::message(const StoredEvent& e, const st
   return msg;
 }
 
-// Publishes mirrored+1 .. to and waits for every acknowledgement.
+// Publishes sent+1 .. to without waiting for acknowledgements (the ack handler moves
+// mirrored); at most options.batch wait for theirs at once.
 Step JetStreamSink::Impl::publish(std::uint64_t to) {
   auto txn = log.read();
   if (!txn) return retry(txn.error().message);
-  std::uint64_t from = mirrored + 1;
   auto models = log.models(*txn);
   if (!models) return retry(models.error().message);
   Step step;
-  publish_failed = false;
-  auto scanned = log.scan(*txn, from, [&](const StoredEvent& e) {
+  auto scanned = log.scan(*txn, sent + 1, [&](const StoredEvent& e) {
     auto msg = message(e, *models);
     if (!msg) {
       step = retry(msg.error().message);
@@ -220,26 +222,31 @@ Step JetStreamSink::Impl::publish(std::uint64_t to) {
       step = retry(nats::status_text(s));
       return false;
     }
+    sent = e.event.position;
     return e.event.position < to;
   });
-  jsPubOptions wait;
-  jsPubOptions_Init(&wait);
-  wait.MaxWait = options.timeout.count();
-  natsStatus s = js_PublishAsyncComplete(conn->js(), &wait);
-  if (s != NATS_OK || publish_failed || step.outcome != Outcome::ok) {
-    // Forget what is pending: the stream says, on the next look, where it stands.
-    natsMsgList pending{};
-    if (js_PublishAsyncGetPendingList(&pending, conn->js()) == NATS_OK) natsMsgList_Destroy(&pending);
-    if (step.outcome == Outcome::ok) step = retry(s != NATS_OK ? nats::status_text(s) : "a publish was refused");
-    return step;
-  }
+  if (step.outcome != Outcome::ok) return step;
   if (!scanned) return stop(scanned.error().message);
-  {
-    std::lock_guard lock(mu);
-    mirrored = to;
-    progress.notify_all();
-  }
   return {};
+}
+
+// Forgets what waits for an acknowledgement: the stream says, on the next look, where it
+// stands.
+void JetStreamSink::Impl::drop_pending() {
+  natsMsgList pending{};
+  if (js_PublishAsyncGetPendingList(&pending, conn->js()) == NATS_OK) natsMsgList_Destroy(&pending);
+}
+
+void JetStreamSink::Impl::acknowledged(jsPubAck* ack, jsPubAckErr* error) {
+  if (!ack || error) {
+    publish_failed = true;
+    return;
+  }
+  // The stream holds message ack->Sequence, so every one before it: all of them this
+  // store's events, given the expected sequences.
+  std::lock_guard lock(mu);
+  if (ack->Sequence > mirrored) mirrored = ack->Sequence;
+  progress.notify_all();
 }
 
 void JetStreamSink::Impl::run() {
@@ -270,6 +277,8 @@ void JetStreamSink::Impl::run() {
         continue;
       }
       need_look = false;
+      publish_failed = false;
+      sent = mirrored;
       reachable = true;
       backoff = options.backoff;
     }
@@ -279,14 +288,33 @@ void JetStreamSink::Impl::run() {
       continue;
     }
     head = std::max(head.load(), h->position);
-    if (h->position <= mirrored) {
-      sleep(options.poll);
+    if (publish_failed) {  // a publish was refused or lost: ask the stream where it stands
+      drop_pending();
+      failed(retry("a publish was refused"));
       continue;
     }
-    std::uint64_t to = std::min<std::uint64_t>(h->position, mirrored + std::max<std::size_t>(options.batch, 1));
-    Step step = publish(to);
-    if (step.outcome != Outcome::ok && failed(step)) return;
-    if (step.outcome == Outcome::ok) backoff = options.backoff;
+    if (sent < h->position) {  // publishing stalls while options.batch wait for their acks
+      Step step = publish(h->position);
+      if (step.outcome != Outcome::ok) {
+        drop_pending();
+        if (failed(step)) return;
+      }
+      continue;
+    }
+    if (mirrored < sent) {  // all sent: wait for the last acknowledgements
+      jsPubOptions wait;
+      jsPubOptions_Init(&wait);
+      wait.MaxWait = options.timeout.count();
+      natsStatus s = js_PublishAsyncComplete(conn->js(), &wait);
+      if (s != NATS_OK) {
+        drop_pending();
+        failed(retry(nats::status_text(s)));
+      } else {
+        backoff = options.backoff;
+      }
+      continue;
+    }
+    sleep(options.poll);
   }
   std::lock_guard lock(mu);
   stopped = true;
@@ -303,10 +331,13 @@ Result<std::unique_ptr<JetStreamSink>> JetStreamSink::start(const Log& log, std:
   impl->conn = nats::Connection::open(
       {.url = options.url,
        .timeout = options.timeout,
-       .on_publish_error = [](jsCtx*, jsPubAckErr*, void* closure) {
-         static_cast<Impl*>(closure)->publish_failed = true;
-       },
-       .closure = raw},
+       .on_publish_ack =
+           [](jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+             static_cast<Impl*>(closure)->acknowledged(ack, error);
+             natsMsg_Destroy(msg);
+           },
+       .closure = raw,
+       .max_pending = static_cast<int>(std::max<std::size_t>(options.batch, 1))},
       error);
   if (!impl->conn) return fail(Error::framework(error));
   impl->thread = std::thread([raw] { raw->run(); });
@@ -328,6 +359,7 @@ JetStreamSink::~JetStreamSink() {
     impl_->wake.notify_all();
   }
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->conn.reset();  // before the mutex its acknowledgement handler takes goes
 }
 
 void JetStreamSink::notify(std::span<const StoredEvent> events) noexcept {

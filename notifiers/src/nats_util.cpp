@@ -46,8 +46,10 @@ std::unique_ptr<Connection> Connection::open(const Settings& settings, std::stri
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = settings.timeout.count();
-  jo.PublishAsync.ErrHandler = settings.on_publish_error;
-  jo.PublishAsync.ErrHandlerClosure = settings.closure;
+  jo.PublishAsync.AckHandler = settings.on_publish_ack;
+  jo.PublishAsync.AckHandlerClosure = settings.closure;
+  if (settings.max_pending > 0) jo.PublishAsync.MaxPending = settings.max_pending;
+  jo.PublishAsync.StallWait = settings.timeout.count();
   s = natsConnection_JetStream(&c->js_, c->nc_, &jo);
   if (s != NATS_OK) {
     error = fmt::format("cannot use JetStream at {}: {}", settings.url, status_text(s));

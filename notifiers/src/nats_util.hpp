@@ -30,9 +30,11 @@ class Connection {
   struct Settings {
     std::string url;
     std::chrono::milliseconds timeout{2000};
-    // Asynchronous publishes that fail call this (JetStream's error handler).
-    jsPubAckErrHandler on_publish_error = nullptr;
+    // Every asynchronous publish's acknowledgement or error calls this (it owns the
+    // message); at most max_pending publishes wait for theirs, a further one stalls.
+    jsPubAckHandler on_publish_ack = nullptr;
     void* closure = nullptr;
+    int max_pending = 0;  // 0: the client's default
   };
   // Empty error when connected or connecting; otherwise why not (a bad URL).
   static std::unique_ptr<Connection> open(const Settings& settings, std::string& error);
