@@ -294,7 +294,8 @@ void JetStreamSink::Impl::run() {
       continue;
     }
     if (sent < h->position) {  // publishing stalls while options.batch wait for their acks
-      Step step = publish(h->position);
+      // A bounded read transaction at a time, so a long catch-up holds no old snapshot.
+      Step step = publish(std::min<std::uint64_t>(h->position, sent + 8 * std::max<std::size_t>(options.batch, 1)));
       if (step.outcome != Outcome::ok) {
         drop_pending();
         if (failed(step)) return;

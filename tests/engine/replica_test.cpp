@@ -49,7 +49,7 @@ std::vector<std::string> names(const StoreReader& store) {
 
 }  // namespace
 
-TEST_CASE("a replica catches up, follows live, and ends with the primary's head; it reads as the primary") {
+TEST_CASE("a replica catches up, follows live, and ends with the primary's head, reading as the primary") {
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   std::string primary_dir = dir.sub("primary"), replica_dir = dir.sub("replica");
@@ -77,7 +77,7 @@ TEST_CASE("a replica catches up, follows live, and ends with the primary's head;
   CHECK(check.problems.empty());
 }
 
-TEST_CASE("a tampered message stops the replica, naming it; what came before is kept") {
+TEST_CASE("a tampered message stops the replica, naming it, and keeps what came before") {
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   {

@@ -86,7 +86,7 @@ TEST_CASE("a restarted sink resumes from the stream's last sequence, reading wha
   require_stream_equals_log(client, "BLOG", source.log(), "blog");
 }
 
-TEST_CASE("with NATS stopped the engine's commits go on; the sink's lag grows, and it catches up when NATS is back") {
+TEST_CASE("with NATS stopped the engine's commits go on, the sink's lag grows, and it catches up when NATS is back") {
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   auto source = EventSource::open(dir.sub("store"), blog_domain());
@@ -241,7 +241,7 @@ TEST_CASE("ashlar mirror mirrors a store whose writer has no sink, tailing its l
   require_stream_equals_log(client, "BLOG", source.log(), "blog");
 }
 
-TEST_CASE("a work queue hands out the events its filter selects; a failed handler's event comes again") {
+TEST_CASE("a work queue hands out the events its filter selects, and a failed handler's event comes again") {
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   auto source = EventSource::open(dir.sub("store"), blog_domain());
