@@ -76,6 +76,7 @@ bench: build bench-deps
 	$(BUILD)/bin/bench_manage
 	$(BUILD)/bin/bench_policies
 	$(BUILD)/bin/bench_http
+	$(BUILD)/bin/bench_mirror
 
 fuzz-deps:
 	@./scripts/install-deps.sh fuzz

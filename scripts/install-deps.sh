@@ -23,6 +23,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libbenchmark-dev libsqlite3-dev
   python3 python3-zmq
+  nats-server libnats-dev
 )
 case "${1:-}" in
   fuzz) packages=("${fuzz_packages[@]}") ;;

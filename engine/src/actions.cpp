@@ -172,6 +172,7 @@ void EngineImpl::notify(std::span<const StoredEvent> events) {
     }
   }
   if (publishing) publishing->notify(events);
+  if (jetstream) jetstream->notify(events);
 }
 
 void EngineImpl::user_code_runs() const {

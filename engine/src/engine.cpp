@@ -137,6 +137,10 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   if (publish.curve.clients && !publish.access) publish.access = runtime::stream_access(*impl);
   ASHLAR_TRY(publishing, PublishService::start(*impl->log, impl->domain, publish));
   impl->publishing = std::move(*publishing);
+  if (!impl->options.jetstream.url.empty()) {
+    ASHLAR_TRY(sink, JetStreamSink::start(*impl->log, impl->domain.name(), impl->options.jetstream));
+    impl->jetstream = std::move(*sink);
+  }
   EngineImpl* raw = impl.get();
   impl->writer = std::make_unique<runtime::GroupCommit>(
       *impl->log, raw,
@@ -162,6 +166,7 @@ Engine& Engine::operator=(Engine&& other) noexcept {
 Engine::~Engine() = default;
 
 const Domain& Engine::domain() const { return impl_->domain; }
+const JetStreamSink* Engine::jetstream() const { return impl_->jetstream.get(); }
 const Log& Engine::log() const { return *impl_->log; }
 
 Result<Record> Engine::get(std::string_view resource_name, const Value& id, const Query& query) const {

@@ -26,6 +26,7 @@ struct runtime::EngineImpl {
   StateProjection state;
   std::shared_ptr<TenantTables> tenants;  // context multitenancy: each tenant's own tables
   std::unique_ptr<PublishService> publishing;  // declared after log: stops before it closes
+  std::unique_ptr<JetStreamSink> jetstream;    // likewise
   runtime::Replay replay;  // model versions, upcasts, custom projections (after log, too)
   std::unique_ptr<runtime::GroupCommit> writer;  // commits callers' actions in groups
 

@@ -11,7 +11,11 @@
 // With --server-key (a key file of `ashlar keygen`) both sockets are CURVE servers; with
 // --clients too (an allow-list, notifiers/PROTOCOL.md) only the clients listed connect.
 //
-// Its last line is "done: C committed, R rejected". Orders publish their updates under
+// With --nats URL --stream NAME it also mirrors the log into that JetStream stream
+// (created when missing), and after the last action waits, up to --linger seconds, until
+// the stream holds every event, printing "mirrored: N".
+//
+// "done: C committed, R rejected" follows the last action. Orders publish their updates under
 // templated topics (market.Order.status.<status>.<id>), so a status change goes out under
 // the old and the new status. Commits are not flushed unless --sync is given.
 
@@ -130,6 +134,7 @@ class Market {
 
 struct Args {
   std::string dir, publish, replay;
+  std::string nats, stream;  // empty: no JetStream mirror
   std::string server_key, clients;  // key file and allow-list file; empty: none
   long count = 0;
   double rate = 0;  // 0: as fast as it can
@@ -157,13 +162,17 @@ int run(const Args& args) {
     return 1;
   }
   ashlar::Options options{.durability = args.sync ? ashlar::Durability::sync : ashlar::Durability::no_sync,
-                          .publish = {.endpoints = {args.publish}, .replay = args.replay, .curve = *secured}};
+                          .publish = {.replay = args.replay, .curve = *secured},
+                          .jetstream = {.url = args.nats, .stream = args.stream, .create = true}};
+  if (!args.publish.empty()) options.publish.endpoints = {args.publish};
   auto engine = ashlar::Engine::open(args.dir, market(), options);
   if (!engine) {
     std::fprintf(stderr, "ticker: %s\n", engine.error().describe().c_str());
     return 1;
   }
-  std::printf("publishing on %s, replay on %s\n", args.publish.c_str(), args.replay.c_str());
+  if (!args.publish.empty())
+    std::printf("publishing on %s, replay on %s\n", args.publish.c_str(), args.replay.c_str());
+  if (!args.nats.empty()) std::printf("mirroring into %s on %s\n", args.stream.c_str(), args.nats.c_str());
   std::fflush(stdout);
   Market market(*engine, args.seed);
   long committed = 0, rejected = 0;
@@ -175,6 +184,13 @@ int run(const Args& args) {
   std::printf("done: %ld committed, %ld rejected\n", committed, rejected);
   std::fflush(stdout);
   auto until = Clock::now() + std::chrono::duration<double>(args.linger);
+  if (const ashlar::JetStreamSink* sink = engine->jetstream()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    sink->wait_for(sink->mirrored() + sink->lag(), left);
+    std::printf("mirrored: %llu\n", static_cast<unsigned long long>(sink->mirrored()));
+    if (!sink->error().empty()) std::fprintf(stderr, "ticker: %s\n", sink->error().c_str());
+    return sink->lag() == 0 && sink->error().empty() ? 0 : 1;
+  }
   while (!interrupted && Clock::now() < until) std::this_thread::sleep_for(20ms);
   return 0;
 }
@@ -185,8 +201,11 @@ int main(int argc, char** argv) {
   Args args;
   CLI::App app{"ticker: attempts N actions on a small market, publishing each commit"};
   app.add_option("DIR", args.dir, "The store's directory (created if new)")->required();
-  app.add_option("--publish", args.publish, "The PUB endpoint to bind")->required();
-  app.add_option("--replay", args.replay, "The replay service's endpoint to bind")->required();
+  auto* publish = app.add_option("--publish", args.publish, "The PUB endpoint to bind");
+  app.add_option("--replay", args.replay, "The replay service's endpoint to bind")->needs(publish);
+  auto* nats = app.add_option("--nats", args.nats, "Mirror the log into JetStream on this NATS server");
+  app.add_option("--stream", args.stream, "The JetStream stream to mirror into")->needs(nats);
+  nats->needs(app.get_option("--stream"));
   app.add_option("--count", args.count, "Actions to attempt")->required()->check(CLI::NonNegativeNumber);
   app.add_option("--rate", args.rate, "Actions per second (default: as fast as it can)")
       ->check(CLI::NonNegativeNumber);
@@ -198,6 +217,10 @@ int main(int argc, char** argv) {
   clients->needs(app.get_option("--server-key"));
   app.add_flag("--sync", args.sync, "Flush every commit (default: leave it to the OS)");
   CLI11_PARSE(app, argc, argv);
+  if (args.publish.empty() && args.nats.empty()) {
+    std::fprintf(stderr, "ticker: give --publish, --nats, or both\n");
+    return 2;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   return run(args);

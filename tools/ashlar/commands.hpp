@@ -34,4 +34,11 @@ void add_history_command(CLI::App& app);
 //   record, then (NotFound when it is another tenant's).
 void add_state_command(CLI::App& app);
 
+// ashlar mirror DIR --nats URL --stream NAME [--prefix P] [--create [--replicas N]]
+//   [--until-caught-up]: the log into a JetStream stream, exactly once, tailing it.
+void add_mirror_command(CLI::App& app);
+// ashlar replica --nats URL --stream NAME DIR [--until-caught-up] [--no-sync] [--key-file F]:
+//   a read replica of a mirrored store, following the stream.
+void add_replica_command(CLI::App& app);
+
 }  // namespace ashlar::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   add_rebuild_command(app);
   add_history_command(app);
   add_state_command(app);
+  add_mirror_command(app);
+  add_replica_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -11,3 +11,4 @@
 #include <ashlar/model/dsl.hpp>
 #include <ashlar/model/json.hpp>
 #include <ashlar/record.hpp>
+#include <ashlar/replica.hpp>

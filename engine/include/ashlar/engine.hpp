@@ -10,6 +10,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/resource.hpp>
+#include <ashlar/notifiers/jetstream.hpp>
 #include <ashlar/notifiers/notifier.hpp>
 #include <ashlar/notifiers/publisher.hpp>
 #include <ashlar/projections/custom.hpp>
@@ -49,6 +50,11 @@ struct ASHLAR_API Options {
   // Publish committed events over ZeroMQ and serve their replay (notifiers/PROTOCOL.md);
   // by default nothing is published. open fails when an endpoint cannot be bound.
   PublishOptions publish{};
+  // Mirror the log into a NATS JetStream stream (ashlar/notifiers/jetstream.hpp): by
+  // default nothing is. Asynchronous: actions never wait for NATS. open fails when the
+  // stream is missing (and create is false) or holds another store's events; an
+  // unreachable server does not fail it (the sink keeps trying).
+  JetStreamOptions jetstream{};
   // Custom projections (ashlar/projections/custom.hpp): user code fed every event in log
   // order, in tables of its own, in the append's transaction or asynchronously after it.
   std::vector<std::shared_ptr<Projection>> projections{};
@@ -132,6 +138,8 @@ class ASHLAR_API Engine {
   ~Engine();
 
   const Domain& domain() const;
+  // The JetStream sink Options::jetstream started (its lag, its error), or null.
+  const JetStreamSink* jetstream() const;
 
   // Runs a create action with `inputs`. Invalid (every bad field at once) when an input
   // is unknown, not accepted, of the wrong type, nil where required, or breaks a
