@@ -41,8 +41,10 @@ endforeach()
 
 # make package: a .deb of the same files under /usr. Its Depends are the Debian packages
 # of the shared libraries it links (dpkg-shlibdeps), and nlohmann-json3-dev, which the
-# public headers include.
+# public headers include. Its binaries are stripped, as Debian's are (the build tree keeps
+# the debug information).
 set(CPACK_GENERATOR DEB)
+set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_NAME ashlar)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "embeddable event-sourced domain engine for C++ (after Elixir's Ash)")
