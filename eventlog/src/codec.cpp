@@ -225,14 +225,14 @@ std::string encode_with(F&& build) {
 }
 
 // Runs f(root reader, decoder) on the message in `bytes`, turning every way it can fail
-// into a decode_error naming `what` ("event at position 17"): Cap'n Proto's exceptions,
+// into a decode_error naming `what()` ("event at position 17", formatted only then): Cap'n Proto's exceptions,
 // ours, and allocation failures (which the limits above should leave only to a machine
 // that is out of memory anyway).
-template <typename Root, typename F>
-auto with_reader(std::string_view bytes, const std::string& what, F&& f)
+template <typename Root, typename What, typename F>
+auto with_reader(std::string_view bytes, What&& what, F&& f)
     -> Result<decltype(f(std::declval<typename Root::Reader>(), std::declval<Decoder&>()))> {
   auto failed = [&](std::string why) {
-    return fail(Error::unknown(fmt::format("{} does not decode: {}", what, why)).with_code(codes::kDecodeError));
+    return fail(Error::unknown(fmt::format("{} does not decode: {}", what(), why)).with_code(codes::kDecodeError));
   };
   if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty())
     return failed(fmt::format("{} bytes is not a whole message", bytes.size()));
@@ -301,7 +301,7 @@ std::string encode_event(const Event& e) {
 }
 
 Result<Event> decode_event(std::string_view bytes, std::uint64_t position) {
-  std::string what = position ? fmt::format("event at position {}", position) : std::string("event");
+  auto what = [position] { return position ? fmt::format("event at position {}", position) : std::string("event"); };
   return with_reader<schema::Event>(bytes, what, [](schema::Event::Reader r, Decoder& d) {
     Event e;
     e.position = r.getPosition();
@@ -349,7 +349,7 @@ std::string encode_record(const StoredRecord& record) {
 }
 
 Result<StoredRecord> decode_record(std::string_view bytes) {
-  return with_reader<schema::Record>(bytes, "record", [](schema::Record::Reader r, Decoder& d) {
+  return with_reader<schema::Record>(bytes, [] { return std::string("record"); }, [](schema::Record::Reader r, Decoder& d) {
     d.reading("attributes");
     return StoredRecord{r.getVersion(), r.getPosition(), d.fields(r.getAttributes())};
   });

@@ -43,10 +43,10 @@ std::string index_key(std::span<const Value> values) {
   return key.substr(0, kInlineKey - 1) + '\xFE' + std::string(reinterpret_cast<const char*>(hash), sizeof hash);
 }
 
-Result<void> StateProjection::update_indexes(StateStore& store, const Event& event, const std::string& key,
-                                             const Fields* before, const Fields* after) const {
-  ASHLAR_TRY(t, tables(event.resource));
-  for (const auto& index : (*t)->indexes) {
+Result<void> StateProjection::update_indexes(StateStore& store, const Tables& t, const Event& event,
+                                             const std::string& key, const Fields* before,
+                                             const Fields* after) const {
+  for (const auto& index : t.indexes) {
     const Value* old_value = attribute_value(before, index.attribute);
     const Value* new_value = attribute_value(after, index.attribute);
     if (old_value && new_value && *old_value == *new_value) continue;
@@ -55,7 +55,7 @@ Result<void> StateProjection::update_indexes(StateStore& store, const Event& eve
     }
     if (new_value) ASHLAR_TRY_VOID(store.put(index.table, index_key(std::span(new_value, 1)), key));
   }
-  for (const auto& unique : (*t)->identities) {
+  for (const auto& unique : t.identities) {
     auto old_values = identity_values(before, unique.identity);
     auto new_values = identity_values(after, unique.identity);
     if (old_values && new_values && *old_values == *new_values) continue;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace ashlar {
@@ -19,10 +20,13 @@ void StateProjection::add_tables(const Resource& r, const std::string& stored_na
   t.records = layout_.size();
   layout_.push_back({database_name(stored_name), false});
   for (const auto& attribute : r.indexed_attributes()) {
+    t.indexed.push_back(attribute);
     t.indexes.push_back({attribute, layout_.size()});
     layout_.push_back({index_name(stored_name, attribute), true});
   }
   for (const auto& identity : r.identities()) {
+    for (const auto& a : identity.attributes)
+      if (std::find(t.indexed.begin(), t.indexed.end(), a) == t.indexed.end()) t.indexed.push_back(a);
     t.identities.push_back({identity, layout_.size()});
     layout_.push_back({identity_name(stored_name, identity.name), false});
   }
@@ -146,8 +150,9 @@ Result<std::optional<StoredRecord>> StateProjection::apply(Txn& txn, const Event
 }
 
 Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, const Event& event) const {
-  ASHLAR_TRY(t, tables(event.resource));
-  std::size_t records = (*t)->records;
+  ASHLAR_TRY(found, tables(event.resource));
+  const Tables& t = **found;
+  std::size_t records = t.records;
   std::string key = event_key_bytes(event);
   auto mismatch = [&](std::string_view why) {
     return fail(Error::unknown(fmt::format("event {} ({} {}) does not fit the state projection: {}",
@@ -160,7 +165,7 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
     auto put = store.put(records, key, encode_record(record), StateStore::Put::no_overwrite);
     if (!put && put.error().cls == ErrorClass::conflict) return mismatch("the record already exists");
     if (!put) return fail(put.error());
-    ASHLAR_TRY_VOID(update_indexes(store, event, key, nullptr, &record.attributes));
+    ASHLAR_TRY_VOID(update_indexes(store, t, event, key, nullptr, &record.attributes));
     return std::optional<StoredRecord>{std::move(record)};
   }
   ASHLAR_TRY(current, get(store, event.resource, key));
@@ -168,17 +173,22 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
     case ActionType::create: break;  // above
     case ActionType::update: {
       if (!*current) return mismatch("the record does not exist");
-      StoredRecord record = **current;
+      bool reindex = std::any_of(event.changes.begin(), event.changes.end(), [&](const auto& change) {
+        return std::find(t.indexed.begin(), t.indexed.end(), change.first) != t.indexed.end();
+      });
+      // Without a change to what the indexes read, they stay as they are, and the record
+      // read is changed in place rather than copied.
+      StoredRecord record = reindex ? **current : std::move(**current);
       record.version = event.version;
       record.position = event.position;
       merge(record.attributes, event.changes);
-      ASHLAR_TRY_VOID(update_indexes(store, event, key, &(*current)->attributes, &record.attributes));
+      if (reindex) ASHLAR_TRY_VOID(update_indexes(store, t, event, key, &(*current)->attributes, &record.attributes));
       ASHLAR_TRY_VOID(store.put(records, key, encode_record(record)));
       return std::optional<StoredRecord>{std::move(record)};
     }
     case ActionType::destroy: {
       if (!*current) return mismatch("the record does not exist");
-      ASHLAR_TRY_VOID(update_indexes(store, event, key, &(*current)->attributes, nullptr));
+      ASHLAR_TRY_VOID(update_indexes(store, t, event, key, &(*current)->attributes, nullptr));
       ASHLAR_TRY(deleted, store.del(records, key));
       return std::optional<StoredRecord>{};
     }

@@ -101,3 +101,77 @@ TEST_CASE("scan visits records in key order") {
   CHECK(ids == std::vector<Value>{-1, 2, 3});
   CHECK(s.state.count(txn, "Note").value() == 3);
 }
+
+TEST_CASE("updates keep indexes and identities in step, whether or not they change what those read") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  Domain d = domain("d")
+                 .resource(resource("Owner")
+                               .attribute("id", type::integer, {.primary_key = true})
+                               .has_many("accounts", "Account"))
+                 .resource(resource("Account")
+                               .attribute("id", type::integer, {.primary_key = true})
+                               .attribute("email", type::string)
+                               .attribute("balance", type::integer)
+                               .belongs_to("owner", "Owner", {.attribute_type = type::integer})
+                               .identity("unique_email", {"email"}))
+                 .build()
+                 .value();
+  StateProjection state = StateProjection::open(*log, d).value();
+  std::uint64_t version = 0;
+  auto apply = [&](ActionType type, Fields changes) {
+    Event e;
+    e.domain = "d";
+    e.resource = "Account";
+    e.action = to_string(type);
+    e.type = type;
+    e.version = ++version;
+    e.key = {{"id", 1}};
+    e.changes = std::move(changes);
+    return log->write([&](Txn& txn) -> Result<void> {
+      auto stored = log->append(txn, std::move(e));
+      if (!stored) return fail(stored.error());
+      auto applied = state.apply(txn, stored->event);
+      if (!applied) return fail(applied.error());
+      return {};
+    });
+  };
+  auto owned_by = [&](int owner) {
+    auto txn = log->read().value();
+    return state.lookup(txn, "Account", "owner_id", Value(owner)).value().size();
+  };
+  auto email_taken = [&](const char* email) {
+    auto txn = log->read().value();
+    return state.lookup_identity(txn, "Account", "unique_email", {Value(email)}).value().has_value();
+  };
+
+  apply(ActionType::create, {{"id", 1}, {"email", "a@example.com"}, {"balance", 0}, {"owner_id", 7}}).value();
+  CHECK(owned_by(7) == 1);
+  CHECK(email_taken("a@example.com"));
+
+  // A change to an attribute no index reads: the entries stay, the record changes.
+  apply(ActionType::update, {{"balance", 5}}).value();
+  CHECK(owned_by(7) == 1);
+  CHECK(email_taken("a@example.com"));
+  {
+    auto txn = log->read().value();
+    std::vector<Value> key{1};
+    auto record = state.get(txn, "Account", encode_key(key)).value();
+    REQUIRE(record);
+    CHECK(record->version == 2);
+    CHECK(record->attributes ==
+          Fields{{"id", 1}, {"email", "a@example.com"}, {"balance", 5}, {"owner_id", 7}});
+  }
+
+  // A change to what the index and the identity read moves their entries.
+  apply(ActionType::update, {{"owner_id", 8}, {"email", "b@example.com"}}).value();
+  CHECK(owned_by(7) == 0);
+  CHECK(owned_by(8) == 1);
+  CHECK_FALSE(email_taken("a@example.com"));
+  CHECK(email_taken("b@example.com"));
+
+  // Nil frees the identity's value and leaves the index.
+  apply(ActionType::update, {{"email", Value()}, {"owner_id", Value()}}).value();
+  CHECK(owned_by(8) == 0);
+  CHECK_FALSE(email_taken("b@example.com"));
+}

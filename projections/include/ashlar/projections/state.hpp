@@ -121,10 +121,13 @@ class ASHLAR_API StateProjection {
     std::size_t records = 0;
     std::vector<Index> indexes;
     std::vector<UniqueKey> identities;
+    // The attributes the indexes and identities read: a change to none of them leaves
+    // every index entry as it was.
+    std::vector<std::string> indexed;
   };
   Result<const Tables*> tables(std::string_view resource) const;
-  Result<void> update_indexes(StateStore& store, const Event& event, const std::string& key, const Fields* before,
-                              const Fields* after) const;
+  Result<void> update_indexes(StateStore& store, const Tables& t, const Event& event, const std::string& key,
+                              const Fields* before, const Fields* after) const;
   void add_tables(const Resource& r, const std::string& stored_name);
   std::map<std::string, Tables, std::less<>> tables_;
   std::set<std::string, std::less<>> tenanted_;
