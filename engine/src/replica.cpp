@@ -117,7 +117,7 @@ Result<void> Replica::Impl::append(Txn& txn, const StreamMessage& m, std::uint64
   if (to_hex(stored->hash) != m.hash)
     return fail(misfit(expected, fmt::format("its hash is not h({}) of the replica's chain (tampered, or another store's)",
                                              expected)));
-  ASHLAR_TRY(folded, fold_appended(txn, installed->state, *installed->tenants, stored->event));
+  ASHLAR_TRY_VOID(fold_appended(txn, installed->state, *installed->tenants, stored->event));
   if (auto projected = installed->replay.apply_inline(txn, *stored); !projected) {
     Error e = projected.error();
     e.message = fmt::format("event {} does not fold: {}", expected, e.message);
