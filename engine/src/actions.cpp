@@ -189,12 +189,7 @@ Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   event.tx = shared.tx;
   ASHLAR_TRY(stored, log->append(txn, std::move(event)));
   if (shared.tx == 0) shared.tx = stored->event.position;
-  std::shared_ptr<const StateProjection> tables(std::shared_ptr<void>{}, &state);
-  if (state.tenanted(stored->event.resource)) {  // context multitenancy: the tenant's own tables
-    ASHLAR_TRY(own, tenants->create(txn, stored->event.resource, stored->event.tenant));
-    tables = std::move(*own);
-  }
-  ASHLAR_TRY(applied, tables->apply(txn, stored->event));
+  ASHLAR_TRY(applied, fold_appended(txn, state, *tenants, stored->event));
   if (!options.projections.empty()) user_code_runs();
   ASHLAR_TRY_VOID(replay.apply_inline(txn, *stored));
   shared.events->push_back(std::move(*stored));

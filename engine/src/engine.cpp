@@ -111,27 +111,14 @@ Result<Engine> Engine::open(const std::string& path, const Domain& domain, Optio
   if (std::any_of(domain.resources().begin(), domain.resources().end(), context))
     lo.max_databases += options.tenant_databases;
   ASHLAR_TRY(log, Log::open(path, lo));
-  // The stored model decides whether this domain may open the store (upcasters allowing).
-  ASHLAR_TRY(replay, runtime::Replay::install_model(**log, domain, options.upcasters));
-  ASHLAR_TRY(state, StateProjection::open(**log, domain));
-  ASHLAR_TRY(tenants, TenantTables::open(**log, domain));
-  // A model change that rebuilds the projections rebuilds the tenants' tables with them
-  // (a new identity's index must hold every tenant's records before a write checks it).
-  TenantTargets tenant_tables;
-  if (replay->migrating()) {
-    ASHLAR_TRY(found, tenant_targets(**log, domain, tenants->get()));
-    tenant_tables = std::move(*found);
-  }
-  ASHLAR_TRY_VOID(replay->open(**log, *state, options.projections, std::move(tenant_tables.targets)));
-  ASHLAR_TRY_VOID((*tenants)->refresh());  // the tenants the rebuild gave tables
-
+  ASHLAR_TRY(installed, runtime::install(**log, domain, options.upcasters, options.projections));
   auto impl = std::make_unique<EngineImpl>();
   impl->domain = domain;
   impl->options = std::move(options);
   impl->log = std::move(*log);
-  impl->state = std::move(*state);
-  impl->tenants = std::move(*tenants);
-  impl->replay = std::move(*replay);
+  impl->state = std::move(installed->state);
+  impl->tenants = std::move(installed->tenants);
+  impl->replay = std::move(installed->replay);
   // Clients known by their keys are served what their actors may read.
   PublishOptions& publish = impl->options.publish;
   if (publish.curve.clients && !publish.access) publish.access = runtime::stream_access(*impl);

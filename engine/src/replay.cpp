@@ -31,8 +31,8 @@ bool declared(const std::vector<Upcaster>& upcasters, std::string_view name) {
 }
 
 // Every problem with the model and the upcasters at once.
-std::vector<FieldError> problems(const Stored& stored, const Domain& domain, const std::vector<Upcaster>& upcasters,
-                                 std::uint64_t version) {
+std::vector<FieldError> problems(const Stored& stored, const Domain& domain, const std::string& json,
+                                 const std::vector<Upcaster>& upcasters, std::uint64_t version) {
   std::vector<FieldError> out;
   for (const auto& r : stored.upcasters)
     if (!declared(upcasters, r.name))
@@ -46,7 +46,7 @@ std::vector<FieldError> problems(const Stored& stored, const Domain& domain, con
                      fmt::format("upcaster {} must have a name and code, and reshape events of a model version "
                                  "before this one ({}), not {}",
                                  u.name, version, u.model_version)});
-  if (stored.models.empty() || stored.models.back().json == domain_to_json(domain)) return out;
+  if (stored.models.empty() || stored.models.back().json == json) return out;
   auto old = domain_from_json(stored.models.back().json);
   if (!old) {
     out.push_back({"", "incompatible_model", old.error().message});
@@ -92,12 +92,16 @@ Result<bool> needs_migration(const Stored& stored, const std::string& json, cons
 
 }  // namespace
 
-Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters) {
+Result<Replay> Replay::install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& declared,
+                                     const ModelSource& source) {
   ASHLAR_TRY(stored, read_stored(log));
-  std::string json = domain_to_json(domain);
+  std::string json = source.json.empty() ? domain_to_json(domain) : source.json;
   bool changed = stored->models.empty() || stored->models.back().json != json;
   std::uint64_t version = stored->models.empty() ? 1 : stored->models.back().version + (changed ? 1 : 0);
-  auto found = problems(*stored, domain, upcasters, version);
+  std::vector<Upcaster> upcasters;
+  for (const auto& u : declared)
+    if (!source.later_upcasters_wait || u.model_version < version) upcasters.push_back(u);
+  auto found = problems(*stored, domain, json, upcasters, version);
   if (!found.empty()) {
     Error e = Error::framework(fmt::format("the model does not fit the store at {}", log.path()));
     e.fields = std::move(found);
@@ -170,6 +174,24 @@ Result<RebuildReport> Replay::rebuild(Log& log, const StateProjection& state, Re
   auto report = ashlar::rebuild(log, chosen, options);
   if (report && report->complete && projections_) projections_->rebuilt();
   return report;
+}
+
+Result<Installed> install(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters,
+                          std::vector<std::shared_ptr<Projection>> projections, const ModelSource& source) {
+  // The stored model decides whether this domain may open the store (upcasters allowing).
+  ASHLAR_TRY(replay, Replay::install_model(log, domain, upcasters, source));
+  ASHLAR_TRY(state, StateProjection::open(log, domain));
+  ASHLAR_TRY(tenants, TenantTables::open(log, domain));
+  // A model change that rebuilds the projections rebuilds the tenants' tables with them
+  // (a new identity's index must hold every tenant's records before a write checks it).
+  TenantTargets tenant_tables;
+  if (replay->migrating()) {
+    ASHLAR_TRY(found, tenant_targets(log, domain, tenants->get()));
+    tenant_tables = std::move(*found);
+  }
+  ASHLAR_TRY_VOID(replay->open(log, *state, std::move(projections), std::move(tenant_tables.targets)));
+  ASHLAR_TRY_VOID((*tenants)->refresh());  // the tenants the rebuild gave tables
+  return Installed{std::move(*replay), std::move(*state), std::move(*tenants)};
 }
 
 unsigned max_databases(const Domain& domain, const std::vector<std::shared_ptr<Projection>>& projections) {

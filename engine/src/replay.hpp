@@ -6,11 +6,23 @@
 #include <ashlar/engine.hpp>
 #include <ashlar/projections/projection_set.hpp>
 #include <ashlar/projections/state.hpp>
+#include <ashlar/projections/tenants.hpp>
 #include <ashlar/projections/upcast.hpp>
 
 #include <memory>
 
 namespace ashlar::runtime {
+
+// How a store takes its model.
+struct ModelSource {
+  // The model's JSON as the store keeps it; empty: domain_to_json(domain). A replica keeps
+  // the primary's bytes.
+  std::string json{};
+  // Upcasters of model versions the store has not reached yet wait for it (a replica is
+  // declared the primary's upcasters of today while it applies older versions); otherwise
+  // they are invalid.
+  bool later_upcasters_wait = false;
+};
 
 class Replay {
  public:
@@ -19,7 +31,8 @@ class Replay {
   // every upcaster the store recorded is declared again; Framework listing every
   // problem at once. A changed model becomes a new version: at once when the
   // projections fit it, else in the transaction that swaps in their rebuild (open()).
-  static Result<Replay> install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters);
+  static Result<Replay> install_model(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters,
+                                      const ModelSource& source = {});
 
   // After: opens the custom projections, then rebuilds every projection when the model
   // change needs it (new indexes or identities on stored resources, backfilled
@@ -57,6 +70,17 @@ class Replay {
   std::function<Result<void>(Txn&)> pending_;  // the model change a migration commits with its swap
   std::unique_ptr<ProjectionSet> projections_;
 };
+
+// A store opened for writing under a model: the model installed, the state and the
+// tenants' tables open, the custom projections opened, and every projection migrated
+// when the model change needs it (what Engine::open and a replica's model change do).
+struct Installed {
+  Replay replay;
+  StateProjection state;
+  std::shared_ptr<TenantTables> tenants;
+};
+Result<Installed> install(Log& log, const Domain& domain, const std::vector<Upcaster>& upcasters,
+                          std::vector<std::shared_ptr<Projection>> projections, const ModelSource& source = {});
 
 // Named databases a store needs open for this domain and these projections: the live
 // tables, their staging copies for a rebuild, and the log's own.

@@ -1,12 +1,14 @@
 // A read replica (ashlar/replica.hpp): one thread reads the stream after the local head
-// and appends each message's event, checked, with the state projection folded in the
-// same transaction, as the engine's append does.
+// and appends each message's event, checked, with the state and the custom projections
+// folded in the same transaction, as the engine's append does; a model change is
+// installed as Engine::open installs one.
 #include <ashlar/model/json.hpp>
 #include <ashlar/notifiers/jetstream_reader.hpp>
-#include <ashlar/projections/rebuild.hpp>
 #include <ashlar/projections/state.hpp>
 #include <ashlar/projections/tenants.hpp>
 #include <ashlar/replica.hpp>
+
+#include "replay.hpp"
 
 #include <fmt/format.h>
 
@@ -15,6 +17,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 
 namespace ashlar {
@@ -26,15 +29,28 @@ Error misfit(std::uint64_t position, std::string why) {
   return Error::framework(fmt::format("message {} does not fit: {}", position, why)).with_code(codes::kDecodeError);
 }
 
+// The message and each field's: the replica's error() is one line.
+std::string full_text(const Error& e) {
+  std::string out = e.message;
+  for (std::size_t i = 0; i < e.fields.size(); ++i) {
+    out += i == 0 ? ": " : "; ";
+    if (!e.fields[i].field.empty()) out += e.fields[i].field + ": ";
+    out += e.fields[i].message;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Replica::Impl {
   ReplicaOptions options;
   std::unique_ptr<Log> log;
-  std::optional<Domain> domain;
-  std::optional<StateProjection> state;
-  std::shared_ptr<TenantTables> tenants;
-  std::string model_json;  // the current stored model
+  // The current model's projections; the thread alone replaces them (a model change),
+  // under model_mu, while read_projection and catch_up read them under it.
+  std::optional<runtime::Installed> installed;
+  mutable std::shared_mutex model_mu;
+  std::string model_json;   // the current stored model
+  std::string domain_name;  // its domain's
 
   std::atomic<std::uint64_t> position{0};
   std::atomic<std::uint64_t> stream_last{0};
@@ -44,7 +60,7 @@ struct Replica::Impl {
   std::string error;
   std::thread thread;
 
-  Result<void> load_model(bool rebuild_projections);
+  Result<void> install(const std::string& json);
   Result<void> take_model(const StreamMessage& m);
   Result<void> append(Txn& txn, const StreamMessage& m, std::uint64_t expected);
   Result<std::size_t> apply(const std::vector<StreamMessage>& messages);
@@ -59,43 +75,39 @@ struct Replica::Impl {
   }
 };
 
-// Opens the projections of the stored model; after a model change, rebuilds them as the
-// command line's rebuild does.
-Result<void> Replica::Impl::load_model(bool rebuild_projections) {
-  auto txn = log->read();
-  if (!txn) return fail(txn.error());
-  ASHLAR_TRY(json, log->model(*txn));
-  if (!*json) return {};
-  ASHLAR_TRY(decoded, domain_from_json(**json));
-  model_json = **json;
-  domain = std::move(*decoded);
-  ASHLAR_TRY(opened, StateProjection::open(*log, *domain));
-  state.emplace(std::move(*opened));
-  ASHLAR_TRY(known, TenantTables::open(*log, *domain));
-  tenants = std::move(*known);
-  if (!rebuild_projections) return {};
-  ASHLAR_TRY(targets_of_tenants, tenant_targets(*log, *domain, tenants.get()));
-  std::vector<RebuildTarget> targets{state->target()};
-  for (auto& t : targets_of_tenants->targets) targets.push_back(std::move(t));
-  ASHLAR_TRY_VOID(rebuild(*log, targets, {}));
-  return tenants->refresh();
+// Makes `json` the replica's model as Engine::open makes a domain the store's: checked
+// against the stored one and the upcasters, the projections opened (custom ones caught
+// up), and all of them rebuilt when the change needs it, upcast as the primary's were.
+Result<void> Replica::Impl::install(const std::string& json) {
+  ASHLAR_TRY(domain, domain_from_json(json));
+  std::unique_lock lock(model_mu);
+  installed.reset();  // the custom projections' background thread stops before they reopen
+  ASHLAR_TRY(opened, runtime::install(*log, *domain, options.upcasters, options.projections,
+                                      {.json = json, .later_upcasters_wait = true}));
+  installed.emplace(std::move(*opened));
+  model_json = json;
+  domain_name = domain->name();
+  return {};
 }
 
 // A message that starts a model version: the model becomes the store's.
 Result<void> Replica::Impl::take_model(const StreamMessage& m) {
-  auto decoded = domain_from_json(m.model);
-  if (!decoded) return fail(misfit(m.sequence, "its model does not decode: " + decoded.error().message));
-  bool had_events = position > 0;
-  ASHLAR_TRY_VOID(log->write([&](Txn& txn) { return log->put_model(txn, m.model); }));
-  return load_model(had_events);
+  if (auto decoded = domain_from_json(m.model); !decoded)
+    return fail(misfit(m.sequence, "its model does not decode: " + decoded.error().message));
+  auto taken = install(m.model);
+  if (!taken)
+    return fail(Error::framework(
+        fmt::format("message {} starts a model the replica cannot take: {}", m.sequence, full_text(taken.error()))));
+  return {};
 }
 
 Result<void> Replica::Impl::append(Txn& txn, const StreamMessage& m, std::uint64_t expected) {
   if (m.sequence != expected)
     return fail(misfit(m.sequence, fmt::format("the replica's next position is {}", expected)));
-  if (!domain) return fail(misfit(expected, "it carries no model and the replica has none (is the stream ashlar's?)"));
-  if (m.domain != domain->name())
-    return fail(misfit(expected, fmt::format("it is of domain '{}', the replica's is {}", m.domain, domain->name())));
+  if (!installed)
+    return fail(misfit(expected, "it carries no model and the replica has none (is the stream ashlar's?)"));
+  if (m.domain != domain_name)
+    return fail(misfit(expected, fmt::format("it is of domain '{}', the replica's is {}", m.domain, domain_name)));
   auto event = decode_event(m.bytes, expected);
   if (!event) return fail(misfit(expected, event.error().message));
   if (event->position != expected)
@@ -105,12 +117,12 @@ Result<void> Replica::Impl::append(Txn& txn, const StreamMessage& m, std::uint64
   if (to_hex(stored->hash) != m.hash)
     return fail(misfit(expected, fmt::format("its hash is not h({}) of the replica's chain (tampered, or another store's)",
                                              expected)));
-  std::shared_ptr<const StateProjection> tables(std::shared_ptr<void>{}, &*state);
-  if (state->tenanted(stored->event.resource)) {
-    ASHLAR_TRY(own, tenants->create(txn, stored->event.resource, stored->event.tenant));
-    tables = std::move(*own);
+  ASHLAR_TRY_VOID(fold_appended(txn, installed->state, *installed->tenants, stored->event));
+  if (auto projected = installed->replay.apply_inline(txn, *stored); !projected) {
+    Error e = projected.error();
+    e.message = fmt::format("event {} does not fold: {}", expected, e.message);
+    return fail(std::move(e));
   }
-  ASHLAR_TRY_VOID(tables->apply(txn, stored->event));
   return {};
 }
 
@@ -142,7 +154,8 @@ Result<std::size_t> Replica::Impl::apply(const std::vector<StreamMessage>& messa
       if (!misfit_error) return fail(written.error());  // the store's own failure
       if (good == done) return fail(*misfit_error);
     }
-    ASHLAR_TRY_VOID(tenants->committed());
+    ASHLAR_TRY_VOID(installed->tenants->committed());
+    installed->replay.committed();
     {
       std::lock_guard lock(mu);
       position = position + (good - done);
@@ -191,7 +204,7 @@ void Replica::Impl::run() {
     backoff = options.backoff;
     if (messages->empty()) continue;
     stream_last = std::max<std::uint64_t>(stream_last, messages->back().sequence);
-    if (auto applied = apply(*messages); !applied) return finish(applied.error().message);
+    if (auto applied = apply(*messages); !applied) return finish(full_text(applied.error()));
   }
   std::lock_guard lock(mu);
   stopped = true;
@@ -207,11 +220,17 @@ Result<std::unique_ptr<Replica>> Replica::start(const std::string& path, const R
   lo.durability = options.durability;
   lo.chain_key = options.chain_key;
   lo.max_databases = 1024 + options.tenant_databases;
+  for (const auto& p : options.projections) lo.max_databases += 2 * static_cast<unsigned>(p->tables().size());
   ASHLAR_TRY(log, Log::open(path, lo));
   impl->log = std::move(*log);
   ASHLAR_TRY(head, impl->log->head());
   impl->position = head->position;
-  ASHLAR_TRY_VOID(impl->load_model(false));
+  {
+    ASHLAR_TRY(txn, impl->log->read());
+    ASHLAR_TRY(json, impl->log->model(*txn));
+    if (*json) impl->model_json = **json;
+  }
+  if (!impl->model_json.empty()) ASHLAR_TRY_VOID(impl->install(impl->model_json));
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
@@ -233,6 +252,20 @@ std::uint64_t Replica::position() const { return impl_->position; }
 std::uint64_t Replica::lag() const {
   std::uint64_t last = impl_->stream_last, at = impl_->position;
   return last > at ? last - at : 0;
+}
+
+Result<void> Replica::catch_up() const {
+  std::shared_lock lock(impl_->model_mu);
+  ProjectionSet* set = impl_->installed ? impl_->installed->replay.projections() : nullptr;
+  return set ? set->catch_up() : Result<void>{};
+}
+
+Result<void> Replica::read_projection(std::string_view name,
+                                      const std::function<Result<void>(const StateStore&)>& fn) const {
+  std::shared_lock lock(impl_->model_mu);
+  ProjectionSet* set = impl_->installed ? impl_->installed->replay.projections() : nullptr;
+  if (!set) return fail(Error::framework(fmt::format("no projection is named {}", name)));
+  return set->read(name, fn);
 }
 
 std::string Replica::error() const {

@@ -165,4 +165,11 @@ Result<TenantTargets> tenant_targets(const Log& log, const Domain& domain, const
   return out;
 }
 
+Result<std::optional<StoredRecord>> fold_appended(Txn& txn, const StateProjection& state, TenantTables& tenants,
+                                                  const Event& event) {
+  if (!state.tenanted(event.resource)) return state.apply(txn, event);
+  ASHLAR_TRY(own, tenants.create(txn, event.resource, event.tenant));
+  return (*own)->apply(txn, event);
+}
+
 }  // namespace ashlar

@@ -350,7 +350,9 @@ TEST_CASE("a three-node cluster: the sink goes on when a node of its three-repli
   options.start_wait = std::chrono::milliseconds(0);  // the cluster elects its leaders meanwhile
   auto sink = start_sink(source, options);
   create_users(source, 0, 150);
-  REQUIRE(sink->wait_for(150, kWait));
+  bool reached = sink->wait_for(150, kWait);
+  INFO(sink->error());  // a stopped sink says why
+  REQUIRE(reached);
 
   nodes[0]->kill();  // two of three replicas remain: a quorum
   create_users(source, 150, 150);

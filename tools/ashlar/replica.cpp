@@ -1,6 +1,7 @@
 // ashlar replica --nats URL --stream NAME DIR [--until-caught-up] [--no-sync] [--key-file F]
 // A read replica (ashlar/replica.hpp): applies a mirrored stream into the store in DIR,
-// which the other commands (query, history, state, head, verify) then read.
+// which the other commands (query, history, state, head, verify) then read. It cannot
+// take custom projections or upcasters (C++ code): its help says so.
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -72,6 +73,11 @@ void add_replica_command(CLI::App& app) {
                 "Exit once the replica holds what the stream held at the start (default: follow it until interrupted)");
   cmd->add_flag("--no-sync", args->no_sync, "Do not flush every batch (a replica can fetch again what it loses)");
   cmd->add_option("--key-file", args->key_file, "The chain's key, when the primary's chain is keyed");
+  cmd->footer(
+      "Custom projections and upcasters are C++ code, which this command cannot load: it folds the state "
+      "projection only, and stops at a model change that needs an upcaster. Replicate a primary that has them "
+      "with a program of your own: Replica::start with ReplicaOptions::projections and ::upcasters "
+      "(ashlar/replica.hpp).");
   cmd->callback([args] { run_command([&] { return run_replica(*args); }); });
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // A read replica: a local store that applies a mirrored stream (ashlar/notifiers/
 // jetstream.hpp) in order — the same bytes at the same positions, the same hash chain,
-// the state projection folded as the primary folds it — so StoreReader and the command
-// line (query, history, state, head, verify) read it as they read the primary.
+// the state projection and the custom projections folded as the primary folds them —
+// so StoreReader and the command line (query, history, state, head, verify) read it as
+// they read the primary.
 //
 //   auto replica = ashlar::Replica::start("./blog-replica",
 //                                         {.url = "nats://10.0.0.1:4222", .stream = "BLOG"}).value();
@@ -12,16 +13,23 @@
 // Ashlar-Hash is h(position) of the chain the replica extends. The first that does not
 // fit stops the replica with an error naming it (error()); everything before it is kept.
 // The model comes from the stream (the Ashlar-Model header of the first event of each
-// model version). The replica is the only writer of its store; its position is its
+// model version) and is installed as Engine::open installs a changed model: checked
+// against the upcasters, and the projections rebuilt, upcast, when the change needs it
+// (a constant default added to a stored resource, new indexes or identities, an
+// upcaster). The replica is the only writer of its store; its position is its
 // checkpoint, so a replica killed and started again resumes after its head.
 
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/export.hpp>
+#include <ashlar/projections/custom.hpp>
+#include <ashlar/projections/upcast.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ashlar {
 
@@ -43,6 +51,15 @@ struct ASHLAR_API ReplicaOptions {
   // Named databases beyond the model's tables (each tenant of a context-multitenant
   // resource takes some), as Options::tenant_databases.
   unsigned tenant_databases = 4096;
+  // The primary's custom projections (Options::projections): folded into as the
+  // primary folds them, in-transaction ones in the transaction that appends each event,
+  // so the replica's tables end equal to the primary's. A projection new to the replica
+  // starts from position 1.
+  std::vector<std::shared_ptr<Projection>> projections{};
+  // The primary's upcasters (Options::upcasters), all of them: each one applies from the
+  // model version after its model_version on, as it did on the primary, so one for a
+  // version the replica has not reached yet waits for it.
+  std::vector<Upcaster> upcasters{};
 };
 
 class ASHLAR_API Replica {
@@ -50,7 +67,8 @@ class ASHLAR_API Replica {
   // Opens (or creates) the store in `path` for writing and starts applying the stream
   // after its head. Errors of Log::open (writer_locked when another process writes it);
   // Framework when the options lack url or stream, or the store holds a model that does
-  // not decode.
+  // not decode or does not fit the upcasters (as Engine::open), or a projection's name is
+  // bad.
   static Result<std::unique_ptr<Replica>> start(const std::string& path, const ReplicaOptions& options);
   ~Replica();  // stops once the current batch is committed
 
@@ -64,6 +82,14 @@ class ASHLAR_API Replica {
   // Waits until position() >= position, the replica stopped, or `timeout` passed; true in
   // the first case.
   bool wait_for(std::uint64_t position, std::chrono::milliseconds timeout) const;
+
+  // As Engine::catch_up: folds into the asynchronous projections everything applied so
+  // far; their first error.
+  Result<void> catch_up() const;
+  // As Engine::read_projection: runs fn over a custom projection's tables in one read
+  // snapshot. Framework when no projection is so named (none is before the replica has
+  // a model).
+  Result<void> read_projection(std::string_view name, const std::function<Result<void>(const StateStore&)>& fn) const;
 
  private:
   struct Impl;

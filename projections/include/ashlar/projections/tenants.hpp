@@ -59,6 +59,12 @@ class ASHLAR_API TenantTables {
   std::set<Key> created_;     // by write transactions not yet known to have committed
 };
 
+// Folds an event just appended in txn into the state: `state`'s tables, or for a
+// context-multitenant resource its tenant's (created in txn when new). The write path of
+// the engine and of a replica; the record as it now stands (nullopt after a destroy).
+ASHLAR_API Result<std::optional<StoredRecord>> fold_appended(Txn& txn, const StateProjection& state,
+                                                             TenantTables& tenants, const Event& event);
+
 // The tenants' tables as targets of a rebuild or verification: one per (resource, tenant)
 // of the context-multitenant resources of `domain`, folded from that tenant's events of
 // the resource alone. Every tenant the log has events of, and every one whose tables
