@@ -26,6 +26,13 @@ struct Step {
 Step retry(std::string why) { return {Outcome::retry, std::move(why)}; }
 Step stop(std::string why) { return {Outcome::stop, std::move(why)}; }
 
+// The refusals a JetStream cluster gives while it has no leader or not yet its peers,
+// and a stream created by someone else since the sink looked (the next look checks it).
+bool transient(jsErrCode e) {
+  return e == JSClusterNoPeersErr || e == JSClusterNotAvailErr || e == JSClusterNotLeaderErr ||
+         e == JSStreamNameExistErr;
+}
+
 jsRetentionPolicy retention_of(StreamRetention r) {
   switch (r) {
     case StreamRetention::interest: return js_InterestPolicy;
@@ -112,6 +119,9 @@ Step JetStreamSink::Impl::create_stream() {
   jsStreamInfo* si = nullptr;
   natsStatus s = js_AddStream(&si, conn->js(), &cfg, &jo, &jerr);
   nats::StreamInfoPtr owner(si);
+  // While a cluster forms (or elects a new meta leader) JetStream refuses for a moment:
+  // that is worth another try, not the sink's end.
+  if (s != NATS_OK && transient(jerr)) return retry(nats::status_text(s, jerr));
   if (s != NATS_OK && jerr != 0)  // the server refused: the settings are wrong
     return stop(fmt::format("cannot create JetStream stream {}: {}", options.stream, nats::status_text(s, jerr)));
   if (s != NATS_OK) return retry(nats::status_text(s));
