@@ -90,14 +90,20 @@ Result<void> Replica::Impl::install(const std::string& json) {
   return {};
 }
 
-// A message that starts a model version: the model becomes the store's.
+// A message that starts a model version: the model becomes the store's. It carries every
+// version the primary took since its last event, so the replica numbers them as the
+// primary does (upcasters name the versions they follow).
 Result<void> Replica::Impl::take_model(const StreamMessage& m) {
-  if (auto decoded = domain_from_json(m.model); !decoded)
-    return fail(misfit(m.sequence, "its model does not decode: " + decoded.error().message));
-  auto taken = install(m.model);
-  if (!taken)
-    return fail(Error::framework(
-        fmt::format("message {} starts a model the replica cannot take: {}", m.sequence, full_text(taken.error()))));
+  const std::vector<std::string> only{m.model};
+  for (const std::string& json : m.models.empty() ? only : m.models) {
+    if (json == model_json) continue;  // taken before a restart: the store's version already
+    if (auto decoded = domain_from_json(json); !decoded)
+      return fail(misfit(m.sequence, "its model does not decode: " + decoded.error().message));
+    auto taken = install(json);
+    if (!taken)
+      return fail(Error::framework(
+          fmt::format("message {} starts a model the replica cannot take: {}", m.sequence, full_text(taken.error()))));
+  }
   return {};
 }
 

@@ -27,7 +27,8 @@ StreamMessage to_message(natsMsg* msg) {
   m.position = nats::header(msg, kHeaderPosition);
   m.tenant = nats::header(msg, kHeaderTenant);
   m.hash = nats::header(msg, kHeaderHash);
-  m.model = nats::header(msg, kHeaderModel);
+  m.models = nats::header_values(msg, kHeaderModel);
+  if (!m.models.empty()) m.model = m.models.back();
   return m;
 }
 

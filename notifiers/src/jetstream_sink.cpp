@@ -199,7 +199,7 @@ Result<nats::MsgPtr> JetStreamSink::Impl::message(const StoredEvent& e, const st
     if (s != NATS_OK || m.since != e.event.position) continue;
     std::string json = m.json;  // JSON's line breaks are only whitespace; a header is one line
     std::erase_if(json, [](char c) { return c == '\n' || c == '\r'; });
-    s = natsMsgHeader_Set(raw, kHeaderModel, json.c_str());
+    s = natsMsgHeader_Add(raw, kHeaderModel, json.c_str());  // every version since the last event's
   }
   if (s != NATS_OK) return fail(Error::unknown(nats::status_text(s)));
   return msg;

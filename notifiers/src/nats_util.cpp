@@ -81,4 +81,15 @@ std::string header(natsMsg* msg, const char* key) {
   return value;
 }
 
+std::vector<std::string> header_values(natsMsg* msg, const char* key) {
+  const char** values = nullptr;
+  int count = 0;
+  std::vector<std::string> out;
+  if (natsMsgHeader_Values(msg, key, &values, &count) != NATS_OK || !values) return out;
+  for (int i = 0; i < count; ++i)
+    if (values[i]) out.emplace_back(values[i]);
+  free(static_cast<void*>(values));  // the array is the caller's, its strings the message's
+  return out;
+}
+
 }  // namespace ashlar::nats

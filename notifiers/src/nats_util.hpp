@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ashlar::nats {
 
@@ -57,5 +58,7 @@ class Connection {
 
 // A header's value, or empty when absent.
 std::string header(natsMsg* msg, const char* key);
+// Every value of a header, in the order they were added.
+std::vector<std::string> header_values(natsMsg* msg, const char* key);
 
 }  // namespace ashlar::nats

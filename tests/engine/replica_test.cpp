@@ -392,3 +392,43 @@ TEST_CASE("a replica applies a model change mid-stream, following it or started 
                                         "Item.price: type changed from integer to float",
                                         dir.sub("bare")));
 }
+
+TEST_CASE("a model the primary took without writing under it reaches the replica with its version number") {
+  TempDir dir;
+  NatsServer server(dir.sub("nats"));
+  std::string primary_dir = dir.sub("primary");
+  Options options = mirrored(server);
+  options.jetstream.stream = "SHOP";
+  auto with = [](std::vector<std::string> extra) {
+    ResourceBuilder item = item_v1();
+    for (const auto& name : extra) item.attribute(name, type::string);
+    return dsl::domain("shop").resource(item).build().value();
+  };
+  {
+    auto engine = Engine::open(primary_dir, with({}), options).value();
+    engine.create("Item", {{"name", "lamp"}, {"price", 30}}).value();
+    REQUIRE(engine.jetstream()->wait_for(1, kWait));
+  }
+  Engine::open(primary_dir, with({"note"}), options).value();  // version 2: no event under it
+  auto engine = Engine::open(primary_dir, with({"note", "colour"}), options).value();
+  REQUIRE(engine.model_version() == 3);
+  engine.create("Item", {{"name", "desk"}, {"price", 120}, {"colour", "oak"}}).value();
+  REQUIRE(engine.jetstream()->wait_for(2, kWait));
+
+  auto replica = Replica::start(dir.sub("replica"), replica_options(server, "SHOP")).value();
+  REQUIRE(replica->wait_for(2, kWait));
+  CHECK(replica->error().empty());
+  replica.reset();
+  auto versions = [](const std::string& store) {
+    auto log = Log::open_read_only(store).value();
+    auto txn = log->read().value();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;  // version, since
+    for (const auto& m : log->models(txn).value()) out.emplace_back(m.version, m.since);
+    return out;
+  };
+  auto expected = versions(primary_dir);
+  REQUIRE(expected.size() == 3);
+  CHECK(expected[1] == std::pair<std::uint64_t, std::uint64_t>{2, 2});
+  CHECK(versions(dir.sub("replica")) == expected);
+  CHECK(items(dir.sub("replica")).at(1)["colour"] == Value("oak"));
+}

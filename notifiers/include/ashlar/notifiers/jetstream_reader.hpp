@@ -19,6 +19,9 @@ struct ASHLAR_API StreamMessage {
   std::string subject;
   std::string bytes;           // the event's bytes, as the primary stored them
   std::string domain, position, tenant, hash, model;  // the Ashlar-* headers ("" when absent)
+  // Every model version this message's event starts, oldest first: more than one when the
+  // primary took a model under which it wrote nothing. model is the last of them.
+  std::vector<std::string> models;
 };
 
 struct ASHLAR_API JetStreamReaderOptions {
