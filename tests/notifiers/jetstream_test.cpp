@@ -307,18 +307,21 @@ TEST_CASE("competing workers handle every event at least once, none lost when on
     while (!done() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   };
+  // Each worker is stopped only once it has handled something: a worker is known to be
+  // running (its signal handler set) then, and each one's share is its own to show.
   std::optional<ChildProcess> a, b, c;
   a.emplace(argv, dir.sub("a.out"), dir.sub("err"));
   b.emplace(argv, dir.sub("b.out"), dir.sub("err"));
   wait_until([&] { return read_lines(dir.sub("a.out")).size() >= 30; });
   a->kill();  // mid-batch, most likely: what it fetched and did not acknowledge comes again
+  wait_until([&] { return !read_lines(dir.sub("b.out")).empty(); });  // b alone takes the rest
   c.emplace(argv, dir.sub("c.out"), dir.sub("err"));
-  create_users(source, 300, 100);
-  wait_until([&] { return outputs().first.size() >= 400; });
-  b->signal(SIGTERM);
-  c->signal(SIGTERM);
+  b->signal(SIGTERM);  // what b fetched and did not finish comes again, to c
   INFO(read_file(dir.sub("err")));
   CHECK(b->wait(kWait) == 0);
+  create_users(source, 300, 100);  // c alone is left to handle them
+  wait_until([&] { return outputs().first.size() >= 400; });
+  c->signal(SIGTERM);
   CHECK(c->wait(kWait) == 0);
 
   auto [seen, lines] = outputs();
