@@ -29,17 +29,6 @@ Error misfit(std::uint64_t position, std::string why) {
   return Error::framework(fmt::format("message {} does not fit: {}", position, why)).with_code(codes::kDecodeError);
 }
 
-// The message and each field's: the replica's error() is one line.
-std::string full_text(const Error& e) {
-  std::string out = e.message;
-  for (std::size_t i = 0; i < e.fields.size(); ++i) {
-    out += i == 0 ? ": " : "; ";
-    if (!e.fields[i].field.empty()) out += e.fields[i].field + ": ";
-    out += e.fields[i].message;
-  }
-  return out;
-}
-
 }  // namespace
 
 struct Replica::Impl {
@@ -102,7 +91,7 @@ Result<void> Replica::Impl::take_model(const StreamMessage& m) {
     auto taken = install(json);
     if (!taken)
       return fail(Error::framework(
-          fmt::format("message {} starts a model the replica cannot take: {}", m.sequence, full_text(taken.error()))));
+          fmt::format("message {} starts a model the replica cannot take: {}", m.sequence, taken.error().details())));
   }
   return {};
 }
@@ -210,7 +199,7 @@ void Replica::Impl::run() {
     backoff = options.backoff;
     if (messages->empty()) continue;
     stream_last = std::max<std::uint64_t>(stream_last, messages->back().sequence);
-    if (auto applied = apply(*messages); !applied) return finish(full_text(applied.error()));
+    if (auto applied = apply(*messages); !applied) return finish(applied.error().details());
   }
   std::lock_guard lock(mu);
   stopped = true;

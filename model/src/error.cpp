@@ -24,7 +24,11 @@ std::string Error::describe() const {
     if (!action.empty()) out += "." + action;
     out += ": ";
   }
-  out += message;
+  return out + details();
+}
+
+std::string Error::details() const {
+  std::string out = message;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     out += (i == 0 && !message.empty()) ? ": " : (i == 0 ? "" : "; ");
     if (!fields[i].field.empty()) out += fields[i].field + ": ";

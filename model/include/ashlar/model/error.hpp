@@ -74,6 +74,9 @@ struct ASHLAR_API Error {
 
   // "invalid: User.create: name: is required; age: must be at least 0"
   std::string describe() const;
+  // The message and each field's, without the class and the resource: "2 invalid
+  // inputs: name: is required; age: must be at least 0".
+  std::string details() const;
 
   // The field error for `field`, or nullptr.
   const FieldError* field(std::string_view name) const;
