@@ -28,7 +28,6 @@ constexpr std::size_t kMaxSkipped = 100000;
 // of its position): fewer per reply, so one client's reply does not hold up the others.
 constexpr std::size_t kMaxSkippedDecided = 1000;
 
-// A reply: a JSON header, then the events' bytes, one frame each.
 // An event's bytes in a reply: the stored ones, or a re-encoding shared with the
 // service's memory of it.
 struct WireEvent {
@@ -37,6 +36,7 @@ struct WireEvent {
   std::string_view bytes() const { return shared ? std::string_view(*shared) : std::string_view(stored); }
 };
 
+// A reply: a JSON header, then the events' bytes, one frame each.
 struct Reply {
   json header;
   std::vector<WireEvent> events;
