@@ -24,10 +24,10 @@ namespace {
 
 constexpr auto kWait = std::chrono::seconds(30);  // a bound for a hang, not a timing claim
 
-Options mirrored(const NatsServer& server) {
+Options mirrored(const NatsServer& server, std::string stream = "BLOG") {
   Options o;
   o.durability = Durability::no_sync;
-  o.jetstream = {.url = server.url(), .stream = "BLOG", .create = true};
+  o.jetstream = {.url = server.url(), .stream = std::move(stream), .create = true};
   return o;
 }
 
@@ -313,8 +313,7 @@ TEST_CASE("a replica applies a model change mid-stream, following it or started 
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   std::string primary_dir = dir.sub("primary");
-  Options options = mirrored(server);
-  options.jetstream.stream = "SHOP";
+  Options options = mirrored(server, "SHOP");
   options.projections = {std::make_shared<Titles>()};
   ReplicaOptions ro = replica_options(server, "SHOP");
   ro.projections = {std::make_shared<Titles>()};
@@ -397,8 +396,7 @@ TEST_CASE("a model the primary took without writing under it reaches the replica
   TempDir dir;
   NatsServer server(dir.sub("nats"));
   std::string primary_dir = dir.sub("primary");
-  Options options = mirrored(server);
-  options.jetstream.stream = "SHOP";
+  Options options = mirrored(server, "SHOP");
   auto with = [](std::vector<std::string> extra) {
     ResourceBuilder item = item_v1();
     for (const auto& name : extra) item.attribute(name, type::string);
