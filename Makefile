@@ -59,8 +59,17 @@ consumer: build
 	$(BUILD)/consumer/consumer_pc $(BUILD)/consumer/store-pc
 
 # A Debian package of what cmake --install installs, under /usr (CPack), in $(BUILD).
+# It must hold the tool, the libraries, the headers and both package descriptions.
+PACKAGE_FILES = usr/bin/ashlar usr/lib/libashlar.so usr/lib/libashlar_http.so usr/include/ashlar/ashlar.hpp \
+	usr/lib/cmake/ashlar/ashlarConfig.cmake usr/lib/pkgconfig/ashlar.pc usr/lib/pkgconfig/ashlar-http.pc
 package: build
+	rm -f $(BUILD)/ashlar_*.deb
 	cd $(BUILD) && cpack -G DEB
+	dpkg-deb -c $(BUILD)/ashlar_*.deb > $(BUILD)/package-contents.txt
+	@for f in $(PACKAGE_FILES); do grep -Eq " \./$$f( |$$)" $(BUILD)/package-contents.txt || \
+	  { echo "make package: $$f is missing from the package" >&2; exit 1; }; done
+	@dpkg-deb -f $(BUILD)/ashlar_*.deb Depends | grep -q libzmq5 || \
+	  { echo "make package: its Depends lack the shared libraries it links" >&2; exit 1; }
 
 bench-deps:
 	@./scripts/install-deps.sh bench
