@@ -6,6 +6,7 @@
 // The binary is the one CMake found (ASHLAR_NATS_SERVER, empty when none).
 
 #include "notifiers/child_process.hpp"
+#include "support/ports.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,19 +28,8 @@
 
 namespace ashlar::test {
 
-// A loopback port nothing listens on right now.
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// A loopback port nothing listens on right now (support/ports.hpp).
+inline int free_port() { return free_tcp_port(); }
 
 inline bool port_open(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

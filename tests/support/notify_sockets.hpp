@@ -6,15 +6,13 @@
 #include <ashlar/notifiers/subscriber.hpp>
 #include <ashlar/notifiers/topics.hpp>
 
+#include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -35,20 +33,6 @@ struct Endpoints {
 // ipc sockets in the test's own directory: no port to collide with a parallel test.
 inline Endpoints ipc_endpoints(const TempDir& dir) {
   return {"ipc://" + dir.sub("pub.sock"), "ipc://" + dir.sub("replay.sock")};
-}
-
-// A free port on 127.0.0.1, as the kernel hands one out (ZeroMQ binds with SO_REUSEADDR).
-inline int free_tcp_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 inline Endpoints tcp_endpoints() {
