@@ -12,7 +12,8 @@
 // latency     commit to delivery through ashlar::Subscriber, at a steady 2000 events/s,
 //             against raw PUB to SUB of the same bytes at the same rate.
 // CURVE       the publisher's throughput and the latency again with both sockets CURVE
-//             servers (encrypted, any client knowing the server's key), against plain.
+//             servers (encrypted, any client knowing the server's key), against plain;
+//             raw PUB/SUB over CURVE too, for what encryption costs ZeroMQ itself.
 // per-client  4 clients on an allow-list (two of them one actor) each get the Notes its
 //             actor owns (a filter-check read policy, a read as of each event) with the
 //             pin withheld, caught up from a stored log and then followed live, against
@@ -144,17 +145,23 @@ void wait_connected(const Counter& counter, const std::function<void()>& poke) {
 }
 
 struct Throughput {
-  double raw = 0, publisher = 0, curve = 0, bulk = 0, bulk_alone = 0;  // events per second
+  double raw = 0, raw_curve = 0, publisher = 0, curve = 0, bulk = 0, bulk_alone = 0;  // events per second
   double notify_micros = 1e9;  // per event, in the caller's thread
 };
 
-double raw_round(const std::vector<ashlar::StoredEvent>& events, const std::vector<std::string>& topics) {
+// A PUB socket sending the same frames; a CURVE server when `curve`, as the publisher's is.
+double raw_round(const std::vector<ashlar::StoredEvent>& events, const std::vector<std::string>& topics,
+                 const CurveKeys* curve = nullptr) {
   std::string endpoint = free_endpoint();
   zmq::context_t context{1};
   zmq::socket_t pub(context, zmq::socket_type::pub);
   pub.set(zmq::sockopt::sndhwm, 0);
+  if (curve) {
+    pub.set(zmq::sockopt::curve_server, true);
+    pub.set(zmq::sockopt::curve_secretkey, curve->server.secret_key);
+  }
   pub.bind(endpoint);
-  Counter counter(endpoint, events.size());
+  Counter counter(endpoint, events.size(), curve);
   wait_connected(counter, [&] {
     pub.send(zmq::str_buffer("warm-up"), zmq::send_flags::sndmore);
     pub.send(zmq::str_buffer(""));
@@ -250,6 +257,7 @@ Throughput throughput(std::size_t count) {
     best.publisher = std::max(best.publisher, publisher_round(*log, events, notify_seconds));
     best.notify_micros = std::min(best.notify_micros, notify_seconds * 1e6 / static_cast<double>(count));
     best.curve = std::max(best.curve, publisher_round(*log, events, notify_seconds, &keys));
+    best.raw_curve = std::max(best.raw_curve, raw_round(events, topics, &keys));
   }
   return best;
 }
@@ -300,6 +308,7 @@ std::int64_t now_ns() {
 
 struct Percentiles {
   double median = 0, p99 = 0, max = 0;  // microseconds
+  std::uint64_t replayed = 0;            // events the subscriber took from the replay service
 };
 
 Percentiles percentiles(std::vector<double> v) {
@@ -346,7 +355,9 @@ Percentiles ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) 
   }
   reader.join();
   if (latencies.size() != count) throw std::runtime_error("the subscriber missed events");
-  return percentiles(latencies);
+  Percentiles p = percentiles(latencies);
+  p.replayed = sub->stats().replayed;
+  return p;
 }
 
 // Send to receipt of the same bytes over raw PUB/SUB, the receiver decoding each as the
@@ -407,10 +418,12 @@ void latency(std::size_t count) {
   std::printf("latency, %zu events at 2000/s over tcp loopback, microseconds\n", count);
   std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f\n", "raw PUB/SUB, send to receipt", raw.median,
               raw.p99, raw.max);
-  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx raw)\n",
-              "ashlar, commit to delivery", ours.median, ours.p99, ours.max, ours.median / raw.median);
-  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx plain)\n",
-              "ashlar CURVE, commit to delivery", curve.median, curve.p99, curve.max, curve.median / ours.median);
+  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx raw; %llu replayed)\n",
+              "ashlar, commit to delivery", ours.median, ours.p99, ours.max, ours.median / raw.median,
+              static_cast<unsigned long long>(ours.replayed));
+  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx plain; %llu replayed)\n",
+              "ashlar CURVE, commit to delivery", curve.median, curve.p99, curve.max, curve.median / ours.median,
+              static_cast<unsigned long long>(curve.replayed));
 }
 
 // ---- Per-client delivery -------------------------------------------------------------
@@ -553,8 +566,11 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %12.0f events/s\n", "raw ZeroMQ PUB/SUB, same frames", t.raw);
     std::printf("  %-34s %12.0f events/s   %.2fx raw; notify() %.2f us per event\n",
                 "ashlar publisher (notify per event)", t.publisher, t.publisher / t.raw, t.notify_micros);
-    std::printf("  %-34s %12.0f events/s   %.2fx plain publisher\n", "ashlar publisher over CURVE", t.curve,
-                t.curve / t.publisher);
+    std::printf("  %-34s %12.0f events/s   %.2fx raw\n", "raw ZeroMQ PUB/SUB over CURVE", t.raw_curve,
+                t.raw_curve / t.raw);
+    std::printf("  %-34s %12.0f events/s   %.2fx plain publisher (raw ZeroMQ: %.2fx), %.2fx raw CURVE\n",
+                "ashlar publisher over CURVE", t.curve, t.curve / t.publisher, t.raw_curve / t.raw,
+                t.curve / t.raw_curve);
     std::printf("  %-34s %12.0f events/s   %.2fx raw, %.2fx commit alone (%.0f events/s)\n",
                 "bulk commit (no_sync) + publish", t.bulk, t.bulk / t.raw, t.bulk / t.bulk_alone, t.bulk_alone);
     writer_overhead();
