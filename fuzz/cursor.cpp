@@ -1,10 +1,12 @@
-// Keyset cursors (Query::after), as a caller passes back whatever it was given: the
-// runtime decodes them (base64 of a JSON array of sort values) and compares them with
-// each row's sort key. Any cursor gives a page or an Invalid error, never a crash.
+// Keyset cursors (Query::after and Query::before), as a caller passes back whatever it
+// was given: the runtime decodes them (base64 of a JSON array of sort values) and
+// compares them with each row's sort key. Any cursor gives a page or an Invalid error,
+// never a crash.
 //
 // The first byte picks the sort and how the rest is used: bit 0 set, the rest is the
 // JSON inside the cursor (base64-encoded here, so the fuzzer explores the JSON); clear,
-// it is the cursor's text as given.
+// it is the cursor's text as given. Bits 1-2 pick the sort, bit 3 a limit of 2, bit 4
+// passes the cursor as `before` (a page backwards) instead of `after`.
 #include "fuzz_store.hpp"
 
 #include <ashlar/ashlar.hpp>
@@ -53,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   Query q;
   q.sort = kSorts[(data[0] >> 1) % 4];
-  q.after = data[0] & 1 ? base64_encode(rest) : std::string(rest);
+  (data[0] & 16 ? q.before : q.after) = data[0] & 1 ? base64_encode(rest) : std::string(rest);
   if (data[0] & 8) q.limit = 2;
   auto page = engine().read("Item", q);
   if (!page && page.error().cls != ErrorClass::invalid) {

@@ -214,22 +214,32 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   RowSet set(reader, r, *kept);
   ASHLAR_TRY(keys, sort_rows(set, *kept, sort));
 
+  // A cursor holds one value per sort key and the primary key. One of another query (other
+  // keys, values of other types) is refused as not this query's, whatever it holds: the
+  // rows' sort values all have their attributes' types, so a comparison that fails is the
+  // cursor's.
+  auto not_a_cursor = [&](const char* field) {
+    return fail(query_error(r, *a, field, "invalid_cursor", "is not a cursor this query returned"));
+  };
+  auto fits = [&](const std::optional<std::vector<Value>>& values) {
+    return values && (kept->empty() || values->size() == keys->front().size());
+  };
   std::size_t from = 0;
   if (!q.after.empty()) {
     auto after = decode_cursor(q.after);
-    if (!after) return fail(query_error(r, *a, "after", "invalid_cursor", "is not a cursor this query returned"));
+    if (!fits(after)) return not_a_cursor("after");
     std::optional<Error> error;
-    while (from < kept->size() && compare_sort_values((*keys)[from], *after, sort, &error) <= 0) ++from;
-    if (error) return fail(*error);
+    while (from < kept->size() && compare_sort_values((*keys)[from], *after, sort, &error) <= 0 && !error) ++from;
+    if (error) return not_a_cursor("after");
   }
   std::size_t to = kept->size();
   if (!q.before.empty()) {
     auto before = decode_cursor(q.before);
-    if (!before) return fail(query_error(r, *a, "before", "invalid_cursor", "is not a cursor this query returned"));
+    if (!fits(before)) return not_a_cursor("before");
     std::optional<Error> error;
     to = from;
-    while (to < kept->size() && compare_sort_values((*keys)[to], *before, sort, &error) < 0) ++to;
-    if (error) return fail(*error);
+    while (to < kept->size() && compare_sort_values((*keys)[to], *before, sort, &error) < 0 && !error) ++to;
+    if (error) return not_a_cursor("before");
   }
   std::optional<std::size_t> limit = q.limit ? q.limit : a->limit;
   if (q.before.empty()) {

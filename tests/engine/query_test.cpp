@@ -177,6 +177,23 @@ TEST_CASE("keyset pagination walks every record once, in order, with an opaque c
   CHECK(between[2].id() == all[5].id());
   bad = h.engine.read("Ticket", {.before = "not a cursor"});
   CHECK(bad.error().fields.at(0) == FieldError{"before", "invalid_cursor", "is not a cursor this query returned"});
+
+  // A cursor of another query's sort is refused the same way, naming the action: by its
+  // number of values, or by values of another type than this sort's.
+  std::string by_severity = all[3].cursor();  // [severity, id]
+  std::string by_subject = h.engine.read("Ticket", {.sort = parse_sort("subject").value()}).value()[0].cursor();
+  for (const auto& [q, field] : std::vector<std::pair<Query, std::string>>{
+           {{.after = by_severity}, "after"},                                       // [id]: too many values
+           {{.before = by_severity}, "before"},
+           {{.sort = parse_sort("-severity,closed_at").value(), .after = by_severity}, "after"},  // too few
+           {{.sort = parse_sort("-severity").value(), .after = by_subject}, "after"},  // a string for an integer
+           {{.sort = parse_sort("-severity").value(), .before = by_subject}, "before"}}) {
+    bad = h.engine.read("Ticket", q);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().cls == ErrorClass::invalid);
+    CHECK(bad.error().describe().find("Ticket.read") != std::string::npos);
+    CHECK(bad.error().fields.at(0) == FieldError{field, "invalid_cursor", "is not a cursor this query returned"});
+  }
 }
 
 TEST_CASE("identities are enforced on create and update with a Conflict naming them, get_by finds by them") {

@@ -124,6 +124,40 @@ TEST_CASE("ashlar query pages with --limit and --offset") {
                 "--limit: must be a count: 0, 1, ... (got -1) (see ashlar --help)");
 }
 
+TEST_CASE("ashlar query pages by keyset cursors: --cursor prints them, --after and --before take them") {
+  HelpdeskStore s;
+  auto page = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {s.path, "Ticket", "--sort", "reference", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ok_lines(query(args));
+  };
+  // Each line leads with the record's cursor; the rest is the line without --cursor.
+  auto first = page({"--limit", "2", "--cursor"});
+  REQUIRE(first.size() == 2);
+  std::vector<std::string> cursors;
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    auto j = ordered_json::parse(first[i]);
+    REQUIRE(j.begin().key() == "$cursor");
+    cursors.push_back(j["$cursor"]);
+    j.erase("$cursor");
+    CHECK(j.dump() == line(i == 0 ? *s.fire : *s.reset));
+  }
+  // Forwards from the page's last record, backwards from its second.
+  CHECK(page({"--limit", "2", "--after", cursors[1]}) == std::vector<std::string>{line(*s.vpn), line(*s.laptop)});
+  CHECK(page({"--after", cursors[1]}) == std::vector<std::string>{line(*s.vpn), line(*s.laptop), line(*s.stray)});
+  CHECK(page({"--before", cursors[1]}) == std::vector<std::string>{line(*s.fire)});
+  CHECK(page({"--before", cursors[0]}).empty());
+
+  require_error(query({s.path, "Ticket", "--after", "garbage"}), 2,
+                "Ticket.read: invalid input: after: is not a cursor this query returned");
+  // A cursor of another sort is not this query's either.
+  require_error(query({s.path, "Ticket", "--sort", "-opened_at", "--before", cursors[0]}), 2,
+                "Ticket.read: invalid input: before: is not a cursor this query returned");
+  require_error(query({s.path, "Ticket", "--cursor"}), 2, "--cursor requires --json (see ashlar --help)");
+  require_error(query({s.path, "Ticket", "--after", cursors[0], "--before", cursors[1]}), 2,
+                "--after excludes --before (see ashlar --help)");
+}
+
 TEST_CASE("ashlar query runs a read action with typed arguments: the reference's Ticket.top") {
   HelpdeskStore s;
   std::string rita = "user_id=" + s.rita->id().str();

@@ -1,5 +1,6 @@
 // ashlar query DIR RESOURCE [--action A --arg NAME=VALUE ...] [--filter EXPR] [--sort KEYS]
-//                           [--limit N] [--offset N] [--load PATH,...] [--tenant TENANT] [--json]
+//                           [--limit N] [--offset N] [--after CURSOR | --before CURSOR]
+//                           [--load PATH,...] [--tenant TENANT] [--json [--cursor]]
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "output.hpp"
@@ -27,9 +28,11 @@ struct QueryArgs {
   std::string sort;
   std::optional<std::size_t> limit;
   std::size_t offset = 0;
+  std::string after, before;  // keyset cursors, as --cursor printed them
   std::string load;
   std::string tenant;
   bool json = false;
+  bool cursor = false;  // each JSON line leads with "$cursor"
 };
 
 // A query's own mistake (exit kExitUsage) or the store's (kExitFailure).
@@ -132,6 +135,8 @@ std::optional<Failure> build_query(const StoreReader& store, const QueryArgs& ar
   q.sort = std::move(*sort);
   q.limit = args.limit;
   q.offset = args.offset;
+  q.after = args.after;
+  q.before = args.before;
   if (auto bad = empty_segment(args.load)) return usage(fmt::format("--load: \"{}\" has an empty name", *bad));
   q.load = parse_load_paths(args.load);
   return std::nullopt;
@@ -150,8 +155,14 @@ std::optional<Failure> run_query(const QueryArgs& args) {
   }
   for (const auto& record : *records) {
     std::vector<std::string> lines;
-    if (args.json) lines.push_back(json_line(record_to_json(record, q.load)));
-    else lines = record_to_text(record, q.load);
+    if (args.json) {
+      nlohmann::ordered_json line = nlohmann::ordered_json::object();
+      if (args.cursor) line["$cursor"] = record.cursor();
+      line.update(record_to_json(record, q.load));
+      lines.push_back(json_line(line));
+    } else {
+      lines = record_to_text(record, q.load);
+    }
     for (const auto& line : lines)
       if (auto printed = print_line(line); !printed) return Failure{printed.error()};
   }
@@ -205,12 +216,22 @@ void add_query_command(CLI::App& app) {
          "--offset", [args](const std::string& text) { args->offset = *parse_count(text); }, "Skip the first N records")
       ->type_name("N")
       ->check(count_validator());
+  auto after = cmd->add_option("--after", args->after,
+                               "Keyset paging: the records after this cursor (a \"$cursor\" of --cursor), same sort")
+                   ->type_name("CURSOR");
+  cmd->add_option("--before", args->before,
+                  "Keyset paging backwards: the records right before this cursor, same sort (with --limit, the last N)")
+      ->type_name("CURSOR")
+      ->excludes(after);
   cmd->add_option("--load", args->load, "Relationships, aggregates and calculations to load: 'comments.user,followers,full_name'")
       ->type_name("PATH,...");
   cmd->add_option("--tenant", args->tenant, "The tenant: a multitenant resource's records of that tenant only (required unless the resource is global)")->type_name("TENANT");
   cmd->add_flag("--json", args->json,
                 "One JSON object per record: attributes and loaded aggregates by name, each loaded relationship "
                 "nested under its name (an object or null when to-one, an array when to-many)");
+  cmd->add_flag("--cursor", args->cursor,
+                "With --json: each line leads with \"$cursor\", the record's keyset cursor for --after and --before")
+      ->needs("--json");
   cmd->callback([args] { run(*args); });
 }
 
