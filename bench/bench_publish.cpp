@@ -10,7 +10,8 @@
 // writer      engine creates (no_sync) with and without publishing to a subscriber: what
 //             publishing costs the writer.
 // latency     commit to delivery through ashlar::Subscriber, at a steady 2000 events/s,
-//             against raw PUB to SUB of the same bytes at the same rate.
+//             against raw PUB to SUB of the same bytes at the same rate; and commit to a
+//             plain SUB socket on the publisher's PUB, the publisher's share of it.
 // CURVE       the publisher's throughput and the latency again with both sockets CURVE
 //             servers (encrypted, any client knowing the server's key), against plain;
 //             raw PUB/SUB over CURVE too, for what encryption costs ZeroMQ itself.
@@ -311,6 +312,11 @@ struct Percentiles {
   std::uint64_t replayed = 0;            // events the subscriber took from the replay service
 };
 
+struct AshlarLatency {
+  Percentiles subscriber;  // commit to ashlar::Subscriber::next
+  Percentiles socket;      // commit to a plain SUB socket on the same PUB: the publisher's part
+};
+
 Percentiles percentiles(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back()};
@@ -319,8 +325,10 @@ Percentiles percentiles(std::vector<double> v) {
 constexpr auto kLatencyInterval = 500us;  // 2000 events per second
 
 // Commit (a notifier called right after it, before the publisher) to delivery by
-// ashlar::Subscriber over tcp loopback; both sockets CURVE servers when `curve`.
-Percentiles ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) {
+// ashlar::Subscriber over tcp loopback; both sockets CURVE servers when `curve`. A SUB
+// socket on the same PUB (a CURVE client too when `curve`) times the same events without
+// the subscriber, so the two show which side a delay is on.
+AshlarLatency ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) {
   TempDir dir;
   std::string pub = free_endpoint(), replay = free_endpoint();
   std::vector<std::atomic<std::int64_t>> committed_at(count + 1);
@@ -340,7 +348,30 @@ Percentiles ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) 
   auto sub = ashlar::Subscriber::connect(options).value();
   for (auto deadline = Clock::now() + 10s; sub->stats().heartbeats < 3;)  // the live stream flows
     if (sub->next(10ms).value() || Clock::now() > deadline) throw std::runtime_error("no heartbeat");
-  std::vector<double> latencies;
+  std::vector<double> latencies, at_socket;
+  zmq::context_t context{1};
+  zmq::socket_t socket(context, zmq::socket_type::sub);
+  if (curve) {
+    socket.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
+    socket.set(zmq::sockopt::curve_publickey, curve->client.public_key);
+    socket.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
+  }
+  socket.set(zmq::sockopt::subscribe, "bench.");
+  socket.connect(pub);
+  std::this_thread::sleep_for(200ms);  // connected and subscribed before the first event
+  std::jthread socket_reader([&] {
+    for (auto deadline = Clock::now() + 120s; at_socket.size() < count && Clock::now() < deadline;) {
+      zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, 10ms);
+      std::vector<zmq::message_t> frames;
+      while (zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        auto e = ashlar::decode_event(frames[1].to_string_view()).value();
+        std::int64_t at = committed_at[e.position].load(std::memory_order_acquire);
+        at_socket.push_back(static_cast<double>(now_ns() - at) / 1000.0);
+        frames.clear();
+      }
+    }
+  });
   std::jthread reader([&] {
     for (auto deadline = Clock::now() + 120s; latencies.size() < count && Clock::now() < deadline;)
       if (auto e = sub->next(100ms).value()) {
@@ -354,10 +385,12 @@ Percentiles ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr) 
     engine.create("User", {{"name", "user-" + std::to_string(i)}}).value();
   }
   reader.join();
+  socket_reader.join();
   if (latencies.size() != count) throw std::runtime_error("the subscriber missed events");
-  Percentiles p = percentiles(latencies);
-  p.replayed = sub->stats().replayed;
-  return p;
+  if (at_socket.size() != count) throw std::runtime_error("the SUB socket missed events");
+  AshlarLatency result{percentiles(latencies), percentiles(at_socket)};
+  result.subscriber.replayed = sub->stats().replayed;
+  return result;
 }
 
 // Send to receipt of the same bytes over raw PUB/SUB, the receiver decoding each as the
@@ -418,12 +451,17 @@ void latency(std::size_t count) {
   std::printf("latency, %zu events at 2000/s over tcp loopback, microseconds\n", count);
   std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f\n", "raw PUB/SUB, send to receipt", raw.median,
               raw.p99, raw.max);
-  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx raw; %llu replayed)\n",
-              "ashlar, commit to delivery", ours.median, ours.p99, ours.max, ours.median / raw.median,
-              static_cast<unsigned long long>(ours.replayed));
-  std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx plain; %llu replayed)\n",
-              "ashlar CURVE, commit to delivery", curve.median, curve.p99, curve.max, curve.median / ours.median,
-              static_cast<unsigned long long>(curve.replayed));
+  auto row = [](const char* name, const Percentiles& p, const char* versus, double base) {
+    std::printf("  %-34s median %7.1f   p99 %7.1f   max %8.1f   (median %.2fx %s)\n", name, p.median, p.p99, p.max,
+                p.median / base, versus);
+  };
+  row("ashlar, commit to delivery", ours.subscriber, "raw", raw.median);
+  row("  same events, at a SUB socket", ours.socket, "raw", raw.median);
+  row("ashlar CURVE, commit to delivery", curve.subscriber, "plain", ours.subscriber.median);
+  row("  same events, at a SUB socket", curve.socket, "plain", ours.socket.median);
+  std::printf("  events the subscribers took from the replay service: %llu plain, %llu CURVE\n",
+              static_cast<unsigned long long>(ours.subscriber.replayed),
+              static_cast<unsigned long long>(curve.subscriber.replayed));
 }
 
 // ---- Per-client delivery -------------------------------------------------------------
