@@ -39,7 +39,7 @@ LINE_TABLES_O2 = "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_
 
 # LeakSanitizer skips the one allocation libzmq itself can lose (tests/lsan.supp says which).
 test-asan:
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(LINE_TABLES)"
+	LSAN_OPTIONS="$${LSAN_OPTIONS:+$$LSAN_OPTIONS:}suppressions=$(CURDIR)/tests/lsan.supp" $(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DASHLAR_SANITIZE=ON -DASHLAR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(LINE_TABLES)"
 
 # The concurrency tests (group commit, many callers) under ThreadSanitizer: only what
 # they need is built.

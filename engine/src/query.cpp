@@ -214,10 +214,11 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   RowSet set(reader, r, *kept);
   ASHLAR_TRY(keys, sort_rows(set, *kept, sort));
 
-  // A cursor holds one value per sort key and the primary key. One of another query (other
-  // keys, values of other types) is refused as not this query's, whatever it holds: the
-  // rows' sort values all have their attributes' types, so a comparison that fails is the
-  // cursor's.
+  // A cursor holds one value per sort key and the primary key. One with another number of
+  // values, or with values that do not compare with the rows' (which all have their keys'
+  // types), is refused as not this query's, whatever it holds. (A binary sort value comes
+  // back from a cursor as its base64 text and does not compare: paging by a binary
+  // attribute is refused so too.)
   auto not_a_cursor = [&](const char* field) {
     return fail(query_error(r, *a, field, "invalid_cursor", "is not a cursor this query returned"));
   };

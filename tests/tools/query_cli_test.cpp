@@ -310,6 +310,15 @@ TEST_CASE("ashlar query redacts sensitive attributes, loaded ones too") {
   REQUIRE(text.size() == 1);
   CHECK(text[0].find("password: **redacted**") != std::string::npos);
   CHECK(text[0].find("hunter2") == std::string::npos);
+
+  // A cursor carries its record's sort values: none is printed for a sort on a sensitive
+  // attribute.
+  require_error(query({path, "User", "--sort", "password", "--json", "--cursor"}), 2,
+                "--cursor: the sort has password, which is sensitive; a cursor would carry its values");
+  auto with_cursor = ok_lines(query({path, "User", "--sort", "name", "--json", "--cursor"}));
+  REQUIRE(with_cursor.size() == 1);
+  CHECK(base64_decode(nlohmann::json::parse(with_cursor[0])["$cursor"].get<std::string>())->find("hunter2") ==
+        std::string::npos);
 }
 
 TEST_CASE("ashlar query reports bad queries in one line, with the parser's column") {

@@ -142,11 +142,39 @@ std::optional<Failure> build_query(const StoreReader& store, const QueryArgs& ar
   return std::nullopt;
 }
 
+// The sensitive attribute a sort key names, through to-one relationships, if any: a
+// cursor carries the sort values of its record, so --cursor would print that value.
+std::optional<std::string> sensitive_sort_field(const Domain& domain, const Resource& resource,
+                                                const std::vector<SortKey>& keys) {
+  for (const auto& key : keys) {
+    const Resource* at = &resource;
+    std::string_view path = key.field;
+    for (auto dot = path.find('.'); at && dot != std::string_view::npos; dot = path.find('.')) {
+      const Relationship* rel = at->relationship(path.substr(0, dot));
+      at = rel ? domain.resource(rel->destination) : nullptr;
+      path.remove_prefix(dot + 1);
+    }
+    const Attribute* attribute = at ? at->attribute(path) : nullptr;
+    if (attribute && attribute->sensitive) return key.field;
+  }
+  return std::nullopt;
+}
+
 std::optional<Failure> run_query(const QueryArgs& args) {
   auto store = StoreReader::open(args.dir);
   if (!store) return Failure{store.error()};
   Query q;
   if (auto failed = build_query(*store, args, q)) return failed;
+  if (args.cursor) {
+    if (const Resource* r = store->domain().resource(args.resource)) {
+      const Action* a = args.action.empty() ? r->primary_action(ActionType::read) : r->action(args.action);
+      std::vector<SortKey> keys = a ? a->sort : std::vector<SortKey>{};
+      keys.insert(keys.end(), q.sort.begin(), q.sort.end());
+      if (auto field = sensitive_sort_field(store->domain(), *r, keys))
+        return usage(fmt::format("--cursor: the sort has {}, which is sensitive; a cursor would carry its values",
+                                 *field));
+    }
+  }
   auto records = store->read(args.resource, q);
   if (!records) {
     // Unknown names and bad inputs are the query's fault; storage errors the store's.
