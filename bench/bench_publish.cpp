@@ -84,17 +84,21 @@ struct CurveKeys {
   ashlar::CurveKeyPair client = ashlar::generate_key_pair().value();
 };
 
+// Makes `socket` a CURVE client of the server when `curve`, before it connects.
+void curve_client(zmq::socket_t& socket, const CurveKeys* curve) {
+  if (!curve) return;
+  socket.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
+  socket.set(zmq::sockopt::curve_publickey, curve->client.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
+}
+
 // A SUB socket in a thread of its own that counts event messages (not heartbeats) and
 // notes when the count reaches `expected`; a CURVE client of the server when `curve`.
 class Counter {
  public:
   Counter(const std::string& endpoint, std::size_t expected, const CurveKeys* curve = nullptr) : expected_(expected) {
     socket_.set(zmq::sockopt::rcvhwm, 0);
-    if (curve) {
-      socket_.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
-      socket_.set(zmq::sockopt::curve_publickey, curve->client.public_key);
-      socket_.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
-    }
+    curve_client(socket_, curve);
     socket_.set(zmq::sockopt::subscribe, "");
     socket_.connect(endpoint);
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -351,11 +355,7 @@ AshlarLatency ashlar_latency(std::size_t count, const CurveKeys* curve = nullptr
   std::vector<double> latencies, at_socket;
   zmq::context_t context{1};
   zmq::socket_t socket(context, zmq::socket_type::sub);
-  if (curve) {
-    socket.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
-    socket.set(zmq::sockopt::curve_publickey, curve->client.public_key);
-    socket.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
-  }
+  curve_client(socket, curve);
   socket.set(zmq::sockopt::subscribe, "bench.");
   socket.connect(pub);
   std::this_thread::sleep_for(200ms);  // connected and subscribed before the first event
