@@ -92,6 +92,22 @@ std::optional<std::vector<Value>> decode_cursor(const std::string& cursor) {
   return out;
 }
 
+// value_to_json writes bytes as base64 text, so a binary sort value comes back from a
+// cursor as a string: it is bytes again where this query's rows hold bytes at its place
+// (the first row with a value there says which).
+void restore_binaries(std::vector<Value>& values, const std::vector<std::vector<Value>>& rows) {
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    const std::string* text = values[k].as_string();
+    if (!text) continue;
+    for (const auto& row : rows) {
+      if (k >= row.size() || row[k].is_null()) continue;
+      if (row[k].as_binary())
+        if (auto bytes = base64_decode(*text)) values[k] = Value(Binary{std::move(*bytes)});
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
@@ -216,9 +232,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
 
   // A cursor holds one value per sort key and the primary key. One with another number of
   // values, or with values that do not compare with the rows' (which all have their keys'
-  // types), is refused as not this query's, whatever it holds. (A binary sort value comes
-  // back from a cursor as its base64 text and does not compare: paging by a binary
-  // attribute is refused so too.)
+  // types), is refused as not this query's, whatever it holds.
   auto not_a_cursor = [&](const char* field) {
     return fail(query_error(r, *a, field, "invalid_cursor", "is not a cursor this query returned"));
   };
@@ -229,6 +243,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   if (!q.after.empty()) {
     auto after = decode_cursor(q.after);
     if (!fits(after)) return not_a_cursor("after");
+    restore_binaries(*after, *keys);
     std::optional<Error> error;
     while (from < kept->size() && compare_sort_values((*keys)[from], *after, sort, &error) <= 0 && !error) ++from;
     if (error) return not_a_cursor("after");
@@ -237,6 +252,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   if (!q.before.empty()) {
     auto before = decode_cursor(q.before);
     if (!fits(before)) return not_a_cursor("before");
+    restore_binaries(*before, *keys);
     std::optional<Error> error;
     to = from;
     while (to < kept->size() && compare_sort_values((*keys)[to], *before, sort, &error) < 0 && !error) ++to;
