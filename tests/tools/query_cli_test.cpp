@@ -321,6 +321,32 @@ TEST_CASE("ashlar query redacts sensitive attributes, loaded ones too") {
         std::string::npos);
 }
 
+TEST_CASE("ashlar query refuses --cursor for a sort through a relationship to a sensitive attribute") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  {
+    using namespace ashlar::dsl;
+    auto d = domain("vault")
+                 .resource(resource("Owner")
+                               .uuid_primary_key("id")
+                               .attribute("secret", type::string, {.sensitive = true})
+                               .defaults({"read", "create:*"}))
+                 .resource(resource("Item")
+                               .uuid_primary_key("id")
+                               .attribute("label", type::string)
+                               .belongs_to("owner", "Owner")
+                               .defaults({"read", "create:*"}))
+                 .build()
+                 .value();
+    auto engine = Engine::open(path, d, {.durability = Durability::no_sync}).value();
+    auto owner = engine.create("Owner", {{"secret", "s3cret"}}).value();
+    engine.create("Item", {{"label", "one"}, {"owner_id", owner.id()}}).value();
+  }
+  require_error(query({path, "Item", "--sort", "label,-owner.secret", "--json", "--cursor"}), 2,
+                "--cursor: the sort has owner.secret, which is sensitive; a cursor would carry its values");
+  CHECK(ok_lines(query({path, "Item", "--sort", "label", "--json", "--cursor"})).size() == 1);
+}
+
 TEST_CASE("ashlar query reports bad queries in one line, with the parser's column") {
   HelpdeskStore s;
   require_error(query({s.path, "Ticket", "--filter", "status == "}), 2,
