@@ -164,7 +164,7 @@ Result<void> Reader::check_filterable(const Resource& r, const Action& a, const 
     if (*hidden) return fail(not_filterable(r, a.name, **hidden));
   }
   for (const auto& key : q.sort) {
-    auto p = split_path(key.field);
+    auto p = key.path();
     ASHLAR_TRY(hidden, everywhere.path(r, p, 0));
     if (*hidden) return fail(not_filterable(r, a.name, **hidden));
   }

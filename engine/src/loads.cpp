@@ -221,7 +221,7 @@ Result<std::vector<std::vector<Value>>> sort_rows(RowSet& set, std::vector<Recor
   std::vector<std::vector<Value>> values(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     for (const auto& key : keys) {
-      ASHLAR_TRY(v, set.ref(i, split_path(key.field)));
+      ASHLAR_TRY(v, set.ref(i, key.path()));
       values[i].push_back(std::move(*v));
     }
     for (auto k : r.primary_key()) values[i].push_back(rows[i][r.attributes()[k].name]);

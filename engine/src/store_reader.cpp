@@ -116,7 +116,7 @@ void StoreReader::Impl::manual_in(const Resource& r, const Query& q, const Actio
       if (!under_parent) note(a.path);
     });
   }
-  for (const auto& key : q.sort) note(runtime::split_path(key.field));
+  for (const auto& key : q.sort) note(key.path());
   for (const auto& load : q.load) {
     note({load.name});
     const Relationship* rel = r.relationship(load.name);

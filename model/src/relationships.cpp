@@ -97,13 +97,7 @@ void check_filter(const std::vector<Resource>& all, const Resource& source, cons
       problems.push_back({source.name() + "." + rel.name, "unknown_attribute", "filter: " + *p});
   });
   for (const auto& key : rel.sort) {
-    std::vector<std::string> path;
-    for (std::size_t pos = 0; pos <= key.field.size();) {
-      auto dot = std::min(key.field.find('.', pos), key.field.size());
-      path.push_back(key.field.substr(pos, dot - pos));
-      pos = dot + 1;
-    }
-    if (auto p = path_problem(all, *dest, path))
+    if (auto p = path_problem(all, *dest, key.path()))
       problems.push_back({source.name() + "." + rel.name, "unknown_attribute", "sort: " + *p});
   }
 }
@@ -117,6 +111,13 @@ std::optional<std::string> path_problem_in(const std::vector<Resource>& all, con
 
 std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path) {
   return path_problem(domain.resources(), r, path);
+}
+
+std::optional<PathEnd> resolve_path(const Domain& domain, const Resource& r, const std::vector<std::string>& path) {
+  if (path_problem(domain.resources(), r, path)) return std::nullopt;
+  const Resource* at = &r;
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) at = domain.resource(at->relationship(path[i])->destination);
+  return PathEnd{at, at->attribute(path.back())};
 }
 
 void check_identities(const Resource& r, const std::vector<Identity>& identities, std::vector<FieldError>& problems) {

@@ -6,7 +6,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
+
+std::vector<std::string> SortKey::path() const {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos <= field.size();) {
+    auto dot = std::min(field.find('.', pos), field.size());
+    out.push_back(field.substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  return out;
+}
 namespace {
 
 using syntax::is_identifier;

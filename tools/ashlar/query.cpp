@@ -147,15 +147,8 @@ std::optional<Failure> build_query(const StoreReader& store, const QueryArgs& ar
 std::optional<std::string> sensitive_sort_field(const Domain& domain, const Resource& resource,
                                                 const std::vector<SortKey>& keys) {
   for (const auto& key : keys) {
-    const Resource* at = &resource;
-    std::string_view path = key.field;
-    for (auto dot = path.find('.'); at && dot != std::string_view::npos; dot = path.find('.')) {
-      const Relationship* rel = at->relationship(path.substr(0, dot));
-      at = rel ? domain.resource(rel->destination) : nullptr;
-      path.remove_prefix(dot + 1);
-    }
-    const Attribute* attribute = at ? at->attribute(path) : nullptr;
-    if (attribute && attribute->sensitive) return key.field;
+    auto end = resolve_path(domain, resource, key.path());
+    if (end && end->attribute && end->attribute->sensitive) return key.field;
   }
   return std::nullopt;
 }

@@ -228,6 +228,15 @@ class ASHLAR_API Domain {
 // "Ticket has no attribute colour"; nullopt when it does.
 ASHLAR_API std::optional<std::string> ref_problem(const Domain& domain, const Resource& r, const std::vector<std::string>& path);
 
+// Where a path that resolves (ref_problem says nothing) ends: the resource its last name
+// is on, and that attribute (null for an aggregate or a calculation).
+struct ASHLAR_API PathEnd {
+  const Resource* resource = nullptr;
+  const Attribute* attribute = nullptr;
+};
+ASHLAR_API std::optional<PathEnd> resolve_path(const Domain& domain, const Resource& r,
+                                               const std::vector<std::string>& path);
+
 // The model as the log stores it (JSON; see eventlog/FORMAT.md). Functions (default_fn)
 // are not stored: a model read back has the same names, types and options, no code.
 ASHLAR_API std::string domain_to_json(const Domain& domain);

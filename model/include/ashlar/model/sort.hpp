@@ -19,6 +19,8 @@ struct ASHLAR_API SortKey {
   static SortKey asc(std::string field) { return {std::move(field), false, false}; }
   static SortKey desc(std::string field) { return {std::move(field), true, true}; }
   bool operator==(const SortKey&) const = default;
+  // The field's names: "author.name" -> {"author", "name"}.
+  std::vector<std::string> path() const;
 };
 
 // What parse_sort accepts; a sort rarely needs more than a few keys.
