@@ -45,9 +45,64 @@ Result<void> validate(const Domain& d, const Resource& r, const Action& a, const
     });
   }
   for (const auto& key : sort)
-    if (auto problem = ref_problem(d, r, split_path(key.field))) errors.push_back({"sort", "unknown_attribute", *problem});
+    if (auto problem = ref_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
   if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
   return {};
+}
+
+// An attribute a query from outside may not name (Query::public_only).
+bool hidden(const Attribute* a) { return a && (!a->is_public || a->sensitive); }
+
+// The hidden attributes `e` names from `at`, as "User has no attribute password": its
+// refs, and each aggregate's field and filter from the resource its relationships reach.
+// A ref under parent(...) in an aggregate's filter is the enclosing expression's, and
+// visit_refs reports it there.
+void hidden_refs(const Domain& d, const Resource& at, const Expr& e, std::vector<std::string>& problems) {
+  auto unknown = [&](const PathEnd& end) {
+    problems.push_back(fmt::format("{} has no attribute {}", end.resource->name(), end.attribute->name));
+  };
+  visit_refs(e, [&](const std::vector<std::string>& path, bool under_parent) {
+    auto end = under_parent ? std::nullopt : resolve_path(d, at, path);
+    if (end && hidden(end->attribute)) unknown(*end);
+  });
+  visit_aggregates(e, [&](const Aggregate& agg, bool under_parent) {
+    if (under_parent) return;
+    const Resource* dest = &at;
+    for (const auto& name : agg.path) {
+      const Relationship* rel = dest ? dest->relationship(name) : nullptr;
+      dest = rel ? d.resource(rel->destination) : nullptr;
+    }
+    if (!dest) return;  // validate reports it
+    if (const Attribute* field = dest->attribute(agg.field); hidden(field)) unknown({dest, field});
+    if (agg.filter) hidden_refs(d, *dest, *agg.filter, problems);
+  });
+}
+
+// Query::public_only: the query's own filter and sort name no hidden attribute, which is
+// reported as unknown, as though the resource had none by that name.
+Result<void> validate_input(const Domain& d, const Resource& r, const Action& a, const Query& q) {
+  std::vector<FieldError> errors;
+  if (q.filter) {
+    std::vector<std::string> problems;
+    hidden_refs(d, r, *q.filter, problems);
+    for (auto& problem : problems) errors.push_back({"filter", "unknown_attribute", std::move(problem)});
+  }
+  for (const auto& key : q.sort) {
+    auto end = resolve_path(d, r, key.path());
+    if (end && hidden(end->attribute))
+      errors.push_back({"sort", "unknown_attribute",
+                        fmt::format("{} has no attribute {}", end->resource->name(), end->attribute->name)});
+  }
+  if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
+  return {};
+}
+
+// Whether a cursor of this sort would carry a hidden attribute's values.
+bool sort_hides(const Domain& d, const Resource& r, const std::vector<SortKey>& sort) {
+  return std::any_of(sort.begin(), sort.end(), [&](const SortKey& key) {
+    auto end = resolve_path(d, r, key.path());
+    return end && hidden(end->attribute);
+  });
 }
 
 // Candidate records: from an index when a conjunct of the filter allows, else all.
@@ -211,6 +266,8 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::vector<SortKey> sort = a->sort;
   sort.insert(sort.end(), q.sort.begin(), q.sort.end());
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
+  if (q.public_only) ASHLAR_TRY_VOID(validate_input(domain_, r, *a, q));
+  bool cursors = !(q.public_only && sort_hides(domain_, r, sort));
   ASHLAR_TRY(scope, tenant_filter(r, a->name, base_.tenant));  // another tenant's records are not there
   if (*scope) filter = filter ? *filter && **scope : **scope;
   if (authorizing(r, authorize_)) {  // what the actor may not read is left out, not an error
@@ -239,6 +296,9 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   auto fits = [&](const std::optional<std::vector<Value>>& values) {
     return values && (kept->empty() || values->size() == keys->front().size());
   };
+  if (!cursors && (!q.after.empty() || !q.before.empty()))
+    return fail(query_error(r, *a, q.after.empty() ? "before" : "after", "invalid_cursor",
+                            "is not a cursor this query returned"));
   std::size_t from = 0;
   if (!q.after.empty()) {
     auto after = decode_cursor(q.after);
@@ -267,7 +327,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   }
   std::vector<Record> page;
   for (std::size_t i = from; i < to && (!limit || page.size() < *limit); ++i) {
-    RecordAccess::set_cursor((*kept)[i], encode_cursor((*keys)[i]));
+    if (cursors) RecordAccess::set_cursor((*kept)[i], encode_cursor((*keys)[i]));
     page.push_back(std::move((*kept)[i]));
   }
   ASHLAR_TRY_VOID(reader.load(r, page, q.load));

@@ -78,7 +78,8 @@ Reply index(const Context& c, const Call& call) {
   ordered_json doc = {{"data", std::move(data)}};
   if (!rp.query.load.empty()) doc["included"] = included(rp.shape, *records, rp.query.load);
   ordered_json links = {{"self", self_link(call)}};
-  if (!records->empty()) {
+  // No cursor when the read's sort has an attribute the documents do not show.
+  if (!records->empty() && !records->front().cursor().empty()) {
     // Backwards, the page's cursor itself follows it; forwards, page[after]'s precedes it.
     if (backwards || more) links["next"] = page_link(call, "page[after]", records->back().cursor());
     if (backwards ? more : !rp.query.after.empty()) links["prev"] = page_link(call, "page[before]", records->front().cursor());

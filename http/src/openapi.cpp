@@ -269,8 +269,8 @@ ordered_json parameters(const Api& api, const Domain& domain, const ServerOption
   ordered_json out = {
       {"id", parameter("path", "id", "the record's primary key", string, true)},
       {"include", parameter("query", "include", "relationship paths to include, comma-separated: representative.tickets", string)},
-      {"filter", parameter("query", "filter", "a filter expression, as the command line takes: severity >= 3 and status == :open", string)},
-      {"sort", parameter("query", "sort", "comma-separated fields, - for descending: -opened_at,priority", string)},
+      {"filter", parameter("query", "filter", "a filter expression over the public attributes, as the command line takes: severity >= 3 and status == :open", string)},
+      {"sort", parameter("query", "sort", "comma-separated public fields, - for descending: -opened_at,priority", string)},
       {"page_limit", parameter("query", "page[limit]", "records per page",
                                {{"type", "integer"}, {"minimum", 1}, {"maximum", options.max_page},
                                 {"default", options.default_page}})},

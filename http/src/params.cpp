@@ -110,6 +110,7 @@ void load_fields(const Api& api, const Resource& resource, ReadParams& out) {
 std::optional<Failure> parse_read_params(const Params& params, const Api& api, const Domain& domain,
                                          const Resource& resource, bool index, const ServerOptions& options,
                                          ReadParams& out) {
+  out.query.public_only = true;  // a client names what the documents show it, nothing else
   for (const auto& [key, value] : params) {
     if (params.count(key) > 1) return bad_parameter(key, "is given more than once");
     std::optional<Failure> failed;

@@ -322,3 +322,111 @@ TEST_CASE("a get by primary key is one lookup, and the filter and arguments of i
   CHECK(*selected["subject"].as_string() == "low");
   CHECK(selected["priority"].is_null());
 }
+
+namespace {
+
+// An Account with a sensitive secret and a private note (no action accepts it: each
+// account's is "open"), whose logins belong to it; its
+// read action "by_secret" sorts by the secret itself, as the model may.
+Domain vault_domain() {
+  return domain("vault")
+      .resource(resource("Account")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string)
+                    .attribute("secret", type::string, {.sensitive = true})
+                    .attribute("note", type::string, {.default_value = "open", .is_public = false})
+                    .has_many("logins", "Login")
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    .read("by_secret", {.filter = ref("note") != "closed", .sort = "secret"}))
+      .resource(resource("Login")
+                    .uuid_primary_key("id")
+                    .attribute("device", type::string)
+                    .attribute("token", type::string, {.sensitive = true})
+                    .belongs_to("account", "Account")
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .build()
+      .value();
+}
+
+// The one field error a public_only read of Account gets for `q`.
+FieldError input_error(Engine& engine, Query q, const char* resource = "Account") {
+  q.public_only = true;
+  auto read = engine.read(resource, q);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().cls == ErrorClass::invalid);
+  CHECK(read.error().resource == resource);
+  CHECK(read.error().action == "read");
+  REQUIRE(read.error().fields.size() == 1);
+  return read.error().fields[0];
+}
+
+}  // namespace
+
+TEST_CASE("a query from outside names public attributes only: sensitive and private ones are unknown to it") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), vault_domain(), {.durability = Durability::no_sync}).value();
+  auto ann = engine.create("Account", {{"name", "Ann"}, {"secret", "s3cret"}}).value();
+  engine.create("Account", {{"name", "Bob"}, {"secret", "hunter2"}}).value();
+  engine.create("Login", {{"device", "phone"}, {"token", "t0k"}, {"account_id", ann.id()}}).value();
+
+  const FieldError no_secret{"filter", "unknown_attribute", "Account has no attribute secret"};
+  CHECK(input_error(engine, {.filter = ref("secret") == "hunter2"}) == no_secret);
+  CHECK(input_error(engine, {.filter = ref("note") == "vip"}) ==
+        FieldError{"filter", "unknown_attribute", "Account has no attribute note"});
+  CHECK(input_error(engine, {.sort = {SortKey::asc("secret")}}) ==
+        FieldError{"sort", "unknown_attribute", "Account has no attribute secret"});
+  CHECK(input_error(engine, {.filter = parse_expr("account.secret == \"s3cret\"").value()}, "Login") == no_secret);
+  CHECK(input_error(engine, {.sort = {SortKey::desc("account.note")}}, "Login") ==
+        FieldError{"sort", "unknown_attribute", "Account has no attribute note"});
+  // Aggregates: their field, and their filter's refs on the related records and parent(...).
+  CHECK(input_error(engine, {.filter = parse_expr("exists(logins, token == \"t0k\")").value()}) ==
+        FieldError{"filter", "unknown_attribute", "Login has no attribute token"});
+  CHECK(input_error(engine, {.filter = parse_expr("max(logins, token) == \"t0k\"").value()}) ==
+        FieldError{"filter", "unknown_attribute", "Login has no attribute token"});
+  CHECK(input_error(engine, {.filter = parse_expr("exists(logins, device == parent(secret))").value()}) == no_secret);
+  CHECK(input_error(engine, {.filter = parse_expr("exists(logins, exists(account, secret == \"x\"))").value()}) ==
+        no_secret);
+
+  // Public attributes work as ever, and so does every attribute for the library's own reads.
+  auto public_read = engine.read("Login", {.filter = parse_expr("account.name == \"Ann\" and device == \"phone\"").value(),
+                                           .sort = {SortKey::asc("account.name")},
+                                           .public_only = true});
+  REQUIRE(public_read);
+  CHECK(public_read->size() == 1);
+  auto own = engine.read("Account", {.filter = ref("secret") == "hunter2"}).value();
+  REQUIRE(own.size() == 1);
+  CHECK(own[0]["name"] == Value("Bob"));
+}
+
+TEST_CASE("a query from outside gets no cursor when the read action's own sort has a sensitive attribute") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), vault_domain(), {.durability = Durability::no_sync}).value();
+  for (const char* name : {"Ann", "Bob", "Cy"})
+    engine.create("Account", {{"name", name}, {"secret", std::string("pin-") + name}}).value();
+
+  // The action's filter and sort name private and sensitive attributes: the model's to use.
+  auto page = engine.read("Account", {.action = "by_secret", .limit = 2, .public_only = true}).value();
+  REQUIRE(page.size() == 2);
+  CHECK(page[0]["name"] == Value("Ann"));
+  for (const auto& record : page) CHECK(record.cursor().empty());
+  auto refused = engine.read("Account", {.action = "by_secret", .after = "W10=", .public_only = true});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().fields.at(0) == FieldError{"after", "invalid_cursor", "is not a cursor this query returned"});
+  CHECK(refused.error().action == "by_secret");
+
+  // The library's own reads page as before; a public sort pages from outside too.
+  auto own = engine.read("Account", {.action = "by_secret", .limit = 1}).value();
+  REQUIRE(own.size() == 1);
+  CHECK_FALSE(own[0].cursor().empty());
+  auto next = engine.read("Account", {.action = "by_secret", .limit = 1, .after = own[0].cursor()}).value();
+  REQUIRE(next.size() == 1);
+  CHECK(next[0]["name"] == Value("Bob"));
+  auto by_name = engine.read("Account", {.sort = {SortKey::desc("name")}, .limit = 1, .public_only = true}).value();
+  REQUIRE(by_name.size() == 1);
+  CHECK_FALSE(by_name[0].cursor().empty());
+  auto after = engine.read("Account", {.sort = {SortKey::desc("name")}, .limit = 1, .after = by_name[0].cursor(),
+                                       .public_only = true})
+                   .value();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0]["name"] == Value("Bob"));
+}

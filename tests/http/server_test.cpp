@@ -138,4 +138,25 @@ TEST_CASE("Sensitive attributes never leave the server, in records or in errors"
   CHECK(refused_input->body.find("hunter2") == std::string::npos);
   CHECK(refused_input->body.find(R"("pointer":"/data/attributes/password")") != std::string::npos);
   CHECK(refused_input->body.find(R"("pointer":"/data/attributes/email")") != std::string::npos);
+
+  // Nor in the order of a page, its cursors, or the answer to a filter: a client may name
+  // what the documents show it and nothing else.
+  REQUIRE(post(R"({"name": "Bob", "password": "swordfish"})")->status == 201);
+  auto unknown = [&](const std::string& query, const std::string& parameter) {
+    auto got = client.Get("/users?" + query);
+    REQUIRE(got);
+    CHECK(got->status == 400);
+    CHECK(got->body.find(R"("detail":")" + parameter + R"(: User has no attribute password","source":{"parameter":")" +
+                         parameter + R"("})") != std::string::npos);
+    CHECK(got->body.find("hunter2") == std::string::npos);
+    CHECK(got->body.find("links") == std::string::npos);
+  };
+  unknown("sort=password&page%5Blimit%5D=1", "sort");
+  unknown("sort=-name,password", "sort");
+  unknown("filter=password%20%3D%3D%20%22hunter2%22", "filter");
+  unknown("filter=name%20%3D%3D%20%22Ann%22%20and%20password%20!%3D%20nil", "filter");
+  auto paged = client.Get("/users?sort=name&page%5Blimit%5D=1");
+  REQUIRE(paged);
+  CHECK(paged->status == 200);
+  CHECK(paged->body.find(R"("next":"/users?)") != std::string::npos);
 }

@@ -61,6 +61,13 @@ struct ASHLAR_API Query {
   // tenant's records only, and its loads, aggregates and relationship paths read theirs.
   // Empty: no tenant (Invalid, code tenant_required, unless the resource is global).
   std::string tenant{};
+  // The filter and sort come from outside (an API request), as Ash's filter_input and
+  // sort_input: they may name public attributes only, and not sensitive ones, directly or
+  // through a relationship path or an aggregate; any other is unknown to them ("User has
+  // no attribute password"). The read action's own filter and sort are the model's and
+  // may name any. Records get no cursor when the whole sort has such an attribute: a
+  // cursor carries its sort values.
+  bool public_only = false;
 };
 
 // A relationship, named aggregate or calculation to load, with an optional query
