@@ -117,24 +117,29 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   bool counts = a.kind == AggregateKind::count || a.kind == AggregateKind::exists;
   if (!counts && !end->attribute(a.field))
     return fail(filter_error(fmt::format("{} has no attribute {}", end->name(), a.field)));
-  const auto& records = (**level)[row];
+  // The related records the aggregate covers: those its filter matches, with this row
+  // as their parent(...), or all of them.
+  const auto& all = (**level)[row];
+  std::vector<const Record*> records;
+  records.reserve(all.size());
+  if (a.filter) {
+    RowSet related(reader_, *end, all);
+    EvalContext mine = context(row, reader_.base());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      ASHLAR_TRY(hit, matches(*a.filter, related.context(i, reader_.base(), &mine)));
+      if (*hit) records.push_back(&all[i]);
+    }
+  } else {
+    for (const auto& r : all) records.push_back(&r);
+  }
   switch (a.kind) {
     case AggregateKind::count: return Value(static_cast<std::int64_t>(records.size()));
-    case AggregateKind::exists: {
-      if (!a.filter) return Value(!records.empty());
-      RowSet related(reader_, *end, records);
-      EvalContext mine = context(row, reader_.base());
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        ASHLAR_TRY(hit, matches(*a.filter, related.context(i, reader_.base(), &mine)));
-        if (*hit) return Value(true);
-      }
-      return Value(false);
-    }
-    case AggregateKind::first: return records.empty() ? Value() : records.front()[a.field];
+    case AggregateKind::exists: return Value(!records.empty());
+    case AggregateKind::first: return records.empty() ? Value() : (*records.front())[a.field];
     case AggregateKind::list: {
       Array values;
-      for (const auto& r : records)
-        if (!r[a.field].is_null()) values.push_back(r[a.field]);
+      for (const Record* r : records)
+        if (!(*r)[a.field].is_null()) values.push_back((*r)[a.field]);
       return Value(std::move(values));
     }
     case AggregateKind::sum:
@@ -142,8 +147,8 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
     case AggregateKind::max: break;
   }
   Value acc;
-  for (const auto& r : records) {
-    const Value& v = r[a.field];
+  for (const Record* r : records) {
+    const Value& v = (*r)[a.field];
     if (v.is_null()) continue;
     if (acc.is_null()) {
       acc = v;
