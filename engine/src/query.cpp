@@ -50,49 +50,56 @@ Result<void> validate(const Domain& d, const Resource& r, const Action& a, const
   return {};
 }
 
-// An attribute a query from outside may not name (Query::public_only).
-bool hidden(const Attribute* a) { return a && (!a->is_public || a->sensitive); }
+// An attribute a query from outside may not name (Query::public_only). The primary key
+// is every record's id, shown wherever the record is.
+bool hidden(const Attribute* a) { return a && !a->primary_key && (!a->is_public || a->sensitive); }
 
-// The hidden attributes `e` names from `at`, as "User has no attribute password": its
-// refs, and each aggregate's field and filter from the resource its relationships reach.
-// A ref under parent(...) in an aggregate's filter is the enclosing expression's, and
-// visit_refs reports it there.
-void hidden_refs(const Domain& d, const Resource& at, const Expr& e, std::vector<std::string>& problems) {
-  auto unknown = [&](const PathEnd& end) {
-    problems.push_back(fmt::format("{} has no attribute {}", end.resource->name(), end.attribute->name));
-  };
+// Why a query from outside may not name `path` from `at`: it does not resolve, or ends at
+// a hidden attribute, which reads exactly as a name the resource does not have.
+std::optional<std::string> input_problem(const Domain& d, const Resource& at, const std::vector<std::string>& path) {
+  if (auto problem = ref_problem(d, at, path)) return problem;
+  auto end = resolve_path(d, at, path);
+  if (end && hidden(end->attribute)) return fmt::format("{} has no attribute {}", end->resource->name(), path.back());
+  return std::nullopt;
+}
+
+// The names `e` may not use from `at`: its refs, and each aggregate's relationships,
+// field and filter (whose refs are the related records'). A ref under parent(...) in an
+// aggregate's filter is the enclosing expression's, and visit_refs reports it there; one
+// at the top is validate's to refuse.
+void input_problems(const Domain& d, const Resource& at, const Expr& e, std::vector<FieldError>& errors) {
   visit_refs(e, [&](const std::vector<std::string>& path, bool under_parent) {
-    auto end = under_parent ? std::nullopt : resolve_path(d, at, path);
-    if (end && hidden(end->attribute)) unknown(*end);
+    if (!under_parent)
+      if (auto problem = input_problem(d, at, path)) errors.push_back({"filter", "unknown_attribute", *problem});
   });
   visit_aggregates(e, [&](const Aggregate& agg, bool under_parent) {
     if (under_parent) return;
     const Resource* dest = &at;
     for (const auto& name : agg.path) {
-      const Relationship* rel = dest ? dest->relationship(name) : nullptr;
-      dest = rel ? d.resource(rel->destination) : nullptr;
+      const Relationship* rel = dest->relationship(name);
+      const Resource* next = rel ? d.resource(rel->destination) : nullptr;
+      if (!next) {
+        errors.push_back(
+            {"filter", "unknown_relationship", fmt::format("{} has no relationship {}", dest->name(), name)});
+        return;
+      }
+      dest = next;
     }
-    if (!dest) return;  // validate reports it
-    if (const Attribute* field = dest->attribute(agg.field); hidden(field)) unknown({dest, field});
-    if (agg.filter) hidden_refs(d, *dest, *agg.filter, problems);
+    if (!agg.field.empty())
+      if (auto problem = input_problem(d, *dest, {agg.field}))
+        errors.push_back({"filter", "unknown_attribute", *problem});
+    if (agg.filter) input_problems(d, *dest, *agg.filter, errors);
   });
 }
 
-// Query::public_only: the query's own filter and sort name no hidden attribute, which is
-// reported as unknown, as though the resource had none by that name.
+// Query::public_only: every name of the query's own filter and sort, checked in one pass
+// before anything else looks at them (field policies, preparations), so that a hidden
+// attribute and a missing one get the same errors, in the same number.
 Result<void> validate_input(const Domain& d, const Resource& r, const Action& a, const Query& q) {
   std::vector<FieldError> errors;
-  if (q.filter) {
-    std::vector<std::string> problems;
-    hidden_refs(d, r, *q.filter, problems);
-    for (auto& problem : problems) errors.push_back({"filter", "unknown_attribute", std::move(problem)});
-  }
-  for (const auto& key : q.sort) {
-    auto end = resolve_path(d, r, key.path());
-    if (end && hidden(end->attribute))
-      errors.push_back({"sort", "unknown_attribute",
-                        fmt::format("{} has no attribute {}", end->resource->name(), end->attribute->name)});
-  }
+  if (q.filter) input_problems(d, r, *q.filter, errors);
+  for (const auto& key : q.sort)
+    if (auto problem = input_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
   if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
   return {};
 }
@@ -175,6 +182,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (q.authorize) authorize_ = *q.authorize;
   if (!q.tenant.empty()) base_.tenant = q.tenant;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
+  if (q.public_only) ASHLAR_TRY_VOID(validate_input(domain_, r, *a, q));  // before anything reads its names
   ASHLAR_TRY_VOID(check_filterable(r, *a, q));  // the caller's filter and sort; the action's own are the resource's
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
@@ -266,7 +274,6 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::vector<SortKey> sort = a->sort;
   sort.insert(sort.end(), q.sort.begin(), q.sort.end());
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
-  if (q.public_only) ASHLAR_TRY_VOID(validate_input(domain_, r, *a, q));
   bool cursors = !(q.public_only && sort_hides(domain_, r, sort));
   ASHLAR_TRY(scope, tenant_filter(r, a->name, base_.tenant));  // another tenant's records are not there
   if (*scope) filter = filter ? *filter && **scope : **scope;

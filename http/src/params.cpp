@@ -48,7 +48,9 @@ std::optional<Failure> parse_fields(const std::string& key, const std::string& v
   auto& names = out.shape.fields[type];
   for (const auto& name : split(value, ',')) {
     if (name.empty()) continue;
-    if (!r->attribute(name) && !r->aggregate(name) && !r->calculation(name))
+    const Attribute* a = r->attribute(name);
+    bool shown = a ? a->primary_key || (a->is_public && !a->sensitive) : r->aggregate(name) || r->calculation(name);
+    if (!shown)  // an attribute the documents never show is as unknown here as in a filter
       return bad_parameter(key, r->name() + " has no attribute, aggregate or calculation \"" + name + "\"");
     names.insert(name);
   }
