@@ -15,7 +15,7 @@ shift || true
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(decode_event decode_record model_json filter sort replay_request cursor)
+  targets=(decode_event decode_record model_json filter sort replay_request cursor query)
 fi
 
 known=" ${FUZZ_KNOWN_FAILING:-} "
