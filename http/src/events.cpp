@@ -49,6 +49,19 @@ Value key_value(const Fields& key) {
   return Value(std::move(map));
 }
 
+// An event as `ashlar log --json` prints it (sensitive values redacted), with the values
+// of private attributes redacted too: a client reads of a record what its documents
+// show, and the stream is no back door to the rest.
+std::string event_line(const StoredEvent& stored, const Domain& domain) {
+  auto json = event_to_json(stored, domain);
+  if (const Resource* r = domain.resource(stored.event.resource))
+    for (const char* part : {"changes", "inputs"})
+      for (auto it = json[part].begin(); it != json[part].end(); ++it)
+        if (const Attribute* a = r->attribute(it.key()); a && !a->primary_key && !a->is_public)
+          it.value() = std::string(kRedacted);
+  return json_line(json);
+}
+
 }  // namespace
 
 std::variant<EventQuery, Failure> parse_event_query(const Engine& engine,
@@ -134,7 +147,7 @@ bool EventStream::next(const std::function<bool(const std::string&)>& write) {
       next = stored.event.position + 1;
       if (visible(stored.event, decided))
         out.push_back("id: " + std::to_string(stored.event.position) + "\ndata: " +
-                      json_line(event_to_json(stored, engine_.domain())) + "\n\n");
+                      event_line(stored, engine_.domain()) + "\n\n");
       return next - query_.from < kBatch;
     });
     if (!scanned) return false;

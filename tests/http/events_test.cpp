@@ -22,7 +22,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Notes: anyone named may write one; each reads only their own. Memos: one org's each.
+// Notes: anyone named may write one; each reads only their own. Memos: one org's each,
+// with a private routing the documents never show.
 Domain desk() {
   return domain("desk")
       .resource(resource("Note")
@@ -36,6 +37,7 @@ Domain desk() {
                     .uuid_primary_key("id")
                     .attribute("org_id", type::string)
                     .attribute("title", type::string)
+                    .attribute("routing", type::string, {.default_value = "desk-7", .is_public = false})
                     .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id"})
                     .defaults({"read", "destroy", "create:*", "update:*"}))
       .build()
@@ -225,6 +227,22 @@ TEST_CASE("GET /events filters by resource and tenant, and a multitenant resourc
   CHECK(events_until(desk, "/events?from=1&tenant=acme", acme2, acme) == std::vector<std::uint64_t>{acme1, acme2});
   httplib::Headers globex = {{"X-User", "ann"}, {"X-Tenant", "globex"}};
   CHECK(events_until(desk, "/events?from=1&resource=Memo", other, globex) == std::vector<std::uint64_t>{other});
+}
+
+TEST_CASE("GET /events redacts a private attribute's value, as the documents leave it out") {
+  Desk desk;
+  std::uint64_t memo = desk.memo("acme");
+  auto client = desk.client();
+  auto got = stream(client, "/events?from=1", {{"X-User", "ann"}, {"X-Tenant", "acme"}},
+                    [&](const Message& m) { return m.id != memo; });
+  REQUIRE(got.status == 200);
+  REQUIRE(ids(got.messages) == std::vector<std::uint64_t>{memo});
+  CHECK(got.messages.front().data.find(R"("title":"m","routing":"**redacted**"})") != std::string::npos);
+  CHECK(got.messages.front().data.find("desk-7") == std::string::npos);
+  auto listed = client.Get("/memos", {{"X-User", "ann"}, {"X-Tenant", "acme"}});
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  CHECK(listed->body.find("routing") == std::string::npos);
 }
 
 TEST_CASE("GET /events leaves out the events of records the actor may not read") {
