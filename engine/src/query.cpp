@@ -64,15 +64,18 @@ std::optional<std::string> input_problem(const Domain& d, const Resource& at, co
 }
 
 // The names `e` may not use from `at`: its refs, and each aggregate's relationships,
-// field and filter (whose refs are the related records'). A ref under parent(...) in an
-// aggregate's filter is the enclosing expression's, and visit_refs reports it there; one
-// at the top is validate's to refuse.
-void input_problems(const Domain& d, const Resource& at, const Expr& e, std::vector<FieldError>& errors) {
+// field and filter (whose refs are the related records'). A ref or aggregate under
+// parent(...) in an aggregate's filter is the enclosing expression's, and the visitors
+// report it there; at the top (`top`) there is no parent record, whatever it names.
+void input_problems(const Domain& d, const Resource& at, const Expr& e, bool top, std::vector<FieldError>& errors) {
+  bool parentless = false;
   visit_refs(e, [&](const std::vector<std::string>& path, bool under_parent) {
+    parentless = parentless || (under_parent && top);
     if (!under_parent)
       if (auto problem = input_problem(d, at, path)) errors.push_back({"filter", "unknown_attribute", *problem});
   });
   visit_aggregates(e, [&](const Aggregate& agg, bool under_parent) {
+    parentless = parentless || (under_parent && top);
     if (under_parent) return;
     const Resource* dest = &at;
     for (const auto& name : agg.path) {
@@ -88,8 +91,10 @@ void input_problems(const Domain& d, const Resource& at, const Expr& e, std::vec
     if (!agg.field.empty())
       if (auto problem = input_problem(d, *dest, {agg.field}))
         errors.push_back({"filter", "unknown_attribute", *problem});
-    if (agg.filter) input_problems(d, *dest, *agg.filter, errors);
+    if (agg.filter) input_problems(d, *dest, *agg.filter, false, errors);
   });
+  if (parentless)
+    errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
 }
 
 // Query::public_only: every name of the query's own filter and sort, checked in one pass
@@ -97,7 +102,7 @@ void input_problems(const Domain& d, const Resource& at, const Expr& e, std::vec
 // attribute and a missing one get the same errors, in the same number.
 Result<void> validate_input(const Domain& d, const Resource& r, const Action& a, const Query& q) {
   std::vector<FieldError> errors;
-  if (q.filter) input_problems(d, r, *q.filter, errors);
+  if (q.filter) input_problems(d, r, *q.filter, true, errors);
   for (const auto& key : q.sort)
     if (auto problem = input_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
   if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));

@@ -394,6 +394,10 @@ TEST_CASE("a query from outside names public attributes only: sensitive and priv
   CHECK(input_error(engine, {.filter = parse_expr("exists(logins, device == parent(secret))").value()}) == no_secret);
   CHECK(input_error(engine, {.filter = parse_expr("exists(logins, exists(account, secret == \"x\"))").value()}) ==
         no_secret);
+  // parent(...) has no record at the top, whatever it names.
+  const FieldError no_parent{"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"};
+  CHECK(input_error(engine, {.filter = parse_expr("parent(max(logins, token)) == 1").value()}) == no_parent);
+  CHECK(input_error(engine, {.filter = parse_expr("parent(max(logins, tokken)) == 1").value()}) == no_parent);
 
   // A hidden name and a missing one get the same errors, as many, whatever else is wrong.
   auto errors = [&](const char* filter, const char* sort) {
