@@ -23,15 +23,8 @@ Record make_record(const Domain& domain, const Resource& r, const StoredRecord& 
   return Record(domain, r, std::move(values), stored.version);
 }
 
-std::vector<std::string> split_path(std::string_view dotted) {
-  std::vector<std::string> out;
-  for (std::size_t pos = 0; pos <= dotted.size();) {
-    auto dot = std::min(dotted.find('.', pos), dotted.size());
-    out.emplace_back(dotted.substr(pos, dot - pos));
-    pos = dot + 1;
-  }
-  return out;
-}
+// Dotted paths split as a sort key's field does.
+std::vector<std::string> split_path(std::string_view dotted) { return SortKey{std::string(dotted)}.path(); }
 
 namespace {
 
