@@ -26,14 +26,14 @@ Failure no_record(const Call& call) {
   return failure(404, codes::kNotFound, "no " + call.resource.name() + " has the id \"" + call.id + "\"");
 }
 
-// The request's query string with page[after] and page[before] replaced by `key` set to
-// `cursor`, for links.next and links.prev.
-std::string page_link(const Call& call, const char* key, const std::string& cursor) {
+// The request's query string with page[after], page[before] and page[offset] replaced by
+// `key` set to `value` (a cursor, or an offset), for links.next and links.prev.
+std::string page_link(const Call& call, const char* key, const std::string& value) {
   std::string query;
-  for (const auto& [name, value] : call.params)
-    if (name != "page[after]" && name != "page[before]")
-      query += (query.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(value);
-  query += (query.empty() ? "" : "&") + url_encode(key) + "=" + url_encode(cursor);
+  for (const auto& [name, given] : call.params)
+    if (name != "page[after]" && name != "page[before]" && name != "page[offset]")
+      query += (query.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(given);
+  query += (query.empty() ? "" : "&") + url_encode(key) + "=" + url_encode(value);
   return call.routes.base() + "?" + query;
 }
 
@@ -78,11 +78,14 @@ Reply index(const Context& c, const Call& call) {
   ordered_json doc = {{"data", std::move(data)}};
   if (!rp.query.load.empty()) doc["included"] = included(rp.shape, *records, rp.query.load);
   ordered_json links = {{"self", self_link(call)}};
-  // No cursor when the read's sort has an attribute the documents do not show.
   if (!records->empty() && !records->front().cursor().empty()) {
     // Backwards, the page's cursor itself follows it; forwards, page[after]'s precedes it.
     if (backwards || more) links["next"] = page_link(call, "page[after]", records->back().cursor());
     if (backwards ? more : !rp.query.after.empty()) links["prev"] = page_link(call, "page[before]", records->front().cursor());
+  } else if (!records->empty()) {  // no cursors (the read's sort has a hidden attribute): offsets
+    std::size_t offset = rp.query.offset;
+    if (more) links["next"] = page_link(call, "page[offset]", std::to_string(offset + limit));
+    if (offset > 0) links["prev"] = page_link(call, "page[offset]", std::to_string(offset - std::min(offset, limit)));
   }
   doc["links"] = std::move(links);
   return document(200, doc);

@@ -274,6 +274,8 @@ ordered_json parameters(const Api& api, const Domain& domain, const ServerOption
       {"page_limit", parameter("query", "page[limit]", "records per page",
                                {{"type", "integer"}, {"minimum", 1}, {"maximum", options.max_page},
                                 {"default", options.default_page}})},
+      {"page_offset", parameter("query", "page[offset]", "records to skip (after page[after], when given)",
+                                {{"type", "integer"}, {"minimum", 0}, {"default", 0}})},
       {"page_after", parameter("query", "page[after]", "the page after this cursor (a links.next)", string)},
       {"page_before", parameter("query", "page[before]", "the page before this cursor (a links.prev)", string)},
       {"if_match", parameter("header", "If-Match", "the record's version as its ETag (\"3\"): 409 when it is no longer", string)},
@@ -311,7 +313,7 @@ struct Builder {
     out.push_back(ref("parameters", "include"));
     for (const auto& r : domain.resources()) out.push_back(ref("parameters", "fields_" + type_of(api, r)));
     if (kind == RouteKind::index)
-      for (const char* name : {"filter", "sort", "page_limit", "page_after", "page_before"})
+      for (const char* name : {"filter", "sort", "page_limit", "page_offset", "page_after", "page_before"})
         out.push_back(ref("parameters", name));
     return out;
   }

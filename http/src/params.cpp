@@ -89,6 +89,10 @@ std::optional<Failure> parse_index_param(const std::string& key, const std::stri
     if (!limit || *limit == 0 || *limit > options.max_page)
       return bad_parameter(key, "must be a count from 1 to " + std::to_string(options.max_page));
     out.query.limit = *limit;
+  } else if (key == "page[offset]") {
+    auto offset = parse_count(value);
+    if (!offset) return bad_parameter(key, "must be a count of records to skip");
+    out.query.offset = *offset;
   } else if (key == "page[after]") {
     out.query.after = value;
   } else if (key == "page[before]") {

@@ -194,6 +194,8 @@ def check_read_errors(api):
                   [("invalid_input", 'at column 1: expected a field name, found ","', {"parameter": "sort"})])
     expect_errors(api.get("/tickets", **{"page[limit]": "0"}), 400,
                   [("invalid_input", "must be a count from 1 to 1000", {"parameter": "page[limit]"})])
+    expect_errors(api.get("/tickets", **{"page[offset]": "-1"}), 400,
+                  [("invalid_input", "must be a count of records to skip", {"parameter": "page[offset]"})])
     expect_errors(api.get("/tickets", **{"page[after]": "garbage"}), 400,
                   [("invalid_cursor", "after: is not a cursor this query returned", {"parameter": "page[after]"})])
     expect_errors(api.get("/tickets", **{"page[before]": "garbage"}), 400,
@@ -402,7 +404,7 @@ def check_openapi(api, validator):
     index = paths["/tickets"]["get"]
     names = [p["$ref"].rsplit("/", 1)[1] for p in index["parameters"]]
     expect(names == ["include", "fields_representative", "fields_ticket", "filter", "sort", "page_limit",
-                     "page_after", "page_before"], names)
+                     "page_offset", "page_after", "page_before"], names)
     parameters = doc["components"]["parameters"]
     expect(parameters["page_before"]["name"] == "page[before]" and parameters["page_limit"]["schema"]["maximum"] == 1000,
            parameters["page_limit"])

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 using namespace ashlar;
 using ashlar::test::TempDir;
@@ -176,4 +177,48 @@ TEST_CASE("Sensitive attributes never leave the server, in records or in errors"
   REQUIRE(paged);
   CHECK(paged->status == 200);
   CHECK(paged->body.find(R"("next":"/users?)") != std::string::npos);
+}
+
+TEST_CASE("A route whose read action sorts by a sensitive attribute pages by offset: its links carry no cursor") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  auto vault = domain("vault")
+                   .resource(resource("Account")
+                                 .uuid_primary_key("id")
+                                 .attribute("name", type::string)
+                                 .attribute("secret", type::string, {.sensitive = true})
+                                 .defaults({"destroy", "create:*", "update:*"})
+                                 .read("by_secret", {.primary = true, .sort = "secret"}))
+                   .build()
+                   .value();
+  auto engine = Engine::open(dir.path(), vault, {.durability = Durability::no_sync}).value();
+  for (const char* name : {"Cy", "Ann", "Bob"})
+    engine.create("Account", {{"name", name}, {"secret", std::string("pin-") + name}}).value();
+  http::Api api;
+  api.resource("Account", "account", "/accounts").index("by_secret");
+  auto server = http::Server::start(engine, api).value();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto page = [&](const std::string& path) {
+    auto got = client.Get(path);
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    return nlohmann::json::parse(got->body);
+  };
+  std::vector<std::string> names;
+  std::string path = "/accounts?page%5Blimit%5D=2";
+  std::vector<std::string> prevs;
+  for (int pages = 0; pages < 5 && !path.empty(); ++pages) {
+    auto doc = page(path);
+    CHECK(doc.dump().find("pin-") == std::string::npos);
+    for (const auto& r : doc["data"]) names.push_back(r["attributes"]["name"]);
+    prevs.push_back(doc["links"].value("prev", ""));
+    path = doc["links"].value("next", "");
+  }
+  CHECK(names == std::vector<std::string>{"Ann", "Bob", "Cy"});  // in the secret's order, never shown
+  CHECK(prevs == std::vector<std::string>{"", "/accounts?page%5Blimit%5D=2&page%5Boffset%5D=0"});
+  auto refused = client.Get("/accounts?page%5Bafter%5D=W10%3D");
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
 }
