@@ -63,36 +63,63 @@ std::optional<std::string> input_problem(const Domain& d, const Resource& at, co
   return std::nullopt;
 }
 
-// The names `e` may not use from `at`: its refs, and each aggregate's relationships,
-// field and filter (whose refs are the related records'). A ref or aggregate under
-// parent(...) in an aggregate's filter is the enclosing expression's, and the visitors
-// report it there; at the top (`top`) there is no parent record, whatever it names.
-void input_problems(const Domain& d, const Resource& at, const Expr& e, bool top, std::vector<FieldError>& errors) {
+// The names a client's filter may not use, in the order they appear: each ref from the
+// record it is evaluated against — the query's, an aggregate's related record, or under
+// parent(...) the record one level out — and each aggregate's relationships and field.
+// parent(...) at the top, where there is no record further out, is refused whatever it
+// names.
+void input_problems(const Domain& d, const Resource& r, const Expr& filter, std::vector<FieldError>& errors) {
+  struct Frame {
+    const Expr* e;
+    std::vector<const Resource*> records;  // the record's resource last, its parents before it
+  };
+  std::vector<Frame> pending{{&filter, {&r}}};
   bool parentless = false;
-  visit_refs(e, [&](const std::vector<std::string>& path, bool under_parent) {
-    parentless = parentless || (under_parent && top);
-    if (!under_parent)
-      if (auto problem = input_problem(d, at, path)) errors.push_back({"filter", "unknown_attribute", *problem});
-  });
-  visit_aggregates(e, [&](const Aggregate& agg, bool under_parent) {
-    parentless = parentless || (under_parent && top);
-    if (under_parent) return;
-    const Resource* dest = &at;
-    for (const auto& name : agg.path) {
-      const Relationship* rel = dest->relationship(name);
-      const Resource* next = rel ? d.resource(rel->destination) : nullptr;
-      if (!next) {
-        errors.push_back(
-            {"filter", "unknown_relationship", fmt::format("{} has no relationship {}", dest->name(), name)});
-        return;
-      }
-      dest = next;
+  while (!pending.empty()) {
+    Frame frame = std::move(pending.back());
+    pending.pop_back();
+    const Expr& e = *frame.e;
+    const Resource& at = *frame.records.back();
+    if (e.kind() == ExprKind::ref) {
+      if (auto problem = input_problem(d, at, e.path())) errors.push_back({"filter", "unknown_attribute", *problem});
+      continue;
     }
-    if (!agg.field.empty())
-      if (auto problem = input_problem(d, *dest, {agg.field}))
-        errors.push_back({"filter", "unknown_attribute", *problem});
-    if (agg.filter) input_problems(d, *dest, *agg.filter, false, errors);
-  });
+    if (e.kind() == ExprKind::parent) {
+      if (frame.records.size() < 2) {
+        parentless = true;
+        continue;
+      }
+      frame.records.pop_back();
+      pending.push_back({&e.operands()[0], std::move(frame.records)});
+      continue;
+    }
+    if (e.kind() == ExprKind::aggregate) {
+      const Aggregate& agg = e.aggregate();
+      const Resource* dest = &at;
+      for (const auto& name : agg.path) {
+        const Relationship* rel = dest->relationship(name);
+        const Resource* next = rel ? d.resource(rel->destination) : nullptr;
+        if (!next) {
+          errors.push_back(
+              {"filter", "unknown_relationship", fmt::format("{} has no relationship {}", dest->name(), name)});
+          dest = nullptr;
+          break;
+        }
+        dest = next;
+      }
+      if (!dest) continue;
+      if (!agg.field.empty())
+        if (auto problem = input_problem(d, *dest, {agg.field}))
+          errors.push_back({"filter", "unknown_attribute", *problem});
+      if (agg.filter) {
+        frame.records.push_back(dest);
+        pending.push_back({&*agg.filter, std::move(frame.records)});
+      }
+      continue;
+    }
+    const auto& operands = e.operands();
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) pending.push_back({&*it, frame.records});
+  }
   if (parentless)
     errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
 }
@@ -102,7 +129,7 @@ void input_problems(const Domain& d, const Resource& at, const Expr& e, bool top
 // attribute and a missing one get the same errors, in the same number.
 Result<void> validate_input(const Domain& d, const Resource& r, const Action& a, const Query& q) {
   std::vector<FieldError> errors;
-  if (q.filter) input_problems(d, r, *q.filter, true, errors);
+  if (q.filter) input_problems(d, r, *q.filter, errors);
   for (const auto& key : q.sort)
     if (auto problem = input_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
   if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
@@ -332,7 +359,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   }
   std::optional<std::size_t> limit = q.limit ? q.limit : a->limit;
   if (q.before.empty()) {
-    from += q.offset;
+    from += std::min(q.offset, kept->size() - from);
   } else {  // backwards from the cursor: the page ends right before it
     to = to - std::min(q.offset, to - from);
     if (limit && to - from > *limit) from = to - *limit;

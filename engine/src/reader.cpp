@@ -118,7 +118,8 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   if (a.filter) {
     RowSet related(reader_, *end, all);
     EvalContext mine = context(row, reader_.base());
-    for (std::size_t i = 0; i < all.size(); ++i) {
+    bool one = a.kind == AggregateKind::exists || a.kind == AggregateKind::first;  // the first match decides
+    for (std::size_t i = 0; i < all.size() && !(one && !records.empty()); ++i) {
       ASHLAR_TRY(hit, matches(*a.filter, related.context(i, reader_.base(), &mine)));
       if (*hit) records.push_back(&all[i]);
     }

@@ -49,16 +49,18 @@ Value key_value(const Fields& key) {
   return Value(std::move(map));
 }
 
-// An event as `ashlar log --json` prints it (sensitive values redacted), with the values
-// of private attributes redacted too: a client reads of a record what its documents
-// show, and the stream is no back door to the rest.
+// An event as `ashlar log --json` prints it (sensitive values redacted), without the
+// private attributes, which the documents leave out: neither their values nor that an
+// action changed them.
 std::string event_line(const StoredEvent& stored, const Domain& domain) {
   auto json = event_to_json(stored, domain);
   if (const Resource* r = domain.resource(stored.event.resource))
     for (const char* part : {"changes", "inputs"})
-      for (auto it = json[part].begin(); it != json[part].end(); ++it)
-        if (const Attribute* a = r->attribute(it.key()); a && !a->primary_key && !a->is_public)
-          it.value() = std::string(kRedacted);
+      for (auto it = json[part].begin(); it != json[part].end();) {
+        const Attribute* a = r->attribute(it.key());
+        if (a && !a->primary_key && !a->is_public) it = json[part].erase(it);
+        else ++it;
+      }
   return json_line(json);
 }
 

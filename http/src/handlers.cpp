@@ -81,7 +81,8 @@ Reply index(const Context& c, const Call& call) {
   if (!records->empty() && !records->front().cursor().empty()) {
     // Backwards, the page's cursor itself follows it; forwards, page[after]'s precedes it.
     if (backwards || more) links["next"] = page_link(call, "page[after]", records->back().cursor());
-    if (backwards ? more : !rp.query.after.empty()) links["prev"] = page_link(call, "page[before]", records->front().cursor());
+    if (backwards ? more : !rp.query.after.empty() || rp.query.offset > 0)
+      links["prev"] = page_link(call, "page[before]", records->front().cursor());
   } else if (!records->empty()) {  // no cursors (the read's sort has a hidden attribute): offsets
     std::size_t offset = rp.query.offset;
     if (more) links["next"] = page_link(call, "page[offset]", std::to_string(offset + limit));

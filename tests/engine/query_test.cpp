@@ -398,6 +398,17 @@ TEST_CASE("a query from outside names public attributes only: sensitive and priv
   const FieldError no_parent{"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"};
   CHECK(input_error(engine, {.filter = parse_expr("parent(max(logins, token)) == 1").value()}) == no_parent);
   CHECK(input_error(engine, {.filter = parse_expr("parent(max(logins, tokken)) == 1").value()}) == no_parent);
+  CHECK(input_error(engine, {.filter = parse_expr("parent(count(logins, device == \"x\")) == 1").value()}) ==
+        no_parent);
+  // Under parent(...) inside an aggregate's filter, names are the outer record's again.
+  CHECK(input_error(engine, {.filter = parse_expr("exists(logins, parent(exists(logins, token == \"x\")))").value()}) ==
+        FieldError{"filter", "unknown_attribute", "Login has no attribute token"});
+  CHECK(engine.read("Account", {.filter = parse_expr("exists(logins, parent(name) == \"Ann\" and "
+                                                     "parent(count(logins, device == \"phone\")) > 0)")
+                                              .value(),
+                                .public_only = true})
+            .value()
+            .size() == 1);
 
   // A hidden name and a missing one get the same errors, as many, whatever else is wrong.
   auto errors = [&](const char* filter, const char* sort) {
@@ -460,6 +471,10 @@ TEST_CASE("a query from outside gets no cursor when the read action's own sort h
   REQUIRE(prepared->size() == 2);
   CHECK((*prepared)[0]["name"] == Value("Bob"));
   CHECK((*prepared)[0].cursor().empty());
+  // An offset past the end is an empty page, however large, also after a cursor.
+  auto skipped = engine.read("Account", {.action = "by_secret", .offset = SIZE_MAX, .after = own[0].cursor()});
+  REQUIRE(skipped);
+  CHECK(skipped->empty());
   auto by_name = engine.read("Account", {.sort = {SortKey::desc("name")}, .limit = 1, .public_only = true}).value();
   REQUIRE(by_name.size() == 1);
   CHECK_FALSE(by_name[0].cursor().empty());

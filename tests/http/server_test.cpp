@@ -177,6 +177,13 @@ TEST_CASE("Sensitive attributes never leave the server, in records or in errors"
   REQUIRE(paged);
   CHECK(paged->status == 200);
   CHECK(paged->body.find(R"("next":"/users?)") != std::string::npos);
+  CHECK(paged->body.find(R"("prev":)") == std::string::npos);
+  // Skipped to the second record: the page before it is linked, by its cursor.
+  auto second = client.Get("/users?sort=name&page%5Blimit%5D=1&page%5Boffset%5D=1");
+  REQUIRE(second);
+  CHECK(second->status == 200);
+  CHECK(second->body.find(R"("attributes":{"name":"Bob")") != std::string::npos);
+  CHECK(second->body.find(R"("prev":"/users?page%5Blimit%5D=1&sort=name&page%5Bbefore%5D=)") != std::string::npos);
 }
 
 TEST_CASE("A route whose read action sorts by a sensitive attribute pages by offset: its links carry no cursor") {
