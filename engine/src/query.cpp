@@ -335,9 +335,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   auto fits = [&](const std::optional<std::vector<Value>>& values) {
     return values && (kept->empty() || values->size() == keys->front().size());
   };
-  if (!cursors && (!q.after.empty() || !q.before.empty()))
-    return fail(query_error(r, *a, q.after.empty() ? "before" : "after", "invalid_cursor",
-                            "is not a cursor this query returned"));
+  if (!cursors && (!q.after.empty() || !q.before.empty())) return not_a_cursor(q.after.empty() ? "before" : "after");
   std::size_t from = 0;
   if (!q.after.empty()) {
     auto after = decode_cursor(q.after);
