@@ -389,24 +389,37 @@ const std::string* single_ref(const Expr& e) {
   return &e.path()[0];
 }
 
-// Level 0 is the record, -1 its parent, 1 a related record inside an aggregate's filter.
+// Where a node is evaluated: `up` parent(...)s out from the record (0 the record itself, 1
+// its parent), then `into` aggregate filters in, on related records. parent(...) leaves
+// the innermost aggregate filter first, and only outside every one steps out to a parent:
+// in `parent(exists(c, x > parent(y)))` x is c's and y is the parent's.
 // Visits in the order of the text: a node before its operands, operands left to right.
 struct Walker {
   const RefVisitor* on_ref = nullptr;
   const AggregateVisitor* on_aggregate = nullptr;
 
+  struct At {
+    int up = 0;
+    int into = 0;
+  };
+
   void walk(const Expr& root) const {
-    std::vector<std::pair<const Expr*, int>> pending{{&root, 0}};
+    std::vector<std::pair<const Expr*, At>> pending{{&root, At{}}};
     while (!pending.empty()) {
-      auto [e, level] = pending.back();
+      auto [e, at] = pending.back();
       pending.pop_back();
-      if (e->kind() == ExprKind::ref && on_ref && level <= 0) (*on_ref)(e->path(), level < 0);
+      bool own = at.into == 0;  // the record's or its parent's, not a related record's
+      if (e->kind() == ExprKind::ref && on_ref && own) (*on_ref)(e->path(), at.up > 0);
       if (e->kind() == ExprKind::aggregate) {
-        if (on_aggregate && level <= 0) (*on_aggregate)(e->aggregate(), level < 0);
-        if (e->aggregate().filter) pending.emplace_back(&*e->aggregate().filter, level + 1);
+        if (on_aggregate && own) (*on_aggregate)(e->aggregate(), at.up > 0);
+        if (e->aggregate().filter) pending.emplace_back(&*e->aggregate().filter, At{at.up, at.into + 1});
         continue;
       }
-      int next = e->kind() == ExprKind::parent ? level - 1 : level;
+      At next = at;
+      if (e->kind() == ExprKind::parent) {
+        if (next.into > 0) --next.into;
+        else ++next.up;
+      }
       const auto& operands = e->operands();
       for (auto it = operands.rbegin(); it != operands.rend(); ++it) pending.emplace_back(&*it, next);
     }

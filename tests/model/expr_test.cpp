@@ -585,6 +585,21 @@ TEST_CASE("visit_refs and visit_aggregates find what the runtime must validate a
                    });
   CHECK(aggregates ==
         std::vector<std::string>{"count(a)", "^sum(b, x)", "exists(c, count(d) > 1)"});
+
+  // An aggregate under parent(...) is the parent's; its filter is about c's records, and a
+  // parent(...) inside that filter leads back to the parent, not further out.
+  refs.clear();
+  visit_refs(parsed("parent(exists(c, x > parent(y))) and z"),
+             [&](const std::vector<std::string>& path, bool under_parent) {
+               refs.push_back((under_parent ? "^" : "") + path[0]);
+             });
+  CHECK(refs == std::vector<std::string>{"^y", "z"});
+  aggregates.clear();
+  visit_aggregates(parsed("parent(exists(c, count(d) > parent(count(e))))"),
+                   [&](const Aggregate& a, bool under_parent) {
+                     aggregates.push_back((under_parent ? "^" : "") + to_string(a));
+                   });
+  CHECK(aggregates == std::vector<std::string>{"^exists(c, count(d) > parent(count(e)))", "^count(e)"});
 }
 
 // ---- Sort input ----------------------------------------------------------------------
