@@ -43,7 +43,11 @@ void check_expression(const std::vector<Resource>& all, const Resource& r, std::
         problems.push_back({where, "invalid_calculation",
                             fmt::format("uses calculation {}, which is not declared before it", path[0])});
   });
-  visit_aggregates(*c.expr, [&](const Aggregate& a, bool) {
+  visit_aggregates(*c.expr, [&](const Aggregate& a, bool under_parent) {
+    if (under_parent) {
+      problems.push_back({where, "invalid", "parent(...) has no parent record in a calculation"});
+      return;
+    }
     auto dest = aggregate_destination(all, r, a);
     if (!dest) problems.push_back({where, "unknown_attribute", dest.error().message});
   });

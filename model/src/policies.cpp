@@ -139,7 +139,11 @@ void check_filter(const std::vector<Resource>& all, const Resource& r, const std
     else if (auto p = path_problem_in(all, r, path))
       problems.push_back({where, "unknown_attribute", fmt::format("{}: {}", c.description, *p)});
   });
-  visit_aggregates(*c.filter, [&](const Aggregate& a, bool) {
+  visit_aggregates(*c.filter, [&](const Aggregate& a, bool under_parent) {
+    if (under_parent) {
+      problems.push_back({where, "invalid_policy", fmt::format("{}: parent(...) has no parent record in a policy", c.description)});
+      return;
+    }
     auto dest = aggregate_destination(all, r, a);
     if (!dest) problems.push_back({where, "unknown_attribute", fmt::format("{}: {}", c.description, dest.error().message)});
   });

@@ -230,7 +230,11 @@ TEST_CASE("mistakes in calculations are reported when the domain is built") {
                                  .calculate("early", type::integer, ref("late") + 1)
                                  .calculate("late", type::integer, ref("n") + arg("step"))
                                  .calculate("colour", type::string, ref("hue"))
-                                 .calculate("n", type::integer, ref("n")))
+                                 .calculate("n", type::integer, ref("n"))
+                                 .belongs_to("mom", "R")
+                                 .has_many("kids", "R", {.destination_attribute = "mom_id"})
+                                 .calculate("up", type::integer, parent(ref("n")))
+                                 .calculate("up_count", type::integer, parent(count("kids"))))
                    .build();
   REQUIRE_FALSE(built.has_value());
   CHECK(built.error().fields ==
@@ -238,7 +242,9 @@ TEST_CASE("mistakes in calculations are reported when the domain is built") {
             {"R.early", "invalid_calculation", "uses calculation late, which is not declared before it"},
             {"R.late", "unknown_argument", "uses ^arg(:step), which is not an argument of the calculation"},
             {"R.colour", "unknown_attribute", "R has no attribute hue"},
-            {"R.n", "duplicate_name", "a calculation has the name of an attribute, relationship or aggregate"}});
+            {"R.n", "duplicate_name", "a calculation has the name of an attribute, relationship or aggregate"},
+            {"R.up", "invalid", "parent(...) has no parent record in a calculation"},
+            {"R.up_count", "invalid", "parent(...) has no parent record in a calculation"}});
 }
 
 TEST_CASE("the stored model keeps expression calculations, and C++ ones are listed and cannot be computed") {

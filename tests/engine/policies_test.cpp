@@ -518,7 +518,9 @@ TEST_CASE("policies: mistakes in policies are reported when the domain is built"
                                  .policy(expr(ref("title") == "a"), {authorize_if(always())})
                                  .policy(action("publish"), {authorize_if(changing_attributes({"colour"}))}, "named")
                                  .policy(always(), {authorize_if(expr(ref("colour") == actor("id"))),
-                                                    forbid_if(expr(exists("comments", ref("x") == 1)))}))
+                                                    forbid_if(expr(exists("comments", ref("x") == 1)))})
+                                 .policy(always(), {authorize_if(expr(parent(ref("title")) == "a")),
+                                                    authorize_if(expr(parent(count("notes")) > 1))}))
                    .resource(resource("Note").uuid_primary_key("id").belongs_to("doc", "Doc").defaults({"read"}))
                    .build();
   REQUIRE_FALSE(built);
@@ -530,8 +532,10 @@ TEST_CASE("policies: mistakes in policies are reported when the domain is built"
       {"Doc.policy 2 \"named\"", "unknown_attribute", "changing_attributes([:colour]): Doc has no attribute colour"},
       {"Doc.policy 3", "unknown_attribute", "expr(colour == ^actor(:id)): Doc has no attribute colour"},
       {"Doc.policy 3", "unknown_attribute", "expr(exists(comments, x == 1)): Doc has no relationship comments"},
+      {"Doc.policy 4", "invalid_policy", "expr(parent(title) == \"a\"): parent(...) has no parent record in a policy"},
+      {"Doc.policy 4", "invalid_policy", "expr(parent(count(notes)) > 1): parent(...) has no parent record in a policy"},
   };
-  REQUIRE(built.error().fields.size() == 5);
+  REQUIRE(built.error().fields.size() == 7);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     INFO(built.error().fields[i].field << " | " << built.error().fields[i].code << " | " << built.error().fields[i].message);
     CHECK(built.error().fields[i] == expected[i]);
