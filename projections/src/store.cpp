@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
 
 Result<bool> StateStore::contains(std::size_t table, std::string_view key, std::string_view value) const {
@@ -69,62 +71,125 @@ Result<std::uint64_t> LmdbStore::count(std::size_t table) const { return txn_->c
 MemoryStore::MemoryStore(std::vector<TableSpec> layout) : layout_(std::move(layout)), tables_(layout_.size()) {}
 
 Result<std::optional<std::string_view>> MemoryStore::get(std::size_t table, std::string_view key) const {
-  const auto& t = tables_[table];
-  auto it = t.find(key);
-  if (it == t.end() || it->second.empty()) return std::optional<std::string_view>{};
-  return std::optional<std::string_view>{*it->second.begin()};
+  const auto& rows = tables_[table].rows;
+  auto it = rows.find(key);
+  if (it == rows.end()) return std::optional<std::string_view>{};
+  if (!layout_[table].dupsort) return std::optional<std::string_view>{it->second.one};
+  const Dups& dups = *it->second.many;  // never empty
+  std::lock_guard lock(*order_mutex_);
+  if (dups.ordered) return std::optional<std::string_view>{*dups.order.front()};
+  return std::optional<std::string_view>{*std::min_element(dups.values.begin(), dups.values.end())};
 }
 
 Result<void> MemoryStore::put(std::size_t table, std::string_view key, std::string_view value, Put mode) {
   auto& t = tables_[table];
-  auto it = t.find(key);
-  if (it != t.end() && mode == Put::no_overwrite) return fail(Error::conflict({}, "the key is already stored"));
-  if (it == t.end()) it = t.emplace(std::string(key), Values{}).first;
-  if (!layout_[table].dupsort) it->second.clear();
-  it->second.emplace(value);
+  auto it = t.rows.find(key);
+  if (it != t.rows.end() && mode == Put::no_overwrite) return fail(Error::conflict({}, "the key is already stored"));
+  if (it == t.rows.end()) {
+    it = t.rows.emplace(std::string(key), Row{}).first;
+    t.ordered = false;
+  }
+  if (!layout_[table].dupsort) {
+    it->second.one.assign(value);
+    return {};
+  }
+  auto& many = it->second.many;
+  if (!many) many = std::make_unique<Dups>();
+  if (many->values.emplace(value).second) many->ordered = false;
   return {};
 }
 
 Result<bool> MemoryStore::del(std::size_t table, std::string_view key) {
   auto& t = tables_[table];
-  auto it = t.find(key);
-  if (it == t.end()) return false;
-  t.erase(it);
+  auto it = t.rows.find(key);
+  if (it == t.rows.end()) return false;
+  t.rows.erase(it);
+  t.ordered = false;
   return true;
 }
 
 Result<bool> MemoryStore::del(std::size_t table, std::string_view key, std::string_view value) {
   auto& t = tables_[table];
-  auto it = t.find(key);
-  if (it == t.end()) return false;
-  auto v = it->second.find(value);
-  if (v == it->second.end()) return false;
-  it->second.erase(v);
-  if (it->second.empty()) t.erase(it);
+  auto it = t.rows.find(key);
+  if (it == t.rows.end()) return false;
+  if (!layout_[table].dupsort) {
+    if (it->second.one != value) return false;
+    t.rows.erase(it);
+    t.ordered = false;
+    return true;
+  }
+  auto& many = it->second.many->values;
+  auto v = many.find(value);
+  if (v == many.end()) return false;
+  many.erase(v);
+  it->second.many->ordered = false;
+  if (many.empty()) {
+    t.rows.erase(it);
+    t.ordered = false;
+  }
   return true;
 }
 
+const std::vector<const MemoryStore::Rows::value_type*>& MemoryStore::in_order(std::size_t table) const {
+  std::lock_guard lock(*order_mutex_);
+  const Table& t = tables_[table];
+  if (!t.ordered) {
+    t.order.clear();
+    t.order.reserve(t.rows.size());
+    for (const auto& row : t.rows) t.order.push_back(&row);
+    std::sort(t.order.begin(), t.order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    t.ordered = true;
+  }
+  return t.order;
+}
+
+const std::vector<const std::string*>& MemoryStore::in_order(const Dups& dups) const {
+  std::lock_guard lock(*order_mutex_);
+  if (!dups.ordered) {
+    dups.order.clear();
+    dups.order.reserve(dups.values.size());
+    for (const auto& value : dups.values) dups.order.push_back(&value);
+    std::sort(dups.order.begin(), dups.order.end(), [](const auto* a, const auto* b) { return *a < *b; });
+    dups.ordered = true;
+  }
+  return dups.order;
+}
+
 Result<void> MemoryStore::scan(std::size_t table, std::string_view from, const Visit& fn) const {
-  const auto& t = tables_[table];
-  for (auto it = t.lower_bound(from); it != t.end(); ++it)
-    for (const auto& value : it->second)
-      if (!fn(it->first, value)) return {};
+  const auto& order = in_order(table);
+  bool dupsort = layout_[table].dupsort;
+  auto it = std::lower_bound(order.begin(), order.end(), from,
+                             [](const Rows::value_type* row, std::string_view k) { return row->first < k; });
+  for (; it != order.end(); ++it) {
+    const auto& [key, row] = **it;
+    if (!dupsort) {
+      if (!fn(key, row.one)) return {};
+      continue;
+    }
+    for (const auto* value : in_order(*row.many))
+      if (!fn(key, *value)) return {};
+  }
   return {};
 }
 
 Result<void> MemoryStore::values(std::size_t table, std::string_view key,
                                  const std::function<bool(std::string_view)>& fn) const {
-  const auto& t = tables_[table];
-  auto it = t.find(key);
-  if (it == t.end()) return {};
-  for (const auto& value : it->second)
-    if (!fn(value)) return {};
+  const auto& rows = tables_[table].rows;
+  auto it = rows.find(key);
+  if (it == rows.end()) return {};
+  if (!layout_[table].dupsort) {
+    fn(it->second.one);
+    return {};
+  }
+  for (const auto* value : in_order(*it->second.many))
+    if (!fn(*value)) return {};
   return {};
 }
 
 Result<std::uint64_t> MemoryStore::count(std::size_t table) const {
+  if (!layout_[table].dupsort) return static_cast<std::uint64_t>(tables_[table].rows.size());
   std::uint64_t n = 0;
-  for (const auto& [key, values] : tables_[table]) n += values.size();
+  for (const auto& [key, row] : tables_[table].rows) n += row.many->values.size();
   return n;
 }
 

@@ -9,6 +9,7 @@
 using namespace ashlar;
 using namespace ashlar::dsl;
 using ashlar::test::TempDir;
+using namespace std::literals;
 
 namespace {
 
@@ -174,4 +175,103 @@ TEST_CASE("updates keep indexes and identities in step, whether or not they chan
   apply(ActionType::update, {{"email", Value()}, {"owner_id", Value()}}).value();
   CHECK(owned_by(8) == 0);
   CHECK_FALSE(email_taken("b@example.com"));
+}
+
+TEST_CASE("a store in memory holds, orders and answers exactly as the same tables in LMDB") {
+  TempDir dir;
+  auto log = Log::open(dir.path()).value();
+  const std::vector<TableSpec> layout{{"t/plain", false}, {"t/dups", true}};
+  MemoryStore memory(layout);
+  std::vector<Db> dbs;
+  // Keys whose order a hash would scramble: prefixes, bytes above 0x7f, zero bytes.
+  const std::vector<std::string> keys{"b", "a", "ab", "\xff", "a\x00"s, "\x00"s, "ba", "\x80z", "aa"};
+  auto write = [&](StateStore& s) -> Result<void> {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      ASHLAR_TRY_VOID(s.put(0, keys[i], "v" + std::to_string(i), StateStore::Put::upsert));
+      ASHLAR_TRY_VOID(s.put(1, "k" + std::to_string(i % 3), keys[i], StateStore::Put::upsert));
+    }
+    ASHLAR_TRY_VOID(s.put(0, "a", "again", StateStore::Put::upsert));  // replaces
+    ASHLAR_TRY_VOID(s.put(1, "k0", "b", StateStore::Put::upsert));     // already there: stays once
+    ASHLAR_TRY(gone, s.del(0, "ba"));
+    ASHLAR_TRY(gone_value, s.del(1, "k1", "a"));
+    ASHLAR_TRY(absent_value, s.del(1, "k1", "nope"));
+    if (!*gone || !*gone_value || *absent_value) return fail(Error::unknown("del answered wrong"));
+    return {};
+  };
+  REQUIRE(log->write([&](Txn& txn) -> Result<void> {
+               for (const auto& t : layout) {
+                 ASHLAR_TRY(db, txn.open_database(t.name, t.dupsort, true));
+                 dbs.push_back(**db);
+               }
+               LmdbStore lmdb(txn, dbs, layout);
+               ASHLAR_TRY_VOID(write(lmdb));
+               return write(memory);
+             }).has_value());
+
+  auto txn = log->read().value();
+  LmdbStore lmdb(txn, dbs, layout);
+  auto entries = [](const StateStore& s, std::size_t table, std::string_view from) {
+    std::vector<std::pair<std::string, std::string>> out;
+    s.scan(table, from, [&](std::string_view k, std::string_view v) {
+       out.emplace_back(k, v);
+       return true;
+     }).value();
+    return out;
+  };
+  for (std::size_t table : {0u, 1u}) {
+    CAPTURE(table);
+    CHECK(compare_table(lmdb, table, memory, table).value() == std::nullopt);
+    for (std::string_view from : {""sv, "\x00\x00"sv, "a"sv, "a\x01"sv, "b"sv, "k1"sv, "\xff\xff"sv})
+      CHECK(entries(memory, table, from) == entries(lmdb, table, from));
+    CHECK(memory.count(table).value() == lmdb.count(table).value());
+  }
+  CHECK(entries(memory, 0, "a").front() == std::pair<std::string, std::string>{"a", "again"});
+  CHECK(entries(memory, 0, "").size() == 8);
+  // A dupsort key's first value is its least; the values under a key come in order.
+  CHECK(memory.get(1, "k0").value() == lmdb.get(1, "k0").value());
+  CHECK(*memory.get(1, "k0").value() == "b"sv);
+  CHECK(*memory.get(1, "k2").value() == "\x00"sv);
+  std::vector<std::string> k2;
+  memory.values(1, "k2", [&](std::string_view v) {
+          k2.emplace_back(v);
+          return true;
+        }).value();
+  CHECK(k2 == std::vector<std::string>{"\x00"s, "aa", "ab"});
+  // no_overwrite refuses a key that is there, in both.
+  CHECK_FALSE(memory.put(0, "b", "x", StateStore::Put::no_overwrite));
+  // Removing a dupsort key's last value removes the key.
+  REQUIRE(memory.del(1, "k2", "\x00"sv).value());
+  REQUIRE(memory.del(1, "k2", "aa").value());
+  CHECK(*memory.get(1, "k2").value() == "ab"sv);
+  REQUIRE(memory.del(1, "k2", "ab").value());
+  CHECK(memory.get(1, "k2").value() == std::nullopt);
+  CHECK(memory.count(1).value() == lmdb.count(1).value() - 3);
+  REQUIRE(log->write([&](Txn& w) -> Result<void> {
+               LmdbStore lmdb_w(w, dbs, layout);
+               ASHLAR_TRY(gone, lmdb_w.del(1, "k2"));
+               return *gone ? Result<void>{} : fail(Error::unknown("k2 was not there"));
+             }).has_value());
+  // Writes after a scan: the next scan sees them in order, as LMDB's does.
+  REQUIRE(log->write([&](Txn& w) -> Result<void> {
+               LmdbStore written(w, dbs, layout);
+               for (StateStore* s : {static_cast<StateStore*>(&written), static_cast<StateStore*>(&memory)}) {
+                 ASHLAR_TRY_VOID(s->put(0, "ac", "new", StateStore::Put::upsert));
+                 ASHLAR_TRY_VOID(s->put(0, "b", "replaced", StateStore::Put::upsert));
+                 ASHLAR_TRY(gone, s->del(0, "aa"));
+                 ASHLAR_TRY_VOID(s->put(1, "k0", "a", StateStore::Put::upsert));
+                 ASHLAR_TRY_VOID(s->put(1, "k9", "z", StateStore::Put::upsert));
+                 ASHLAR_TRY(gone_value, s->del(1, "k0", "\xff"));
+                 if (!*gone || !*gone_value) return fail(Error::unknown("del answered wrong"));
+               }
+               return {};
+             }).has_value());
+  txn = log->read().value();
+  LmdbStore after(txn, dbs, layout);
+  for (std::size_t table : {0u, 1u}) {
+    CAPTURE(table);
+    CHECK(compare_table(after, table, memory, table).value() == std::nullopt);
+    CHECK(entries(memory, table, "") == entries(after, table, ""));
+    CHECK(memory.count(table).value() == after.count(table).value());
+  }
+  CHECK(*memory.get(1, "k0").value() == "a"sv);
 }

@@ -9,10 +9,14 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ashlar {
@@ -85,7 +89,10 @@ class ASHLAR_API LmdbStore final : public StateStore {
   const std::vector<TableSpec>* layout_;
 };
 
-// Tables in memory, ordered as LMDB orders them (memcmp, shorter first).
+// Tables in memory, ordered as LMDB orders them (memcmp, shorter first). Keys are hashed,
+// so a fold's gets and puts cost no ordered search; the key order a scan needs is sorted
+// once after keys were added or removed, on the first scan that needs it. A scan's `fn`
+// must not write to the store.
 class ASHLAR_API MemoryStore final : public StateStore {
  public:
   explicit MemoryStore(std::vector<TableSpec> layout);
@@ -103,10 +110,33 @@ class ASHLAR_API MemoryStore final : public StateStore {
   const std::vector<TableSpec>& layout() const { return layout_; }
 
  private:
-  // A plain table keeps one value per key; a dupsort one a sorted set of them.
-  using Values = std::set<std::string, std::less<>>;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  // The values of one key of a dupsort table, hashed too, and sorted when read in order.
+  struct Dups {
+    std::unordered_set<std::string, Hash, std::equal_to<>> values{};
+    mutable std::vector<const std::string*> order{};
+    mutable bool ordered = true;
+  };
+  // A plain table keeps one value per key (`one`); a dupsort one a set of them.
+  struct Row {
+    std::string one{};
+    std::unique_ptr<Dups> many{};
+  };
+  using Rows = std::unordered_map<std::string, Row, Hash, std::equal_to<>>;
+  struct Table {
+    Rows rows{};
+    mutable std::vector<const Rows::value_type*> order{};  // rows in key order, when `ordered`
+    mutable bool ordered = true;
+  };
+  const std::vector<const Rows::value_type*>& in_order(std::size_t table) const;
+  const std::vector<const std::string*>& in_order(const Dups& dups) const;
+
   std::vector<TableSpec> layout_;
-  std::vector<std::map<std::string, Values, std::less<>>> tables_;
+  std::vector<Table> tables_;
+  std::unique_ptr<std::mutex> order_mutex_ = std::make_unique<std::mutex>();  // concurrent scans sort once
 };
 
 // The first difference between the same table in two stores, or nullopt when they hold
