@@ -185,6 +185,7 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   const Identity* identity = res.identity(identity_name);
   if (!identity) return fail(Error::framework(fmt::format("{} has no identity {}", res.name(), identity_name)));
   std::vector<Value> key_values;
+  std::vector<Value> asked;  // what the caller gave: an error names these, not the tenant
   std::vector<FieldError> errors;
   ASHLAR_TRY(tenant, runtime::tenant_value(res, "get_by", query.tenant));
   for (const auto& name : identity->attributes) {
@@ -196,14 +197,16 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
     auto cast = cast_value(res.attribute(name)->type, given ? *given : Value());
     if (!cast.value) errors.push_back({name, "invalid_type", cast.error});
     else if (cast.value->is_null()) errors.push_back({name, "required", "is required to find the record"});
-    else key_values.push_back(std::move(*cast.value));
+    else {
+      asked.push_back(*cast.value);
+      key_values.push_back(std::move(*cast.value));
+    }
   }
   if (!errors.empty()) return fail(Error::invalid(res.name(), "get_by", std::move(errors)));
+  auto missing = [&] {
+    return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(asked))));
+  };
   auto found = impl_->reading([&](const Txn& txn) -> Result<std::vector<Value>> {
-    auto missing = [&] {
-      return fail(Error::not_found(res.name(),
-                                   fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(key_values))));
-    };
     ASHLAR_TRY(tables, impl_->state_for(txn, res, query.tenant));
     if (!*tables) return missing();
     ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, res.name(), identity->name, key_values));
@@ -220,9 +223,7 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   auto got = get(resource_name, (*found).size() == 1 ? (*found)[0] : id_map(res, *found), query);
   // A record the actor may not read is not found by its identity either: the error names
   // the identity asked for, never the hidden record's primary key.
-  if (!got && got.error().cls == ErrorClass::not_found && !query.as_of)
-    return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name,
-                                                         describe_values(key_values))));
+  if (!got && got.error().cls == ErrorClass::not_found && !query.as_of) return missing();
   return got;
 }
 
@@ -239,6 +240,7 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
     base.tenant = tenant;
     runtime::Reader reader(impl_->domain, *impl_->log, impl_->state, impl_->tenants.get(), txn, base);
     const Resource& r = *impl_->domain.resource(res.name());
+    ASHLAR_TRY_VOID(reader.check_loads(r, loads));
     ASHLAR_TRY_VOID(reader.load(r, records, loads));
     return reader.hide_fields(r, nullptr, records);
   });

@@ -331,6 +331,10 @@ TEST_CASE("identities are unique per tenant unless declared for all tenants") {
   auto hidden = e.get_by("Project", "unique_code", {{"code", "X1"}}, scoped("globex"));
   REQUIRE_FALSE(hidden);
   CHECK(hidden.error().cls == ErrorClass::not_found);
+  // Named by what was asked, not by the tenant it was looked up in.
+  auto none = e.get_by("Project", "unique_name", {{"name", "Nope"}}, scoped("acme"));
+  REQUIRE_FALSE(none);
+  CHECK(none.error().describe() == "not_found: Project: no Project with unique_name \"Nope\"");
 
   SECTION("an upsert finds the record of its own tenant") {
     auto up = e.create("Project", {{"name", "Apollo"}, {"code", "X2"}}, {.action = "upsert", .tenant = "globex"}).value();
