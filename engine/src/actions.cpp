@@ -390,20 +390,24 @@ Result<Record> EngineImpl::run(Changeset& cs) {
 // As Ash returns an action's result through the field policies: what the actor may not
 // read of the record, and of what it loaded, is Value::forbidden().
 Result<Record> EngineImpl::returned(const Changeset& cs, Record record) const {
+  std::vector<Record> one{std::move(record)};
+  ASHLAR_TRY_VOID(returned(cs, one));
+  return std::move(one.front());
+}
+
+Result<void> EngineImpl::returned(const Changeset& cs, std::vector<Record>& records) const {
   const CallOptions& call = ChangesetAccess::call(cs);
   auto guarded = [](const Resource& r) { return !r.field_policies().empty(); };
-  if (!call.authorize.value_or(true) || std::none_of(domain.resources().begin(), domain.resources().end(), guarded))
-    return record;
-  std::vector<Record> one{std::move(record)};
-  auto hidden = reading([&](const Txn& txn) -> Result<void> {
+  if (records.empty() || !call.authorize.value_or(true) ||
+      std::none_of(domain.resources().begin(), domain.resources().end(), guarded))
+    return {};
+  return reading([&](const Txn& txn) -> Result<void> {
     EvalContext base;
     base.actor = cs.actor();
     base.tenant = call.tenant;
     runtime::Reader reader(domain, *log, state, tenants.get(), txn, base);
-    return reader.hide_fields(cs.resource(), &cs.action(), one);
+    return reader.hide_fields(cs.resource(), &cs.action(), records);
   });
-  if (!hidden) return fail(hidden.error());
-  return std::move(one.front());
 }
 
 namespace {

@@ -83,8 +83,7 @@ class BulkRun {
         if (!earlier) slot.result = earlier.error();
         else if (*earlier) slot.result = std::move(**earlier);
         else if (!allowed) slot.result = allowed.error();
-        else if (!slot.cs->valid())
-          slot.result = Error::invalid(slot.cs->resource().name(), slot.cs->action().name, slot.cs->errors());
+        else if (!slot.cs->valid()) slot.result = answer_invalid(*slot.cs);
         else slot.ready = true;
       }
       if (!slot.ready && !slot.result && options_.stop_on_error) {
@@ -93,6 +92,19 @@ class BulkRun {
       }
     }
     return true;
+  }
+
+  // As Engine::run: an invalid changeset's around_transaction and after_transaction hooks
+  // run all the same, here as it is built, before the batch's transaction — and an
+  // after_transaction hook may turn its error into a result (which stop_on_error then
+  // does not stop at).
+  Result<Record> answer_invalid(Changeset& cs) {
+    return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
+                               [&](Changeset& c) -> Result<Record> {
+                                 // Its errors as they stand once the around hooks ran.
+                                 Error invalid = Error::invalid(c.resource().name(), c.action().name, c.errors());
+                                 return runtime::run_after_transaction(c, std::move(invalid));
+                               });
   }
 
   // around_transaction hooks of the slots from i on, each wrapping the rest; the
@@ -219,7 +231,26 @@ class BulkRun {
     tally(slots);
   }
 
+  // As a single call's: what the actor may not read of the records returned is forbidden,
+  // decided for the batch's records together (its changesets share the call options).
+  void through_field_policies(std::vector<Slot>& slots) {
+    std::vector<Slot*> done;
+    std::vector<Record> records;
+    for (auto& slot : slots)
+      if (!slot.quiet && slot.result) {
+        done.push_back(&slot);
+        records.push_back(std::move(*slot.result));
+      }
+    if (done.empty()) return;
+    auto shown = impl_.returned(*done.front()->cs, records);
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      if (shown) done[i]->result = std::move(records[i]);
+      else done[i]->result = shown.error();
+    }
+  }
+
   void tally(std::vector<Slot>& slots) {
+    if (options_.return_records) through_field_policies(slots);
     for (auto& slot : slots) {
       if (slot.quiet) continue;  // neither acted on nor at fault
       if (slot.result) {

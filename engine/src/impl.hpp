@@ -46,6 +46,8 @@ struct runtime::EngineImpl {
   Result<Record> run(Changeset& cs);
   // The record an action returns, as the call's actor may read it (field policies).
   Result<Record> returned(const Changeset& cs, Record record) const;
+  // The same for records of changesets made with cs's call options (a bulk action's).
+  Result<void> returned(const Changeset& cs, std::vector<Record>& records) const;
   Result<Record> run_in_transaction(Changeset& cs);
   Result<Record> write_changeset(Txn& txn, Changeset& cs);
   // Forbidden when the resource's policies refuse the changeset as it stands (against

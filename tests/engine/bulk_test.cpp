@@ -101,6 +101,29 @@ Domain blog() {
                                });
                                return {};
                              })}})
+                    .create("rescued",
+                            {.accept = {"title"},
+                             .steps = {changes::change([](Changeset& cs) -> Result<void> {
+                               cs.around_transaction([](Changeset& c, const Changeset::Next& next) {
+                                 g_trace.push_back("around_transaction " + index_of(c));
+                                 return next(c);
+                               });
+                               cs.after_transaction([](Changeset& c, Result<Record> r) -> Result<Record> {
+                                 g_trace.push_back(fmt::format("after_transaction {} {}", index_of(c), r ? "ok" : r.error().message));
+                                 if (r) return r;
+                                 return c.engine().create("Post", {{"title", "rescued " + index_of(c)}});
+                               });
+                               return {};
+                             })}})
+                    .create("late_error",
+                            {.accept = {"title"},
+                             .steps = {changes::change([](Changeset& cs) -> Result<void> {
+                               cs.around_transaction([](Changeset& c, const Changeset::Next& next) {
+                                 c.add_error({"title", "late", "is found wanting by an around hook"});
+                                 return next(c);
+                               });
+                               return {};
+                             })}})
                     .create("refuse_in_transaction",
                             {.accept = {"title"},
                              .steps = {changes::change([](Changeset& cs) -> Result<void> {
@@ -243,7 +266,11 @@ TEST_CASE("bulk_create with stop_on_error: the failing batch is rolled back whol
     REQUIRE(result.errors.size() == 1);
     CHECK(result.errors[0].describe() ==
           "input 3: invalid: Post.traced: invalid input: title: must be at most 20 characters long");
-    CHECK(g_trace.size() == 16);  // inputs 0 and 1, eight hooks each
+    // Inputs 0 and 1, eight hooks each; then input 3's around_transaction and
+    // after_transaction, which hear its error (they run for an invalid changeset too).
+    REQUIRE(g_trace.size() == 19);
+    CHECK(std::vector<std::string>(g_trace.begin() + 16, g_trace.end()) ==
+          std::vector<std::string>{"around_transaction start 3", "after_transaction error 3", "around_transaction end 3"});
     for (const auto& line : g_trace) CHECK(line.back() != '2');  // input 2's hooks never ran
   }
   CHECK(b.titles() == std::vector<std::string>{"a", "b"});
@@ -408,6 +435,51 @@ TEST_CASE("bulk_create: a before_transaction hook's error fails its record befor
                          "after_transaction 1 the import window is closed"});
     CHECK(log_length(b.engine.log()) == 0);
     CHECK(b.notified->calls.empty());
+  }
+}
+
+TEST_CASE("bulk_create: an invalid input's around_transaction and after_transaction run, as a single call's do") {
+  Blog b;
+  g_trace.clear();
+  SECTION("its hooks hear the error, before the batch's transaction; nothing of it is written") {
+    auto result =
+        b.engine.bulk_create("Post", {{{"title", "ok"}}, {{"title", "a title far longer than twenty"}}}, {.action = "traced"})
+            .value();
+    CHECK(result.status == BulkStatus::partial_success);
+    CHECK(result.count == 1);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].describe() ==
+          "input 1: invalid: Post.traced: invalid input: title: must be at most 20 characters long");
+    CHECK(g_trace == std::vector<std::string>{
+                         "around_transaction start 1", "after_transaction error 1", "around_transaction end 1",
+                         "around_transaction start 0", "before_transaction 0", "around_action start 0",
+                         "before_action 0", "after_action 0", "around_action end 0", "after_transaction ok 0",
+                         "around_transaction end 0"});
+    CHECK(b.titles() == std::vector<std::string>{"ok"});
+    CHECK(b.notified->calls == std::vector<std::vector<std::uint64_t>>{{1}});
+  }
+  SECTION("its error is the changeset's once its around hooks ran, as a single call's is") {
+    auto single = b.engine.create("Post", {}, {.action = "late_error"});
+    REQUIRE_FALSE(single);
+    auto result = b.engine.bulk_create("Post", {{}}, {.action = "late_error"}).value();
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].error.describe() == single.error().describe());
+    CHECK(result.errors[0].error.fields.size() == 2);
+    CHECK(log_length(b.engine.log()) == 0);
+  }
+  for (bool stop : {false, true}) {
+    SECTION(stop ? "an after_transaction hook that rescues it: the operation goes on, even with stop_on_error"
+                 : "an after_transaction hook that rescues it: its result is the rescue's") {
+      auto result =
+          b.engine.bulk_create("Post", {{{"title", "a"}}, {}, {{"title", "c"}}}, {.action = "rescued", .stop_on_error = stop})
+              .value();
+      CHECK(result.status == BulkStatus::success);
+      CHECK(result.count == 3);
+      CHECK(g_trace == std::vector<std::string>{"around_transaction 1", "after_transaction 1 invalid input",
+                                                "around_transaction 0", "around_transaction 2",
+                                                "after_transaction 0 ok", "after_transaction 2 ok"});
+      CHECK(b.titles() == std::vector<std::string>{"a", "c", "rescued 1"});
+    }
   }
 }
 
