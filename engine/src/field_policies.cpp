@@ -147,6 +147,16 @@ Result<Depends> depends(Everywhere& everywhere, const Resource& r, const std::st
   return out;
 }
 
+// The first field of sort the actor may not read on every record, if any.
+Result<std::optional<std::string>> first_guarded(Everywhere& everywhere, const Resource& r,
+                                                 const std::vector<SortKey>& sort) {
+  for (const auto& key : sort) {
+    ASHLAR_TRY(hidden, everywhere.path(r, key.path(), 0));
+    if (*hidden) return hidden;
+  }
+  return std::optional<std::string>{};
+}
+
 // Whether any resource of the domain has field policies: reads of a domain without any
 // neither walk their filters nor copy their loaded records.
 bool guards_fields(const Domain& d) {
@@ -156,26 +166,32 @@ bool guards_fields(const Domain& d) {
 
 }  // namespace
 
-Result<void> Reader::check_filterable(const Resource& r, const Action& a, const Query& q) {
+Result<void> Reader::check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent) {
   if (!authorize_ || !guards_fields(domain_)) return {};
   Everywhere everywhere(domain_, q.actor.is_null() ? base_.actor : q.actor);
   if (q.filter) {
-    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, nullptr, 0));
+    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, parent, 0));
     if (*hidden) return fail(not_filterable(r, a.name, **hidden));
   }
-  for (const auto& key : q.sort) {
-    auto p = key.path();
-    ASHLAR_TRY(hidden, everywhere.path(r, p, 0));
-    if (*hidden) return fail(not_filterable(r, a.name, **hidden));
-  }
+  ASHLAR_TRY(sorted_by, first_guarded(everywhere, r, q.sort));
+  if (*sorted_by) return fail(not_filterable(r, a.name, **sorted_by));
   for (const auto& load : q.load) {
     const Relationship* rel = r.relationship(load.name);
     const Resource* dest = rel ? domain_.resource(rel->destination) : nullptr;
     if (!dest) continue;
-    const Action* read = load.query.action.empty() ? dest->primary_action(ActionType::read) : dest->action(load.query.action);
-    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query));
+    // The action the load's records come through, whatever the load's query names (its
+    // action is not the one that reads them); its filter's parent(...) is r's record.
+    const Action* read = load_read_action(*dest, *rel);
+    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r));
   }
   return {};
+}
+
+Result<bool> Reader::sort_guarded(const Resource& r, const std::vector<SortKey>& sort, const Value& actor) {
+  if (!authorize_ || !guards_fields(domain_)) return false;
+  Everywhere everywhere(domain_, actor);
+  ASHLAR_TRY(guarded, first_guarded(everywhere, r, sort));
+  return guarded->has_value();
 }
 
 // Per row, the fields of r the actor may not read by r's field policies (`action` the

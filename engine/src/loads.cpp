@@ -127,6 +127,10 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
   return out;
 }
 
+const Action* load_read_action(const Resource& dest, const Relationship& rel) {
+  return rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
+}
+
 Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom) {
   ASHLAR_TRY(per_row, fetch_related(r, rel, rows, custom));

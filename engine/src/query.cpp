@@ -19,45 +19,16 @@ Error query_error(const Resource& r, const Action& a, std::string field, std::st
   return Error::invalid(r.name(), a.name, {{std::move(field), std::move(code), std::move(message)}});
 }
 
-// Every ref, aggregate and sort key of the query names something that exists.
-Result<void> validate(const Domain& d, const Resource& r, const Action& a, const std::optional<Expr>& filter,
-                      const std::vector<SortKey>& sort) {
-  std::vector<FieldError> errors;
-  if (filter) {
-    visit_refs(*filter, [&](const std::vector<std::string>& path, bool under_parent) {
-      if (under_parent)
-        errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
-      else if (auto problem = ref_problem(d, r, path))
-        errors.push_back({"filter", "unknown_attribute", *problem});
-    });
-    visit_aggregates(*filter, [&](const Aggregate& agg, bool) {
-      const Resource* at = &r;
-      for (const auto& segment : agg.path) {
-        const Relationship* rel = at->relationship(segment);
-        if (!rel) {
-          errors.push_back({"filter", "unknown_relationship", fmt::format("{} has no relationship {}", at->name(), segment)});
-          return;
-        }
-        at = d.resource(rel->destination);
-      }
-      if (!agg.field.empty() && !at->attribute(agg.field))
-        errors.push_back({"filter", "unknown_attribute", fmt::format("{} has no attribute {}", at->name(), agg.field)});
-    });
-  }
-  for (const auto& key : sort)
-    if (auto problem = ref_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
-  if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
-  return {};
-}
-
 // An attribute a query from outside may not name (Query::public_only). The primary key
 // is every record's id, shown wherever the record is.
 bool hidden(const Attribute* a) { return a && !a->primary_key && (!a->is_public || a->sensitive); }
 
-// Why a query from outside may not name `path` from `at`: it does not resolve, or ends at
-// a hidden attribute, which reads exactly as a name the resource does not have.
-std::optional<std::string> input_problem(const Domain& d, const Resource& at, const std::vector<std::string>& path) {
+// Why a query may not name `path` from `at`: it does not resolve, or, from outside, ends
+// at a hidden attribute, which reads exactly as a name the resource does not have.
+std::optional<std::string> input_problem(const Domain& d, const Resource& at, const std::vector<std::string>& path,
+                                         bool public_only = true) {
   if (auto problem = ref_problem(d, at, path)) return problem;
+  if (!public_only) return std::nullopt;
   auto end = resolve_path(d, at, path);
   if (end && hidden(end->attribute)) return fmt::format("{} has no attribute {}", end->resource->name(), path.back());
   return std::nullopt;
@@ -67,13 +38,15 @@ std::optional<std::string> input_problem(const Domain& d, const Resource& at, co
 // record it is evaluated against — the query's, an aggregate's related record, or under
 // parent(...) the record one level out — and each aggregate's relationships and field.
 // parent(...) at the top, where there is no record further out, is refused whatever it
-// names.
-void input_problems(const Domain& d, const Resource& r, const Expr& filter, std::vector<FieldError>& errors) {
+// names. `records`: the filter's record's resource last, the records it is loaded for (a
+// load's filter) before it.
+void input_problems(const Domain& d, std::vector<const Resource*> records, const Expr& filter,
+                    std::vector<FieldError>& errors, bool public_only = true) {
   struct Frame {
     const Expr* e;
     std::vector<const Resource*> records;  // the record's resource last, its parents before it
   };
-  std::vector<Frame> pending{{&filter, {&r}}};
+  std::vector<Frame> pending{{&filter, std::move(records)}};
   bool parentless = false;
   while (!pending.empty()) {
     Frame frame = std::move(pending.back());
@@ -81,7 +54,8 @@ void input_problems(const Domain& d, const Resource& r, const Expr& filter, std:
     const Expr& e = *frame.e;
     const Resource& at = *frame.records.back();
     if (e.kind() == ExprKind::ref) {
-      if (auto problem = input_problem(d, at, e.path())) errors.push_back({"filter", "unknown_attribute", *problem});
+      if (auto problem = input_problem(d, at, e.path(), public_only))
+        errors.push_back({"filter", "unknown_attribute", *problem});
       continue;
     }
     if (e.kind() == ExprKind::parent) {
@@ -108,9 +82,12 @@ void input_problems(const Domain& d, const Resource& r, const Expr& filter, std:
         dest = next;
       }
       if (!dest) continue;
-      if (!agg.field.empty())
-        if (auto problem = input_problem(d, *dest, {agg.field}))
+      if (!agg.field.empty()) {
+        if (!dest->attribute(agg.field))  // an aggregate's field is an attribute, as validate has it
+          errors.push_back({"filter", "unknown_attribute", fmt::format("{} has no attribute {}", dest->name(), agg.field)});
+        else if (auto problem = input_problem(d, *dest, {agg.field}, public_only))
           errors.push_back({"filter", "unknown_attribute", *problem});
+      }
       if (agg.filter) {
         frame.records.push_back(dest);
         pending.push_back({&*agg.filter, std::move(frame.records)});
@@ -124,15 +101,48 @@ void input_problems(const Domain& d, const Resource& r, const Expr& filter, std:
     errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
 }
 
-// Query::public_only: every name of the query's own filter and sort, checked in one pass
-// before anything else looks at them (field policies, preparations), so that a hidden
-// attribute and a missing one get the same errors, in the same number.
-Result<void> validate_input(const Domain& d, const Resource& r, const Action& a, const Query& q) {
+// What in a filter and sort does not name something that exists, each name from the record
+// it is evaluated on (`records` as input_problems takes them); with public_only, a hidden
+// attribute too, reported as a missing one, with the same errors, as many.
+std::vector<FieldError> name_problems(const Domain& d, std::vector<const Resource*> records,
+                                      const std::optional<Expr>& filter, const std::vector<SortKey>& sort,
+                                      bool public_only) {
+  const Resource& at = *records.back();
   std::vector<FieldError> errors;
-  if (q.filter) input_problems(d, r, *q.filter, errors);
-  for (const auto& key : q.sort)
-    if (auto problem = input_problem(d, r, key.path())) errors.push_back({"sort", "unknown_attribute", *problem});
+  if (filter) input_problems(d, std::move(records), *filter, errors, public_only);
+  for (const auto& key : sort)
+    if (auto problem = input_problem(d, at, key.path(), public_only))
+      errors.push_back({"sort", "unknown_attribute", *problem});
+  return errors;
+}
+
+// A read's filter and sort name what r has. With public_only (Query::public_only: the
+// query's own filter and sort, checked in one pass before anything else looks at them —
+// field policies, preparations), hidden attributes read as missing ones.
+Result<void> validate(const Domain& d, const Resource& r, const Action& a, const std::optional<Expr>& filter,
+                      const std::vector<SortKey>& sort, bool public_only = false) {
+  auto errors = name_problems(d, {&r}, filter, sort, public_only);
   if (!errors.empty()) return fail(Error::invalid(r.name(), a.name, std::move(errors)));
+  return {};
+}
+
+// Every load's own filter and sort (and its loads', recursively) name what the loaded
+// resource has — under parent(...), what the record it is loaded for has — and, from
+// outside, nothing hidden; checked before anything is read, so that whether a load is
+// refused does not depend on there being records to load it for. An error names the
+// loaded resource and the read action its records come through.
+Result<void> validate_loads(const Domain& d, const Resource& r, const std::vector<Load>& loads, bool public_only) {
+  for (const auto& load : loads) {
+    const Relationship* rel = r.relationship(load.name);
+    const Resource* dest = rel ? d.resource(rel->destination) : nullptr;
+    if (!dest) continue;  // an aggregate, a calculation, or a name the load itself reports
+    auto errors = name_problems(d, {&r, dest}, load.query.filter, load.query.sort, public_only);
+    if (!errors.empty()) {
+      const Action* read = load_read_action(*dest, *rel);
+      return fail(Error::invalid(dest->name(), read ? read->name : std::string("read"), std::move(errors)));
+    }
+    ASHLAR_TRY_VOID(validate_loads(d, *dest, load.query.load, public_only));
+  }
   return {};
 }
 
@@ -204,6 +214,13 @@ void restore_binaries(std::vector<Value>& values, const std::vector<std::vector<
 
 }  // namespace
 
+Result<void> Reader::check_loads(const Resource& r, const std::vector<Load>& loads) {
+  ASHLAR_TRY_VOID(validate_loads(domain_, r, loads, false));
+  const Action* a = r.primary_action(ActionType::read);
+  if (!a) return {};
+  return check_filterable(r, *a, Query{.load = loads});
+}
+
 Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   const Action* a = q.action.empty() ? r.primary_action(ActionType::read) : r.action(q.action);
   if (!a && q.action.empty())
@@ -214,7 +231,8 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   if (q.authorize) authorize_ = *q.authorize;
   if (!q.tenant.empty()) base_.tenant = q.tenant;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));
-  if (q.public_only) ASHLAR_TRY_VOID(validate_input(domain_, r, *a, q));  // before anything reads its names
+  if (q.public_only) ASHLAR_TRY_VOID(validate(domain_, r, *a, q.filter, q.sort, true));  // before anything reads its names
+  ASHLAR_TRY_VOID(validate_loads(domain_, r, q.load, q.public_only));
   ASHLAR_TRY_VOID(check_filterable(r, *a, q));  // the caller's filter and sort; the action's own are the resource's
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
   return run_prepared(r, a, *args, *prepared);
@@ -243,7 +261,7 @@ Result<Query> Reader::prepare(const Resource& r, const Action& a, const Fields& 
 Result<void> Reader::through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row) {
   constexpr int kMaxDepth = 16;
   const Resource& dest = resource(rel.destination);
-  const Action* a = rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
+  const Action* a = load_read_action(dest, rel);
   // Another tenant's records are never related (the relationship's own read action aside).
   ASHLAR_TRY(scope, tenant_filter(dest, a ? a->name : rel.name, base_.tenant));
   if (!a && !*scope) return {};  // no read action: nothing hides records
@@ -306,7 +324,14 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   std::vector<SortKey> sort = a->sort;
   sort.insert(sort.end(), q.sort.begin(), q.sort.end());
   ASHLAR_TRY_VOID(validate(domain_, r, *a, filter, sort));
+  // No cursors where they would carry what the reader may not see: a hidden attribute
+  // (from outside), or a field a field policy keeps from the actor on some record (the
+  // caller's own sort on one was refused above; the action's may have one).
   bool cursors = !(q.public_only && sort_hides(domain_, r, sort));
+  if (cursors) {
+    ASHLAR_TRY(guarded, sort_guarded(r, sort, q.actor.is_null() ? base_.actor : q.actor));
+    cursors = !*guarded;
+  }
   ASHLAR_TRY(scope, tenant_filter(r, a->name, base_.tenant));  // another tenant's records are not there
   if (*scope) filter = filter ? *filter && **scope : **scope;
   if (authorizing(r, authorize_)) {  // what the actor may not read is left out, not an error

@@ -113,6 +113,8 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   // The related records the aggregate covers: those its filter matches, with this row
   // as their parent(...), or all of them.
   const auto& all = (**level)[row];
+  if (!a.filter && a.kind == AggregateKind::count) return Value(static_cast<std::int64_t>(all.size()));
+  if (!a.filter && a.kind == AggregateKind::exists) return Value(!all.empty());
   std::vector<const Record*> records;
   records.reserve(all.size());
   if (a.filter) {

@@ -18,6 +18,10 @@ namespace ashlar::runtime {
 Record make_record(const Domain& domain, const Resource& resource, const StoredRecord& stored);
 std::vector<std::string> split_path(std::string_view dotted);
 
+// The read action a relationship's records come through: its own, else the destination's
+// primary read (null when it has none). A load's Query::action does not change it.
+const Action* load_read_action(const Resource& dest, const Relationship& rel);
+
 class Reader;
 
 // The live state in a transaction: the state projection's tables, and for a resource with
@@ -137,7 +141,16 @@ class Reader {
   Result<void> hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows);
   // Forbidden, naming the field, when q's filter or sort (or a load's) reaches a field the
   // actor may not read on every record: such a filter could tell its values apart.
-  Result<void> check_filterable(const Resource& r, const Action& a, const Query& q);
+  // `parent`: the resource of the record q is a load for (what parent(...) in its filter
+  // names).
+  Result<void> check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent = nullptr);
+  // Loads given without a query (Engine::load): their filters and sorts name what exists
+  // and, under field policies, what the actor may filter on (as Reader::run checks a
+  // query's loads).
+  Result<void> check_loads(const Resource& r, const std::vector<Load>& loads);
+  // Whether some key of sort (the read action's and its preparations' included) reaches a
+  // field the actor may not read on every record: a cursor of it would carry its values.
+  Result<bool> sort_guarded(const Resource& r, const std::vector<SortKey>& sort, const Value& actor);
 
   // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
   // pagination, loads and select (query.cpp).

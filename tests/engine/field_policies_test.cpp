@@ -186,6 +186,35 @@ TEST_CASE("field policies: loads, related records and aggregates over forbidden 
   CHECK(depts[0].is_forbidden("salary"));  // records given to load come back as the actor reads them
 }
 
+TEST_CASE("field policies: a load's filter cannot reach a guarded field through parent(...) or another action") {
+  World w;
+  Value alice = user(w.alice);
+  // parent(...) in a load's filter is the record it is loaded for: Employee.salary here.
+  auto through_parent = w.engine.read(
+      "Employee", {.load = {Load("dept", {.filter = parse_expr("parent(salary) > 1000").value()})}, .actor = alice});
+  REQUIRE_FALSE(through_parent);
+  CHECK(through_parent.error().cls == ErrorClass::forbidden);
+  CHECK(through_parent.error().message == kRefusedSalary);
+  // A load's records come through the relationship's read action whatever its query names.
+  Query other;
+  other.action = "nope";
+  other.filter = ref("salary") > 1000;
+  auto named_action = w.engine.read("Dept", {.load = {Load("employees", other)}, .actor = alice});
+  REQUIRE_FALSE(named_action);
+  CHECK(named_action.error().message == kRefusedSalary);
+  // Engine::load checks the loads it is given as a read does.
+  auto depts = w.engine.read("Dept", {.actor = alice}).value();
+  auto loaded = w.engine.load(depts, {Load("employees", {.filter = ref("salary") > 1000})}, alice);
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error().message == kRefusedSalary);
+  auto misspelt = w.engine.load(depts, {Load("employees", {.filter = ref("salry") > 1000})}, kHr);
+  REQUIRE_FALSE(misspelt);
+  CHECK(misspelt.error().describe() == "invalid: Employee.read: invalid input: filter: Employee has no attribute salry");
+  CHECK(w.engine.load(depts, {Load("employees", {.filter = ref("salary") > 1000})}, kHr).value()[0]
+            .related("employees")
+            .size() == 1);
+}
+
 TEST_CASE("field policies: the record an action returns, and a forbidden value is never written") {
   World w;
   Value alice = user(w.alice);
@@ -195,6 +224,20 @@ TEST_CASE("field policies: the record an action returns, and a forbidden value i
   CHECK(created["name"] == Value("carol"));
   // The event holds the value as given; the record is stored whole.
   CHECK(w.engine.get("Employee", carol, {.actor = kHr}).value()["salary"] == Value(5000));
+  // A bulk action's records come back the same way, record by record.
+  auto bulk = w.engine
+                  .bulk_create("Employee", {{{"name", "dan"}, {"salary", 7000}}, {{"name", "eve"}, {"salary", 8000}}},
+                               {.actor = alice, .return_records = true})
+                  .value();
+  REQUIRE(bulk.records.size() == 2);
+  for (const auto& record : bulk.records) {
+    CHECK(record.is_forbidden("salary"));
+    CHECK_FALSE(record.is_forbidden("name"));
+  }
+  auto hr_bulk = w.engine.bulk_create("Employee", {{{"name", "fay"}, {"salary", 9000}}}, {.actor = kHr, .return_records = true})
+                     .value();
+  REQUIRE(hr_bulk.records.size() == 1);
+  CHECK(hr_bulk.records[0]["salary"] == Value(9000));
   auto updated = w.engine.update("Employee", w.alice, {{"notes", "n3"}}, {.actor = alice}).value();
   CHECK(updated["salary"] == Value(3000));
   CHECK(updated.is_forbidden("notes"));
@@ -289,4 +332,45 @@ TEST_CASE("field policies: mistakes are reported when the domain is built") {
     INFO(built.error().fields[i].field << " | " << built.error().fields[i].code << " | " << built.error().fields[i].message);
     CHECK(built.error().fields[i] == expected[i]);
   }
+}
+
+TEST_CASE("field policies: a read action sorted by a guarded field gives cursors only to whom may read it") {
+  TempDir dir;
+  auto d = domain("pay")
+               .resource(resource("Employee")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("salary", type::integer)
+                             .defaults({"read", "create:*"})
+                             .read("by_pay", {.sort = "-salary"})
+                             .policy(always(), {authorize_if(always())})
+                             .field_policy({"salary"}, always(), {authorize_if(actor_attribute_equals("role", Atom{"hr"}))}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  for (int pay : {900, 3000, 1500}) engine.create("Employee", {{"name", "e"}, {"salary", pay}}, {.authorize = false}).value();
+
+  // HR reads salaries: its pages carry cursors, and the next page follows one.
+  auto hr_page = engine.read("Employee", {.action = "by_pay", .limit = 2, .actor = kHr}).value();
+  REQUIRE(hr_page.size() == 2);
+  CHECK(hr_page[0]["salary"] == Value(3000));
+  REQUIRE_FALSE(hr_page[1].cursor().empty());
+  auto rest = engine.read("Employee", {.action = "by_pay", .after = hr_page[1].cursor(), .actor = kHr}).value();
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0]["salary"] == Value(900));
+
+  // A member reads the same order but not the salaries: a cursor would carry them, so the
+  // records have none, and HR's cursor is not one of this read's.
+  Value member = user(Value(Uuid::v4()));
+  auto page = engine.read("Employee", {.action = "by_pay", .limit = 2, .actor = member}).value();
+  REQUIRE(page.size() == 2);
+  CHECK(page[0]["salary"].is_forbidden());
+  CHECK(page[0].cursor().empty());
+  CHECK(page[1].cursor().empty());
+  auto refused = engine.read("Employee", {.action = "by_pay", .after = hr_page[1].cursor(), .actor = member});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().fields.at(0) == FieldError{"after", "invalid_cursor", "is not a cursor this query returned"});
+  // Offsets still page it.
+  auto second = engine.read("Employee", {.action = "by_pay", .offset = 2, .actor = member}).value();
+  CHECK(second.size() == 1);
 }

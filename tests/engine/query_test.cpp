@@ -356,16 +356,22 @@ Domain vault_domain() {
       .value();
 }
 
-// The one field error a public_only read of Account gets for `q`.
-FieldError input_error(Engine& engine, Query q, const char* resource = "Account") {
-  q.public_only = true;
+// The one field error a read of `resource` gets for `q`, an Invalid error naming `named`
+// (by default the resource read) and its read action.
+FieldError read_error(Engine& engine, const char* resource, const Query& q, const char* named = nullptr) {
   auto read = engine.read(resource, q);
   REQUIRE_FALSE(read);
   CHECK(read.error().cls == ErrorClass::invalid);
-  CHECK(read.error().resource == resource);
+  CHECK(read.error().resource == (named ? named : resource));
   CHECK(read.error().action == "read");
   REQUIRE(read.error().fields.size() == 1);
   return read.error().fields[0];
+}
+
+// The one field error a public_only read of Account gets for `q`.
+FieldError input_error(Engine& engine, Query q, const char* resource = "Account") {
+  q.public_only = true;
+  return read_error(engine, resource, q);
 }
 
 }  // namespace
@@ -435,6 +441,54 @@ TEST_CASE("a query from outside names public attributes only: sensitive and priv
   auto own = engine.read("Account", {.filter = ref("secret") == "hunter2"}).value();
   REQUIRE(own.size() == 1);
   CHECK(own[0]["name"] == Value("Bob"));
+}
+
+TEST_CASE("a load's own filter and sort are checked before anything is read, from outside as names it may not use") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), vault_domain(), {.durability = Durability::no_sync}).value();
+  // The error a read of Account with this load gets: it names the loaded resource.
+  auto load_error = [&](Load load, bool public_only, const char* named = "Login") {
+    return read_error(engine, "Account", {.load = {std::move(load)}, .public_only = public_only}, named);
+  };
+  const FieldError no_tokken{"filter", "unknown_attribute", "Login has no attribute tokken"};
+  // No Account yet: a misspelt name is refused all the same, not only once there is a
+  // record to load for.
+  CHECK(load_error(Load("logins", {.filter = ref("tokken") == "x"}), false) == no_tokken);
+  CHECK(load_error(Load("logins", {.sort = {SortKey::asc("tokken")}}), false) ==
+        FieldError{"sort", "unknown_attribute", "Login has no attribute tokken"});
+  CHECK(load_error(Load("logins", {.filter = parse_expr("parent(nam) == \"Ann\"").value()}), false) ==
+        FieldError{"filter", "unknown_attribute", "Account has no attribute nam"});
+  // Inside an aggregate's filter too, names are checked before anything is read.
+  CHECK(read_error(engine, "Account", {.filter = parse_expr("exists(logins, tokken == 1)").value()}) ==
+        FieldError{"filter", "unknown_attribute", "Login has no attribute tokken"});
+  // At the top there is no parent record, for an aggregate either.
+  CHECK(read_error(engine, "Account", {.filter = parse_expr("parent(count(logins)) > 0").value()}) ==
+        FieldError{"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
+
+  auto ann = engine.create("Account", {{"name", "Ann"}, {"secret", "1234"}}).value();
+  engine.create("Login", {{"device", "phone"}, {"token", "t0k"}, {"account_id", ann.id()}}).value();
+  // From outside, a load's filter cannot ask after a sensitive value: the name is unknown
+  // there, exactly as a missing one is, with no records loaded either way.
+  CHECK(load_error(Load("logins", {.filter = ref("token") == "t0k"}), true) ==
+        FieldError{"filter", "unknown_attribute", "Login has no attribute token"});
+  CHECK(load_error(Load("logins", {.filter = ref("tokken") == "t0k"}), true) == no_tokken);
+  CHECK(load_error(Load("logins", {.sort = {SortKey::desc("token")}}), true) ==
+        FieldError{"sort", "unknown_attribute", "Login has no attribute token"});
+  CHECK(load_error(Load("logins", {.filter = parse_expr("parent(secret) == \"1234\"").value()}), true) ==
+        FieldError{"filter", "unknown_attribute", "Account has no attribute secret"});
+  CHECK(load_error(Load("logins", {.load = {Load("account", {.filter = ref("note") == "open"})}}), true, "Account") ==
+        FieldError{"filter", "unknown_attribute", "Account has no attribute note"});
+  // What it may name still loads, parent(...) included; the library's own reads may name
+  // anything.
+  auto loaded = engine.read("Account", {.load = {Load("logins", {.filter = parse_expr("device == \"phone\" and "
+                                                                                     "parent(name) == \"Ann\"")
+                                                                           .value()})},
+                                        .public_only = true})
+                    .value();
+  REQUIRE(loaded.size() == 1);
+  CHECK(loaded[0].related("logins").size() == 1);
+  auto own = engine.read("Account", {.load = {Load("logins", {.filter = ref("token") == "t0k"})}}).value();
+  CHECK(own[0].related("logins").size() == 1);
 }
 
 TEST_CASE("a query from outside gets no cursor when the read action's own sort has a sensitive attribute") {
