@@ -36,49 +36,58 @@ const Resource* walk(const Domain& d, const Resource* r, const std::vector<std::
 // Whether the actor may read `field` of r on every record, and everything it is computed
 // from: its field policies decided by simple checks to authorize; an aggregate's field
 // and filter, a calculation's refs (a calculation in C++ code: every attribute) likewise.
+// `read` is the action r's own fields are read through: the request's for the records it
+// returns, the relationship's for loaded ones; nullptr (r's primary read) for records
+// reached through a relationship path or an aggregate.
 class Everywhere {
  public:
   Everywhere(const Domain& d, Value actor) : domain_(d), actor_(std::move(actor)) {}
 
   // nullopt: readable everywhere; otherwise "Resource.field", the field that is not.
-  Result<std::optional<std::string>> field(const Resource& r, const std::string& name, int depth = 0) {
+  Result<std::optional<std::string>> field(const Resource& r, const std::string& name, int depth,
+                                           const Action* read) {
     if (depth > kMaxDepth) return std::optional<std::string>(r.name() + "." + name);
     if (!in_primary_key(r, name) && !r.field_policies().empty()) {
-      const Action* read = r.primary_action(ActionType::read);
-      ASHLAR_TRY(f, field_filter(r, name, PolicyRequest{&r, read, actor_, &no_args_, {}}));
+      const Action* through = read ? read : r.primary_action(ActionType::read);
+      ASHLAR_TRY(f, field_filter(r, name, PolicyRequest{&r, through, actor_, &no_args_, {}}));
       if (!(f->is_literal() && f->literal() == Value(true))) return std::optional<std::string>(r.name() + "." + name);
     }
-    if (const Aggregate* a = r.aggregate(name)) return aggregate(r, *a, depth + 1);
+    if (const Aggregate* a = r.aggregate(name)) return aggregate(r, *a, depth + 1, read);
     const CalculationDef* c = r.calculation(name);
-    if (c && c->expr) return expr(r, *c->expr, nullptr, depth + 1);
+    if (c && c->expr) return expr(r, *c->expr, nullptr, depth + 1, read, nullptr);
     if (c) {
       for (const auto& attribute : r.attributes()) {
-        ASHLAR_TRY(hidden, field(r, attribute.name, depth + 1));
+        ASHLAR_TRY(hidden, field(r, attribute.name, depth + 1, read));
         if (*hidden) return hidden;
       }
     }
     return std::optional<std::string>();
   }
 
-  Result<std::optional<std::string>> path(const Resource& r, const std::vector<std::string>& p, int depth) {
+  Result<std::optional<std::string>> path(const Resource& r, const std::vector<std::string>& p, int depth,
+                                          const Action* read) {
     const Resource* end = walk(domain_, &r, p, p.size() - 1);
     if (!end) return std::optional<std::string>();
-    return field(*end, p.back(), depth);
+    return field(*end, p.back(), depth, p.size() == 1 ? read : nullptr);
   }
 
-  Result<std::optional<std::string>> aggregate(const Resource& r, const Aggregate& a, int depth) {
+  // An aggregate of r's records (r read through `read`): its related records are read
+  // through their primary read; parent(...) in its filter is r's record.
+  Result<std::optional<std::string>> aggregate(const Resource& r, const Aggregate& a, int depth, const Action* read) {
     const Resource* dest = walk(domain_, &r, a.path, a.path.size());
     if (!dest) return std::optional<std::string>();
     if (!a.field.empty()) {
-      ASHLAR_TRY(hidden, field(*dest, a.field, depth));
+      ASHLAR_TRY(hidden, field(*dest, a.field, depth, nullptr));
       if (*hidden) return hidden;
     }
-    if (a.filter) return expr(*dest, *a.filter, &r, depth);
+    if (a.filter) return expr(*dest, *a.filter, &r, depth, nullptr, read);
     return std::optional<std::string>();
   }
 
-  // Refs and aggregates of `e` over r (parent(...) refs over `parent`).
-  Result<std::optional<std::string>> expr(const Resource& r, const Expr& e, const Resource* parent, int depth) {
+  // Refs and aggregates of `e` over r, read through `read` (parent(...) refs over
+  // `parent`, read through `parent_read`).
+  Result<std::optional<std::string>> expr(const Resource& r, const Expr& e, const Resource* parent, int depth,
+                                          const Action* read, const Action* parent_read) {
     std::optional<std::string> hidden;
     std::optional<Error> error;
     auto note = [&](Result<std::optional<std::string>> found) {
@@ -86,10 +95,13 @@ class Everywhere {
       else if (*found && !hidden) hidden = *found;
     };
     visit_refs(e, [&](const std::vector<std::string>& p, bool under_parent) {
-      if (!p.empty()) note(path(under_parent && parent ? *parent : r, p, depth));
+      if (p.empty()) return;
+      if (under_parent && parent) note(path(*parent, p, depth, parent_read));
+      else note(path(r, p, depth, read));
     });
     visit_aggregates(e, [&](const Aggregate& a, bool under_parent) {
-      note(aggregate(under_parent && parent ? *parent : r, a, depth));
+      if (under_parent && parent) note(aggregate(*parent, a, depth, parent_read));
+      else note(aggregate(r, a, depth, read));
     });
     if (error) return fail(*error);
     return hidden;
@@ -124,7 +136,7 @@ struct Depends {
   bool elsewhere = false;
 };
 
-Result<Depends> depends(Everywhere& everywhere, const Resource& r, const std::string& name) {
+Result<Depends> depends(Everywhere& everywhere, const Resource& r, const Action* read, const std::string& name) {
   Depends out;
   std::optional<Error> error;
   auto note = [&](Result<std::optional<std::string>> found) {
@@ -137,21 +149,21 @@ Result<Depends> depends(Everywhere& everywhere, const Resource& r, const std::st
   } else if (c) {
     visit_refs(*c->expr, [&](const std::vector<std::string>& p, bool) {
       if (p.size() == 1 && r.attribute(p[0])) out.own.push_back(p[0]);
-      else note(everywhere.path(r, p, 0));
+      else note(everywhere.path(r, p, 0, read));
     });
-    visit_aggregates(*c->expr, [&](const Aggregate& agg, bool) { note(everywhere.aggregate(r, agg, 0)); });
+    visit_aggregates(*c->expr, [&](const Aggregate& agg, bool) { note(everywhere.aggregate(r, agg, 0, read)); });
   } else if (const Aggregate* agg = r.aggregate(name)) {
-    note(everywhere.aggregate(r, *agg, 0));
+    note(everywhere.aggregate(r, *agg, 0, read));
   }
   if (error) return fail(*error);
   return out;
 }
 
 // The first field of sort the actor may not read on every record, if any.
-Result<std::optional<std::string>> first_guarded(Everywhere& everywhere, const Resource& r,
+Result<std::optional<std::string>> first_guarded(Everywhere& everywhere, const Resource& r, const Action& a,
                                                  const std::vector<SortKey>& sort) {
   for (const auto& key : sort) {
-    ASHLAR_TRY(hidden, everywhere.path(r, key.path(), 0));
+    ASHLAR_TRY(hidden, everywhere.path(r, key.path(), 0, &a));
     if (*hidden) return hidden;
   }
   return std::optional<std::string>{};
@@ -166,14 +178,15 @@ bool guards_fields(const Domain& d) {
 
 }  // namespace
 
-Result<void> Reader::check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent) {
+Result<void> Reader::check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent,
+                                      const Action* parent_action) {
   if (!authorize_ || !guards_fields(domain_)) return {};
   Everywhere everywhere(domain_, q.actor.is_null() ? base_.actor : q.actor);
   if (q.filter) {
-    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, parent, 0));
+    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, parent, 0, &a, parent_action));
     if (*hidden) return fail(not_filterable(r, a.name, **hidden));
   }
-  ASHLAR_TRY(sorted_by, first_guarded(everywhere, r, q.sort));
+  ASHLAR_TRY(sorted_by, first_guarded(everywhere, r, a, q.sort));
   if (*sorted_by) return fail(not_filterable(r, a.name, **sorted_by));
   for (const auto& load : q.load) {
     const Relationship* rel = r.relationship(load.name);
@@ -182,15 +195,16 @@ Result<void> Reader::check_filterable(const Resource& r, const Action& a, const 
     // The action the load's records come through, whatever the load's query names (its
     // action is not the one that reads them); its filter's parent(...) is r's record.
     const Action* read = load_read_action(*dest, *rel);
-    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r));
+    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, &a));
   }
   return {};
 }
 
-Result<bool> Reader::sort_guarded(const Resource& r, const std::vector<SortKey>& sort, const Value& actor) {
+Result<bool> Reader::sort_guarded(const Resource& r, const Action& a, const std::vector<SortKey>& sort,
+                                  const Value& actor) {
   if (!authorize_ || !guards_fields(domain_)) return false;
   Everywhere everywhere(domain_, actor);
-  ASHLAR_TRY(guarded, first_guarded(everywhere, r, sort));
+  ASHLAR_TRY(guarded, first_guarded(everywhere, r, a, sort));
   return guarded->has_value();
 }
 
@@ -236,7 +250,7 @@ Result<std::vector<std::set<std::string>>> Reader::hidden_fields(const Resource&
   Everywhere everywhere(domain_, base_.actor);
   for (const auto& name : extra_names(rows)) {
     ASHLAR_TRY_VOID(per_record(name));
-    ASHLAR_TRY(from, depends(everywhere, r, name));
+    ASHLAR_TRY(from, depends(everywhere, r, a, name));
     bool elsewhere = from->elsewhere;
     const auto& own = from->own;
     for (auto& names : hidden)
@@ -259,7 +273,8 @@ Result<void> Reader::hide_fields(const Resource& r, const Action* action, std::v
     for (auto& row : rows)
       for (auto& [n, records] : RecordAccess::related(row))
         if (n == name) flat.insert(flat.end(), records.begin(), records.end());
-    ASHLAR_TRY_VOID(hide_fields(resource(rel->destination), nullptr, flat));
+    const Resource& dest = resource(rel->destination);
+    ASHLAR_TRY_VOID(hide_fields(dest, load_read_action(dest, *rel), flat));
     std::size_t next = 0;
     for (auto& row : rows)
       for (auto& [n, records] : RecordAccess::related(row))

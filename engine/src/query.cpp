@@ -329,7 +329,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   // caller's own sort on one was refused above; the action's may have one).
   bool cursors = !(q.public_only && sort_hides(domain_, r, sort));
   if (cursors) {
-    ASHLAR_TRY(guarded, sort_guarded(r, sort, q.actor.is_null() ? base_.actor : q.actor));
+    ASHLAR_TRY(guarded, sort_guarded(r, *a, sort, q.actor.is_null() ? base_.actor : q.actor));
     cursors = !*guarded;
   }
   ASHLAR_TRY(scope, tenant_filter(r, a->name, base_.tenant));  // another tenant's records are not there

@@ -141,16 +141,18 @@ class Reader {
   Result<void> hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows);
   // Forbidden, naming the field, when q's filter or sort (or a load's) reaches a field the
   // actor may not read on every record: such a filter could tell its values apart.
-  // `parent`: the resource of the record q is a load for (what parent(...) in its filter
-  // names).
-  Result<void> check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent = nullptr);
+  // Field policies are decided for the action the records come through (`a`). `parent`:
+  // the resource of the record q is a load for (what parent(...) in its filter names),
+  // read through `parent_action`.
+  Result<void> check_filterable(const Resource& r, const Action& a, const Query& q, const Resource* parent = nullptr,
+                                const Action* parent_action = nullptr);
   // Loads given without a query (Engine::load): their filters and sorts name what exists
   // and, under field policies, what the actor may filter on (as Reader::run checks a
   // query's loads).
   Result<void> check_loads(const Resource& r, const std::vector<Load>& loads);
   // Whether some key of sort (the read action's and its preparations' included) reaches a
   // field the actor may not read on every record: a cursor of it would carry its values.
-  Result<bool> sort_guarded(const Resource& r, const std::vector<SortKey>& sort, const Value& actor);
+  Result<bool> sort_guarded(const Resource& r, const Action& a, const std::vector<SortKey>& sort, const Value& actor);
 
   // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
   // pagination, loads and select (query.cpp).

@@ -374,3 +374,83 @@ TEST_CASE("field policies: a read action sorted by a guarded field gives cursors
   auto second = engine.read("Employee", {.action = "by_pay", .offset = 2, .actor = member}).value();
   CHECK(second.size() == 1);
 }
+
+TEST_CASE("field policies: filters, sorts, loads and calculations are decided for the action the records come through") {
+  TempDir dir;
+  // Salaries are shown through the payroll read and its relationship alone; the public
+  // listing forbids them outright, the primary read to all but HR.
+  auto d = domain("pay")
+               .resource(resource("Team")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .has_many("members", "Employee")
+                             .has_many("payroll", "Employee", {.destination_attribute = "team_id", .read_action = "payroll"})
+                             .defaults({"read", "create:*"})
+                             .policy(always(), {authorize_if(always())}))
+               .resource(resource("Employee")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("salary", type::integer)
+                             .belongs_to("team", "Team")
+                             .calculate("salary_k", type::floating, ref("salary") / 1000)
+                             .defaults({"read", "create:*"})
+                             .read("payroll")
+                             .read("listing")
+                             .policy(always(), {authorize_if(always())})
+                             .field_policy_bypass({"salary"}, action("payroll"), {authorize_if(always())})
+                             .field_policy({"salary"}, action("listing"), {forbid_if(always())})
+                             .field_policy({"salary"}, always(), {authorize_if(actor_attribute_equals("role", Atom{"hr"}))}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Value team = engine.create("Team", {{"name", "ops"}}, {.authorize = false}).value().id();
+  for (int pay : {900, 3000})
+    engine.create("Employee", {{"name", "e"}, {"salary", pay}, {"team_id", team}}, {.authorize = false}).value();
+  Value member = user(Value(Uuid::v4()));
+
+  // Through payroll a member reads salaries, so filters and sorts on them, and on what is
+  // computed from them.
+  auto paid = engine.read("Employee", {.action = "payroll",
+                                       .filter = ref("salary_k") >= 1,
+                                       .sort = {SortKey::desc("salary")},
+                                       .load = {"salary_k"},
+                                       .actor = member});
+  REQUIRE(paid);
+  REQUIRE(paid->size() == 1);
+  CHECK((*paid)[0]["salary"] == Value(3000));
+  CHECK((*paid)[0]["salary_k"] == Value(3.0));
+  CHECK_FALSE((*paid)[0].cursor().empty());  // its sort is readable: cursors are safe
+
+  // The primary read and the listing do not show them, so neither filters on them — not
+  // even HR through the listing, which forbids them to everyone.
+  for (auto [action, actor] : {std::pair<const char*, Value>{"read", member}, {"listing", kHr}}) {
+    INFO(action);
+    auto refused = engine.read("Employee", {.action = action, .filter = ref("salary") > 1000, .actor = actor});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().describe() ==
+          fmt::format("forbidden: Employee.{}: filtering or sorting on Employee.salary is forbidden: the actor may "
+                      "not read it on every record",
+                      action));
+    auto sorted = engine.read("Employee", {.action = action, .sort = {SortKey::asc("salary_k")}, .actor = actor});
+    REQUIRE_FALSE(sorted);
+    CHECK(sorted.error().cls == ErrorClass::forbidden);
+    auto shown = engine.read("Employee", {.action = action, .load = {"salary_k"}, .actor = actor}).value();
+    REQUIRE(shown.size() == 2);
+    CHECK(shown[0].is_forbidden("salary"));
+    CHECK(shown[0].is_forbidden("salary_k"));
+  }
+  CHECK(engine.read("Employee", {.filter = ref("salary") > 1000, .actor = kHr}).value().size() == 1);
+
+  // A relationship's records come through its read action: payroll's show salaries and
+  // may be filtered on them, members' (the primary read) do not.
+  auto loaded = engine.get("Team", team,
+                           {.load = {"members", Load("payroll", {.filter = ref("salary") > 1000})}, .actor = member})
+                    .value();
+  REQUIRE(loaded.related("members").size() == 2);
+  for (const auto& e : loaded.related("members")) CHECK(e.is_forbidden("salary"));
+  REQUIRE(loaded.related("payroll").size() == 1);
+  CHECK(loaded.related("payroll")[0]["salary"] == Value(3000));
+  auto members = engine.get("Team", team, {.load = {Load("members", {.filter = ref("salary") > 1000})}, .actor = member});
+  REQUIRE_FALSE(members);
+  CHECK(members.error().cls == ErrorClass::forbidden);
+}
