@@ -128,16 +128,20 @@ Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, con
     if (std::any_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) continue;
     ASHLAR_TRY(holder, (*tables)->lookup_identity(txn, r.name(), identity.name, values));
     if (!*holder || **holder == own) continue;
-    std::string shown;  // the values, but never a sensitive attribute's
+    std::string shown;  // the values, but never a sensitive attribute's, nor the tenant
+    std::vector<FieldError> fields;
     for (std::size_t i = 0; i < values.size(); ++i) {
-      const Attribute* a = r.attribute(identity.attributes[i]);
-      shown += (i ? ", " : "") + (a && a->sensitive ? std::string("**redacted**") : values[i].str());
+      const std::string& name = identity.attributes[i];
+      if (tenant_part(r, identity, name)) continue;
+      const Attribute* a = r.attribute(name);
+      shown += (shown.empty() ? "" : ", ") + (a && a->sensitive ? std::string("**redacted**") : values[i].str());
+      fields.push_back({name, "identity_taken", "has already been taken"});
     }
     Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),
                                                     shown))
                   .with_code(codes::kIdentityTaken);
     e.action = action;
-    for (const auto& name : identity.attributes) e.fields.push_back({name, "identity_taken", "has already been taken"});
+    e.fields = std::move(fields);
     return fail(std::move(e));
   }
   return {};

@@ -57,6 +57,11 @@ Result<std::optional<Expr>> tenant_filter(const Resource& r, std::string_view ac
   return std::optional<Expr>{dsl::ref(r.tenant_attribute()->name) == Expr(**value)};
 }
 
+bool tenant_part(const Resource& r, const Identity& identity, std::string_view attribute) {
+  const Attribute* tenant = r.tenant_attribute();
+  return tenant && !identity.all_tenants && tenant->name == attribute;
+}
+
 bool in_tenant(const Resource& r, const Record& record, const std::optional<Value>& value) {
   return !value || record[r.tenant_attribute()->name] == *value;
 }

@@ -29,6 +29,11 @@ Result<std::optional<Expr>> tenant_filter(const Resource& r, std::string_view ac
 // when value is nullopt.
 bool in_tenant(const Resource& r, const Record& record, const std::optional<Value>& value);
 
+// Whether `attribute` is in `identity` only because r is multitenant (unique per tenant:
+// the tenant attribute is added to it). An error about the identity names the values
+// the caller gave, not the tenant the call was made in.
+bool tenant_part(const Resource& r, const Identity& identity, std::string_view attribute);
+
 // The tenant's field error for a changeset: a create gets the tenant attribute from the
 // tenant; an input that gives it another value, or an update that moves a record to
 // another tenant, is refused. Nullopt when the changeset may go on.

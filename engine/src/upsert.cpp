@@ -4,6 +4,7 @@
 // event on the existing record's key and history.
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "tenancy.hpp"
 
 #include <fmt/format.h>
 
@@ -64,11 +65,19 @@ Result<void> EngineImpl::prepare_upsert(const Txn& txn, Changeset& cs) const {
     ASHLAR_TRY(held, matches(*a.upsert_condition, stored_record_context(existing, cs)));
     if (!*held) {
       std::string what = a.upsert_identity.empty() ? "primary key" : a.upsert_identity;
+      const Identity* identity = r.identity(a.upsert_identity);
+      std::vector<Value> asked;  // neither the tenant the call was made in nor a sensitive value
+      std::vector<FieldError> fields;
+      for (std::size_t i = 0; i < matched_on.size(); ++i) {
+        if (identity && tenant_part(r, *identity, matched_on[i])) continue;
+        const Attribute* attribute = r.attribute(matched_on[i]);
+        asked.push_back(attribute && attribute->sensitive ? Value(std::string("**redacted**")) : values[i]);
+        fields.push_back({matched_on[i], "stale_record", "the stored record does not meet the upsert condition"});
+      }
       Error e = Error::conflict(r.name(), fmt::format("a {} with {} {} exists, and the upsert condition does not hold for it",
-                                                      r.name(), what, describe_key(values)));
+                                                      r.name(), what, describe_key(asked)));
       e.action = a.name;
-      for (const auto& name : matched_on)
-        e.fields.push_back({name, "stale_record", "the stored record does not meet the upsert condition"});
+      e.fields = std::move(fields);
       return fail(std::move(e));
     }
   }

@@ -322,6 +322,9 @@ TEST_CASE("identities are unique per tenant unless declared for all tenants") {
   auto twice = e.create("Project", {{"name", "Apollo"}}, in("acme"));
   REQUIRE_FALSE(twice);
   CHECK(twice.error().code == "identity_taken");
+  // The error names what the caller gave, not the tenant it gave it in.
+  CHECK(twice.error().message == "identity unique_name is taken: another Project has \"Apollo\"");
+  CHECK(twice.error().fields == std::vector<FieldError>{{"name", "identity_taken", "has already been taken"}});
   auto code = e.create("Project", {{"name", "Gemini"}, {"code", "X1"}}, in("globex"));
   REQUIRE_FALSE(code);
   CHECK(code.error().code == "identity_taken");
@@ -475,4 +478,35 @@ TEST_CASE("a read policy with a path through a multitenant resource decides upda
   CHECK(engine.destroy("Project", project.id(), {.actor = as_bob, .tenant = "acme"}).error().code == "not_found");
   CHECK(log_length(engine.log()) == head);
   CHECK(engine.destroy("Project", project.id(), {.actor = as_alice, .tenant = "acme"}));
+}
+
+TEST_CASE("an upsert condition that does not hold in a tenant names the identity's values, not the tenant") {
+  TempDir dir;
+  auto d = domain("saas")
+               .resource(resource("Project")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("name", type::string)
+                             .attribute("status", type::atom, {.default_value = Value(Atom{"open"})})
+                             .identity("unique_name", {"name"})
+                             .multitenancy(kByOrg)
+                             .defaults({"read", "create:*", "update:*"})
+                             .create("reopen", {.accept = {"name"},
+                                                .upsert = true,
+                                                .upsert_identity = "unique_name",
+                                                .upsert_condition = ref("status") == Atom{"open"}}))
+               .build()
+               .value();
+  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto apollo = e.create("Project", {{"name", "Apollo"}}, in("acme")).value();
+  e.update("Project", apollo.id(), {{"status", Atom{"closed"}}}, in("acme")).value();
+  auto before = log_length(e.log());
+  auto stale = e.create("Project", {{"name", "Apollo"}}, {.action = "reopen", .tenant = "acme"});
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().describe() ==
+        "conflict: Project.reopen: a Project with unique_name Apollo exists, and the upsert condition does not hold for "
+        "it: name: the stored record does not meet the upsert condition");
+  CHECK(log_length(e.log()) == before);
+  // Another tenant's Apollo is its own.
+  CHECK(e.create("Project", {{"name", "Apollo"}}, {.action = "reopen", .tenant = "globex"}));
 }
