@@ -117,12 +117,20 @@ std::optional<RelationshipKind> parse_relationship_kind(std::string_view name) {
   return std::nullopt;
 }
 
+// As Elixir's Macro.underscore: a word starts at a capital after a lower-case letter or a
+// digit, and at the last capital of a run followed by a lower-case letter, so an
+// abbreviation stays one word (HTTPClient: http_client).
 std::string snake_case(std::string_view name) {
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   std::string out;
   for (std::size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    if (c >= 'A' && c <= 'Z') {
-      if (i > 0 && name[i - 1] != '_') out.push_back('_');
+    if (upper(c)) {
+      bool starts_word = i > 0 && (lower(name[i - 1]) || digit(name[i - 1]) ||
+                                   (upper(name[i - 1]) && i + 1 < name.size() && lower(name[i + 1])));
+      if (starts_word) out.push_back('_');
       out.push_back(static_cast<char>(c - 'A' + 'a'));
     } else {
       out.push_back(c);

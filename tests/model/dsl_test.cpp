@@ -245,3 +245,20 @@ TEST_CASE("allow_empty is stored with the model only where set and applies to st
   REQUIRE(problem != nullptr);
   CHECK(problem->message == "allow_empty applies to strings only");
 }
+
+TEST_CASE("default relationship attributes are named as Ash names them, abbreviations as one word") {
+  CHECK(ashlar::snake_case("Post") == "post");
+  CHECK(ashlar::snake_case("BlogPost") == "blog_post");
+  CHECK(ashlar::snake_case("HTTPClient") == "http_client");
+  CHECK(ashlar::snake_case("APIKey") == "api_key");
+  CHECK(ashlar::snake_case("SKU") == "sku");
+  CHECK(ashlar::snake_case("OAuth2Token") == "o_auth2_token");
+  CHECK(ashlar::snake_case("Already_Snake") == "already_snake");
+
+  auto d = domain("net")
+               .resource(resource("HTTPClient").uuid_primary_key("id").has_many("requests", "Request").defaults({"read"}))
+               .resource(resource("Request").uuid_primary_key("id").belongs_to("http_client", "HTTPClient").defaults({"read"}))
+               .build();
+  REQUIRE(d.has_value());
+  CHECK(d->resource("HTTPClient")->relationship("requests")->destination_attribute == "http_client_id");
+}
