@@ -23,30 +23,13 @@ void empty_to_nil(const Type& type, bool allow_empty, Value& v) {
   if (const std::string* s = v.as_string(); s && s->empty()) v = Value();
 }
 
-void deep_merge(Map& into, const Map& more) {
-  for (const auto& entry : more) {
-    const auto& [key, value] = entry;
-    auto it = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == entry.first; });
-    if (it == into.end()) {
-      into.emplace_back(key, value);
-    } else if (it->second.as_map() && value.as_map()) {
-      Map merged = *it->second.as_map();
-      deep_merge(merged, *value.as_map());
-      it->second = Value(std::move(merged));
-    } else {
-      it->second = value;
-    }
-  }
-  // Keep keys sorted, as a Map value does; they are unique already (a key found is merged).
-  std::stable_sort(into.begin(), into.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-}
-
 // One input: an accepted attribute or an argument the caller may set.
 void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& arguments, const std::string& name,
                 const Value& raw) {
   const Resource& r = cs.resource();
   const Action& a = cs.action();
-  if (auto index = r.attribute_index(name)) {
+  auto index = r.attribute_index(name);
+  if (index && (a.accepts(name) || !a.argument(name))) {  // else: the argument of that name
     if (!a.accepts(name)) {
       errors.push_back({name, "not_accepted", fmt::format("is not accepted by {}.{}", r.name(), a.name)});
       return;
@@ -184,12 +167,8 @@ const Value& Changeset::argument(std::string_view name) const {
 }
 
 void Changeset::set_context(const Map& more) {
-  deep_merge(context_, more);
-  // `shared` is also written to the outer context.
-  if (const Value* shared = find_field(context_, "shared"); shared && shared->as_map()) {
-    Map copy = *shared->as_map();
-    deep_merge(context_, copy);
-  }
+  runtime::deep_merge(context_, more);
+  context_ = runtime::with_shared(context_);  // `shared` is also written to the outer context
 }
 
 CallOptions Changeset::to_opts() const {
@@ -210,7 +189,12 @@ bool ChangesetAccess::given(const Changeset& cs, std::string_view name) {
 void ChangesetAccess::check_required(Changeset& cs, bool building) {
   const auto& attrs = cs.resource().attributes();
   for (std::size_t i = 0; i < attrs.size(); ++i) {
-    if (building && std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()) continue;
+    // As Ash's: while the changeset is built, only what the caller could give is required
+    // of it; what a manage_relationship or a before_action hook may still set (an
+    // attribute the action does not accept) is required once they ran.
+    if (building && (!cs.action().accepts(attrs[i].name) ||
+                     std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()))
+      continue;
     bool checked = cs.action().type == ActionType::create || cs.assigned_[i].has_value();
     if (checked && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
       cs.add_error({attrs[i].name, "required", "is required"});
@@ -254,6 +238,30 @@ Changeset ChangesetAccess::build(Engine& engine, const Resource& r, const Action
 }
 
 namespace runtime {
+
+void deep_merge(Map& into, const Map& more) {
+  for (const auto& entry : more) {
+    const auto& [key, value] = entry;
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& kv) { return kv.first == entry.first; });
+    if (it == into.end()) {
+      into.emplace_back(key, value);
+    } else if (it->second.as_map() && value.as_map()) {
+      Map merged = *it->second.as_map();
+      deep_merge(merged, *value.as_map());
+      it->second = Value(std::move(merged));
+    } else {
+      it->second = value;
+    }
+  }
+  // Keep keys sorted, as a Map value does; they are unique already (a key found is merged).
+  std::stable_sort(into.begin(), into.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+Map with_shared(const Map& given) {
+  Map out = given;
+  if (const Value* shared = find_field(given, "shared"); shared && shared->as_map()) deep_merge(out, *shared->as_map());
+  return *Value(std::move(out)).as_map();  // sorted, as a Map value is
+}
 
 Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given) {
   std::vector<FieldError> errors;

@@ -53,5 +53,12 @@ Fields cast_arguments_partly(const Resource& resource, const Action& action, con
 // Invalid naming the key attribute when it does not cast.
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id);
 
+// Ash's context merge: a key of `more` whose value and into's are both maps is merged into
+// it, recursively; any other replaces it. Keys stay sorted.
+void deep_merge(Map& into, const Map& more);
+// A call's context as its action sees it: the caller's, with what is under `shared`
+// merged into it as well.
+Map with_shared(const Map& given);
+
 }  // namespace runtime
 }  // namespace ashlar

@@ -77,14 +77,6 @@ Result<Fields> generic_arguments(const Resource& r, const Action& a, const Field
   return cast;
 }
 
-// The call's context with its `shared` keys also at the top level, as a changeset's.
-Map context_of(const Map& given) {
-  Map out = given;
-  if (const Value* shared = find_field(given, "shared"); shared && shared->as_map())
-    out.insert(out.end(), shared->as_map()->begin(), shared->as_map()->end());
-  return *Value(std::move(out)).as_map();  // sorted; a later key replaces an earlier one
-}
-
 // What run returned, as the action's `returns` type: a value that does not fit is a
 // mistake in the run function, so a Framework error.
 Result<Value> typed_result(const Resource& r, const Action& a, Value value) {
@@ -123,7 +115,7 @@ Result<Value> Engine::run_action(std::string_view resource, std::string_view act
 
   auto opts = std::make_shared<CallOptions>(call);
   if (opts->correlation_id.empty()) opts->correlation_id = Uuid::v4().str();
-  opts->context = context_of(call.context);
+  opts->context = runtime::with_shared(call.context);
   ActionInput input = ActionInputAccess::make(*this, res, act, std::move(*arguments), opts);
   auto body = [&]() -> Result<Value> {
     auto value = runtime::guarded(res.name(), act.name, "run", [&] { return act.run(input); });

@@ -321,15 +321,18 @@ DomainBuilder& DomainBuilder::resource(ResourceBuilder resource) {
 
 namespace {
 
-void check_arguments(const std::string& where, std::vector<Argument>& args, const Resource& r, ActionType type,
-                     Problems& out) {
+// An argument may have the name of an attribute the action does not accept (Ash's guide
+// takes `argument :parent_id` to manage_relationship(:parent_id, :parent)): an input of
+// that name is the argument. One the action accepts would be two inputs of one name.
+void check_arguments(const std::string& where, std::vector<Argument>& args, const Resource& r,
+                     const std::vector<std::string>& accept, Problems& out) {
   std::set<std::string> names;
   for (auto& a : args) {
     std::string field = where + ".arguments." + a.name;
     if (!is_identifier(a.name)) out.push_back({field, "invalid_name", "argument names are identifiers"});
     if (!names.insert(a.name).second) out.push_back({field, "duplicate_argument", "is declared more than once"});
-    if (r.attribute(a.name) && type != ActionType::generic)  // a generic action has no record to confuse
-      out.push_back({field, "duplicate_name", "has the name of an attribute of " + r.name()});
+    if (r.attribute(a.name) && std::find(accept.begin(), accept.end(), a.name) != accept.end())
+      out.push_back({field, "duplicate_name", "has the name of an attribute the action accepts"});
     if (!a.default_value.is_null()) {
       auto cast = cast_value(a.type, a.default_value);
       if (!cast.value) out.push_back({field, "invalid_default", "default does not fit the type: " + cast.error});
@@ -435,7 +438,6 @@ Result<Domain> DomainBuilder::build() const {
       action.returns = p.generic.returns;
       action.transaction = p.generic.transaction;
       action.run = p.generic.run;
-      check_arguments(where, action.arguments, r, p.type, problems);
       if (!p.options.sort.empty()) {
         auto sort = parse_sort(p.options.sort);
         if (sort) action.sort = std::move(*sort);
@@ -453,6 +455,7 @@ Result<Domain> DomainBuilder::build() const {
           action.accept = resolve_accept(r, r.attributes_, p.name, p.type, default_accept, reported_once_below);
         }
       }
+      check_arguments(where, action.arguments, r, action.accept, problems);
       r.actions_.push_back(std::move(action));
     }
     if (b.default_accept_)

@@ -303,3 +303,80 @@ TEST_CASE("context is deep-merged, and shared context reaches nested actions") {
   auto opts = cs.to_opts();
   CHECK(opts.context == Map{{"shared", Map{{"locale", "en"}}}});
 }
+
+TEST_CASE("what the action does not accept is required once before_action hooks have run, as Ash requires it") {
+  TempDir dir;
+  int hooks = 0;
+  auto slug_from_name = changes::change([&hooks](Changeset& cs) -> Result<void> {
+    cs.before_action([&hooks](Changeset& c) -> Result<void> {
+      ++hooks;
+      Value name = c.attribute("name");
+      if (const auto* text = name.as_string()) c.force_change("slug", "s-" + *text);
+      return {};
+    });
+    return {};
+  });
+  auto d = domain("d")
+               .resource(resource("Page")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string, {.allow_nil = false})
+                             .attribute("slug", type::string, {.allow_nil = false})
+                             .defaults({"read"})
+                             .create("make", {.accept = {"name"}, .steps = {slug_from_name}})
+                             .create("bare", {.accept = {"name"}}))
+               .build()
+               .value();
+  std::vector<std::uint64_t> published;
+  Engine e = Engine::open(dir.path(), d, test::recording_options(published)).value();
+
+  // The hook sets what the caller could not give.
+  auto made = e.create("Page", {{"name", "home"}}, {.action = "make"});
+  REQUIRE(made);
+  CHECK((*made)["slug"] == Value("s-home"));
+
+  // Without anything to set it, the record is refused after the hooks, and nothing is kept.
+  auto bare = e.create("Page", {{"name", "away"}}, {.action = "bare"});
+  REQUIRE_FALSE(bare);
+  CHECK(bare.error().describe() == "invalid: Page.bare: invalid input: slug: is required");
+  // What the caller could give is required at once: no hook runs.
+  auto nameless = e.create("Page", {}, {.action = "make"});
+  REQUIRE_FALSE(nameless);
+  CHECK(nameless.error().describe() == "invalid: Page.make: invalid input: name: is required");
+  CHECK(hooks == 1);
+  CHECK(log_length(e.log()) == 1);
+  CHECK(published.size() == 1);
+}
+
+TEST_CASE("an argument may be named as an attribute its action does not accept, and takes that input") {
+  TempDir dir;
+  // The relationships guide's own example: argument :parent_id managed into belongs_to :parent.
+  auto d = domain("tree")
+               .resource(resource("Node")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .belongs_to("parent", "Node")
+                             .defaults({"read", "create:*"})
+                             .update("assign_parent",
+                                     {.accept = {"name"},
+                                      .arguments = {argument("parent_id", type::uuid)},
+                                      .steps = {changes::manage_relationship(
+                                          "parent_id", "parent", {.type = manage::Type::append_and_remove})}}))
+               .build();
+  REQUIRE(d.has_value());
+  Engine e = Engine::open(dir.path(), *d, {.durability = Durability::no_sync}).value();
+  auto root = e.create("Node", {{"name", "root"}}).value();
+  auto leaf = e.create("Node", {{"name", "leaf"}}).value();
+  auto moved = e.update("Node", leaf.id(), {{"parent_id", root.id()}}, {.action = "assign_parent"}).value();
+  CHECK(moved["parent_id"] == root.id());
+  auto unset = e.update("Node", leaf.id(), {{"parent_id", Value()}}, {.action = "assign_parent"}).value();
+  CHECK(unset["parent_id"].is_null());
+
+  // One the action accepts would be two inputs of one name.
+  auto twice = domain("tree")
+                   .resource(resource("Node").uuid_primary_key("id").attribute("name", type::string).create(
+                       "make", {.accept = {"name"}, .arguments = {argument("name", type::string)}}))
+                   .build();
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().fields == std::vector<FieldError>{{"Node.actions.make.arguments.name", "duplicate_name",
+                                                         "has the name of an attribute the action accepts"}});
+}

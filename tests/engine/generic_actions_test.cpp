@@ -153,6 +153,21 @@ TEST_CASE("a generic action sees the actor, private arguments and shared context
   CHECK(who.value() == Value(Map{{"actor", Map{{"id", 7}}}, {"requested_by", "cron"}, {"locale", "en"}}));
 }
 
+TEST_CASE("a generic action's context is deep merged with what is shared, as a changeset's is") {
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("R").uuid_primary_key("id").action(
+                   "context", {.returns = type::map, .transaction = false, .run = [](ActionInput& input) -> Result<Value> {
+                                 return Value(input.context());
+                               }}))
+               .build()
+               .value();
+  Engine engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Map given{{"a", Map{{"x", 1}}}, {"shared", Map{{"a", Map{{"y", 2}}}, {"locale", "en"}}}};
+  auto seen = engine.run_action("R", "context", {}, {.context = given}).value();
+  CHECK(seen == Value(Map{{"a", Map{{"x", 1}, {"y", 2}}}, {"locale", "en"}, given[1]}));
+}
+
 TEST_CASE("generic actions are named and typed: wrong names and kinds are Framework errors") {
   Desk d;
   CHECK(d.engine.run_action("Ticket", "escalate_everything", {}).error().message == "Ticket has no action named escalate_everything");
