@@ -242,7 +242,7 @@ Result<std::vector<Record>> Engine::load(std::vector<Record> records, const std:
     const Resource& r = *impl_->domain.resource(res.name());
     ASHLAR_TRY_VOID(reader.check_loads(r, loads));
     ASHLAR_TRY_VOID(reader.load(r, records, loads));
-    return reader.hide_fields(r, nullptr, records);
+    return reader.hide_fields(r, nullptr, records, &loads);
   });
   if (!loaded) return fail(loaded.error());
   return records;

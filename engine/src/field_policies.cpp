@@ -192,9 +192,8 @@ Result<void> Reader::check_filterable(const Resource& r, const Action& a, const 
     const Relationship* rel = r.relationship(load.name);
     const Resource* dest = rel ? domain_.resource(rel->destination) : nullptr;
     if (!dest) continue;
-    // The action the load's records come through, whatever the load's query names (its
-    // action is not the one that reads them); its filter's parent(...) is r's record.
-    const Action* read = load_read_action(*dest, *rel);
+    // The action the load's records come through; its filter's parent(...) is r's record.
+    const Action* read = load_read_action(*dest, *rel, &load.query);
     if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, &a));
   }
   return {};
@@ -260,7 +259,8 @@ Result<std::vector<std::set<std::string>>> Reader::hidden_fields(const Resource&
   return hidden;
 }
 
-Result<void> Reader::hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows) {
+Result<void> Reader::hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows,
+                                 const std::vector<Load>* loads) {
   if (!authorize_ || rows.empty() || !guards_fields(domain_)) return {};
   std::vector<std::string> loaded;
   for (auto& row : rows)
@@ -274,7 +274,12 @@ Result<void> Reader::hide_fields(const Resource& r, const Action* action, std::v
       for (auto& [n, records] : RecordAccess::related(row))
         if (n == name) flat.insert(flat.end(), records.begin(), records.end());
     const Resource& dest = resource(rel->destination);
-    ASHLAR_TRY_VOID(hide_fields(dest, load_read_action(dest, *rel), flat));
+    const Load* load = nullptr;
+    if (loads)
+      for (const auto& l : *loads)
+        if (l.name == name) load = &l;
+    ASHLAR_TRY_VOID(hide_fields(dest, load_read_action(dest, *rel, load ? &load->query : nullptr), flat,
+                                load ? &load->query.load : nullptr));
     std::size_t next = 0;
     for (auto& row : rows)
       for (auto& [n, records] : RecordAccess::related(row))

@@ -49,23 +49,10 @@ Error load_error(std::string message) { return Error::invalid({}, {}, {{"load", 
 }  // namespace
 
 Result<std::vector<Record>> Reader::readable_rows(const Resource& r, std::vector<Record> rows) {
-  const Action* a = r.primary_action(ActionType::read);
-  if (!a || !authorizing(r, authorize_) || rows.empty()) return rows;
-  ASHLAR_TRY(args, cast_arguments(r, *a, {}));
-  ASHLAR_TRY(allowed, read_filter(r, PolicyRequest{&r, a, base_.actor, &*args, {}}));
-  if (allowed->is_literal()) return allowed->literal() == Value(true) ? std::move(rows) : std::vector<Record>{};
-  EvalContext context = base_;
-  context.args = &*args;
-  context.parent = nullptr;
-  Reader reader(domain_, source_, context, depth_ + 1);
-  reader.authorize_ = authorize_;
-  RowSet set(reader, r, rows);
-  std::vector<Record> kept;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    ASHLAR_TRY(hit, matches(*allowed, set.context(i, reader.base())));
-    if (*hit) kept.push_back(rows[i]);
-  }
-  return kept;
+  if (rows.empty()) return rows;
+  std::vector<std::vector<Record>> one{std::move(rows)};
+  ASHLAR_TRY_VOID(through_action(r, r.primary_action(ActionType::read), {}, "read", one));
+  return std::move(one.front());
 }
 
 Result<std::vector<std::vector<Record>>> Reader::fetch_through(const Resource&, const Relationship& rel,
@@ -127,14 +114,15 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
   return out;
 }
 
-const Action* load_read_action(const Resource& dest, const Relationship& rel) {
+const Action* load_read_action(const Resource& dest, const Relationship& rel, const Query* custom) {
+  if (custom && !custom->action.empty()) return dest.action(custom->action);
   return rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
 }
 
 Result<std::vector<std::vector<Record>>> Reader::related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom) {
   ASHLAR_TRY(per_row, fetch_related(r, rel, rows, custom));
-  if (!rel.manual) ASHLAR_TRY_VOID(through_read_action(rel, *per_row));
+  if (!rel.manual) ASHLAR_TRY_VOID(through_read_action(rel, *per_row, custom));
   const Resource& dest = resource(rel.destination);
   std::optional<Expr> filter = rel.filter;
   if (custom && custom->filter) filter = filter ? *filter && *custom->filter : *custom->filter;

@@ -136,9 +136,15 @@ Result<void> validate_loads(const Domain& d, const Resource& r, const std::vecto
     const Relationship* rel = r.relationship(load.name);
     const Resource* dest = rel ? d.resource(rel->destination) : nullptr;
     if (!dest) continue;  // an aggregate, a calculation, or a name the load itself reports
+    if (!load.query.action.empty()) {  // Ash's load(rel: Ash.Query.for_read(Dest, :action))
+      const Action* named = dest->action(load.query.action);
+      if (!named || named->type != ActionType::read)
+        return fail(Error::framework(fmt::format("load {}: {} has no read action named {}", load.name, dest->name(),
+                                                 load.query.action)));
+    }
     auto errors = name_problems(d, {&r, dest}, load.query.filter, load.query.sort, public_only);
     if (!errors.empty()) {
-      const Action* read = load_read_action(*dest, *rel);
+      const Action* read = load_read_action(*dest, *rel, &load.query);
       return fail(Error::invalid(dest->name(), read ? read->name : std::string("read"), std::move(errors)));
     }
     ASHLAR_TRY_VOID(validate_loads(d, *dest, load.query.load, public_only));
@@ -258,15 +264,21 @@ Result<Query> Reader::prepare(const Resource& r, const Action& a, const Fields& 
   return q;
 }
 
-Result<void> Reader::through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row) {
-  constexpr int kMaxDepth = 16;
+Result<void> Reader::through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row,
+                                         const Query* custom) {
   const Resource& dest = resource(rel.destination);
-  const Action* a = load_read_action(dest, rel);
+  return through_action(dest, load_read_action(dest, rel, custom), custom ? custom->args : Fields{}, rel.name,
+                        per_row);
+}
+
+Result<void> Reader::through_action(const Resource& dest, const Action* a, const Fields& given, std::string_view label,
+                                    std::vector<std::vector<Record>>& per_row) {
+  constexpr int kMaxDepth = 16;
   // Another tenant's records are never related (the relationship's own read action aside).
-  ASHLAR_TRY(scope, tenant_filter(dest, a ? a->name : rel.name, base_.tenant));
+  ASHLAR_TRY(scope, tenant_filter(dest, a ? a->name : std::string(label), base_.tenant));
   if (!a && !*scope) return {};  // no read action: nothing hides records
   Fields no_args;
-  Result<Fields> args = a ? cast_arguments(dest, *a, {}) : Result<Fields>(no_args);
+  Result<Fields> args = a ? cast_arguments(dest, *a, given) : Result<Fields>(no_args);
   if (!args) return fail(args.error());
   std::optional<Expr> filter = a ? a->filter : std::nullopt;
   if (a) {
@@ -287,7 +299,7 @@ Result<void> Reader::through_read_action(const Relationship& rel, std::vector<st
   if (depth_ >= kMaxDepth)
     return fail(Error::framework(fmt::format("reading {} through {}.{} nests more than {} read actions' filters; "
                                              "do they reach each other through relationships?",
-                                             dest.name(), dest.name(), a ? a->name : rel.name, kMaxDepth)));
+                                             dest.name(), dest.name(), a ? a->name : std::string(label), kMaxDepth)));
   std::vector<Record> flat;
   for (const auto& records : per_row) flat.insert(flat.end(), records.begin(), records.end());
   if (flat.empty()) return {};
@@ -394,7 +406,7 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   }
   ASHLAR_TRY_VOID(reader.load(r, page, q.load));
   ASHLAR_TRY_VOID(apply_select(r, page, q.select));
-  ASHLAR_TRY_VOID(reader.hide_fields(r, a, page));
+  ASHLAR_TRY_VOID(reader.hide_fields(r, a, page, &q.load));
   return page;
 }
 

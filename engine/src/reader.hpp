@@ -18,9 +18,10 @@ namespace ashlar::runtime {
 Record make_record(const Domain& domain, const Resource& resource, const StoredRecord& stored);
 std::vector<std::string> split_path(std::string_view dotted);
 
-// The read action a relationship's records come through: its own, else the destination's
-// primary read (null when it has none). A load's Query::action does not change it.
-const Action* load_read_action(const Resource& dest, const Relationship& rel);
+// The read action a relationship's records come through: the one a load's query names
+// (`custom`, validated before: a read action of dest), else the relationship's own, else
+// the destination's primary read (null when it has none).
+const Action* load_read_action(const Resource& dest, const Relationship& rel, const Query* custom = nullptr);
 
 class Reader;
 
@@ -104,8 +105,9 @@ class Reader {
   // Whether reads apply the resources' read policies (on unless a query turns it off):
   // Reader::run takes a query's choice, and readers nested in this one keep it.
   void set_authorize(bool on) { authorize_ = on; }
-  // Whether the actor may read `record` of r through r's primary read action's policies
-  // (true when it has none or authorization is off): lookups by key use it.
+  // Whether r's primary read action returns `record` to the actor: its tenant, the
+  // action's filter and its preparations' filters, and (unless authorization is off) its
+  // policies. Lookups by key use it.
   Result<bool> readable(const Resource& r, const Record& record);
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
@@ -138,7 +140,9 @@ class Reader {
   // loaded into them, each field the actor may not read with Value::forbidden(): r's by
   // the request of `action` (null: r's primary read), related ones by their primary read.
   // Nothing when authorization is off. Fails with a custom check's error.
-  Result<void> hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows);
+  // `loads`: what the rows' related records were loaded with (the action a load names).
+  Result<void> hide_fields(const Resource& r, const Action* action, std::vector<Record>& rows,
+                           const std::vector<Load>* loads = nullptr);
   // Forbidden, naming the field, when q's filter or sort (or a load's) reaches a field the
   // actor may not read on every record: such a filter could tell its values apart.
   // Field policies are decided for the action the records come through (`a`). `parent`:
@@ -171,14 +175,20 @@ class Reader {
                                                          const std::vector<Record>& rows);
   Result<std::vector<Record>> by_values(const Resource& dest, const std::string& attribute,
                                         const std::vector<Value>& values);
-  // Of rows of r, those the actor may read by the policies of r's primary read action (all
-  // of them when it has none or authorization is off). Fails with a custom check's error.
+  // Of rows of r, those r's primary read action returns to the actor (as readable).
+  // Fails with a custom check's error.
   Result<std::vector<Record>> readable_rows(const Resource& r, std::vector<Record> rows);
   Result<std::vector<std::set<std::string>>> hidden_fields(const Resource& r, const Action* action,
                                                            std::vector<Record>& rows);
-  // Keeps, of each row's related records, those the relationship's read action returns
-  // (its filter and its preparations' filters), evaluated once for all rows (query.cpp).
-  Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row);
+  // Keeps, of each row's related records, those the read action returns (its filter and
+  // its preparations' filters; load_read_action's, with custom's args), evaluated once for
+  // all rows (query.cpp).
+  Result<void> through_read_action(const Relationship& rel, std::vector<std::vector<Record>>& per_row,
+                                   const Query* custom);
+  // The same through action `a` of dest with the caller's arguments `given` (`label` names
+  // the read in errors when there is no action).
+  Result<void> through_action(const Resource& dest, const Action* a, const Fields& given, std::string_view label,
+                              std::vector<std::vector<Record>>& per_row);
 
   const Domain& domain_;
   std::unique_ptr<LiveState> live_state_;  // owned by the live-state constructor

@@ -195,13 +195,21 @@ TEST_CASE("field policies: a load's filter cannot reach a guarded field through 
   REQUIRE_FALSE(through_parent);
   CHECK(through_parent.error().cls == ErrorClass::forbidden);
   CHECK(through_parent.error().message == kRefusedSalary);
-  // A load's records come through the relationship's read action whatever its query names.
+  // A load's records come through the read action its query names, which must be one.
   Query other;
-  other.action = "nope";
+  other.action = "read";
   other.filter = ref("salary") > 1000;
   auto named_action = w.engine.read("Dept", {.load = {Load("employees", other)}, .actor = alice});
   REQUIRE_FALSE(named_action);
   CHECK(named_action.error().message == kRefusedSalary);
+  other.action = "nope";
+  auto unknown = w.engine.read("Dept", {.load = {Load("employees", other)}, .actor = kHr});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().describe() == "framework: load employees: Employee has no read action named nope");
+  other.action = "destroy";
+  auto not_read = w.engine.read("Dept", {.load = {Load("employees", other)}, .actor = kHr});
+  REQUIRE_FALSE(not_read);
+  CHECK(not_read.error().describe() == "framework: load employees: Employee has no read action named destroy");
   // Engine::load checks the loads it is given as a read does.
   auto depts = w.engine.read("Dept", {.actor = alice}).value();
   auto loaded = w.engine.load(depts, {Load("employees", {.filter = ref("salary") > 1000})}, alice);
@@ -453,4 +461,11 @@ TEST_CASE("field policies: filters, sorts, loads and calculations are decided fo
   auto members = engine.get("Team", team, {.load = {Load("members", {.filter = ref("salary") > 1000})}, .actor = member});
   REQUIRE_FALSE(members);
   CHECK(members.error().cls == ErrorClass::forbidden);
+  // A load whose query names the payroll read gets its records as payroll shows them.
+  auto through = engine.get("Team", team,
+                            {.load = {Load("members", {.action = "payroll", .filter = ref("salary") > 1000})},
+                             .actor = member})
+                     .value();
+  REQUIRE(through.related("members").size() == 1);
+  CHECK(through.related("members")[0]["salary"] == Value(3000));
 }

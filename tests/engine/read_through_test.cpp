@@ -7,6 +7,7 @@
 #include <ashlar/ashlar.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace ashlar;
 using namespace ashlar::dsl;
@@ -29,6 +30,10 @@ Domain work() {
                     .aggregate("task_count", AggregateKind::count, "tasks")
                     .read("read", {.primary = true, .filter = is_nil(ref("archived_at"))})
                     .defaults({"create:*"})
+                    .update("adopt", {.accept = AcceptList::none(),
+                                      .arguments = {argument("tasks", type::array(type::uuid))},
+                                      .steps = {changes::manage_relationship("tasks", "tasks",
+                                                                             {.type = manage::Type::append})}})
                     .destroy("archive", {.steps = {archive(), changes::cascade_destroy("tasks", {.action = "archive"})},
                                          .soft = true}))
       .resource(resource("Task")
@@ -40,7 +45,7 @@ Domain work() {
                     .read("read", {.primary = true,
                                    .steps = {preparations::build({.filter = is_nil(ref("archived_at"))})}})
                     .read("everything")
-                    .defaults({"create:*"})
+                    .defaults({"create:*", "update:*"})
                     .destroy("archive", {.steps = {archive()}, .soft = true}))
       .build()
       .value();
@@ -96,6 +101,19 @@ TEST_CASE("a relationship that names a read_action reads through that action") {
   CHECK(w.titles(p.related("all_tasks")) == std::vector<std::string>{"crew", "fuel"});
   CHECK(w.titles(p.related("tasks")) == std::vector<std::string>{"fuel"});
   CHECK(w.engine.read("Project", {.filter = count("all_tasks") == 2}).value().size() == 1);
+}
+
+TEST_CASE("a load whose query names a read action reads through that one") {
+  Work w;
+  auto p = w.engine.get("Project", w.project.id(), {.load = {Load("tasks", {.action = "everything"})}}).value();
+  CHECK(w.titles(p.related("tasks")) == std::vector<std::string>{"crew", "fuel"});
+  auto back = w.engine.get("Project", w.project.id(), {.load = {Load("all_tasks", {.action = "read"})}}).value();
+  CHECK(w.titles(back.related("all_tasks")) == std::vector<std::string>{"fuel"});
+  auto loaded = w.engine.load({w.engine.get("Project", w.project.id()).value()}, {Load("tasks", {.action = "everything"})});
+  CHECK(w.titles(loaded.value()[0].related("tasks")) == std::vector<std::string>{"crew", "fuel"});
+  auto unknown = w.engine.get("Project", w.project.id(), {.load = {Load("tasks", {.action = "everythin"})}});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().describe() == "framework: load tasks: Task has no read action named everythin");
 }
 
 TEST_CASE("cascade_destroy acts only on the records the destination's read action returns") {
@@ -158,4 +176,53 @@ TEST_CASE("read actions' filters that reach each other through relationships are
   CHECK(loaded.error().message ==
         "reading B through B.read nests more than 16 read actions' filters; do they reach each other through "
         "relationships?");
+}
+
+TEST_CASE("manage_relationship looks records up through the destination's primary read action") {
+  Work w;
+  auto other = w.engine.create("Project", {{"name", "Gemini"}}).value();
+  auto before = log_length(w.engine.log());
+  // The archived task is not there to the primary read, so there is nothing to relate.
+  auto hidden = w.engine.update("Project", other.id(), {{"tasks", Array{w.archived.id()}}}, {.action = "adopt"});
+  REQUIRE_FALSE(hidden);
+  CHECK(hidden.error().describe() ==
+        fmt::format("invalid: Project.adopt: invalid input: tasks[0]: no Task with id {}", w.archived.id().str()));
+  CHECK(log_length(w.engine.log()) == before);
+  CHECK(w.engine.get("Task", w.archived.id(), {.action = "everything"}).value()["project_id"] == w.project.id());
+  // The live one is.
+  REQUIRE(w.engine.update("Project", other.id(), {{"tasks", Array{w.live.id()}}}, {.action = "adopt"}));
+  CHECK(w.engine.get("Task", w.live.id()).value()["project_id"] == other.id());
+}
+
+TEST_CASE("a many_to_many reads its join records through the join resource's primary read action") {
+  TempDir dir;
+  auto d = domain("press")
+               .resource(resource("Tag").uuid_primary_key("id").attribute("name", type::string).defaults({"read", "create:*"}))
+               .resource(resource("PostTag")
+                             .belongs_to("post", "Post", {.allow_nil = false, .primary_key = true})
+                             .belongs_to("tag", "Tag", {.allow_nil = false, .primary_key = true})
+                             .attribute("removed", type::boolean, {.default_value = false})
+                             .read("read", {.primary = true, .filter = ref("removed") == false})
+                             .defaults({"create:*", "update:*"}))
+               .resource(resource("Post")
+                             .uuid_primary_key("id")
+                             .attribute("title", type::string)
+                             .many_to_many("tags", "Tag", {.through = "PostTag"})
+                             .aggregate("tag_count", AggregateKind::count, "tags")
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto post = e.create("Post", {{"title", "p"}}).value();
+  auto kept = e.create("Tag", {{"name", "kept"}}).value();
+  auto gone = e.create("Tag", {{"name", "gone"}}).value();
+  e.create("PostTag", {{"post_id", post.id()}, {"tag_id", kept.id()}}).value();
+  e.create("PostTag", {{"post_id", post.id()}, {"tag_id", gone.id()}, {"removed", true}}).value();
+  REQUIRE(e.read("PostTag").value().size() == 1);
+
+  auto loaded = e.get("Post", post.id(), {.load = {"tags", "tag_count"}}).value();
+  REQUIRE(loaded.related("tags").size() == 1);
+  CHECK(loaded.related("tags")[0]["name"] == Value("kept"));
+  CHECK(loaded["tag_count"] == Value(1));
+  CHECK(e.read("Post", {.filter = exists("tags", ref("name") == "gone")}).value().empty());
 }
