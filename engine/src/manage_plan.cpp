@@ -8,6 +8,7 @@
 
 #include "changeset.hpp"
 #include "impl.hpp"
+#include "tenancy.hpp"
 
 #include <fmt/format.h>
 
@@ -95,9 +96,13 @@ Result<void> plan_keys(const Changeset& cs, ManagePlan& plan, const manage::Opti
     if (!a) return fail(misfit(cs, relationship, fmt::format("value_is_key names {}, which {} does not have",
                                                               o.value_is_key, dest.name())));
     bool is_pk = dest.primary_key().size() == 1 && dest.attributes()[dest.primary_key()[0]].name == o.value_is_key;
-    const Identity* own = nullptr;
-    for (const auto& id : dest.identities())
-      if (id.attributes.size() == 1 && id.attributes[0] == o.value_is_key) own = &id;
+    const Identity* own = nullptr;  // an identity of that attribute alone (and the tenant)
+    for (const auto& id : dest.identities()) {
+      std::vector<std::string> declared;
+      for (const auto& name : id.attributes)
+        if (!tenant_part(dest, id, name)) declared.push_back(name);
+      if (declared.size() == 1 && declared[0] == o.value_is_key) own = &id;
+    }
     // A key (the primary key, a single-attribute identity) matches and looks records up;
     // any other attribute only fills the input of the actions that create them.
     if (is_pk || own) {
@@ -150,6 +155,13 @@ Result<std::shared_ptr<ManagePlan>> plan_manage(const Changeset& cs, std::string
   plan->join_keys = options.join_keys;
   apply_defaults(*plan, options);
   ASHLAR_TRY_VOID(plan_keys(cs, *plan, options, relationship));
+  if (const Attribute* tenant = plan->dest->tenant_attribute()) {
+    auto value = tenant_value(*plan->dest, cs.action().name, ChangesetAccess::call(cs).tenant);
+    if (value && *value) {  // no tenant: the actions on the destination say so
+      plan->tenant_index = plan->dest->attribute_index(tenant->name);
+      plan->tenant = **value;
+    }
+  }
   return plan;
 }
 
@@ -163,6 +175,7 @@ std::optional<ManageKey> key_of(const ManagePlan& plan, const ManageItem& item, 
     for (auto i : def.attributes) {
       const Attribute& a = plan.dest->attributes()[i];
       const Value* v = find_field(item.fields, a.name);
+      if ((!v || v->is_null()) && plan.tenant_index == i) v = &plan.tenant;
       if (!v || v->is_null()) break;
       auto cast = cast_value(a.type, *v);
       if (!cast.value) {

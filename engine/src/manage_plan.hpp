@@ -53,6 +53,10 @@ struct ManagePlan {
   std::string value_is_key;                 // the destination attribute simple values are
   std::vector<ManageKeyDef> keys;           // in the order they are tried
   ManageKeyDef primary_key;                 // what a Record input is matched by
+  // The destination's tenant attribute and the call's tenant value: an identity unique
+  // per tenant includes the attribute, which an item leaves out (it is the call's).
+  std::optional<std::size_t> tenant_index;
+  Value tenant;
   bool has_records = false;                 // some items are Records the caller gave
   std::vector<ManageItem> items;
 };

@@ -120,8 +120,12 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   if (a.filter) {
     RowSet related(reader_, *end, all);
     EvalContext mine = context(row, reader_.base());
-    bool one = a.kind == AggregateKind::exists || a.kind == AggregateKind::first;  // the first match decides
-    for (std::size_t i = 0; i < all.size() && !(one && !records.empty()); ++i) {
+    // The first match decides exists, and first's first match with a value.
+    auto decided = [&] {
+      if (records.empty()) return false;
+      return a.kind == AggregateKind::exists || (a.kind == AggregateKind::first && !(*records.back())[a.field].is_null());
+    };
+    for (std::size_t i = 0; i < all.size() && !decided(); ++i) {
       ASHLAR_TRY(hit, matches(*a.filter, related.context(i, reader_.base(), &mine)));
       if (*hit) records.push_back(&all[i]);
     }
@@ -131,7 +135,10 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   switch (a.kind) {
     case AggregateKind::count: return Value(static_cast<std::int64_t>(records.size()));
     case AggregateKind::exists: return Value(!records.empty());
-    case AggregateKind::first: return records.empty() ? Value() : (*records.front())[a.field];
+    case AggregateKind::first:  // as Ash's (include_nil? false): the first value that is not nil
+      for (const Record* r : records)
+        if (!(*r)[a.field].is_null()) return (*r)[a.field];
+      return Value();
     case AggregateKind::list: {
       Array values;
       for (const Record* r : records)

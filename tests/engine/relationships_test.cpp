@@ -276,3 +276,41 @@ TEST_CASE("loading an unknown relationship is Invalid naming it") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().fields.at(0) == FieldError{"load", "unknown_relationship", "User has no relationship, aggregate or calculation named friends"});
 }
+
+TEST_CASE("first and list skip nil values, in the relationship's order, as Ash's do without include_nil?") {
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("User")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .has_many("notes", "Note", {.sort = "rank"})
+                             .aggregate("first_mood", AggregateKind::first, "notes", "mood")
+                             .aggregate("moods", AggregateKind::list, "notes", "mood")
+                             .defaults({"read", "create:*"}))
+               .resource(resource("Note")
+                             .uuid_primary_key("id")
+                             .attribute("rank", type::integer)
+                             .attribute("mood", type::string)
+                             .belongs_to("user", "User")
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto u = e.create("User", {{"name", "u"}}).value();
+  auto quiet = e.create("User", {{"name", "quiet"}}).value();
+  e.create("Note", {{"rank", 3}, {"mood", "glad"}, {"user_id", u.id()}}).value();
+  e.create("Note", {{"rank", 1}, {"user_id", u.id()}}).value();
+  e.create("Note", {{"rank", 2}, {"mood", "calm"}, {"user_id", u.id()}}).value();
+  e.create("Note", {{"rank", 1}, {"user_id", quiet.id()}}).value();
+
+  auto loaded = e.get("User", u.id(), {.load = {"first_mood", "moods"}}).value();
+  CHECK(loaded["first_mood"] == Value("calm"));
+  CHECK(loaded["moods"] == Value(Array{"calm", "glad"}));
+  CHECK(e.get("User", quiet.id(), {.load = {"first_mood"}}).value()["first_mood"].is_null());
+  CHECK(e.read("User", {.filter = first("notes", "mood") == "calm"}).value().size() == 1);
+  // With a filter: the first matching note that has a mood.
+  Expr ranked = aggregate(Aggregate{AggregateKind::first, {"notes"}, "mood", ref("rank") >= 1});
+  CHECK(e.read("User", {.filter = ranked == "calm"}).value().size() == 1);
+  Expr late = aggregate(Aggregate{AggregateKind::first, {"notes"}, "mood", ref("rank") >= 3});
+  CHECK(e.read("User", {.filter = late == "glad"}).value().size() == 1);
+}

@@ -510,3 +510,62 @@ TEST_CASE("an upsert condition that does not hold in a tenant names the identity
   // Another tenant's Apollo is its own.
   CHECK(e.create("Project", {{"name", "Apollo"}}, {.action = "reopen", .tenant = "globex"}));
 }
+
+TEST_CASE("manage_relationship finds records by an identity unique per tenant, in the call's tenant") {
+  TempDir dir;
+  auto defaults = std::vector<std::string>{"read", "destroy", "create:*", "update:*"};
+  manage::Options by_name{.type = manage::Type::append_and_remove,
+                          .value_is_key = "name",
+                          .on_lookup = manage::Lookup::relate,
+                          .on_no_match = manage::NoMatch::create};
+  auto d = domain("press")
+               .resource(resource("Tag")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("name", type::string, {.allow_nil = false})
+                             .identity("unique_name", {"name"})
+                             .multitenancy(kByOrg)
+                             .defaults(defaults))
+               .resource(resource("PostTag")
+                             .attribute("org_id", type::string)
+                             .belongs_to("post", "Post", {.allow_nil = false, .primary_key = true})
+                             .belongs_to("tag", "Tag", {.allow_nil = false, .primary_key = true})
+                             .multitenancy(kByOrg)
+                             .defaults(defaults))
+               .resource(resource("Post")
+                             .uuid_primary_key("id")
+                             .attribute("org_id", type::string)
+                             .attribute("title", type::string)
+                             .many_to_many("tags", "Tag", {.through = "PostTag"})
+                             .multitenancy(kByOrg)
+                             .defaults(defaults)
+                             .update("retag", {.arguments = {argument("tags", type::array(type::string))},
+                                               .steps = {changes::manage_relationship("tags", "tags", by_name)}}))
+               .build()
+               .value();
+  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto tag_names = [&](const Value& post, const char* tenant) {
+    auto loaded = e.get("Post", post, {.load = {"tags"}, .tenant = tenant}).value();
+    return names(loaded.related("tags"));
+  };
+  auto p1 = e.create("Post", {{"title", "one"}}, in("acme")).value();
+  auto p2 = e.create("Post", {{"title", "two"}}, in("acme")).value();
+  auto p3 = e.create("Post", {{"title", "three"}}, in("globex")).value();
+
+  REQUIRE(e.update("Post", p1.id(), {{"tags", Array{"cpp"}}}, {.action = "retag", .tenant = "acme"}));
+  // The same name again, on the same post and on another: the tag acme has, not a new one.
+  REQUIRE(e.update("Post", p1.id(), {{"tags", Array{"cpp", "db"}}}, {.action = "retag", .tenant = "acme"}));
+  REQUIRE(e.update("Post", p2.id(), {{"tags", Array{"cpp"}}}, {.action = "retag", .tenant = "acme"}));
+  // Another tenant's cpp is its own.
+  REQUIRE(e.update("Post", p3.id(), {{"tags", Array{"cpp"}}}, {.action = "retag", .tenant = "globex"}));
+  CHECK(tag_names(p1.id(), "acme") == std::set<std::string>{"cpp", "db"});
+  CHECK(tag_names(p2.id(), "acme") == std::set<std::string>{"cpp"});
+  CHECK(tag_names(p3.id(), "globex") == std::set<std::string>{"cpp"});
+  CHECK(e.read("Tag", scoped("acme")).value().size() == 2);
+  CHECK(e.read("Tag", scoped("globex")).value().size() == 1);
+
+  // Removed by name as well.
+  REQUIRE(e.update("Post", p1.id(), {{"tags", Array{"db"}}}, {.action = "retag", .tenant = "acme"}));
+  CHECK(tag_names(p1.id(), "acme") == std::set<std::string>{"db"});
+  CHECK(e.read("PostTag", scoped("acme")).value().size() == 2);
+}
