@@ -83,6 +83,7 @@ Result<Record> run_after_action(Changeset& cs, Result<Record> record) {
 }
 
 Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
+  ChangesetAccess::enter(cs, ChangesetAccess::Step::after_transaction);
   auto& hooks = ChangesetAccess::after_transaction(cs);
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     Changeset::AfterTransaction hook = hooks[i];
@@ -338,18 +339,25 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
       return {};
     }
     if (hooks_in_transaction(cs)) user_code_runs();
+    using Step = ChangesetAccess::Step;
+    ChangesetAccess::enter(cs, Step::around_action);
     auto result = runtime::run_around(cs, ChangesetAccess::around_action(cs), "around_action hook",
                                       [&](Changeset& c) -> Result<Record> {
       if (c.action().type != ActionType::create) {  // hooks see the record as stored now
         ASHLAR_TRY(fresh, current(txn, c.resource(), key_of(c), ChangesetAccess::call(c).tenant));
         if (*fresh) ChangesetAccess::set_data(c, to_record(c.resource(), **fresh));
       }
+      ChangesetAccess::enter(c, Step::before_action);
       ASHLAR_TRY_VOID(runtime::run_before(c, ChangesetAccess::before_action(c), "before_action hook"));
       if (c.action().event_type() != ActionType::destroy) ChangesetAccess::check_required(c);
       if (!c.valid()) return fail(invalid(c));
-      return runtime::run_after_action(c, write_changeset(txn, c));
+      auto written = write_changeset(txn, c);
+      ChangesetAccess::enter(c, Step::after_action);
+      return runtime::run_after_action(c, std::move(written));
     });
     if (!result) return fail(result.error());
+    // A hook added for a step that has run would never run: the action does not commit.
+    if (auto late = ChangesetAccess::late_hook(cs)) return fail(std::move(*late));
     outcome = std::move(result);
     return {};
   }, ChangesetAccess::call(cs).correlation_id);
@@ -378,10 +386,12 @@ Result<Record> EngineImpl::run(Changeset& cs) {
   ASHLAR_TRY_VOID(authorize_early(cs));
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
+  ChangesetAccess::enter(cs, ChangesetAccess::Step::around_transaction);
   Result<Record> result = runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                              [&](Changeset& c) -> Result<Record> {
     Result<Record> result = Error::unknown("no result");
     auto ready = ready_to_run(c);
+    ChangesetAccess::enter(c, ChangesetAccess::Step::before_transaction);
     if (ready) ready = runtime::run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
     if (ready) result = run_in_transaction(c);
     else result = ready.error();
@@ -461,8 +471,13 @@ Result<Changeset> Engine::for_update(std::string_view resource, const Value& id,
 }
 
 Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id, const CallOptions& call) {
+  return for_destroy(resource, id, Fields{}, call);
+}
+
+Result<Changeset> Engine::for_destroy(std::string_view resource, const Value& id, const Fields& inputs,
+                                      const CallOptions& call) {
   ASHLAR_TRY(target, find_target(*impl_, resource, ActionType::destroy, id, call));
-  return ChangesetAccess::build(*this, *target->resource, *target->action, {}, call, std::move(target->record));
+  return ChangesetAccess::build(*this, *target->resource, *target->action, inputs, call, std::move(target->record));
 }
 
 Result<Record> Engine::run(Changeset changeset) { return impl_->run(changeset); }
@@ -479,6 +494,12 @@ Result<Record> Engine::update(std::string_view resource, const Value& id, const 
 
 Result<Record> Engine::destroy(std::string_view resource, const Value& id, const CallOptions& call) {
   ASHLAR_TRY(cs, for_destroy(resource, id, call));
+  return run(std::move(*cs));
+}
+
+Result<Record> Engine::destroy(std::string_view resource, const Value& id, const Fields& inputs,
+                               const CallOptions& call) {
+  ASHLAR_TRY(cs, for_destroy(resource, id, inputs, call));
   return run(std::move(*cs));
 }
 

@@ -182,6 +182,17 @@ CallOptions Changeset::to_opts() const {
 
 const CallOptions& ChangesetAccess::call(const Changeset& cs) { return *cs.call_; }
 
+std::optional<Error> ChangesetAccess::late_hook(const Changeset& cs) {
+  if (!cs.late_) return std::nullopt;
+  static constexpr const char* kNames[] = {"building", "around_transaction", "before_transaction", "around_action",
+                                           "before_action", "after_action", "after_transaction"};
+  Error e = Error::framework(fmt::format("a hook added a {} hook after {} hooks had run: it would never run",
+                                         kNames[static_cast<int>(*cs.late_)], kNames[static_cast<int>(*cs.late_)]));
+  e.resource = cs.resource().name();
+  e.action = cs.action().name;
+  return e;
+}
+
 bool ChangesetAccess::given(const Changeset& cs, std::string_view name) {
   return std::find(cs.given_.begin(), cs.given_.end(), name) != cs.given_.end();
 }

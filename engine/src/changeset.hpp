@@ -38,6 +38,11 @@ struct ChangesetAccess {
   static void check_required(Changeset& cs, bool building = false);
   // Whether the call gave argument `name` (sensitive ones too; not a default).
   static bool given(const Changeset& cs, std::string_view name);
+  // The lifecycle step the engine enters; a hook added for an earlier one is late.
+  using Step = Changeset::Step;
+  static void enter(Changeset& cs, Step step) { cs.step_ = step; }
+  // Framework, naming the hook's kind, when a hook was added after its step had run.
+  static std::optional<Error> late_hook(const Changeset& cs);
 };
 
 namespace runtime {

@@ -136,11 +136,7 @@ Result<Reply> ResourceInterface::call(std::string_view name, const std::vector<V
     case ActionType::read: return call_read(**engine_, *r, a, *i, args, more, call);
     case ActionType::create: return one((*engine_)->create(r->name(), inputs, call));
     case ActionType::update: return one((*engine_)->update(r->name(), args[0], inputs, call));
-    case ActionType::destroy:
-      if (!inputs.empty())
-        return fail(framework(*r, a, fmt::format("{}.{} is a destroy action, which takes no inputs beside the record's key",
-                                                 r->name(), a.name)));
-      return one((*engine_)->destroy(r->name(), args[0], call));
+    case ActionType::destroy: return one((*engine_)->destroy(r->name(), args[0], inputs, call));
     case ActionType::generic: {
       ASHLAR_TRY(value, (*engine_)->run_action(r->name(), a.name, inputs, call));
       return Reply{Reply::Shape::value, {}, std::move(*value)};

@@ -38,12 +38,21 @@ inline Error caught_error(std::string_view resource, std::string_view action, st
   }
 }
 
-// f() returns a Result; what it throws becomes that Result's error.
+// f() returns a Result; what it throws becomes that Result's error. An error it returns
+// that names no resource (the user's own `Error::unknown("...")`) names this one, and
+// this action, as an error of the engine's does.
 template <typename F>
 auto guarded(std::string_view resource, std::string_view action, std::string_view step, F&& f)
     -> decltype(f()) {
   try {
-    return f();
+    auto result = f();
+    if (!result && result.error().resource.empty()) {
+      Error error = result.error();
+      error.resource = resource;
+      if (error.action.empty()) error.action = action;
+      return fail(std::move(error));
+    }
+    return result;
   } catch (...) {
     return caught_error(resource, action, step);
   }

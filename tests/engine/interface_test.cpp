@@ -10,6 +10,7 @@
 
 using namespace ashlar;
 using namespace ashlar::dsl;
+using ashlar::test::all_events;
 using ashlar::test::log_length;
 using ashlar::test::TempDir;
 
@@ -158,4 +159,43 @@ TEST_CASE("code interfaces are checked when the domain is built") {
             {"R.interfaces.by_code", "duplicate_arg", "names \"code\" twice"},
             {"R.interfaces.make", "duplicate_interface", "is declared more than once"},
         });
+}
+
+TEST_CASE("a destroy action takes its arguments: by name, and by position through a code interface") {
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Account")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("closed_because", type::string)
+                             .defaults({"read", "create:*"})
+                             .destroy("archive", {.arguments = {argument("reason", type::string, {.allow_nil = false})},
+                                                  .steps = {changes::set_attribute("closed_because", arg("reason"))},
+                                                  .soft = true})
+                             .define("archive_it", {.action = "archive", .args = {"reason"}}))
+               .build()
+               .value();
+  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto a = e.create("Account", {{"name", "a"}}).value();
+  auto b = e.create("Account", {{"name", "b"}}).value();
+  auto before = log_length(e.log());
+
+  // Without its required argument, or with an input it does not take: Invalid, nothing kept.
+  auto missing = e.destroy("Account", a.id(), {.action = "archive"});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().describe() == "invalid: Account.archive: invalid input: reason: is required");
+  auto stray = e.destroy("Account", a.id(), {{"reason", "x"}, {"name", "z"}}, {.action = "archive"});
+  REQUIRE_FALSE(stray);
+  CHECK(stray.error().describe() == "invalid: Account.archive: invalid input: name: is not accepted by Account.archive");
+  CHECK(log_length(e.log()) == before);
+
+  auto archived = e.destroy("Account", a.id(), {{"reason", "spam"}}, {.action = "archive"});
+  REQUIRE(archived);
+  CHECK(e.get("Account", a.id()).value()["closed_because"] == Value("spam"));
+  auto events = all_events(e.log());
+  CHECK(events.back().event.inputs == Fields{{"reason", "spam"}});
+
+  auto by_position = e.interface("Account").call("archive_it", {b.id(), "duplicate"});
+  REQUIRE(by_position);
+  CHECK(e.get("Account", b.id()).value()["closed_because"] == Value("duplicate"));
 }

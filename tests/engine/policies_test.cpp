@@ -113,7 +113,7 @@ TEST_CASE("policies: a custom check that fails or throws fails the request with 
                               }))},
                               Value());
   REQUIRE_FALSE(failing);
-  CHECK(failing.error().describe() == "unknown: directory unavailable");
+  CHECK(failing.error().describe() == "unknown: Doc.create: directory unavailable");
   auto throwing = create_under({authorize_if(custom_filter("boom", [](const PolicyRequest&) -> Result<Expr> {
                                  throw std::runtime_error("boom");
                                }))},

@@ -175,6 +175,50 @@ TEST_CASE("a hook that adds hooks of its own kind while they run: the new ones r
                                           "after_transaction 1", "after_transaction added"});
 }
 
+TEST_CASE("a hook added for a step that has already run fails the action instead of never running") {
+  Notes n;
+  auto before = log_length(n.engine.log());
+  std::vector<std::string> trace;
+  // From before_action: an after_action hook runs (its step is still to come), an
+  // after_transaction one too; a before_transaction one could not, so nothing commits.
+  auto cs = n.engine.for_create("Note", {{"text", "x"}}).value();
+  cs.before_action([&](Changeset& c) -> Result<void> {
+    c.after_action([&](Changeset&, Record r) -> Result<Record> {
+      trace.push_back("after_action added");
+      return r;
+    });
+    c.after_transaction([&](Changeset&, Result<Record> r) -> Result<Record> {
+      trace.push_back(r ? "after_transaction added: ok" : "after_transaction added: " + r.error().describe());
+      return r;
+    });
+    c.before_transaction([&](Changeset&) -> Result<void> {
+      trace.push_back("late before_transaction");
+      return {};
+    });
+    return {};
+  });
+  auto late = n.engine.run(std::move(cs));
+  REQUIRE_FALSE(late);
+  const char* message =
+      "framework: Note.create: a hook added a before_transaction hook after before_transaction hooks had run: it would "
+      "never run";
+  CHECK(late.error().describe() == message);
+  CHECK(trace == std::vector<std::string>{"after_action added", std::string("after_transaction added: ") + message});
+  CHECK(log_length(n.engine.log()) == before);
+
+  // The same from around_action's end, for a before_action hook.
+  auto again = n.engine.for_create("Note", {{"text", "y"}}).value();
+  again.around_action([&](Changeset& c, const Changeset::Next& next) -> Result<Record> {
+    auto r = next(c);
+    c.before_action([](Changeset&) -> Result<void> { return {}; });
+    return r;
+  });
+  auto refused = n.engine.run(std::move(again));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == "a hook added a before_action hook after before_action hooks had run: it would never run");
+  CHECK(log_length(n.engine.log()) == before);
+}
+
 TEST_CASE("growing the store never runs a hook, change or nested action twice") {
   TempDir dir;
   int changes_run = 0, before_run = 0, after_run = 0, nested_run = 0;

@@ -82,12 +82,16 @@ class ASHLAR_API Changeset {
   const std::vector<FieldError>& errors() const { return errors_; }
   bool valid() const { return errors_.empty(); }
 
-  void around_transaction(Around hook) { around_transaction_.push_back(std::move(hook)); }
-  void before_transaction(Before hook) { before_transaction_.push_back(std::move(hook)); }
-  void around_action(Around hook) { around_action_.push_back(std::move(hook)); }
-  void before_action(Before hook) { before_action_.push_back(std::move(hook)); }
-  void after_action(After hook) { after_action_.push_back(std::move(hook)); }
-  void after_transaction(AfterTransaction hook) { after_transaction_.push_back(std::move(hook)); }
+  // A hook may add hooks of its own kind or of a later step: they run in the same pass.
+  // One added for a step that has already run would never run: the action fails with a
+  // Framework error (rolled back) when it is added before the commit; after it (from an
+  // after_transaction hook) it is ignored.
+  void around_transaction(Around hook) { added(Step::around_transaction, around_transaction_, std::move(hook)); }
+  void before_transaction(Before hook) { added(Step::before_transaction, before_transaction_, std::move(hook)); }
+  void around_action(Around hook) { added(Step::around_action, around_action_, std::move(hook)); }
+  void before_action(Before hook) { added(Step::before_action, before_action_, std::move(hook)); }
+  void after_action(After hook) { added(Step::after_action, after_action_, std::move(hook)); }
+  void after_transaction(AfterTransaction hook) { added(Step::after_transaction, after_transaction_, std::move(hook)); }
 
   // The engine running this action: call it from hooks for nested actions, which join
   // this action's transaction.
@@ -95,6 +99,16 @@ class ASHLAR_API Changeset {
 
  private:
   friend struct ChangesetAccess;
+  // The lifecycle's steps in the order they run.
+  enum class Step { building, around_transaction, before_transaction, around_action, before_action, after_action,
+                    after_transaction };
+  template <typename Hook>
+  void added(Step step, std::vector<Hook>& hooks, Hook hook) {
+    if (step < step_ && !late_) late_ = step;
+    hooks.push_back(std::move(hook));
+  }
+  Step step_ = Step::building;      // the step running now
+  std::optional<Step> late_;        // the first kind of hook added after its step ran
   Engine* const* engine_ = nullptr;  // the engine's slot: it follows the Engine when moved
   const Resource* resource_ = nullptr;
   const Action* action_ = nullptr;

@@ -152,6 +152,9 @@ class ASHLAR_API Engine {
                         const CallOptions& call = {});
   // Runs a destroy action; returns the record as it was. NotFound when there is none.
   Result<Record> destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
+  // The same with inputs: the destroy action's arguments (Ash's `Ash.destroy(record,
+  // params)`), e.g. the reason its changes record. Invalid as create's inputs are.
+  Result<Record> destroy(std::string_view resource, const Value& id, const Fields& inputs, const CallOptions& call);
 
   // The same, in two steps: build the changeset (inputs cast, changes and validations
   // run, so hooks can be added from outside), then run it. Building never writes.
@@ -159,6 +162,8 @@ class ASHLAR_API Engine {
   Result<Changeset> for_update(std::string_view resource, const Value& id, const Fields& inputs,
                                const CallOptions& call = {});
   Result<Changeset> for_destroy(std::string_view resource, const Value& id, const CallOptions& call = {});
+  Result<Changeset> for_destroy(std::string_view resource, const Value& id, const Fields& inputs,
+                                const CallOptions& call);
   // Runs a changeset through the lifecycle. Called from a hook of another action on this
   // thread, it joins that action's write transaction: its events commit with the outer
   // action's, under the same transaction and correlation ids, or not at all.
