@@ -128,13 +128,20 @@ Reply patch(const Context& c, const Call& call) {
   return record_reply(200, {.api = &c.api}, *record, {});
 }
 
+// A body is optional: the destroy action's arguments, as a patch gives its attributes.
 Reply destroy(const Context& c, const Call& call) {
+  const Action& action = *call.resource.action(call.route.action);
   CallOptions options = write_options(call);
   if (auto failed = parse_if_match(call.info.header("If-Match"), options.expected_version)) return reply(*failed);
+  Fields inputs;
+  std::map<std::string, std::string> renamed;
+  if (call.body.find_first_not_of(" \t\r\n") != std::string::npos)
+    if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, &call.id, inputs, renamed))
+      return reply(*failed);
   auto id = parse_id(call.resource, call.id);
   if (!id) return reply(no_record(call));
-  auto record = c.engine.destroy(call.resource.name(), *id, options);
-  if (!record) return reply(from_error(record.error(), true, &call.resource));
+  auto record = c.engine.destroy(call.resource.name(), *id, inputs, options);
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
   return record_reply(200, {.api = &c.api}, *record, {});
 }
 

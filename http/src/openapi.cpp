@@ -3,6 +3,8 @@
 #include "document.hpp"
 #include "errors.hpp"
 
+#include <algorithm>
+
 namespace ashlar::http {
 
 using nlohmann::ordered_json;
@@ -388,6 +390,10 @@ struct Builder {
     if (!params.empty()) op["parameters"] = std::move(params);
     if (route.kind == RouteKind::post || route.kind == RouteKind::patch)
       op["requestBody"] = {{"required", true}, {"content", content(record_body_schema(api, domain, resource, action))}};
+    bool has_arguments = std::any_of(action.arguments.begin(), action.arguments.end(),
+                                     [](const Argument& a) { return a.is_public; });
+    if (route.kind == RouteKind::destroy && has_arguments)  // its arguments, optional as the body is
+      op["requestBody"] = {{"required", false}, {"content", content(record_body_schema(api, domain, resource, action))}};
     if (route.kind == RouteKind::route && route.method != "GET")
       op["requestBody"] = {{"required", false}, {"content", content(arguments_body_schema(action))}};
     ordered_json answers = {{route.kind == RouteKind::post ? "201" : "200", success_of(routes, resource, route)}};

@@ -154,7 +154,7 @@ struct Server::Impl {
     std::string tenant;
     if (auto failed = authenticate(info, actor, tenant)) return send(res, *failed);
     bool writes = route.kind == RouteKind::post || route.kind == RouteKind::patch ||
-                  (route.kind == RouteKind::route && !req.body.empty());
+                  ((route.kind == RouteKind::route || route.kind == RouteKind::destroy) && !req.body.empty());
     if (writes && !json_body(req))
       return send(res, failure(415, "unsupported_media_type", std::string("send the body as ") + kJsonApi,
                                {.header = "Content-Type"}));

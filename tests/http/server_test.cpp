@@ -229,3 +229,45 @@ TEST_CASE("A route whose read action sorts by a sensitive attribute pages by off
   REQUIRE(refused);
   CHECK(refused->status == 400);
 }
+
+TEST_CASE("DELETE takes the destroy action's arguments in an optional body") {
+  TempDir dir;
+  using namespace ashlar::dsl;
+  auto d = domain("d")
+               .resource(resource("Account")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("closed_because", type::string)
+                             .defaults({"read", "create:*", "destroy"})
+                             .destroy("archive", {.arguments = {argument("reason", type::string, {.allow_nil = false})},
+                                                  .steps = {changes::set_attribute("closed_because", arg("reason"))},
+                                                  .soft = true}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  http::Api api;
+  api.resource("Account", "account", "/accounts").destroy("archive");
+  auto server = http::Server::start(engine, api).value();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto a = engine.create("Account", {{"name", "a"}}).value();
+  std::string path = "/accounts/" + a.id().str();
+  const char* type = "application/vnd.api+json";
+
+  auto missing = client.Delete(path.c_str());
+  REQUIRE(missing);
+  CHECK(missing->status == 422);
+  auto errors = nlohmann::json::parse(missing->body)["errors"];
+  CHECK(errors[0]["code"] == "required");
+  CHECK(errors[0]["source"]["pointer"] == "/data/attributes/reason");
+  auto unknown = client.Delete(path.c_str(), R"({"data": {"type": "account", "attributes": {"colour": "red"}}})", type);
+  REQUIRE(unknown);
+  CHECK(unknown->status == 422);
+  CHECK(engine.get("Account", a.id()).value()["closed_because"].is_null());
+
+  auto archived = client.Delete(path.c_str(), R"({"data": {"type": "account", "attributes": {"reason": "spam"}}})", type);
+  REQUIRE(archived);
+  CHECK(archived->status == 200);
+  CHECK(engine.get("Account", a.id()).value()["closed_because"] == Value("spam"));
+}
