@@ -34,10 +34,7 @@ class BulkRun {
   BulkRun(EngineImpl& impl, const BulkOptions& options, const char* kind, Build build)
       : impl_(impl), options_(options), kind_(kind), build_(std::move(build)),
         correlation_id_(options.correlation_id.empty() ? Uuid::v4().str() : options.correlation_id),
-        context_(*Value(options.context).as_map()) {
-    // Each input's own entry (kind_) replaces one the caller gave.
-    std::erase_if(context_, [&](const auto& kv) { return kv.first == kind_; });
-  }
+        context_(*Value(options.context).as_map()) {}
 
   BulkResult run(std::size_t total) {
     for (std::size_t from = 0; from < total && !stopped_; from += options_.batch_size)
@@ -62,7 +59,18 @@ class BulkRun {
     auto at = std::lower_bound(context_.begin(), context_.end(), kind_,
                                [](const auto& kv, std::string_view key) { return kv.first < key; });
     call.context.assign(context_.begin(), at);
-    call.context.emplace_back(kind_, Value(Map{{"index", static_cast<std::int64_t>(index)}}));
+    Map entry{{"index", static_cast<std::int64_t>(index)}};
+    // The caller's own entry: a map is merged with the index (as Ash's set_context merges),
+    // anything else replaced.
+    if (at != context_.end() && at->first == kind_) {
+      if (const Map* given = at->second.as_map()) {
+        Map merged = *given;
+        runtime::deep_merge(merged, entry);
+        entry = std::move(merged);
+      }
+      ++at;
+    }
+    call.context.emplace_back(kind_, Value(std::move(entry)));
     call.context.insert(call.context.end(), at, context_.end());
     if (!options_.idempotency_key.empty()) call.idempotency_key = fmt::format("{}/{}", options_.idempotency_key, index);
     return call;
@@ -268,7 +276,7 @@ class BulkRun {
   const char* kind_;
   Build build_;
   std::string correlation_id_;
-  Map context_;  // the caller's context, sorted, without an entry of kind_
+  Map context_;  // the caller's context, sorted
   BulkResult result_;
   bool stopped_ = false;
 };

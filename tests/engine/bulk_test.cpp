@@ -85,6 +85,8 @@ Domain blog() {
                                std::string keys;
                                for (const auto& [key, value] : cs.context()) keys += key + " ";
                                g_trace.push_back(keys + index_of(cs));
+                               if (const Value* bulk = find_field(cs.context(), "bulk_create"))
+                                 g_trace.push_back(bulk->str());
                                return {};
                              })}})
                     .create("refuse_before_transaction",
@@ -517,7 +519,7 @@ TEST_CASE("bulk_create: records that fail together in one batch each fail alone,
 TEST_CASE("bulk_create: each changeset's context is the caller's, sorted, with its own bulk index") {
   Blog b;
   g_trace.clear();
-  // The caller's own bulk_create entry is replaced by the input's index, as Ash does.
+  // The caller's own bulk_create entry, not a map, is replaced by the input's index.
   auto result = b.engine
                     .bulk_create("Post", posts({"a", "b", "c"}),
                                  {.action = "remember_context",
@@ -525,6 +527,11 @@ TEST_CASE("bulk_create: each changeset's context is the caller's, sorted, with i
                                   .batch_size = 2})
                     .value();
   CHECK(result.status == BulkStatus::success);
-  CHECK(g_trace == std::vector<std::string>{"alpha bulk_create zeta 0", "alpha bulk_create zeta 1",
-                                            "alpha bulk_create zeta 2"});
+  CHECK(g_trace == std::vector<std::string>{"alpha bulk_create zeta 0", "{index: 0}", "alpha bulk_create zeta 1",
+                                            "{index: 1}", "alpha bulk_create zeta 2", "{index: 2}"});
+  // A map there is merged with the index, as Ash deep-merges context.
+  g_trace.clear();
+  REQUIRE(b.engine.bulk_create("Post", posts({"d"}),
+                               {.action = "remember_context", .context = {{"bulk_create", Map{{"batch", "nightly"}}}}}));
+  CHECK(g_trace == std::vector<std::string>{"bulk_create 0", "{batch: \"nightly\", index: 0}"});
 }
