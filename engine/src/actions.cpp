@@ -90,6 +90,7 @@ Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
     result = guarded(cs.resource().name(), cs.action().name, "after_transaction hook",
                      [&] { return hook(cs, std::move(result)); });
   }
+  ChangesetAccess::enter(cs, ChangesetAccess::Step::finished);
   return result;
 }
 
@@ -353,7 +354,9 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
       if (!c.valid()) return fail(invalid(c));
       auto written = write_changeset(txn, c);
       ChangesetAccess::enter(c, Step::after_action);
-      return runtime::run_after_action(c, std::move(written));
+      auto after = runtime::run_after_action(c, std::move(written));
+      ChangesetAccess::enter(c, Step::after_action_done);  // what the around_action hooks' ends add is late
+      return after;
     });
     if (!result) return fail(result.error());
     // A hook added for a step that has run would never run: the action does not commit.

@@ -107,6 +107,7 @@ class BulkRun {
   // after_transaction hook may turn its error into a result (which stop_on_error then
   // does not stop at).
   Result<Record> answer_invalid(Changeset& cs) {
+    ChangesetAccess::enter(cs, ChangesetAccess::Step::around_transaction);
     return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                                [&](Changeset& c) -> Result<Record> {
                                  // Its errors as they stand once the around hooks ran.
@@ -122,6 +123,7 @@ class BulkRun {
     if (i == slots.size()) return in_batch(slots);
     bool entered = false;
     Slot& slot = slots[i];
+    ChangesetAccess::enter(*slot.cs, ChangesetAccess::Step::around_transaction);
     auto result = runtime::run_around(*slot.cs, ChangesetAccess::around_transaction(*slot.cs),
                                       "around_transaction hook", [&](Changeset&) -> Result<Record> {
                                         entered = true;
@@ -141,6 +143,7 @@ class BulkRun {
     for (auto& slot : slots) {
       if (!slot.ready || stop) continue;
       slot.started = true;
+      ChangesetAccess::enter(*slot.cs, ChangesetAccess::Step::before_transaction);
       auto r = runtime::run_before(*slot.cs, ChangesetAccess::before_transaction(*slot.cs), "before_transaction hook");
       if (r) continue;
       slot.result = r.error();
@@ -373,22 +376,37 @@ Result<BulkResult> Engine::bulk_update(std::string_view resource, const std::vec
 }
 
 Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const Query& query, const BulkOptions& options) {
+  return bulk_destroy(resource, query, Fields{}, options);
+}
+
+Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const std::vector<Value>& ids,
+                                        const BulkOptions& options) {
+  return bulk_destroy(resource, ids, Fields{}, options);
+}
+
+Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const std::vector<Record>& records,
+                                        const BulkOptions& options) {
+  return bulk_destroy(resource, records, Fields{}, options);
+}
+
+Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const Query& query, const Fields& inputs,
+                                        const BulkOptions& options) {
   if (query.as_of)
     return fail(Error::framework(fmt::format("bulk_destroy of {} acts on the current records; a query with as_of "
                                              "reads the past",
                                              resource)));
   ASHLAR_TRY(records, read(resource, for_bulk(query, options)));
-  return bulk_destroy(resource, *records, options);
+  return bulk_destroy(resource, *records, inputs, options);
 }
 
-Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const std::vector<Value>& ids,
+Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const std::vector<Value>& ids, const Fields& inputs,
                                         const BulkOptions& options) {
-  return bulk_change(*this, *impl_, resource, ActionType::destroy, nullptr, &ids, {}, options);
+  return bulk_change(*this, *impl_, resource, ActionType::destroy, nullptr, &ids, inputs, options);
 }
 
 Result<BulkResult> Engine::bulk_destroy(std::string_view resource, const std::vector<Record>& records,
-                                        const BulkOptions& options) {
-  return bulk_change(*this, *impl_, resource, ActionType::destroy, &records, nullptr, {}, options);
+                                        const Fields& inputs, const BulkOptions& options) {
+  return bulk_change(*this, *impl_, resource, ActionType::destroy, &records, nullptr, inputs, options);
 }
 
 }  // namespace ashlar

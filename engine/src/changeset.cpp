@@ -184,10 +184,11 @@ const CallOptions& ChangesetAccess::call(const Changeset& cs) { return *cs.call_
 
 std::optional<Error> ChangesetAccess::late_hook(const Changeset& cs) {
   if (!cs.late_) return std::nullopt;
-  static constexpr const char* kNames[] = {"building", "around_transaction", "before_transaction", "around_action",
-                                           "before_action", "after_action", "after_transaction"};
-  Error e = Error::framework(fmt::format("a hook added a {} hook after {} hooks had run: it would never run",
-                                         kNames[static_cast<int>(*cs.late_)], kNames[static_cast<int>(*cs.late_)]));
+  static constexpr const char* kNames[] = {"building",     "around_transaction", "before_transaction",
+                                           "around_action", "before_action",    "after_action",
+                                           "after_action",  "after_transaction", "after_transaction"};
+  Error e = Error::framework(fmt::format("a hook of kind {} was added after those hooks had run: it would never run",
+                                         kNames[static_cast<int>(*cs.late_)]));
   e.resource = cs.resource().name();
   e.action = cs.action().name;
   return e;

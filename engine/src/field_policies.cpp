@@ -54,7 +54,7 @@ class Everywhere {
     }
     if (const Aggregate* a = r.aggregate(name)) return aggregate(r, *a, depth + 1, read);
     const CalculationDef* c = r.calculation(name);
-    if (c && c->expr) return expr(r, *c->expr, nullptr, depth + 1, read, nullptr);
+    if (c && c->expr) return expr(r, *c->expr, {}, depth + 1, read);
     if (c) {
       for (const auto& attribute : r.attributes()) {
         ASHLAR_TRY(hidden, field(r, attribute.name, depth + 1, read));
@@ -71,23 +71,35 @@ class Everywhere {
     return field(*end, p.back(), depth, p.size() == 1 ? read : nullptr);
   }
 
-  // An aggregate of r's records (r read through `read`): its related records are read
-  // through their primary read; parent(...) in its filter is r's record.
-  Result<std::optional<std::string>> aggregate(const Resource& r, const Aggregate& a, int depth, const Action* read) {
+  // A record parent(...) may name: the resource, and the action it is read through.
+  struct Frame {
+    const Resource* resource;
+    const Action* read;
+  };
+
+  // An aggregate of r's records (r read through `read`; `outer`: the records r's own
+  // parent(...) names, innermost first): its related records are read through their
+  // primary read; parent(...) in its filter is r's record, or one further out.
+  Result<std::optional<std::string>> aggregate(const Resource& r, const Aggregate& a, int depth, const Action* read,
+                                               const std::vector<Frame>& outer = {}) {
     const Resource* dest = walk(domain_, &r, a.path, a.path.size());
     if (!dest) return std::optional<std::string>();
     if (!a.field.empty()) {
       ASHLAR_TRY(hidden, field(*dest, a.field, depth, nullptr));
       if (*hidden) return hidden;
     }
-    if (a.filter) return expr(*dest, *a.filter, &r, depth, nullptr, read);
-    return std::optional<std::string>();
+    if (!a.filter) return std::optional<std::string>();
+    std::vector<Frame> parents{Frame{&r, read}};
+    parents.insert(parents.end(), outer.begin(), outer.end());
+    return expr(*dest, *a.filter, parents, depth, nullptr);
   }
 
-  // Refs and aggregates of `e` over r, read through `read` (parent(...) refs over
-  // `parent`, read through `parent_read`).
-  Result<std::optional<std::string>> expr(const Resource& r, const Expr& e, const Resource* parent, int depth,
-                                          const Action* read, const Action* parent_read) {
+  // Refs and aggregates of `e` over r, read through `read`; parent(...) refs over the
+  // records `parents` holds, innermost first. visit_refs tells that a ref is under
+  // parent(...), not how many levels out, so such a ref is checked against every one of
+  // them: one guarded on any refuses (a rare refusal too many, never a field let through).
+  Result<std::optional<std::string>> expr(const Resource& r, const Expr& e, const std::vector<Frame>& parents,
+                                          int depth, const Action* read) {
     std::optional<std::string> hidden;
     std::optional<Error> error;
     auto note = [&](Result<std::optional<std::string>> found) {
@@ -96,12 +108,14 @@ class Everywhere {
     };
     visit_refs(e, [&](const std::vector<std::string>& p, bool under_parent) {
       if (p.empty()) return;
-      if (under_parent && parent) note(path(*parent, p, depth, parent_read));
-      else note(path(r, p, depth, read));
+      if (!under_parent || parents.empty()) return note(path(r, p, depth, read));
+      for (const auto& frame : parents) note(path(*frame.resource, p, depth, frame.read));
     });
     visit_aggregates(e, [&](const Aggregate& a, bool under_parent) {
-      if (under_parent && parent) note(aggregate(*parent, a, depth, parent_read));
-      else note(aggregate(r, a, depth, read));
+      if (!under_parent || parents.empty()) return note(aggregate(r, a, depth, read, parents));
+      for (std::size_t i = 0; i < parents.size(); ++i)
+        note(aggregate(*parents[i].resource, a, depth, parents[i].read,
+                       std::vector<Frame>(parents.begin() + static_cast<std::ptrdiff_t>(i) + 1, parents.end())));
     });
     if (error) return fail(*error);
     return hidden;
@@ -183,7 +197,9 @@ Result<void> Reader::check_filterable(const Resource& r, const Action& a, const 
   if (!authorize_ || !guards_fields(domain_)) return {};
   Everywhere everywhere(domain_, q.actor.is_null() ? base_.actor : q.actor);
   if (q.filter) {
-    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, parent, 0, &a, parent_action));
+    std::vector<Everywhere::Frame> parents;
+    if (parent) parents.push_back({parent, parent_action});
+    ASHLAR_TRY(hidden, everywhere.expr(r, *q.filter, parents, 0, &a));
     if (*hidden) return fail(not_filterable(r, a.name, **hidden));
   }
   ASHLAR_TRY(sorted_by, first_guarded(everywhere, r, a, q.sort));

@@ -115,7 +115,11 @@ Result<std::vector<std::vector<Record>>> Reader::fetch_related(const Resource& r
 }
 
 const Action* load_read_action(const Resource& dest, const Relationship& rel, const Query* custom) {
-  if (custom && !custom->action.empty()) return dest.action(custom->action);
+  if (custom && !custom->action.empty()) {
+    // validate_loads refuses any other; were one to slip through, it would not read unguarded.
+    const Action* named = dest.action(custom->action);
+    if (named && named->type == ActionType::read) return named;
+  }
   return rel.read_action.empty() ? dest.primary_action(ActionType::read) : dest.action(rel.read_action);
 }
 

@@ -166,6 +166,7 @@ class Manager {
   Result<void> look_up_items() {
     found_.assign(plan_.items.size(), std::nullopt);
     std::map<std::pair<const ManageKeyDef*, std::string>, std::optional<Record>> looked_up;
+    std::vector<std::optional<Record>*> fresh_found;  // looked up now: readable is decided for all at once
     for (std::size_t i = 0; i < plan_.items.size(); ++i) {
       const ManageItem& item = plan_.items[i];
       if (match_[i]) continue;
@@ -183,12 +184,22 @@ class Manager {
           ASHLAR_TRY(got, reader_.by_identity(*plan_.dest, item.key->definition->name, item.key->values));
           at->second = std::move(*got);
         }
-        if (at->second) {  // looked up as a read by the actor: one it may not read is not found
-          ASHLAR_TRY(readable, reader_.readable(*plan_.dest, *at->second));
-          if (!*readable) at->second.reset();
-        }
+        if (at->second) fresh_found.push_back(&at->second);
       }
-      found_[i] = at->second;
+    }
+    // Looked up as the primary read finds them for the actor: one it does not return
+    // (another tenant's, filtered out, not the actor's to read) is not found.
+    std::vector<Record> records;
+    for (auto* found : fresh_found) records.push_back(**found);
+    if (!records.empty()) {
+      ASHLAR_TRY(readable, reader_.readable(*plan_.dest, records));
+      for (std::size_t k = 0; k < fresh_found.size(); ++k)
+        if (!(*readable)[k]) fresh_found[k]->reset();
+    }
+    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
+      const ManageItem& item = plan_.items[i];
+      if (match_[i] || item.record || !item.key || plan_.on_lookup.kind != manage::Lookup::relate) continue;
+      found_[i] = looked_up.at({item.key->definition, encode_key(item.key->values)});
     }
     return {};
   }

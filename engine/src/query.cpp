@@ -222,9 +222,16 @@ void restore_binaries(std::vector<Value>& values, const std::vector<std::vector<
 
 Result<void> Reader::check_loads(const Resource& r, const std::vector<Load>& loads) {
   ASHLAR_TRY_VOID(validate_loads(domain_, r, loads, false));
-  const Action* a = r.primary_action(ActionType::read);
-  if (!a) return {};
-  return check_filterable(r, *a, Query{.load = loads});
+  if (const Action* a = r.primary_action(ActionType::read)) return check_filterable(r, *a, Query{.load = loads});
+  // Records of a resource without a primary read: each load's own query is checked, its
+  // parent(...) read through no action.
+  for (const auto& load : loads) {
+    const Relationship* rel = r.relationship(load.name);
+    const Resource* dest = rel ? domain_.resource(rel->destination) : nullptr;
+    const Action* read = dest ? load_read_action(*dest, *rel, &load.query) : nullptr;
+    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, nullptr));
+  }
+  return {};
 }
 
 Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
@@ -241,6 +248,8 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   ASHLAR_TRY_VOID(validate_loads(domain_, r, q.load, q.public_only));
   ASHLAR_TRY_VOID(check_filterable(r, *a, q));  // the caller's filter and sort; the action's own are the resource's
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
+  // What the preparations loaded names what exists too (the model's own: any field).
+  if (!prepared->load.empty()) ASHLAR_TRY_VOID(validate_loads(domain_, r, prepared->load, false));
   return run_prepared(r, a, *args, *prepared);
 }
 
@@ -322,11 +331,22 @@ Result<void> Reader::through_action(const Resource& dest, const Action* a, const
 }
 
 Result<bool> Reader::readable(const Resource& r, const Record& record) {
+  ASHLAR_TRY(each, readable(r, std::vector<Record>{record}));
+  return each->front();
+}
+
+Result<std::vector<bool>> Reader::readable(const Resource& r, const std::vector<Record>& records) {
   const Action* a = r.primary_action(ActionType::read);
   ASHLAR_TRY(tenant, tenant_value(r, a ? a->name : std::string("read"), base_.tenant));
-  if (!in_tenant(r, record, *tenant)) return false;
-  ASHLAR_TRY(kept, readable_rows(r, {record}));
-  return !kept->empty();
+  std::vector<std::vector<Record>> per_row;  // one row per record: what the action keeps of it
+  per_row.reserve(records.size());
+  for (const auto& record : records)
+    per_row.push_back(in_tenant(r, record, *tenant) ? std::vector<Record>{record} : std::vector<Record>{});
+  ASHLAR_TRY_VOID(through_action(r, a, {}, "read", per_row));
+  std::vector<bool> out;
+  out.reserve(per_row.size());
+  for (const auto& row : per_row) out.push_back(!row.empty());
+  return out;
 }
 
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,

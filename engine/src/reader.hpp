@@ -18,9 +18,9 @@ namespace ashlar::runtime {
 Record make_record(const Domain& domain, const Resource& resource, const StoredRecord& stored);
 std::vector<std::string> split_path(std::string_view dotted);
 
-// The read action a relationship's records come through: the one a load's query names
-// (`custom`, validated before: a read action of dest), else the relationship's own, else
-// the destination's primary read (null when it has none).
+// The read action a relationship's records come through: the read action of dest a
+// load's query names (`custom`; validate_loads refuses a name that is none), else the
+// relationship's own, else the destination's primary read (null when it has none).
 const Action* load_read_action(const Resource& dest, const Relationship& rel, const Query* custom = nullptr);
 
 class Reader;
@@ -109,6 +109,8 @@ class Reader {
   // action's filter and its preparations' filters, and (unless authorization is off) its
   // policies. Lookups by key use it.
   Result<bool> readable(const Resource& r, const Record& record);
+  // The same for each of records (aligned), decided in one pass.
+  Result<std::vector<bool>> readable(const Resource& r, const std::vector<Record>& records);
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
   Result<std::vector<Record>> scan(const Resource& r);

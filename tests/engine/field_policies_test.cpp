@@ -195,6 +195,13 @@ TEST_CASE("field policies: a load's filter cannot reach a guarded field through 
   REQUIRE_FALSE(through_parent);
   CHECK(through_parent.error().cls == ErrorClass::forbidden);
   CHECK(through_parent.error().message == kRefusedSalary);
+  // Two levels out, from inside an aggregate of the loaded dept: the employee again.
+  auto two_out = w.engine.read(
+      "Employee",
+      {.load = {Load("dept", {.filter = parse_expr("exists(employees, parent(parent(salary)) > 1000)").value()})},
+       .actor = alice});
+  REQUIRE_FALSE(two_out);
+  CHECK(two_out.error().message == kRefusedSalary);
   // A load's records come through the read action its query names, which must be one.
   Query other;
   other.action = "read";

@@ -161,21 +161,29 @@ TEST_CASE("code interfaces are checked when the domain is built") {
         });
 }
 
+namespace {
+
+// Accounts archived by a soft destroy that records its required reason argument.
+Domain accounts() {
+  return domain("d")
+      .resource(resource("Account")
+                    .uuid_primary_key("id")
+                    .attribute("name", type::string)
+                    .attribute("closed_because", type::string)
+                    .defaults({"read", "create:*"})
+                    .destroy("archive", {.arguments = {argument("reason", type::string, {.allow_nil = false})},
+                                         .steps = {changes::set_attribute("closed_because", arg("reason"))},
+                                         .soft = true})
+                    .define("archive_it", {.action = "archive", .args = {"reason"}}))
+      .build()
+      .value();
+}
+
+}  // namespace
+
 TEST_CASE("a destroy action takes its arguments: by name, and by position through a code interface") {
   TempDir dir;
-  auto d = domain("d")
-               .resource(resource("Account")
-                             .uuid_primary_key("id")
-                             .attribute("name", type::string)
-                             .attribute("closed_because", type::string)
-                             .defaults({"read", "create:*"})
-                             .destroy("archive", {.arguments = {argument("reason", type::string, {.allow_nil = false})},
-                                                  .steps = {changes::set_attribute("closed_because", arg("reason"))},
-                                                  .soft = true})
-                             .define("archive_it", {.action = "archive", .args = {"reason"}}))
-               .build()
-               .value();
-  Engine e = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  Engine e = Engine::open(dir.path(), accounts(), {.durability = Durability::no_sync}).value();
   auto a = e.create("Account", {{"name", "a"}}).value();
   auto b = e.create("Account", {{"name", "b"}}).value();
   auto before = log_length(e.log());
@@ -198,4 +206,19 @@ TEST_CASE("a destroy action takes its arguments: by name, and by position throug
   auto by_position = e.interface("Account").call("archive_it", {b.id(), "duplicate"});
   REQUIRE(by_position);
   CHECK(e.get("Account", b.id()).value()["closed_because"] == Value("duplicate"));
+}
+
+TEST_CASE("bulk_destroy takes the destroy action's arguments for every record") {
+  TempDir dir;
+  Engine e = Engine::open(dir.path(), accounts(), {.durability = Durability::no_sync}).value();
+  std::vector<Value> ids;
+  for (const char* name : {"a", "b"}) ids.push_back(e.create("Account", {{"name", name}}).value().id());
+  auto before = log_length(e.log());
+  auto without = e.bulk_destroy("Account", ids, {.action = "archive"}).value();
+  CHECK(without.status == BulkStatus::error);
+  CHECK(log_length(e.log()) == before);
+  auto archived = e.bulk_destroy("Account", Query{}, {{"reason", "cleanup"}}, {.action = "archive"}).value();
+  CHECK(archived.status == BulkStatus::success);
+  CHECK(archived.count == 2);
+  for (const auto& id : ids) CHECK(e.get("Account", id).value()["closed_because"] == Value("cleanup"));
 }

@@ -41,6 +41,11 @@ ActionStep trap(std::string when) {
         throw 42;  // not even a std::exception
         return r;
       });
+    if (when == "late")  // a hook for a step that has run
+      cs.before_transaction([](Changeset& c) -> Result<void> {
+        c.around_transaction([](Changeset& c2, const Changeset::Next& next) { return next(c2); });
+        return {};
+      });
     if (when == "value")  // a failed .value() inside a hook keeps its error
       cs.before_action([](Changeset& c) -> Result<void> {
         c.engine().get("Note", Uuid::v4()).value();
@@ -60,7 +65,7 @@ Domain notes() {
                                        .primary = true,
                                        .arguments = {argument("trap", type::string)},
                                        .steps = {trap("change"), trap("before_transaction"), trap("before_action"),
-                                                 trap("after_action"), trap("around_action"), trap("value"),
+                                                 trap("after_action"), trap("around_action"), trap("value"), trap("late"),
                                                  validations::validate([](const Changeset& cs) -> std::optional<FieldError> {
                                                    auto t = cs.argument("trap");
                                                    if (t.as_string() && *t.as_string() == "validation")
@@ -200,8 +205,8 @@ TEST_CASE("a hook added for a step that has already run fails the action instead
   auto late = n.engine.run(std::move(cs));
   REQUIRE_FALSE(late);
   const char* message =
-      "framework: Note.create: a hook added a before_transaction hook after before_transaction hooks had run: it would "
-      "never run";
+      "framework: Note.create: a hook of kind before_transaction was added after those hooks had run: it would never "
+      "run";
   CHECK(late.error().describe() == message);
   CHECK(trace == std::vector<std::string>{"after_action added", std::string("after_transaction added: ") + message});
   CHECK(log_length(n.engine.log()) == before);
@@ -215,8 +220,33 @@ TEST_CASE("a hook added for a step that has already run fails the action instead
   });
   auto refused = n.engine.run(std::move(again));
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().message == "a hook added a before_action hook after before_action hooks had run: it would never run");
+  CHECK(refused.error().message == "a hook of kind before_action was added after those hooks had run: it would never run");
   CHECK(log_length(n.engine.log()) == before);
+
+  // An after_action hook added at around_action's end: the after_action hooks have run.
+  auto third = n.engine.for_create("Note", {{"text", "z"}}).value();
+  third.around_action([&](Changeset& c, const Changeset::Next& next) -> Result<Record> {
+    auto r = next(c);
+    c.after_action([](Changeset&, Record record) -> Result<Record> { return record; });
+    return r;
+  });
+  auto too_late = n.engine.run(std::move(third));
+  REQUIRE_FALSE(too_late);
+  CHECK(too_late.error().message == "a hook of kind after_action was added after those hooks had run: it would never run");
+  CHECK(log_length(n.engine.log()) == before);
+
+  // An around_transaction hook from a before_transaction hook: in a single call and in a
+  // bulk action alike.
+  auto single = n.engine.create("Note", {{"text", "s"}, {"trap", "late"}});
+  REQUIRE_FALSE(single);
+  CHECK(single.error().message == "a hook of kind around_transaction was added after those hooks had run: it would never run");
+  auto bulk = n.engine.bulk_create("Note", {{{"text", "b"}, {"trap", "late"}}, {{"text", "c"}}}, {.return_errors = true});
+  REQUIRE(bulk);
+  CHECK(bulk->status == BulkStatus::partial_success);
+  REQUIRE(bulk->errors.size() == 1);
+  CHECK(bulk->errors[0].index == 0);
+  CHECK(bulk->errors[0].error.message == single.error().message);
+  CHECK(log_length(n.engine.log()) == before + 1);
 }
 
 TEST_CASE("growing the store never runs a hook, change or nested action twice") {

@@ -85,7 +85,7 @@ class ASHLAR_API Changeset {
   // A hook may add hooks of its own kind or of a later step: they run in the same pass.
   // One added for a step that has already run would never run: the action fails with a
   // Framework error (rolled back) when it is added before the commit; after it (from an
-  // after_transaction hook) it is ignored.
+  // after_transaction hook, or an around_transaction hook's end) it is ignored.
   void around_transaction(Around hook) { added(Step::around_transaction, around_transaction_, std::move(hook)); }
   void before_transaction(Before hook) { added(Step::before_transaction, before_transaction_, std::move(hook)); }
   void around_action(Around hook) { added(Step::around_action, around_action_, std::move(hook)); }
@@ -99,9 +99,10 @@ class ASHLAR_API Changeset {
 
  private:
   friend struct ChangesetAccess;
-  // The lifecycle's steps in the order they run.
+  // The lifecycle's steps in the order they run; after_action_done once the after_action
+  // hooks (and the around_action hooks' ends) have run, finished once every hook has.
   enum class Step { building, around_transaction, before_transaction, around_action, before_action, after_action,
-                    after_transaction };
+                    after_action_done, after_transaction, finished };
   template <typename Hook>
   void added(Step step, std::vector<Hook>& hooks, Hook hook) {
     if (step < step_ && !late_) late_ = step;

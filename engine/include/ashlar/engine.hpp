@@ -191,6 +191,13 @@ class ASHLAR_API Engine {
                                   const BulkOptions& options = {});
   Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Record>& records,
                                   const BulkOptions& options = {});
+  // The same with the destroy action's arguments, as Engine::destroy takes them.
+  Result<BulkResult> bulk_destroy(std::string_view resource, const Query& query, const Fields& inputs,
+                                  const BulkOptions& options);
+  Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Value>& ids, const Fields& inputs,
+                                  const BulkOptions& options);
+  Result<BulkResult> bulk_destroy(std::string_view resource, const std::vector<Record>& records, const Fields& inputs,
+                                  const BulkOptions& options);
 
   // ---- Generic actions and code interfaces (generic.cpp, interface.cpp) ----
   // Runs the generic action `action` of `resource` (ashlar/generic.hpp) with arguments
