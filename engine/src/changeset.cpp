@@ -187,6 +187,7 @@ std::optional<Error> ChangesetAccess::late_hook(const Changeset& cs) {
   static constexpr const char* kNames[] = {"building",     "around_transaction", "before_transaction",
                                            "around_action", "before_action",    "after_action",
                                            "after_action",  "after_transaction", "after_transaction"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(Changeset::Step::finished) + 1);
   Error e = Error::framework(fmt::format("a hook of kind {} was added after those hooks had run: it would never run",
                                          kNames[static_cast<int>(*cs.late_)]));
   e.resource = cs.resource().name();

@@ -204,13 +204,18 @@ Result<void> Reader::check_filterable(const Resource& r, const Action& a, const 
   }
   ASHLAR_TRY(sorted_by, first_guarded(everywhere, r, a, q.sort));
   if (*sorted_by) return fail(not_filterable(r, a.name, **sorted_by));
-  for (const auto& load : q.load) {
+  return check_loads_filterable(r, &a, q.load);
+}
+
+Result<void> Reader::check_loads_filterable(const Resource& r, const Action* a, const std::vector<Load>& loads) {
+  if (!authorize_ || !guards_fields(domain_)) return {};
+  for (const auto& load : loads) {
     const Relationship* rel = r.relationship(load.name);
     const Resource* dest = rel ? domain_.resource(rel->destination) : nullptr;
     if (!dest) continue;
     // The action the load's records come through; its filter's parent(...) is r's record.
     const Action* read = load_read_action(*dest, *rel, &load.query);
-    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, &a));
+    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, a));
   }
   return {};
 }

@@ -222,16 +222,8 @@ void restore_binaries(std::vector<Value>& values, const std::vector<std::vector<
 
 Result<void> Reader::check_loads(const Resource& r, const std::vector<Load>& loads) {
   ASHLAR_TRY_VOID(validate_loads(domain_, r, loads, false));
-  if (const Action* a = r.primary_action(ActionType::read)) return check_filterable(r, *a, Query{.load = loads});
-  // Records of a resource without a primary read: each load's own query is checked, its
-  // parent(...) read through no action.
-  for (const auto& load : loads) {
-    const Relationship* rel = r.relationship(load.name);
-    const Resource* dest = rel ? domain_.resource(rel->destination) : nullptr;
-    const Action* read = dest ? load_read_action(*dest, *rel, &load.query) : nullptr;
-    if (read) ASHLAR_TRY_VOID(check_filterable(*dest, *read, load.query, &r, nullptr));
-  }
-  return {};
+  // The records given were read through r's primary read, if it has one.
+  return check_loads_filterable(r, r.primary_action(ActionType::read), loads);
 }
 
 Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
@@ -328,11 +320,6 @@ Result<void> Reader::through_action(const Resource& dest, const Action* a, const
     records = std::move(kept);
   }
   return {};
-}
-
-Result<bool> Reader::readable(const Resource& r, const Record& record) {
-  ASHLAR_TRY(each, readable(r, std::vector<Record>{record}));
-  return each->front();
 }
 
 Result<std::vector<bool>> Reader::readable(const Resource& r, const std::vector<Record>& records) {

@@ -105,11 +105,9 @@ class Reader {
   // Whether reads apply the resources' read policies (on unless a query turns it off):
   // Reader::run takes a query's choice, and readers nested in this one keep it.
   void set_authorize(bool on) { authorize_ = on; }
-  // Whether r's primary read action returns `record` to the actor: its tenant, the
-  // action's filter and its preparations' filters, and (unless authorization is off) its
-  // policies. Lookups by key use it.
-  Result<bool> readable(const Resource& r, const Record& record);
-  // The same for each of records (aligned), decided in one pass.
+  // For each of records (aligned), whether r's primary read action returns it to the
+  // actor: its tenant, the action's filter and its preparations' filters, and (unless
+  // authorization is off) its policies; decided in one pass. Lookups by key use it.
   Result<std::vector<bool>> readable(const Resource& r, const std::vector<Record>& records);
 
   Result<std::optional<Record>> get(const Resource& r, std::string_view key_bytes);
@@ -158,6 +156,9 @@ class Reader {
   Result<void> check_loads(const Resource& r, const std::vector<Load>& loads);
   // Whether some key of sort (the read action's and its preparations' included) reaches a
   // field the actor may not read on every record: a cursor of it would carry its values.
+  // check_filterable's part for loads: each load's own query, read through the action its
+  // records come through, its parent(...) r's record read through `a` (null: none).
+  Result<void> check_loads_filterable(const Resource& r, const Action* a, const std::vector<Load>& loads);
   Result<bool> sort_guarded(const Resource& r, const Action& a, const std::vector<SortKey>& sort, const Value& actor);
 
   // A whole read: the action resolved from q.action, its arguments cast, filter, sort,
