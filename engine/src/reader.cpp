@@ -104,7 +104,7 @@ Result<Value> RowSet::ref(std::size_t row, const std::vector<std::string>& path)
   return records.front()[path.back()];
 }
 
-Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
+Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a, const EvalContext* parent) {
   const Resource* end = nullptr;
   ASHLAR_TRY(level, follow(a.path, &end));
   bool counts = a.kind == AggregateKind::count || a.kind == AggregateKind::exists;
@@ -119,7 +119,7 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
   records.reserve(all.size());
   if (a.filter) {
     RowSet related(reader_, *end, all);
-    EvalContext mine = context(row, reader_.base());
+    EvalContext mine = context(row, reader_.base(), parent);
     // The first match decides exists, and first's first match with a value.
     auto decided = [&] {
       if (records.empty()) return false;
@@ -172,7 +172,7 @@ Result<Value> RowSet::aggregate(std::size_t row, const Aggregate& a) {
 EvalContext RowSet::context(std::size_t row, const EvalContext& base, const EvalContext* parent) {
   EvalContext c = base;
   c.ref = [this, row](const std::vector<std::string>& path) { return ref(row, path); };
-  c.aggregate = [this, row](const Aggregate& a) { return aggregate(row, a); };
+  c.aggregate = [this, row, parent](const Aggregate& a) { return aggregate(row, a, parent); };
   c.parent = parent;
   return c;
 }

@@ -69,7 +69,9 @@ class RowSet {
   // The value at `path` for row i: an attribute, a named aggregate, or through to-one
   // relationships. Nil where a relationship on the way is nil.
   Result<Value> ref(std::size_t row, const std::vector<std::string>& path);
-  Result<Value> aggregate(std::size_t row, const Aggregate& aggregate);
+  // `parent`: row i's own parent(...) context, which parent(parent(...)) in the
+  // aggregate's filter reaches.
+  Result<Value> aggregate(std::size_t row, const Aggregate& aggregate, const EvalContext* parent = nullptr);
   // The context a filter is evaluated in for row i.
   EvalContext context(std::size_t row, const EvalContext& base, const EvalContext* parent = nullptr);
   const std::vector<Record>& rows() const { return rows_; }
@@ -171,7 +173,14 @@ class Reader {
   // Where r's records are: for context multitenancy, the tenant's tables (Invalid,
   // tenant_required, without a tenant).
   Result<const StateSource*> source(const Resource& r) const;
+  // The read of a prepared query: filter, sort, page, loads and select; fields are not
+  // hidden yet (the caller hides them, after the query's hooks).
   Result<std::vector<Record>> run_prepared(const Resource& r, const Action* a, const Fields& args, const Query& q);
+  // The same wrapped in the query's hooks, then fields hidden.
+  Result<std::vector<Record>> run_hooked(const Resource& r, const Action& a, const Fields& args, Query& q);
+  // Field policies on a page run_prepared read (hide_fields as that read's reader).
+  Result<void> hide(const Resource& r, const Action& a, const Fields& args, const Value& actor,
+                    std::vector<Record>& page, const std::vector<Load>& loads);
   Result<std::vector<std::vector<Record>>> fetch_related(const Resource& r, const Relationship& rel,
                                                          const std::vector<Record>& rows, const Query* custom);
   Result<std::vector<std::vector<Record>>> fetch_through(const Resource& r, const Relationship& rel,

@@ -202,6 +202,17 @@ TEST_CASE("field policies: a load's filter cannot reach a guarded field through 
        .actor = alice});
   REQUIRE_FALSE(two_out);
   CHECK(two_out.error().message == kRefusedSalary);
+  // Where the actor may read it, parent(parent(...)) in the aggregate is that employee.
+  auto two_out_hr = w.engine
+                        .read("Employee", {.sort = {SortKey{"name"}},
+                                           .load = {Load("dept", {.filter = parse_expr("exists(employees, "
+                                                                                       "parent(parent(salary)) > 1000)")
+                                                                                .value()})},
+                                           .actor = kHr})
+                        .value();
+  REQUIRE(two_out_hr.size() == 2);
+  CHECK(two_out_hr[0].related("dept").size() == 1);  // alice earns 3000
+  CHECK(two_out_hr[1].related("dept").empty());      // bob 900
   // A load's records come through the read action its query names, which must be one.
   Query other;
   other.action = "read";
