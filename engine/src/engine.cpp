@@ -73,7 +73,7 @@ namespace {
 std::optional<Result<Record>> get_by_key(const EngineImpl& impl, const Resource& r, const Query& q,
                                          const std::string& action, const std::vector<Value>& key) {
   if (q.filter || !q.args.empty() || !q.sort.empty() || !q.load.empty() || !q.select.empty() || q.as_of ||
-      q.offset != 0 || !q.after.empty() || !q.before.empty() || runtime::authorizing(r, q.authorize) || r.tenant_attribute() ||
+      q.offset != 0 || !q.after.empty() || !q.before.empty() || q.has_hooks() || runtime::authorizing(r, q.authorize) || r.tenant_attribute() ||
       !r.field_policies().empty())
     return std::nullopt;
   if (auto scoped = runtime::tenant_value(r, action, q.tenant); !scoped) return Result<Record>(fail(scoped.error()));

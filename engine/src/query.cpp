@@ -133,6 +133,10 @@ Result<void> validate(const Domain& d, const Resource& r, const Action& a, const
 // loaded resource and the read action its records come through.
 Result<void> validate_loads(const Domain& d, const Resource& r, const std::vector<Load>& loads, bool public_only) {
   for (const auto& load : loads) {
+    if (load.query.has_hooks())  // a load filters what it relates; it is not a read of its own
+      return fail(Error::framework(fmt::format("load {}: a load's query takes no before_action, after_action or "
+                                               "around_action hooks; they run on reads",
+                                               load.name)));
     const Relationship* rel = r.relationship(load.name);
     const Resource* dest = rel ? d.resource(rel->destination) : nullptr;
     if (!dest) continue;  // an aggregate, a calculation, or a name the load itself reports
@@ -240,9 +244,73 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
   ASHLAR_TRY_VOID(validate_loads(domain_, r, q.load, q.public_only));
   ASHLAR_TRY_VOID(check_filterable(r, *a, q));  // the caller's filter and sort; the action's own are the resource's
   ASHLAR_TRY(prepared, prepare(r, *a, *args, q.actor.is_null() ? base_.actor : q.actor, q));
-  // What the preparations loaded names what exists too (the model's own: any field).
-  if (!prepared->load.empty()) ASHLAR_TRY_VOID(validate_loads(domain_, r, prepared->load, false));
-  return run_prepared(r, a, *args, *prepared);
+  if (!prepared->has_hooks()) {
+    // What the preparations loaded names what exists too (the model's own: any field).
+    if (!prepared->load.empty()) ASHLAR_TRY_VOID(validate_loads(domain_, r, prepared->load, false));
+    ASHLAR_TRY(page, run_prepared(r, a, *args, *prepared));
+    ASHLAR_TRY_VOID(hide(r, *a, *args, prepared->actor, *page, prepared->load));
+    return page;
+  }
+  return run_hooked(r, *a, *args, *prepared);
+}
+
+// around_action (start) → before_action → the read → after_action → around_action (end),
+// each kind in the order added (Query's hooks). Field policies hide fields last, by the
+// loads the read ran with.
+Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& a, const Fields& args, Query& top) {
+  std::vector<Load> loaded;   // the loads and actor the read ran with
+  Value actor;
+  std::size_t started = 0;    // top's around_action hooks started when the read ran
+  auto late = [&](const char* added, const char* by) {
+    return fail(Error::framework(fmt::format("{}.{}: a {} hook added an {} hook after the around_action hooks had "
+                                             "started; add it in a preparation",
+                                             r.name(), a.name, by, added)));
+  };
+  auto read = [&](Query& q) -> Result<std::vector<Record>> {
+    if (&q == &top) started = q.around_action.size();
+    const std::size_t arounds = q.around_action.size();
+    for (std::size_t i = 0; i < q.before_action.size(); ++i) {
+      Query::Before hook = q.before_action[i];  // a copy: the hook may add hooks, moving the list
+      ASHLAR_TRY_VOID(guarded(r.name(), a.name, "a before_action hook", [&] { return hook(q); }));
+    }
+    if (q.around_action.size() != arounds) return late("around_action", "before_action");
+    // What preparations and hooks loaded names what exists too (the model's own: any field).
+    if (!q.load.empty()) ASHLAR_TRY_VOID(validate_loads(domain_, r, q.load, false));
+    ASHLAR_TRY(page, run_prepared(r, &a, args, q));
+    for (std::size_t i = 0; i < q.after_action.size(); ++i) {
+      Query::After hook = q.after_action[i];
+      ASHLAR_TRY(next, guarded(r.name(), a.name, "an after_action hook", [&] { return hook(q, std::move(*page)); }));
+      for (const auto& record : *next)
+        if (record.resource().name() != r.name())
+          return fail(Error::framework(fmt::format("{}.{}: an after_action hook returned a {} record; a read of {} "
+                                                   "returns {} records",
+                                                   r.name(), a.name, record.resource().name(), r.name(), r.name())));
+      page = std::move(next);
+    }
+    loaded = q.load;
+    actor = q.actor;
+    return page;
+  };
+  std::function<Result<std::vector<Record>>(std::size_t, Query&)> chain = [&](std::size_t i, Query& q) {
+    if (i >= q.around_action.size()) return read(q);
+    Query::Around hook = q.around_action[i];
+    Query::Next next = [&chain, i](Query& inner) { return chain(i + 1, inner); };
+    return guarded(r.name(), a.name, "an around_action hook", [&] { return hook(q, next); });
+  };
+  ASHLAR_TRY(page, chain(0, top));
+  if (top.around_action.size() > started && started > 0) return late("around_action", "around_action");
+  ASHLAR_TRY_VOID(hide(r, a, args, actor, *page, loaded));
+  return page;
+}
+
+Result<void> Reader::hide(const Resource& r, const Action& a, const Fields& args, const Value& actor,
+                          std::vector<Record>& page, const std::vector<Load>& loads) {
+  EvalContext context = base_;  // as run_prepared reads
+  context.args = &args;
+  if (!actor.is_null()) context.actor = actor;
+  Reader reader(domain_, source_, context);
+  reader.authorize_ = authorize_;
+  return reader.hide_fields(r, &a, page, &loads);
 }
 
 // The action's preparations, then the resource's, in the order declared, each on the
@@ -413,7 +481,6 @@ Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action
   }
   ASHLAR_TRY_VOID(reader.load(r, page, q.load));
   ASHLAR_TRY_VOID(apply_select(r, page, q.select));
-  ASHLAR_TRY_VOID(reader.hide_fields(r, a, page, &q.load));
   return page;
 }
 

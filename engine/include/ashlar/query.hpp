@@ -7,8 +7,10 @@
 
 #include <ashlar/model/export.hpp>
 #include <ashlar/model/expr.hpp>
+#include <ashlar/model/result.hpp>
 #include <ashlar/model/sort.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 namespace ashlar {
 
 struct Load;
+class Record;  // ashlar/record.hpp
 
 // A point in the log's history, inclusive: the state right after the event at
 // `position`, or right after the last event at or before `time`.
@@ -68,6 +71,30 @@ struct ASHLAR_API Query {
   // may name any. Records get no cursor when the whole sort has such an attribute: a
   // cursor carries its sort values.
   bool public_only = false;
+
+  // Hooks around the read itself (Ash's Query.before_action/after_action/around_action),
+  // usually added by a preparation. After the preparations they run in this order:
+  //   around_action (start) → before_action → the read → after_action → around_action (end)
+  // each kind in the order added, a hook added by one of its own kind included.
+  // before_action may change the query (filter, sort, limit, loads...) or fail the read;
+  // after_action gets the page the read found (loads and select done; field policies hide
+  // fields after it) and returns the records the read returns; an around_action hook calls
+  // `next` with the query (or not, returning its own records). The end of around_action
+  // and after_action run only when what they wrap succeeded. The first error fails the
+  // read; one without a resource or action names the read's. A before_action hook may not
+  // add an around_action hook (they have started): that fails the read. They run for the
+  // query given to Engine::read/get/get_by, code interfaces, bulk actions' queries and
+  // HTTP reads, not for a Load's query nor when a load goes through a read action.
+  using Records = std::vector<Record>;
+  using Next = std::function<Result<Records>(Query&)>;
+  using Before = std::function<Result<void>(Query&)>;
+  using After = std::function<Result<Records>(const Query&, Records)>;
+  using Around = std::function<Result<Records>(Query&, const Next&)>;
+  std::vector<Before> before_action{};
+  std::vector<After> after_action{};
+  std::vector<Around> around_action{};
+
+  bool has_hooks() const { return !before_action.empty() || !after_action.empty() || !around_action.empty(); }
 };
 
 // A relationship, named aggregate or calculation to load, with an optional query
