@@ -193,7 +193,7 @@ Result<std::vector<Record>> candidates(Reader& reader, const Resource& r, const 
 std::string encode_cursor(const std::vector<Value>& values) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& v : values) j.push_back(value_to_json(v));
-  return base64_encode(j.dump());
+  return base64_encode(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::optional<std::vector<Value>> decode_cursor(const std::string& cursor) {

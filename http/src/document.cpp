@@ -15,7 +15,7 @@ std::string id_text(const Value& id) {
   if (const auto* s = id.as_string()) return *s;
   if (const auto* u = id.as_uuid()) return u->str();
   if (const auto* i = id.as_int()) return std::to_string(*i);
-  return value_to_json(id).dump();
+  return value_to_json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace {

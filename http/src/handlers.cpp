@@ -7,12 +7,16 @@ namespace ashlar::http {
 using nlohmann::ordered_json;
 
 Reply reply(const Failure& failure) {
-  return {failure.status, ordered_json{{"errors", failure.errors}}.dump()};
+  return {failure.status, ordered_json{{"errors", failure.errors}}.dump(-1, ' ', false, ordered_json::error_handler_t::replace)};
 }
 
 namespace {
 
-Reply document(int status, const ordered_json& doc) { return {status, doc.dump()}; }
+// Text that is not UTF-8 (an id from the URL, a string stored before the engine refused
+// such text) is written with U+FFFD in its place rather than failing the reply.
+Reply document(int status, const ordered_json& doc) {
+  return {status, doc.dump(-1, ' ', false, ordered_json::error_handler_t::replace)};
+}
 
 Reply record_reply(int status, const DocumentShape& shape, const Record& record, const std::vector<Load>& loads) {
   ordered_json doc = {{"data", resource_object(shape, record)}};

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <cstdint>
+
 namespace ashlar {
 
 std::string base64_encode(std::string_view bytes) {
@@ -50,21 +52,35 @@ nlohmann::json value_to_json(const Value& v) {
   return nullptr;
 }
 
-Value value_from_json(const nlohmann::json& j) {
+namespace {
+
+// Deeper than this, what remains is cut (see json.hpp): converting it would only recurse
+// toward the end of the stack, and nothing accepts a value that deep anyway.
+constexpr int kMaxJsonNesting = 64;
+
+Value from_json(const nlohmann::json& j, int depth) {
   if (j.is_null()) return Value();
   if (j.is_boolean()) return Value(j.get<bool>());
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+    return Value(j.get<double>());  // past int64: a float, as a number past 2^64 already is
   if (j.is_number_integer()) return Value(j.get<std::int64_t>());
   if (j.is_number()) return Value(j.get<double>());
   if (j.is_string()) return Value(j.get<std::string>());
   if (j.is_object()) {
     Map m;
-    for (auto it = j.begin(); it != j.end(); ++it) m.emplace_back(it.key(), value_from_json(it.value()));
+    if (depth < kMaxJsonNesting)
+      for (auto it = j.begin(); it != j.end(); ++it) m.emplace_back(it.key(), from_json(it.value(), depth + 1));
     return Value(std::move(m));
   }
   Array a;
-  for (const auto& item : j) a.push_back(value_from_json(item));
+  if (depth < kMaxJsonNesting)
+    for (const auto& item : j) a.push_back(from_json(item, depth + 1));
   return Value(std::move(a));
 }
+
+}  // namespace
+
+Value value_from_json(const nlohmann::json& j) { return from_json(j, 1); }
 
 CastResult cast_json(const Type& type, const nlohmann::json& j) {
   if (j.is_string() && (type.kind == TypeKind::binary)) {

@@ -43,7 +43,7 @@ Result<std::vector<std::string>> model_resources(const json& model) {
 std::string heartbeat(std::string_view domain, const Heads& heads) {
   json sequences = json::object();
   for (const auto& [name, sequence] : heads.sequences) sequences[name] = sequence;
-  return json{{"domain", domain}, {"head", heads.position}, {"sequences", sequences}}.dump();
+  return json{{"domain", domain}, {"head", heads.position}, {"sequences", sequences}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::optional<Heads> parse_heads(const json& j) {
@@ -60,7 +60,7 @@ std::string encode(const ReplayRequest& r) {
   json j = {{"op", "replay"}, {"id", r.id}, {"from", r.from}, {"limit", r.limit}};
   if (!r.resource.empty()) j["resource"] = r.resource;
   if (!r.tenant.empty()) j["tenant"] = r.tenant;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace ashlar::protocol

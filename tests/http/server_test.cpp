@@ -271,3 +271,56 @@ TEST_CASE("DELETE takes the destroy action's arguments in an optional body") {
   CHECK(archived->status == 200);
   CHECK(engine.get("Account", a.id()).value()["closed_because"] == Value("spam"));
 }
+
+TEST_CASE("Hostile bodies get a 422 naming the field, leave the log as it was, and the server keeps answering") {
+  TempDir dir;
+  using namespace ashlar::dsl;
+  auto d = domain("d")
+               .resource(resource("T")
+                             .uuid_primary_key("id")
+                             .attribute("n", type::integer)
+                             .attribute("meta", type::map)
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  http::Api api;
+  api.resource("T", "t", "/t").get("read").index("read").post("create");
+  auto server = http::Server::start(engine, api).value();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  const char* type = "application/vnd.api+json";
+  auto head = [&] { return engine.log().head().value().position; };
+  const auto before = head();
+
+  // Nested far past anything storable (and past what recursing through it would survive).
+  constexpr int kDepth = 200000;
+  std::string body = R"({"data": {"type": "t", "attributes": {"meta": {"a": )";
+  body += std::string(kDepth, '[') + std::string(kDepth, ']') + "}}}}";
+  auto deep = client.Post("/t", body, type);
+  REQUIRE(deep);
+  CHECK(deep->status == 422);
+  auto error = nlohmann::json::parse(deep->body)["errors"][0];
+  CHECK(error["code"] == "too_complex");
+  CHECK(error["source"]["pointer"] == "/data/attributes/meta");
+
+  // An integer past int64 is not wrapped into a negative one.
+  for (const char* n : {"9223372036854775808", "18446744073709551615"}) {
+    auto big = client.Post("/t", std::string(R"({"data": {"type": "t", "attributes": {"n": )") + n + "}}}", type);
+    REQUIRE(big);
+    CHECK(big->status == 422);
+    auto e = nlohmann::json::parse(big->body)["errors"][0];
+    CHECK(e["code"] == "invalid_type");
+    CHECK(e["detail"] == "n: expected integer, got float");
+  }
+  CHECK(head() == before);
+
+  auto fine = client.Post("/t", R"({"data": {"type": "t", "attributes": {"n": 9223372036854775807}}})", type);
+  REQUIRE(fine);
+  CHECK(fine->status == 201);
+  auto index = client.Get("/t");
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  CHECK(nlohmann::json::parse(index->body)["data"][0]["attributes"]["n"] == 9223372036854775807LL);
+}

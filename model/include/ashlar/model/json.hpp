@@ -15,7 +15,10 @@ namespace ashlar {
 ASHLAR_API nlohmann::json value_to_json(const Value& value);
 
 // Plain JSON to a Value, with no type to guide it: numbers, strings, booleans, objects
-// (maps), arrays. Use cast_json to land on an attribute's type.
+// (maps), arrays. Use cast_json to land on an attribute's type. An integer past int64's
+// range is a float (as one past 2^64 is in JSON). Maps and arrays nested deeper than 64
+// levels are cut there (empty): no stored value nests that deep (the log refuses more
+// than 16 levels), so such a value is refused either way, without recursing through it.
 ASHLAR_API Value value_from_json(const nlohmann::json& json);
 
 // JSON to a value of `type` (binary from base64, uuids and times from strings).
