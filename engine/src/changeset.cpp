@@ -209,7 +209,10 @@ void ChangesetAccess::check_required(Changeset& cs, bool building) {
                      std::find(cs.managed_.begin(), cs.managed_.end(), i) != cs.managed_.end()))
       continue;
     bool checked = cs.action().type == ActionType::create || cs.assigned_[i].has_value();
-    if (checked && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
+    // A value that did not cast has its error already: it is not also missing.
+    bool refused = std::any_of(cs.errors_.begin(), cs.errors_.end(),
+                               [&](const FieldError& e) { return e.field == attrs[i].name; });
+    if (checked && !refused && !attrs[i].allow_nil && cs.attribute(attrs[i].name).is_null())
       cs.add_error({attrs[i].name, "required", "is required"});
   }
 }

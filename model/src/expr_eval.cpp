@@ -418,6 +418,8 @@ Result<int> compare_values(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return order(!a.is_null(), !b.is_null());  // nil first
   if (is_number(a) && is_number(b)) {
     if (a.as_int() && b.as_int()) return order(*a.as_int(), *b.as_int());
+    if (std::isnan(to_double(a)) || std::isnan(to_double(b)))  // no order, and no value to store
+      return eval_error("not_a_number", "NaN compares with nothing; compare finite numbers");
     return order(to_double(a), to_double(b));
   }
   if (a.kind() == b.kind()) return compare_same_kind(a, b);

@@ -32,7 +32,9 @@ void append_key(std::string& out, const Value& value) {
       append_be64(out, static_cast<std::uint64_t>(*value.as_int()) ^ (1ULL << 63));
       return;
     case ValueKind::floating: {
-      auto bits = std::bit_cast<std::uint64_t>(*value.as_float());
+      double d = *value.as_float();
+      if (d == 0.0) d = 0.0;  // -0.0 is 0.0, as comparisons have it
+      auto bits = std::bit_cast<std::uint64_t>(d);
       bits = (bits & (1ULL << 63)) ? ~bits : bits | (1ULL << 63);
       append_be64(out, bits);
       return;
@@ -61,11 +63,29 @@ std::string encode_key(std::span<const Value> values) {
   return out;
 }
 
+namespace {
+
+// A value as an error message shows it: a long one is cut (at a character's start) and
+// says how long it was, so a message never repeats a whole oversized input.
+std::string shown(std::string text) {
+  constexpr std::size_t kShown = 100;
+  if (text.size() <= kShown + 20) return text;
+  std::size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out = text.substr(0, cut);
+  out += "... (";
+  out += std::to_string(text.size());
+  out += " bytes)";
+  return out;
+}
+
+}  // namespace
+
 std::string describe_key(std::span<const Value> key) {
   std::string out;
   for (const auto& v : key) {
     if (!out.empty()) out += ", ";
-    out += v.as_string() ? *v.as_string() : v.str();
+    out += shown(v.as_string() ? *v.as_string() : v.str());
   }
   return out;
 }
@@ -74,7 +94,7 @@ std::string describe_values(std::span<const Value> values) {
   std::string out;
   for (const auto& v : values) {
     if (!out.empty()) out += ", ";
-    out += v.str();
+    out += shown(v.str());
   }
   return out;
 }

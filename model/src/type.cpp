@@ -41,6 +41,42 @@ bool holds_forbidden(const Value& v) {
   return false;
 }
 
+// Whether s is well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates
+// or code points past U+10FFFF (RFC 3629).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || c >= 0xF5 || c == 0xC0 || c == 0xC1 || i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 >= 0x90))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// Whether every key and text inside a map value is UTF-8.
+bool utf8_throughout(const Value& v) {
+  if (const std::string* text = v.as_string()) return valid_utf8(*text);
+  if (const Atom* atom = v.as_atom()) return valid_utf8(atom->name);
+  if (const Map* m = v.as_map())
+    return std::all_of(m->begin(), m->end(),
+                       [](const auto& kv) { return valid_utf8(kv.first) && utf8_throughout(kv.second); });
+  if (const Array* a = v.as_array()) return std::all_of(a->begin(), a->end(), utf8_throughout);
+  return true;
+}
+
+constexpr const char* kNotUtf8 = "is not valid UTF-8 text (a binary attribute holds any bytes)";
+
 CastResult cast_scalar(TypeKind kind, const Value& in) {
   auto bad = [&](std::string why = {}) {
     if (why.empty()) why = fmt::format("expected {}, got {}", kind_name(kind), to_string(in.kind()));
@@ -49,8 +85,8 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
   const std::string* text = in.as_string();
   switch (kind) {
     case TypeKind::string:
-      if (text) return {in, {}};
-      if (auto a = in.as_atom()) return {Value(a->name), {}};
+      if (text) return valid_utf8(*text) ? CastResult{in, {}} : bad(kNotUtf8);
+      if (auto a = in.as_atom()) return valid_utf8(a->name) ? CastResult{Value(a->name), {}} : bad(kNotUtf8);
       return bad();
     case TypeKind::integer:
       if (in.as_int()) return {in, {}};
@@ -90,14 +126,15 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
       }
       return bad();
     case TypeKind::atom:
-      if (in.as_atom()) return {in, {}};
-      if (text && !text->empty()) return {Value(Atom{*text}), {}};
+      if (auto a = in.as_atom()) return valid_utf8(a->name) ? CastResult{in, {}} : bad(kNotUtf8);
+      if (text && !text->empty()) return valid_utf8(*text) ? CastResult{Value(Atom{*text}), {}} : bad(kNotUtf8);
       return bad();
     case TypeKind::binary:
       if (in.as_binary()) return {in, {}};
       return bad();
     case TypeKind::map:
       if (in.as_map() && holds_forbidden(in)) return bad("holds a field the actor may not read");
+      if (in.as_map() && !utf8_throughout(in)) return bad("holds text that is not valid UTF-8");
       if (in.as_map()) return {in, {}};
       return bad();
     case TypeKind::array:

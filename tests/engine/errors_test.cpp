@@ -3,8 +3,12 @@
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
 
+#include <ashlar/model/json.hpp>
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <cmath>
 
 using namespace ashlar;
 using ashlar::test::blog_domain;
@@ -258,4 +262,86 @@ TEST_CASE("an empty string for a required argument is required, allow_empty keep
   auto nil_label = engine.create("Note", {{"title", "T"}, {"marker", "m"}, {"folder", "inbox"}, {"label", nullptr}}, file);
   REQUIRE_FALSE(nil_label.has_value());
   CHECK(nil_label.error().fields == std::vector<FieldError>{{"label", "required", "is required"}});
+}
+
+TEST_CASE_METHOD(Fixture, "text that is not UTF-8 is Invalid naming the field, in strings, atoms and maps, while binary takes any bytes") {
+  const std::string bad("ok\xff\xfe", 4);
+  auto name = engine.create("User", {{"name", bad}});
+  CHECK(only_field(name) == FieldError{"name", "invalid_type", "is not valid UTF-8 text (a binary attribute holds any bytes)"});
+  CHECK(name.error().describe() ==
+        "invalid: User.create: invalid input: name: is not valid UTF-8 text (a binary attribute holds any bytes)");
+  // An overlong encoding and a UTF-16 surrogate are not UTF-8 either.
+  CHECK(only_field(engine.create("User", {{"name", std::string("\xC0\xAF")}})).field == "name");
+  CHECK(only_field(engine.create("User", {{"name", std::string("\xED\xA0\x80")}})).field == "name");
+  auto tag = engine.create("Tag", {{"scope", "s"}, {"name", "t"}, {"meta", Map{{"k", Array{Value(bad)}}}}});
+  REQUIRE_FALSE(tag.has_value());
+  CHECK(tag.error().describe() == "invalid: Tag.create: invalid input: meta: holds text that is not valid UTF-8");
+  CHECK(log_length(engine.log()) == length);
+  // Well-formed text of every length is fine.
+  CHECK(engine.create("User", {{"name", "Zoë 🦀 日本"}}).has_value());
+}
+
+TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, and NaN in a filter compares with nothing") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("M")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("x", type::floating)
+                             .attribute("y", type::floating)
+                             .identity("unique_x", {"x"})  // an index on x: lookups by x use it
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  engine.create("M", {{"name", "neg"}, {"x", -0.0}, {"y", -0.0}}).value();
+  engine.create("M", {{"name", "one"}, {"x", 1.0}, {"y", 1.0}}).value();
+  auto names = [&](const Expr& filter) {
+    std::vector<std::string> out;
+    for (const auto& r : engine.read("M", {.filter = filter, .sort = {SortKey{"name"}}}).value())
+      out.push_back(*r["name"].as_string());
+    return out;
+  };
+  // x is looked up in its index, y scanned: the same answer either way.
+  CHECK(names(ref("x") == 0.0) == std::vector<std::string>{"neg"});
+  CHECK(names(ref("y") == 0.0) == std::vector<std::string>{"neg"});
+  CHECK(names(ref("x").in({Expr(0.0)})) == std::vector<std::string>{"neg"});
+  CHECK(names(ref("x") == 0) == std::vector<std::string>{"neg"});
+  // The identity holds -0.0: 0.0 is that value.
+  std::uint64_t before = log_length(engine.log());
+  auto taken = engine.create("M", {{"name", "again"}, {"x", 0.0}});
+  REQUIRE_FALSE(taken.has_value());
+  CHECK(taken.error().code == "identity_taken");
+  CHECK(log_length(engine.log()) == before);
+  CHECK(*engine.get_by("M", "unique_x", {{"x", 0.0}}).value()["name"].as_string() == "neg");
+
+  for (const char* attribute : {"x", "y"}) {
+    auto nan = engine.read("M", {.filter = ref(attribute) == Expr(Value(std::nan("")))});
+    REQUIRE_FALSE(nan.has_value());
+    CHECK_THAT(nan.error().describe(), Catch::Contains("NaN compares with nothing; compare finite numbers"));
+  }
+}
+
+TEST_CASE("JSON nested past any stored depth is cut, not recursed through, and integers past int64 are floats") {
+  std::string deep;
+  for (int i = 0; i < 200000; ++i) deep += '[';
+  for (int i = 0; i < 200000; ++i) deep += ']';
+  Value cut = value_from_json(nlohmann::json::parse(deep));
+  int depth = 0;
+  for (const Value* v = &cut; v && v->as_array(); v = v->as_array()->empty() ? nullptr : &v->as_array()->front())
+    ++depth;
+  CHECK(depth == 64);
+  CHECK(value_from_json(nlohmann::json::parse("9223372036854775807")) == Value(std::int64_t{9223372036854775807}));
+  CHECK(value_from_json(nlohmann::json::parse("9223372036854775808")).as_float());
+  CHECK(value_from_json(nlohmann::json::parse("18446744073709551615")).as_float());
+  CHECK(cast_json(Type{TypeKind::integer}, nlohmann::json::parse("18446744073709551615")).error == "expected integer, got float");
+}
+
+TEST_CASE_METHOD(Fixture, "a message shows an oversized value cut, with its length, never the whole input") {
+  std::string long_name(10000, 'a');
+  auto missing = engine.get("Tag", Map{{"scope", "s"}, {"name", long_name}});
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().cls == ErrorClass::not_found);
+  CHECK(missing.error().message == "no Tag with primary key s, " + std::string(100, 'a') + "... (10000 bytes)");
 }
