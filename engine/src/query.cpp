@@ -258,13 +258,29 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
 // each kind in the order added (Query's hooks). Field policies hide fields last, by the
 // loads the read ran with.
 Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& a, const Fields& args, Query& top) {
-  std::vector<Load> loaded;   // the loads and actor the read ran with
-  Value actor;
+  std::vector<Load> loaded;   // the loads the read ran with
   std::size_t started = 0;    // top's around_action hooks started when the read ran
   auto late = [&](const char* added, const char* by) {
     return fail(Error::framework(fmt::format("{}.{}: a {} hook added an {} hook after the around_action hooks had "
                                              "started; add it in a preparation",
                                              r.name(), a.name, by, added)));
+  };
+  // What the read was set up with before any hook ran (the reader, its source and the
+  // cast arguments are made of it): a hook changing it is refused, not half obeyed.
+  const Query settled{.action = top.action, .args = top.args, .actor = top.actor, .as_of = top.as_of,
+                      .authorize = top.authorize, .tenant = top.tenant};
+  auto changed = [&](const Query& q) -> const char* {
+    if (q.action != settled.action) return "action";
+    if (q.args != settled.args) return "arguments";
+    if (q.actor != settled.actor) return "actor";
+    if (q.tenant != settled.tenant) return "tenant";
+    if (q.authorize != settled.authorize) return "authorize";
+    if (q.as_of.has_value() != settled.as_of.has_value() ||
+        (q.as_of && (q.as_of->position != settled.as_of->position ||
+                     q.as_of->time.has_value() != settled.as_of->time.has_value() ||
+                     (q.as_of->time && q.as_of->time->micros != settled.as_of->time->micros))))
+      return "as_of";
+    return nullptr;
   };
   auto read = [&](Query& q) -> Result<std::vector<Record>> {
     if (&q == &top) started = q.around_action.size();
@@ -274,6 +290,11 @@ Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& 
       ASHLAR_TRY_VOID(guarded(r.name(), a.name, "a before_action hook", [&] { return hook(q); }));
     }
     if (q.around_action.size() != arounds) return late("around_action", "before_action");
+    if (const char* what = changed(q))
+      return fail(Error::framework(fmt::format("{}.{}: a read hook changed the query's {}; its action, arguments, "
+                                               "actor, tenant, authorize and as_of are settled once the "
+                                               "preparations have run",
+                                               r.name(), a.name, what)));
     // What preparations and hooks loaded names what exists too (the model's own: any field).
     if (!q.load.empty()) ASHLAR_TRY_VOID(validate_loads(domain_, r, q.load, false));
     ASHLAR_TRY(page, run_prepared(r, &a, args, q));
@@ -288,7 +309,6 @@ Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& 
       page = std::move(next);
     }
     loaded = q.load;
-    actor = q.actor;
     return page;
   };
   std::function<Result<std::vector<Record>>(std::size_t, Query&)> chain = [&](std::size_t i, Query& q) {
@@ -299,7 +319,7 @@ Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& 
   };
   ASHLAR_TRY(page, chain(0, top));
   if (top.around_action.size() > started && started > 0) return late("around_action", "around_action");
-  ASHLAR_TRY_VOID(hide(r, a, args, actor, *page, loaded));
+  ASHLAR_TRY_VOID(hide(r, a, args, settled.actor, *page, loaded));
   return page;
 }
 

@@ -230,6 +230,23 @@ TEST_CASE("hooks added too late, a load's query with hooks and an after_action r
         "framework: load tasks: a load's query takes no before_action, after_action or around_action hooks; they "
         "run on reads");
 
+  // A hook may narrow the read, not change who reads it or what it reads as.
+  auto elevated = b.engine.read("Task", {.before_action = {[](Query& q) -> Result<void> {
+                                           q.actor = Value("root");
+                                           return {};
+                                         }}});
+  REQUIRE_FALSE(elevated.has_value());
+  CHECK(elevated.error().describe() ==
+        "framework: Task.read: a read hook changed the query's actor; its action, arguments, actor, tenant, "
+        "authorize and as_of are settled once the preparations have run");
+  auto around = b.engine.read("Task", {.around_action = {[](Query& q, const Query::Next& next) {
+                                         Query as_of = q;
+                                         as_of.as_of = AsOf{.position = 1};
+                                         return next(as_of);
+                                       }}});
+  REQUIRE_FALSE(around.has_value());
+  CHECK_THAT(around.error().message, Catch::Contains("a read hook changed the query's as_of"));
+
   Engine& engine = b.engine;
   auto swapped = b.engine.read("Task", {.after_action = {[&engine](const Query&, std::vector<Record>) {
                                         return engine.read("Project");

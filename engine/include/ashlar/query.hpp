@@ -76,10 +76,13 @@ struct ASHLAR_API Query {
   // usually added by a preparation. After the preparations they run in this order:
   //   around_action (start) → before_action → the read → after_action → around_action (end)
   // each kind in the order added, a hook added by one of its own kind included.
-  // before_action may change the query (filter, sort, limit, loads...) or fail the read;
+  // before_action may change the query (filter, sort, limit, offset, paging, select,
+  // loads) or fail the read; its action, arguments, actor, tenant, authorize and as_of are
+  // settled once the preparations have run (a hook changing one fails the read);
   // after_action gets the page the read found (loads and select done; field policies hide
   // fields after it) and returns the records the read returns; an around_action hook calls
-  // `next` with the query (or not, returning its own records). The end of around_action
+  // `next` with the query or a changed copy, on which the rest of the chain then runs (or
+  // does not call it, returning records of its own). The end of around_action
   // and after_action run only when what they wrap succeeded. The first error fails the
   // read; one without a resource or action names the read's. A before_action hook may not
   // add an around_action hook (they have started): that fails the read. They run for the
