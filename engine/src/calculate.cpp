@@ -111,6 +111,9 @@ Result<std::vector<Value>> Reader::calculate(const Resource& r, const Calculatio
   }
   for (auto& v : out) {
     if (v.is_null()) continue;
+    // Text and maps computed from stored values are taken as they are: the checks on
+    // input (UTF-8, nesting) are not re-run on what a store written before them holds.
+    if ((c.type.kind == TypeKind::string && v.as_string()) || (c.type.kind == TypeKind::map && v.as_map())) continue;
     CastResult cast = cast_value(c.type, v);
     if (!cast.value)
       return fail(calculation_error(r, c.name, "invalid_value",

@@ -36,7 +36,7 @@ void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& argument
     }
     const Attribute& attr = r.attributes()[*index];
     auto cast = cast_value(attr.type, raw);
-    if (!cast.value) return errors.push_back({name, "invalid_type", cast.error});
+    if (!cast.value) return errors.push_back({name, runtime::cast_code(cast.error), cast.error});
     empty_to_nil(attr.type, attr.allow_empty, *cast.value);
     check_value(attr, *cast.value, errors);
     ChangesetAccess::assigned(cs)[*index] = *cast.value;
@@ -45,7 +45,10 @@ void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& argument
   }
   const Argument* arg = a.argument(name);
   if (!arg) {
-    errors.push_back({name, "unknown_input", fmt::format("is not an attribute or argument of {}.{}", r.name(), a.name)});
+    errors.push_back({name, "unknown_input",
+                      name.empty() ? fmt::format("an input with an empty name names no attribute or argument of {}.{}",
+                                                 r.name(), a.name)
+                                   : fmt::format("is not an attribute or argument of {}.{}", r.name(), a.name)});
   } else if (!arg->is_public) {
     errors.push_back({name, "not_accepted", fmt::format("is a private argument of {}.{}; only private_arguments set it",
                                                         r.name(), a.name)});
@@ -153,7 +156,7 @@ void Changeset::force_change(std::string_view name, Value value) {
   if (!i) return add_error({std::string(name), "unknown_attribute", fmt::format("is not an attribute of {}", resource_->name())});
   const Attribute& a = resource_->attributes()[*i];
   auto cast = cast_value(a.type, value);
-  if (!cast.value) return add_error({a.name, "invalid_type", cast.error});
+  if (!cast.value) return add_error({a.name, runtime::cast_code(cast.error), cast.error});
   empty_to_nil(a.type, a.allow_empty, *cast.value);
   check_value(a, *cast.value, errors_);
   assigned_[*i] = std::move(*cast.value);
@@ -297,7 +300,7 @@ Fields cast_arguments_partly(const Resource& resource, const Action& action, con
     Value v = raw ? *raw : arg.default_value;
     auto cast = cast_value(arg.type, v);
     if (!cast.value) {
-      errors.push_back({arg.name, "invalid_type", cast.error});
+      errors.push_back({arg.name, cast_code(cast.error), cast.error});
       continue;
     }
     empty_to_nil(arg.type, arg.allow_empty, *cast.value);
@@ -317,7 +320,7 @@ Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view ac
   std::vector<FieldError> errors;
   auto cast_one = [&](const Attribute& a, const Value& raw) {
     auto cast = cast_value(a.type, raw);
-    if (!cast.value) errors.push_back({a.name, "invalid_type", cast.error});
+    if (!cast.value) errors.push_back({a.name, cast_code(cast.error), cast.error});
     else if (cast.value->is_null()) errors.push_back({a.name, "required", "is required to find the record"});
     else out.push_back(std::move(*cast.value));
   };

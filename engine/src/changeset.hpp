@@ -47,6 +47,12 @@ struct ChangesetAccess {
 
 namespace runtime {
 
+// The code of a field error for a value that did not cast: too_complex for one nested
+// deeper than any stored value may be, invalid_type otherwise.
+inline std::string cast_code(const std::string& why) {
+  return why.starts_with("nests maps and arrays more than") ? std::string(codes::kTooComplex) : "invalid_type";
+}
+
 // An action's arguments from the caller's: cast, defaults applied, constraints and
 // required ones checked; unknown names refused. Every bad one reported at once.
 Result<Fields> cast_arguments(const Resource& resource, const Action& action, const Fields& given);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -248,6 +249,10 @@ Result<std::optional<std::vector<Record>>> Reader::by_attribute(const Resource& 
     std::vector<Value> one{value};
     if (single_key) {
       keys.push_back(encode_key(one));
+      if (const double* f = value.as_float(); f && *f == 0.0) {  // the other zero is this value too
+        std::vector<Value> other{Value(std::signbit(*f) ? 0.0 : -0.0)};
+        keys.push_back(encode_key(other));
+      }
     } else if (identity) {
       ASHLAR_TRY(key, (*src)->lookup_identity(r.name(), identity->name, one));
       if (*key) keys.push_back(**key);

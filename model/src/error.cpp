@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ashlar {
 
 const char* to_string(ErrorClass cls) {
@@ -45,8 +47,12 @@ const FieldError* Error::field(std::string_view name) const {
 
 Error Error::invalid(std::string resource, std::string action, std::vector<FieldError> fields) {
   std::string message = fields.size() == 1 ? "invalid input" : fmt::format("{} invalid inputs", fields.size());
+  // Inputs too deep (or too big) to take, and nothing else wrong: too_complex as a whole.
+  bool too_complex = !fields.empty() && std::all_of(fields.begin(), fields.end(), [](const FieldError& f) {
+    return f.code == codes::kTooComplex;
+  });
   return Error{ErrorClass::invalid, std::move(resource), std::move(action), std::move(message),
-               std::move(fields), codes::kInvalidInput};
+               std::move(fields), too_complex ? codes::kTooComplex : codes::kInvalidInput};
 }
 
 Error Error::not_found(std::string resource, std::string message) {

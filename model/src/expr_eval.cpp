@@ -63,8 +63,14 @@ Result<int> compare_with_text(const Value& typed, const std::string& text, bool 
     what = "an ISO 8601 date";
   }
   if (!what) return typed_first ? mismatch(typed, Value(text)) : mismatch(Value(text), typed);
+  std::string shown = text;  // a long input is not repeated whole: cut at a character's start
+  if (text.size() > 120) {
+    std::size_t cut = 100;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    shown = fmt::format("{}... ({} bytes)", text.substr(0, cut), text.size());
+  }
   return eval_error("type_mismatch", fmt::format("cannot compare {} with string \"{}\": not {}",
-                                                 kind_name(typed), text, what));
+                                                 kind_name(typed), shown, what));
 }
 
 Result<int> compare_arrays(const Array& a, const Array& b) {

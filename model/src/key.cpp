@@ -32,9 +32,7 @@ void append_key(std::string& out, const Value& value) {
       append_be64(out, static_cast<std::uint64_t>(*value.as_int()) ^ (1ULL << 63));
       return;
     case ValueKind::floating: {
-      double d = *value.as_float();
-      if (d == 0.0) d = 0.0;  // -0.0 is 0.0, as comparisons have it
-      auto bits = std::bit_cast<std::uint64_t>(d);
+      auto bits = std::bit_cast<std::uint64_t>(*value.as_float());
       bits = (bits & (1ULL << 63)) ? ~bits : bits | (1ULL << 63);
       append_be64(out, bits);
       return;

@@ -75,6 +75,34 @@ bool utf8_throughout(const Value& v) {
   return true;
 }
 
+// Whether every float inside a map value is finite.
+bool finite_throughout(const Value& v) {
+  if (const double* f = v.as_float()) return std::isfinite(*f);
+  if (const Map* m = v.as_map())
+    return std::all_of(m->begin(), m->end(), [](const auto& kv) { return finite_throughout(kv.second); });
+  if (const Array* a = v.as_array()) return std::all_of(a->begin(), a->end(), finite_throughout);
+  return true;
+}
+
+// How many levels of maps and arrays v nests, counting no deeper than `budget` levels
+// (past it, a container counts as one more level: enough to tell it is too deep).
+int nesting(const Value& v, int budget) {
+  const Map* m = v.as_map();
+  const Array* a = v.as_array();
+  if (!m && !a) return 0;
+  if (budget == 0) return 1;
+  int deepest = 0;
+  if (m)
+    for (const auto& kv : *m) deepest = std::max(deepest, nesting(kv.second, budget - 1));
+  else
+    for (const auto& item : *a) deepest = std::max(deepest, nesting(item, budget - 1));
+  return deepest + 1;
+}
+
+// As the log's limit (eventlog's kMaxValueNesting): no stored value nests deeper.
+constexpr int kMaxNesting = 16;
+const std::string kTooDeep = fmt::format("nests maps and arrays more than {} levels deep", kMaxNesting);
+
 constexpr const char* kNotUtf8 = "is not valid UTF-8 text (a binary attribute holds any bytes)";
 
 CastResult cast_scalar(TypeKind kind, const Value& in) {
@@ -135,6 +163,8 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
     case TypeKind::map:
       if (in.as_map() && holds_forbidden(in)) return bad("holds a field the actor may not read");
       if (in.as_map() && !utf8_throughout(in)) return bad("holds text that is not valid UTF-8");
+      if (in.as_map() && !finite_throughout(in)) return bad("holds a float that is not finite");
+      if (in.as_map() && nesting(in, kMaxNesting + 1) > kMaxNesting) return bad(kTooDeep);
       if (in.as_map()) return {in, {}};
       return bad();
     case TypeKind::array:
@@ -175,6 +205,7 @@ CastResult cast_value(const Type& type, const Value& input) {
   if (type.kind != TypeKind::array) return cast_scalar(type.kind, input);
   const Array* items = input.as_array();
   if (!items) return {std::nullopt, fmt::format("expected {}, got {}", type.name(), to_string(input.kind()))};
+  if (type.element == TypeKind::map && nesting(input, kMaxNesting + 1) > kMaxNesting) return {std::nullopt, kTooDeep};
   Array out;
   out.reserve(items->size());
   for (std::size_t i = 0; i < items->size(); ++i) {

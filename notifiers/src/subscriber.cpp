@@ -2,6 +2,8 @@
 
 #include <ashlar/notifiers/topics.hpp>
 
+#include <ashlar/model/type.hpp>
+
 #include "curve_sockets.hpp"
 #include "protocol.hpp"
 #include "stream_order.hpp"
@@ -246,6 +248,10 @@ Result<void> Subscriber::Impl::poll(Clock::duration wait) {
 Result<std::unique_ptr<Subscriber>> Subscriber::connect(SubscriberOptions options) {
   if (!options.action.empty() && options.resource.empty())
     return fail(Error::framework("a subscription to an action names its resource too"));
+  // The requests carry them as JSON text: what is not UTF-8 is no tenant or resource.
+  for (auto [what, text] : {std::pair{"tenant", &options.tenant}, std::pair{"resource", &options.resource}})
+    if (!cast_value(Type{TypeKind::string}, Value(*text)).value)
+      return fail(Error::framework(fmt::format("a subscription's {} is text: this one is not valid UTF-8", what)));
   auto impl = std::make_unique<Impl>(std::move(options));
   try {
     impl->live.set(zmq::sockopt::rcvhwm, impl->options.receive_high_water_mark);

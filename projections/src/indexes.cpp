@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace ashlar {
 namespace {
 
@@ -35,6 +38,14 @@ std::optional<std::vector<Value>> identity_values(const Fields* fields, const Id
 }  // namespace
 
 std::string index_key(std::span<const Value> values) {
+  // -0.0 is 0.0 to filters, so to indexes and identities too (record keys keep the bits).
+  auto negative_zero = [](const Value& v) { return v.as_float() && *v.as_float() == 0.0 && std::signbit(*v.as_float()); };
+  if (std::any_of(values.begin(), values.end(), negative_zero)) {
+    std::vector<Value> zeroed(values.begin(), values.end());
+    for (auto& v : zeroed)
+      if (negative_zero(v)) v = Value(0.0);
+    return index_key(zeroed);
+  }
   std::string key = encode_key(values);
   if (key.size() <= kInlineKey) return key;
   unsigned char hash[32];

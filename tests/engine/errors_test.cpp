@@ -315,6 +315,7 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   CHECK(taken.error().code == "identity_taken");
   CHECK(log_length(engine.log()) == before);
   CHECK(*engine.get_by("M", "unique_x", {{"x", 0.0}}).value()["name"].as_string() == "neg");
+  CHECK(engine.verify().value().ok());  // the log's own keys keep the value's bits
 
   for (const char* attribute : {"x", "y"}) {
     auto nan = engine.read("M", {.filter = ref(attribute) == Expr(Value(std::nan("")))});
@@ -338,10 +339,51 @@ TEST_CASE("JSON nested past any stored depth is cut, not recursed through, and i
   CHECK(cast_json(Type{TypeKind::integer}, nlohmann::json::parse("18446744073709551615")).error == "expected integer, got float");
 }
 
+TEST_CASE_METHOD(Fixture, "an input with an empty name is an unknown input that says so") {
+  auto r = engine.create("User", {{"name", "Bo"}, {"", 1}});
+  CHECK(only_field(r) == FieldError{"", "unknown_input", "an input with an empty name names no attribute or argument of User.create"});
+  CHECK(r.error().describe() ==
+        "invalid: User.create: invalid input: an input with an empty name names no attribute or argument of User.create");
+}
+
 TEST_CASE_METHOD(Fixture, "a message shows an oversized value cut, with its length, never the whole input") {
   std::string long_name(10000, 'a');
   auto missing = engine.get("Tag", Map{{"scope", "s"}, {"name", long_name}});
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().cls == ErrorClass::not_found);
   CHECK(missing.error().message == "no Tag with primary key s, " + std::string(100, 'a') + "... (10000 bytes)");
+}
+
+TEST_CASE("an argument nested past what the log holds is too_complex, as an attribute is, and a map holds finite floats only") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  int runs = 0;
+  auto d = domain("d")
+               .resource(resource("R")
+                             .uuid_primary_key("id")
+                             .attribute("meta", type::map)
+                             .defaults({"read", "create:*"})
+                             .action("inspect", {.returns = type::integer,
+                                                 .arguments = {argument("tree", type::map)},
+                                                 .transaction = false,
+                                                 .run = [&runs](ActionInput&) -> Result<Value> { return Value(++runs); }}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto nest = [](int depth) {
+    Value v = 1;
+    for (int i = 0; i < depth; ++i) v = Value(Map{{"k", v}});
+    return v;
+  };
+  CHECK(engine.run_action("R", "inspect", {{"tree", nest(16)}}).value() == Value(1));
+  auto deep = engine.run_action("R", "inspect", {{"tree", nest(17)}});
+  REQUIRE_FALSE(deep.has_value());
+  CHECK(deep.error().code == "too_complex");
+  CHECK(deep.error().describe() == "invalid: R.inspect: invalid input: tree: nests maps and arrays more than 16 levels deep");
+  CHECK(runs == 1);
+
+  auto nan = engine.create("R", {{"meta", Map{{"ratio", std::nan("")}}}});
+  REQUIRE_FALSE(nan.has_value());
+  CHECK(nan.error().describe() == "invalid: R.create: invalid input: meta: holds a float that is not finite");
+  CHECK(engine.read("R").value().empty());
 }

@@ -285,6 +285,11 @@ TEST_CASE("a subscriber is refused an unknown resource and an action without a r
   REQUIRE_FALSE(action_only.has_value());
   CHECK(action_only.error().message == "a subscription to an action names its resource too");
 
+  auto garbled = Subscriber::connect({.publish = endpoints.publish, .replay = endpoints.replay,
+                                      .tenant = std::string("acme\xff", 5)});
+  REQUIRE_FALSE(garbled.has_value());
+  CHECK(garbled.error().message == "a subscription's tenant is text: this one is not valid UTF-8");
+
   auto nobody = Subscriber::connect({.publish = endpoints.publish, .replay = "ipc://" + dir.sub("nobody.sock"),
                                      .connect_timeout = 200ms});
   REQUIRE_FALSE(nobody.has_value());
