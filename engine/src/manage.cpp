@@ -167,6 +167,7 @@ class Manager {
     found_.assign(plan_.items.size(), std::nullopt);
     std::map<std::pair<const ManageKeyDef*, std::string>, std::optional<Record>> looked_up;
     std::vector<std::optional<Record>*> fresh_found;  // looked up now: readable is decided for all at once
+    std::vector<std::pair<std::size_t, const std::optional<Record>*>> by_key;  // item → its lookup
     for (std::size_t i = 0; i < plan_.items.size(); ++i) {
       const ManageItem& item = plan_.items[i];
       if (match_[i]) continue;
@@ -186,6 +187,7 @@ class Manager {
         }
         if (at->second) fresh_found.push_back(&at->second);
       }
+      by_key.emplace_back(i, &at->second);  // a map's elements stay where they are
     }
     // Looked up as the primary read finds them for the actor: one it does not return
     // (another tenant's, filtered out, not the actor's to read) is not found.
@@ -196,11 +198,7 @@ class Manager {
       for (std::size_t k = 0; k < fresh_found.size(); ++k)
         if (!(*readable)[k]) fresh_found[k]->reset();
     }
-    for (std::size_t i = 0; i < plan_.items.size(); ++i) {
-      const ManageItem& item = plan_.items[i];
-      if (match_[i] || item.record || !item.key || plan_.on_lookup.kind != manage::Lookup::relate) continue;
-      found_[i] = looked_up.at({item.key->definition, encode_key(item.key->values)});
-    }
+    for (const auto& [i, found] : by_key) found_[i] = *found;
     return {};
   }
 

@@ -259,7 +259,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
 // loads the read ran with.
 Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& a, const Fields& args, Query& top) {
   std::vector<Load> loaded;   // the loads the read ran with
-  std::size_t started = 0;    // top's around_action hooks started when the read ran
+  std::optional<std::size_t> started;  // top's around_action hooks started, once the read ran on top
   auto late = [&](const char* added, const char* by) {
     return fail(Error::framework(fmt::format("{}.{}: a {} hook added an {} hook after the around_action hooks had "
                                              "started; add it in a preparation",
@@ -318,7 +318,7 @@ Result<std::vector<Record>> Reader::run_hooked(const Resource& r, const Action& 
     return guarded(r.name(), a.name, "an around_action hook", [&] { return hook(q, next); });
   };
   ASHLAR_TRY(page, chain(0, top));
-  if (top.around_action.size() > started && started > 0) return late("around_action", "around_action");
+  if (started && top.around_action.size() > *started) return late("around_action", "around_action");
   ASHLAR_TRY_VOID(hide(r, a, args, settled.actor, *page, loaded));
   return page;
 }

@@ -4,6 +4,8 @@
 
 #include <ashlar/model/expr.hpp>
 
+#include "shown.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -63,14 +65,8 @@ Result<int> compare_with_text(const Value& typed, const std::string& text, bool 
     what = "an ISO 8601 date";
   }
   if (!what) return typed_first ? mismatch(typed, Value(text)) : mismatch(Value(text), typed);
-  std::string shown = text;  // a long input is not repeated whole: cut at a character's start
-  if (text.size() > 120) {
-    std::size_t cut = 100;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    shown = fmt::format("{}... ({} bytes)", text.substr(0, cut), text.size());
-  }
   return eval_error("type_mismatch", fmt::format("cannot compare {} with string \"{}\": not {}",
-                                                 kind_name(typed), shown, what));
+                                                 kind_name(typed), shown(text), what));
 }
 
 Result<int> compare_arrays(const Array& a, const Array& b) {

@@ -1,5 +1,7 @@
 #include <ashlar/model/key.hpp>
 
+#include "shown.hpp"
+
 #include <bit>
 #include <cstring>
 
@@ -60,24 +62,6 @@ std::string encode_key(std::span<const Value> values) {
   for (const auto& v : values) append_key(out, v);
   return out;
 }
-
-namespace {
-
-// A value as an error message shows it: a long one is cut (at a character's start) and
-// says how long it was, so a message never repeats a whole oversized input.
-std::string shown(std::string text) {
-  constexpr std::size_t kShown = 100;
-  if (text.size() <= kShown + 20) return text;
-  std::size_t cut = kShown;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  std::string out = text.substr(0, cut);
-  out += "... (";
-  out += std::to_string(text.size());
-  out += " bytes)";
-  return out;
-}
-
-}  // namespace
 
 std::string describe_key(std::span<const Value> key) {
   std::string out;

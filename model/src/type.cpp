@@ -32,15 +32,6 @@ std::optional<TypeKind> parse_kind(std::string_view name) {
   return std::nullopt;
 }
 
-// Whether a forbidden field's value (Value::forbidden()) sits anywhere in v.
-bool holds_forbidden(const Value& v) {
-  if (v.is_forbidden()) return true;
-  if (const Map* m = v.as_map())
-    return std::any_of(m->begin(), m->end(), [](const auto& kv) { return holds_forbidden(kv.second); });
-  if (const Array* a = v.as_array()) return std::any_of(a->begin(), a->end(), holds_forbidden);
-  return false;
-}
-
 // Whether s is well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates
 // or code points past U+10FFFF (RFC 3629).
 bool valid_utf8(std::string_view s) {
@@ -64,24 +55,25 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// Whether every key and text inside a map value is UTF-8.
-bool utf8_throughout(const Value& v) {
-  if (const std::string* text = v.as_string()) return valid_utf8(*text);
-  if (const Atom* atom = v.as_atom()) return valid_utf8(atom->name);
-  if (const Map* m = v.as_map())
-    return std::all_of(m->begin(), m->end(),
-                       [](const auto& kv) { return valid_utf8(kv.first) && utf8_throughout(kv.second); });
-  if (const Array* a = v.as_array()) return std::all_of(a->begin(), a->end(), utf8_throughout);
-  return true;
-}
+// What a map value holds that no stored value may, anywhere inside it (keys included).
+struct Inside {
+  bool forbidden = false;  // a field the actor may not read (Value::forbidden())
+  bool not_utf8 = false;
+  bool not_finite = false;
+};
 
-// Whether every float inside a map value is finite.
-bool finite_throughout(const Value& v) {
-  if (const double* f = v.as_float()) return std::isfinite(*f);
+void look_inside(const Value& v, Inside& found) {
+  if (v.is_forbidden()) found.forbidden = true;
+  if (const std::string* text = v.as_string(); text && !valid_utf8(*text)) found.not_utf8 = true;
+  if (const Atom* atom = v.as_atom(); atom && !valid_utf8(atom->name)) found.not_utf8 = true;
+  if (const double* f = v.as_float(); f && !std::isfinite(*f)) found.not_finite = true;
   if (const Map* m = v.as_map())
-    return std::all_of(m->begin(), m->end(), [](const auto& kv) { return finite_throughout(kv.second); });
-  if (const Array* a = v.as_array()) return std::all_of(a->begin(), a->end(), finite_throughout);
-  return true;
+    for (const auto& [key, item] : *m) {
+      if (!valid_utf8(key)) found.not_utf8 = true;
+      look_inside(item, found);
+    }
+  if (const Array* a = v.as_array())
+    for (const auto& item : *a) look_inside(item, found);
 }
 
 // How many levels of maps and arrays v nests, counting no deeper than `budget` levels
@@ -161,11 +153,15 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
       if (in.as_binary()) return {in, {}};
       return bad();
     case TypeKind::map:
-      if (in.as_map() && holds_forbidden(in)) return bad("holds a field the actor may not read");
-      if (in.as_map() && !utf8_throughout(in)) return bad("holds text that is not valid UTF-8");
-      if (in.as_map() && !finite_throughout(in)) return bad("holds a float that is not finite");
-      if (in.as_map() && nesting(in, kMaxNesting + 1) > kMaxNesting) return bad(kTooDeep);
-      if (in.as_map()) return {in, {}};
+      if (in.as_map()) {
+        Inside found;
+        look_inside(in, found);
+        if (found.forbidden) return bad("holds a field the actor may not read");
+        if (found.not_utf8) return bad("holds text that is not valid UTF-8");
+        if (found.not_finite) return bad("holds a float that is not finite");
+        if (nesting(in, kMaxNesting + 1) > kMaxNesting) return bad(kTooDeep);
+        return {in, {}};
+      }
       return bad();
     case TypeKind::array:
       return bad();

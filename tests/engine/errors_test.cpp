@@ -387,3 +387,23 @@ TEST_CASE("an argument nested past what the log holds is too_complex, as an attr
   CHECK(nan.error().describe() == "invalid: R.create: invalid input: meta: holds a float that is not finite");
   CHECK(engine.read("R").value().empty());
 }
+
+TEST_CASE("a float primary key of -0.0 is found by a filter on 0.0, its record key keeping its bits") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("Reading")
+                             .attribute("at", type::floating, {.primary_key = true})
+                             .attribute("label", type::string)
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  engine.create("Reading", {{"at", -0.0}, {"label", "origin"}}).value();
+  for (double zero : {0.0, -0.0}) {
+    auto found = engine.read("Reading", {.filter = ref("at") == zero}).value();
+    REQUIRE(found.size() == 1);
+    CHECK(*found[0]["label"].as_string() == "origin");
+  }
+  CHECK(engine.verify().value().ok());
+}
