@@ -189,10 +189,24 @@ TEST_CASE("a writer killed with SIGKILL mid-mirror and restarted leaves the stre
     return all;
   };
   std::string out = dir.sub("ticker.out"), err = dir.sub("ticker.err");
+  // The store's head, or 0 before the writer has made it.
+  auto head = [&]() -> std::uint64_t {
+    auto log = Log::open_read_only(store);
+    if (!log) return 0;
+    auto h = (*log)->head();
+    return h ? h->position : 0;
+  };
   for (int round = 0; round < 3; ++round) {
+    std::uint64_t before = head();
     ChildProcess ticker(with({"--count", "1000000", "--rate", "3000", "--seed", std::to_string(round + 1)}), out, err);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * round));
+    // Killed mid-write: once it has committed some events (a slow start, as under a
+    // sanitizer, does not make the round a no-op), a little later in each round.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (head() < before + 20 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * round));
     INFO(read_file(err));
+    REQUIRE(head() >= before + 20);
     REQUIRE_FALSE(ticker.wait(std::chrono::milliseconds(0)).has_value());  // still writing
     ticker.kill();
   }
