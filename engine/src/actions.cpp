@@ -150,7 +150,7 @@ Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, con
 }
 
 Result<void> EngineImpl::in_transaction(const std::function<Result<void>(Txn&)>& fn,
-                                          const std::string& correlation_id, bool notify, bool flat) {
+                                          const std::string& correlation_id, bool notify, bool flat, bool plain) {
   if (runtime::WriteScope* outer = scope()) {
     if (outer->shared().flat) return fn(outer->txn());  // a failure fails the whole transaction
     std::vector<StoredEvent>& events = *outer->shared().events;
@@ -167,6 +167,7 @@ Result<void> EngineImpl::in_transaction(const std::function<Result<void>(Txn&)>&
   job.correlation_id = correlation_id;
   job.notify = notify;
   job.flat = flat;
+  job.plain = plain;
   return writer->submit(job);
 }
 
@@ -192,6 +193,7 @@ const Txn* EngineImpl::open_txn() const {
 
 Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   runtime::WriteScope::Shared& shared = scope()->shared();
+  shared.wrote = true;
   event.tx = shared.tx;
   ASHLAR_TRY(stored, log->append(txn, std::move(event)));
   if (shared.tx == 0) shared.tx = stored->event.position;
@@ -363,7 +365,10 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
     if (auto late = ChangesetAccess::late_hook(cs)) return fail(std::move(*late));
     outcome = std::move(result);
     return {};
-  }, ChangesetAccess::call(cs).correlation_id);
+  }, ChangesetAccess::call(cs).correlation_id, true, false,
+     // Without hooks or custom projections it runs no user code, and all it checks is
+     // checked before it appends.
+     !hooks_in_transaction(cs) && options.projections.empty());
   if (!written) return fail(written.error());
   return std::move(*outcome);
 }

@@ -11,12 +11,22 @@ Result<void> GroupCommit::submit(WriteJob& job) {
   std::unique_lock lock(mutex_);
   queue_.push_back(&job);
   for (;;) {
-    cv_.wait(lock, [&] { return job.done || !leading_; });
+    job.wake.wait(lock, [&] { return job.done || (!job.taken && !leading_); });
     if (job.done) break;
     leading_ = true;
-    write_group(lock);
+    std::vector<WriteJob*> finished = write_group(lock);
     leading_ = false;
-    cv_.notify_all();  // the callers of the group return; one still queued leads next
+    hand_over();  // the next group is written while this one's callers are woken
+    // Each caller is let go under the lock (it cannot return, freeing its job, before it
+    // is woken), a few at a time, so that the next leader is not kept waiting for it.
+    constexpr std::size_t kReleasedPerLock = 8;
+    for (std::size_t i = 0; i < finished.size(); ++i) {
+      if (i > 0 && i % kReleasedPerLock == 0) {
+        lock.unlock();
+        lock.lock();
+      }
+      release(*finished[i]);
+    }
     lock.unlock();
     deliver();  // without leading, so a notifier may run actions of its own
     lock.lock();
@@ -26,11 +36,21 @@ Result<void> GroupCommit::submit(WriteJob& job) {
   return std::move(*job.result);
 }
 
+void GroupCommit::release(WriteJob& job) {
+  job.done = true;
+  job.wake.notify_one();  // under the mutex: the caller cannot return (and free job) before it is let go
+}
+
+void GroupCommit::hand_over() {
+  if (!queue_.empty()) queue_.front()->wake.notify_one();
+}
+
 WriteJob* GroupCommit::next_job(std::size_t taken, std::size_t bytes) {
   std::lock_guard lock(mutex_);
   if (queue_.empty() || taken >= kMaxActions || bytes >= kMaxBytes) return nullptr;
   WriteJob* job = queue_.front();
   queue_.pop_front();
+  job->taken = true;
   return job;
 }
 
@@ -50,6 +70,7 @@ Result<void> GroupCommit::run_job(Txn& txn, WriteJob& job) {
     }
   }();
   job.user_code = shared.user_code;
+  job.wrote = shared.wrote;
   if (!result) job.events.clear();
   return result;
 }
@@ -88,19 +109,50 @@ void GroupCommit::finish(WriteJob& job, Result<void> result, bool map_full, std:
   job.result = std::move(result);
 }
 
-void GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
+// An action run without a child transaction failed once it had begun writing, and the
+// transaction went with it (aborted, or grown when the map filled). Its own failure stands
+// (unless the map filled under it: then it is as any other), as do the failures of actions
+// that ran user code; every other action ran none, and runs again in the next group.
+void GroupCommit::settle_broken(std::vector<WriteJob*>& group, std::size_t broke, const Error& error,
+                                std::deque<WriteJob*>& again) {
+  bool grew = error.code == codes::kStoreGrew;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    WriteJob& job = *group[i];
+    job.events.clear();
+    bool failed = job.result && !*job.result;
+    if (i == broke ? !grew : failed && job.user_code) continue;  // its result stands
+    if (!job.user_code) {
+      again.push_back(&job);
+      continue;
+    }
+    // Its user code ran, and what it wrote was undone with the transaction.
+    job.result = grew ? grew_error() : error;
+  }
+}
+
+// Each action but the first runs in a child transaction, so that its failure rolls back
+// alone — except a plain one (WriteJob::plain) while every action before it in the group
+// ran no user code: a child costs a copy of every page it touches, and a plain action fails
+// either before it writes (nothing to undo) or, rarely, at the store; then the transaction
+// is given up and the group's other actions, having run no user code, run again.
+std::vector<WriteJob*> GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   std::vector<WriteJob*> group;
   std::optional<std::size_t> filled;  // the job under which the map filled, if any
+  std::optional<std::size_t> broke;   // the childless job whose failure broke the transaction
   std::size_t bytes = 0;
   auto written = log_.write_once(
       [&](Txn& txn) -> Result<void> {
+        bool direct = true;  // no action so far ran user code and stood
         while (WriteJob* job = next_job(group.size(), bytes)) {
           group.push_back(job);
-          if (group.size() == 1) {  // alone in the transaction: no child needed
+          if (group.size() == 1 || (direct && job->plain)) {
             auto r = run_job(txn, *job);
             job->result = r;
-            if (!r) return r;
+            if (!r && (group.size() == 1 || job->wrote || txn.map_full())) {
+              broke = group.size() - 1;
+              return r;
+            }
           } else {  // a child of its own, so that a failure rolls back alone
             job->result = log_.nested(txn, [&](Txn& child) { return run_job(child, *job); });
             if (!*job->result) job->events.clear();
@@ -109,6 +161,7 @@ void GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
               return {};  // the actions before it commit; it runs again or fails
             }
           }
+          if (job->user_code && *job->result) direct = false;
           for (const auto& e : job->events) bytes += e.bytes.size();
         }
         return {};
@@ -133,6 +186,8 @@ void GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
   if (written) {
     for (std::size_t i = 0; i < group.size(); ++i)
       finish(*group[i], std::move(*group[i]->result), filled && i == *filled, again);
+  } else if (broke && group.size() > 1) {
+    settle_broken(group, *broke, written.error(), again);
   } else {
     // Nothing was kept: the first action failed, or the commit did.
     bool grew = written.error().code == codes::kStoreGrew;
@@ -143,19 +198,24 @@ void GroupCommit::write_group(std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.lock();
+  std::vector<WriteJob*> finished;
   if (group.empty() && !written) {
     // No transaction could begin (the store failed before any action ran): every caller
     // waiting would meet the same, so each gets the error rather than a retry forever.
     for (auto* job : queue_) {
       job->result = written.error();
-      job->done = true;
+      finished.push_back(job);
     }
     queue_.clear();
-    return;
+    return finished;
   }
-  for (auto it = again.rbegin(); it != again.rend(); ++it) queue_.push_front(*it);
+  for (auto it = again.rbegin(); it != again.rend(); ++it) {
+    (*it)->taken = false;
+    queue_.push_front(*it);
+  }
   for (auto* job : group)
-    if (std::find(again.begin(), again.end(), job) == again.end()) job->done = true;
+    if (std::find(again.begin(), again.end(), job) == again.end()) finished.push_back(job);
+  return finished;
 }
 
 void GroupCommit::deliver() {

@@ -39,8 +39,9 @@ struct runtime::EngineImpl {
   // Notifiers are told only when `notify` (bulk actions may ask them not to be). With
   // `flat`, actions nested in this one skip their child transactions: cheaper, but one
   // failure fails all (bulk actions try a batch so, then again nested when one fails).
+  // `plain`: see runtime::WriteJob::plain.
   Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id,
-                              bool notify = true, bool flat = false);
+                              bool notify = true, bool flat = false, bool plain = false);
   // Appends an event and folds it into the projections; it commits with the transaction.
   Result<StoredRecord> append(Txn& txn, Event event);
   Result<Record> run(Changeset& cs);

@@ -19,6 +19,7 @@ class WriteScope {
     std::string correlation_id;                  // the outermost action's
     bool flat = false;      // nested actions run in the transaction directly, without a child
     bool user_code = false; // whether code of the user's ran in it (then it must not run again)
+    bool wrote = false;     // whether an action in it began appending (then only an abort undoes it)
   };
 
   // The outermost scope of a write transaction of `owner`.

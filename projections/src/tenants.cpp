@@ -52,6 +52,19 @@ Result<void> TenantTables::open_stored(const Txn& txn) {
   return {};
 }
 
+namespace {
+
+// A write that needs a tenant's databases when the store may open no more (whether it
+// finds that looking for them or creating them).
+Error no_room(std::string_view tenant, std::string_view resource) {
+  return Error::unknown(fmt::format("tenant {} of {} needs databases of its own, and the store may open no more "
+                                    "(raise Options::tenant_databases); nothing was written",
+                                    tenant, resource))
+      .with_code(codes::kStoreFull);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const StateProjection>> TenantTables::find(const Txn& txn, std::string_view resource,
                                                                   const std::string& tenant) const {
   {
@@ -63,7 +76,9 @@ Result<std::shared_ptr<const StateProjection>> TenantTables::find(const Txn& txn
   if (!r) return fail(Error::framework(fmt::format("{} keeps no records per tenant", resource)));
   if (!txn.writable()) return std::shared_ptr<const StateProjection>{};
   // Created earlier in this write transaction, perhaps: its handles serve it alone.
-  ASHLAR_TRY(opened, StateProjection::open_tenant(txn, *r, tenant, false));
+  auto opened = StateProjection::open_tenant(txn, *r, tenant, false);
+  if (!opened && opened.error().code == codes::kStoreFull) return fail(no_room(tenant, resource));
+  if (!opened) return fail(opened.error());
   if (!*opened) return std::shared_ptr<const StateProjection>{};
   return std::make_shared<const StateProjection>(std::move(**opened));
 }
@@ -78,11 +93,7 @@ Result<std::shared_ptr<const StateProjection>> TenantTables::create(Txn& txn, st
   const Resource* r = context_resource(domain_, resource);
   if (!r) return fail(Error::framework(fmt::format("{} keeps no records per tenant", resource)));
   auto opened = StateProjection::open_tenant(txn, *r, tenant, true);
-  if (!opened && opened.error().code == codes::kStoreFull)
-    return fail(Error::unknown(fmt::format("tenant {} of {} needs databases of its own, and the store may open no "
-                                           "more (raise Options::tenant_databases); nothing was written",
-                                           tenant, resource))
-                    .with_code(codes::kStoreFull));
+  if (!opened && opened.error().code == codes::kStoreFull) return fail(no_room(tenant, resource));
   if (!opened) return fail(opened.error());
   if (!*opened) return fail(Error::unknown(fmt::format("tenant {} of {}: its databases were not created", tenant, resource)));
   {
