@@ -221,6 +221,30 @@ struct Holder {
   std::atomic<bool> release{false};
   std::atomic<int> hook_runs{0};
 
+  // The slow caller's create, once its transaction is open and waiting.
+  std::future<Result<Record>> lead(Engine& engine) {
+    auto first = std::async(std::launch::async, [e = &engine] { return e->create("Note", {{"title", "slow"}}, {.actor = "slow"}); });
+    entered.get_future().wait();
+    return first;
+  }
+  static std::future<Result<Record>> create(Engine& engine, Fields fields, CallOptions call = {}) {
+    return std::async(std::launch::async, [e = &engine, fields = std::move(fields), call] { return e->create("Note", fields, call); });
+  }
+  // Time for the callers to queue behind the open transaction (generous: sanitizers start
+  // threads slowly), then it goes on. What the tests check holds in whatever order they
+  // queued.
+  void let_go() {
+    std::this_thread::sleep_for(1500ms);
+    release = true;
+  }
+  // The titles of the log's events from `from` on.
+  static std::multiset<std::string> titles(const Log& log, std::size_t from) {
+    auto events = all_events(log);
+    std::multiset<std::string> out;
+    for (std::size_t i = from; i < events.size(); ++i) out.insert(*find_field(events[i].event.changes, "title")->as_string());
+    return out;
+  }
+
   Domain notes() {
     auto hold = checks::custom("holds the writer for the slow caller", [this](const PolicyRequest& request) -> Result<bool> {
       if (request.actor.as_string() && *request.actor.as_string() == "slow" && ++slow_calls == 2) {
@@ -267,18 +291,14 @@ TEST_CASE("group commit: plain actions share the group's transaction, and one th
       Engine::open(dir.path(), holder.notes(), {.durability = Durability::no_sync, .notifiers = {recorder}}).value();
   auto target = engine.create("Note", {{"title", "target"}}).value();  // version 1
 
-  auto first = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "slow"}}, {.actor = "slow"}); });
-  holder.entered.get_future().wait();
-  auto good = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "good"}}); });
-  auto taken = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "slow"}}); });
+  auto first = holder.lead(engine);
+  auto good = Holder::create(engine, {{"title", "good"}});
+  auto taken = Holder::create(engine, {{"title", "slow"}});
   auto stale = std::async(std::launch::async, [&] {
     return engine.update("Note", target.id(), {{"text", "late"}}, {.expected_version = 0});
   });
-  auto also = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "also"}}); });
-  // Time for the four to queue behind the open transaction (generous: sanitizers start
-  // threads slowly); the outcomes below hold in whatever order they queued.
-  std::this_thread::sleep_for(1500ms);
-  holder.release = true;
+  auto also = Holder::create(engine, {{"title", "also"}});
+  holder.let_go();
 
   REQUIRE(first.get().has_value());
   REQUIRE(good.get().has_value());
@@ -306,15 +326,13 @@ TEST_CASE("group commit: when the map fills under a plain action, the group runs
                              {.durability = Durability::no_sync, .initial_map_size = 256 << 10, .map_headroom = 64 << 10})
                     .value();
 
-  auto first = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "slow"}}, {.actor = "slow"}); });
-  holder.entered.get_future().wait();
-  auto hooked = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "h"}}, {.action = "hooked"}); });
-  auto good = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "good"}}); });
+  auto first = holder.lead(engine);
+  auto hooked = Holder::create(engine, {{"title", "h"}}, {.action = "hooked"});
+  auto good = Holder::create(engine, {{"title", "good"}});
   std::string big(2 << 20, 'b');  // more than the room grown ahead: the map fills under it
-  auto large = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "large"}, {"text", big}}); });
-  auto also = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "also"}}); });
-  std::this_thread::sleep_for(1500ms);
-  holder.release = true;
+  auto large = Holder::create(engine, {{"title", "large"}, {"text", big}});
+  auto also = Holder::create(engine, {{"title", "also"}});
+  holder.let_go();
 
   // The actions that ran no user code ran again once the map had grown: each succeeds; the
   // hooked one failed on its own, its hook run once.
@@ -329,11 +347,8 @@ TEST_CASE("group commit: when the map fills under a plain action, the group runs
   CHECK(refused.error().message == "the hook said no");
   CHECK(holder.hook_runs == 1);
 
-  auto events = all_events(engine.log());
-  REQUIRE(events.size() == 4);
-  std::multiset<std::string> titles;
-  for (const auto& e : events) titles.insert(*find_field(e.event.changes, "title")->as_string());
-  CHECK(titles == std::multiset<std::string>{"also", "good", "large", "slow"});
+  CHECK(log_length(engine.log()) == 4);
+  CHECK(Holder::titles(engine.log(), 0) == std::multiset<std::string>{"also", "good", "large", "slow"});
   CHECK(engine.read("Note").value().size() == 4);
   CHECK(engine.verify().value().problems.empty());
 }
@@ -355,14 +370,12 @@ TEST_CASE("group commit: a plain action the store fails once it has written fail
   }
   REQUIRE(tenants < 64);
 
-  auto first = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "slow"}}, {.actor = "slow"}); });
-  holder.entered.get_future().wait();
-  auto good = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "good"}}); });
+  auto first = holder.lead(engine);
+  auto good = Holder::create(engine, {{"title", "good"}});
   // Refused by the store after its event was appended: its transaction cannot be kept.
   auto page = std::async(std::launch::async, [&] { return engine.create("Page", {{"title", "p"}}, {.tenant = "late"}); });
-  auto also = std::async(std::launch::async, [&] { return engine.create("Note", {{"title", "also"}}); });
-  std::this_thread::sleep_for(1500ms);
-  holder.release = true;
+  auto also = Holder::create(engine, {{"title", "also"}});
+  holder.let_go();
 
   REQUIRE(first.get().has_value());
   REQUIRE(good.get().has_value());
@@ -374,11 +387,8 @@ TEST_CASE("group commit: a plain action the store fails once it has written fail
         "tenant late of Page needs databases of its own, and the store may open no more (raise "
         "Options::tenant_databases); nothing was written");
 
-  auto events = all_events(engine.log());
-  REQUIRE(events.size() == tenants + 3);
-  std::multiset<std::string> titles;
-  for (std::size_t i = tenants; i < events.size(); ++i) titles.insert(*find_field(events[i].event.changes, "title")->as_string());
-  CHECK(titles == std::multiset<std::string>{"also", "good", "slow"});
+  CHECK(log_length(engine.log()) == tenants + 3);
+  CHECK(Holder::titles(engine.log(), tenants) == std::multiset<std::string>{"also", "good", "slow"});
   CHECK(engine.read("Page", {.tenant = "late"}).value().empty());
   CHECK(engine.read("Note").value().size() == 3);
   CHECK(engine.verify().value().problems.empty());
