@@ -394,6 +394,33 @@ TEST_CASE("group commit: a plain action the store fails once it has written fail
   CHECK(engine.verify().value().problems.empty());
 }
 
+TEST_CASE("many callers' plain creates while the store grows from a small map: each appended once") {
+  TempDir dir;
+  Holder holder;
+  constexpr std::size_t kStart = 256 << 10;
+  auto engine = Engine::open(dir.path(), holder.notes(),
+                             {.durability = Durability::no_sync, .initial_map_size = kStart, .map_headroom = 64 << 10})
+                    .value();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::string text(16 << 10, 't');  // a few per group fill the room grown ahead
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        if (!engine.create("Note", {{"title", fmt::format("{}-{}", t, i)}, {"text", text}})) ++failed;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(failed == 0);
+  CHECK(engine.log().map_size() >= 16 * kStart);
+  auto titles = Holder::titles(engine.log(), 0);
+  CHECK(titles.size() == kThreads * kPerThread);
+  CHECK(std::set<std::string>(titles.begin(), titles.end()).size() == titles.size());  // none twice
+  CHECK(engine.read("Note").value().size() == kThreads * kPerThread);
+  CHECK(engine.verify().value().problems.empty());
+}
+
 TEST_CASE("a notifier that runs an action of its own: no deadlock, delivered after the events that caused it") {
   TempDir dir;
   Engine* self = nullptr;
