@@ -48,6 +48,18 @@ bool hooks_in_transaction(Changeset& cs) {
          !ChangesetAccess::after_action(cs).empty();
 }
 
+// Whether the resource's policies hold checks written in C++ (checks::custom and
+// custom_filter): user code, run again when the policies decide in a write transaction.
+bool custom_checks(const Resource& r) {
+  auto custom = [](const Check& c) { return c.kind == CheckKind::custom || c.kind == CheckKind::custom_filter; };
+  for (const auto& policy : r.policies()) {
+    if (std::any_of(policy.condition.begin(), policy.condition.end(), custom)) return true;
+    for (const auto& step : policy.steps)
+      if (custom(step.check)) return true;
+  }
+  return false;
+}
+
 Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
 
 }  // namespace
@@ -193,6 +205,9 @@ const Txn* EngineImpl::open_txn() const {
 
 Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   runtime::WriteScope::Shared& shared = scope()->shared();
+  // What the log refuses before it writes (the primary key's size is checked before the
+  // transaction), refused here before anything is.
+  ASHLAR_TRY_VOID(check_nesting(event));
   shared.wrote = true;
   event.tx = shared.tx;
   ASHLAR_TRY(stored, log->append(txn, std::move(event)));
@@ -220,6 +235,7 @@ namespace {
 // record before the change; for a create, as it would be) in the write transaction.
 Result<void> authorize_change(const EngineImpl& impl, const Txn& txn, const Changeset& cs, const Record& record) {
   const Resource& r = cs.resource();
+  if (custom_checks(r)) impl.user_code_runs();  // in the write transaction, when there is one
   EvalContext base;
   base.actor = cs.actor();
   base.tenant = ChangesetAccess::call(cs).tenant;
@@ -342,6 +358,9 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
       return {};
     }
     if (hooks_in_transaction(cs)) user_code_runs();
+    // A hook added too late (by a before_transaction hook, for around_transaction) fails the
+    // action: with no hook of its own in the transaction, before it writes.
+    else if (auto late = ChangesetAccess::late_hook(cs)) return fail(std::move(*late));
     using Step = ChangesetAccess::Step;
     ChangesetAccess::enter(cs, Step::around_action);
     auto result = runtime::run_around(cs, ChangesetAccess::around_action(cs), "around_action hook",
@@ -366,9 +385,9 @@ Result<Record> EngineImpl::run_in_transaction(Changeset& cs) {
     outcome = std::move(result);
     return {};
   }, ChangesetAccess::call(cs).correlation_id, true, false,
-     // Without hooks or custom projections it runs no user code, and all it checks is
-     // checked before it appends.
-     !hooks_in_transaction(cs) && options.projections.empty());
+     // Without hooks, custom projections or custom policy checks it runs no user code,
+     // and all it checks is checked before it appends.
+     !hooks_in_transaction(cs) && options.projections.empty() && !custom_checks(cs.resource()));
   if (!written) return fail(written.error());
   return std::move(*outcome);
 }

@@ -10,13 +10,18 @@ namespace ashlar::runtime {
 Result<void> GroupCommit::submit(WriteJob& job) {
   std::unique_lock lock(mutex_);
   queue_.push_back(&job);
-  for (;;) {
-    job.wake.wait(lock, [&] { return job.done || (!job.taken && !leading_); });
-    if (job.done) break;
+  job.wake.wait(lock, [&] { return job.done || (!job.taken && !leading_); });
+  while (!job.done) {
+    // It leads until its own action is settled: a group it was left out of (the queue
+    // held more than a group) or that sent it back to the queue is followed by the next,
+    // with no other caller woken to lead in between.
     leading_ = true;
     std::vector<WriteJob*> finished = write_group(lock);
-    leading_ = false;
-    hand_over();  // the next group is written while this one's callers are woken
+    bool mine = std::find(finished.begin(), finished.end(), &job) != finished.end();
+    if (mine) {
+      leading_ = false;
+      hand_over();  // the next group is written while this one's callers are woken
+    }
     // Each caller is let go under the lock (it cannot return, freeing its job, before it
     // is woken), a few at a time, so that the next leader is not kept waiting for it.
     constexpr std::size_t kReleasedPerLock = 8;
@@ -27,12 +32,9 @@ Result<void> GroupCommit::submit(WriteJob& job) {
       }
       release(*finished[i]);
     }
-    lock.unlock();
-    deliver();  // without leading, so a notifier may run actions of its own
-    lock.lock();
   }
   lock.unlock();
-  deliver();
+  deliver();  // without leading, so a notifier may run actions of its own
   return std::move(*job.result);
 }
 
@@ -111,22 +113,28 @@ void GroupCommit::finish(WriteJob& job, Result<void> result, bool map_full, std:
 
 // An action run without a child transaction failed once it had begun writing, and the
 // transaction went with it (aborted, or grown when the map filled). Its own failure stands
-// (unless the map filled under it: then it is as any other), as do the failures of actions
-// that ran user code; every other action ran none, and runs again in the next group.
-void GroupCommit::settle_broken(std::vector<WriteJob*>& group, std::size_t broke, const Error& error,
+// — when the map filled under it, it is settled as an action a child filled it under is —,
+// as do the failures of actions that ran user code; every other action ran none and runs
+// again in the next group, each in a child of its own there, so that one filling the map
+// again cannot take the others with it.
+void GroupCommit::settle_broken(std::vector<WriteJob*>& group, std::size_t broke, bool map_full, const Error& error,
                                 std::deque<WriteJob*>& again) {
-  bool grew = error.code == codes::kStoreGrew;
   for (std::size_t i = 0; i < group.size(); ++i) {
     WriteJob& job = *group[i];
     job.events.clear();
-    bool failed = job.result && !*job.result;
-    if (i == broke ? !grew : failed && job.user_code) continue;  // its result stands
+    if (i == broke) {
+      if (map_full) finish(job, std::move(*job.result), true, again);
+      continue;  // its own failure stands
+    }
+    if (!*job.result && job.user_code) continue;  // its own failure stands
     if (!job.user_code) {
+      job.plain = false;
       again.push_back(&job);
       continue;
     }
-    // Its user code ran, and what it wrote was undone with the transaction.
-    job.result = grew ? grew_error() : error;
+    // Ran user code and stood: only ever before an action with a child of its own, which
+    // cannot break the transaction. Were it otherwise, it did not commit.
+    job.result = error.code == codes::kStoreGrew ? grew_error() : error;
   }
 }
 
@@ -140,6 +148,7 @@ std::vector<WriteJob*> GroupCommit::write_group(std::unique_lock<std::mutex>& lo
   std::vector<WriteJob*> group;
   std::optional<std::size_t> filled;  // the job under which the map filled, if any
   std::optional<std::size_t> broke;   // the childless job whose failure broke the transaction
+  bool broke_map_full = false;        // it broke it by filling the map
   std::size_t bytes = 0;
   auto written = log_.write_once(
       [&](Txn& txn) -> Result<void> {
@@ -151,6 +160,7 @@ std::vector<WriteJob*> GroupCommit::write_group(std::unique_lock<std::mutex>& lo
             job->result = r;
             if (!r && (group.size() == 1 || job->wrote || txn.map_full())) {
               broke = group.size() - 1;
+              broke_map_full = txn.map_full();
               return r;
             }
           } else {  // a child of its own, so that a failure rolls back alone
@@ -187,7 +197,7 @@ std::vector<WriteJob*> GroupCommit::write_group(std::unique_lock<std::mutex>& lo
     for (std::size_t i = 0; i < group.size(); ++i)
       finish(*group[i], std::move(*group[i]->result), filled && i == *filled, again);
   } else if (broke && group.size() > 1) {
-    settle_broken(group, *broke, written.error(), again);
+    settle_broken(group, *broke, broke_map_full, written.error(), again);
   } else {
     // Nothing was kept: the first action failed, or the commit did.
     bool grew = written.error().code == codes::kStoreGrew;
@@ -204,6 +214,7 @@ std::vector<WriteJob*> GroupCommit::write_group(std::unique_lock<std::mutex>& lo
     // waiting would meet the same, so each gets the error rather than a retry forever.
     for (auto* job : queue_) {
       job->result = written.error();
+      job->taken = true;  // settled: it waits to be let go, it does not lead
       finished.push_back(job);
     }
     queue_.clear();

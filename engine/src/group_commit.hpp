@@ -34,7 +34,8 @@ struct WriteJob {
   bool notify = true;          // tell notifiers of its events
   bool flat = false;           // see WriteScope::Shared::flat
   // No code of the user's runs in it, and once it has begun writing only the store can
-  // fail it: it may run without a child transaction of its own (see write_group).
+  // fail it: it may run without a child transaction of its own (see write_group). Cleared
+  // when a group it ran in was given up: it runs again in a child.
   bool plain = false;
   // Filled in by the leader.
   std::optional<Result<void>> result;
@@ -74,7 +75,7 @@ class GroupCommit {
   void deliver();
   void release(WriteJob& job);  // under mutex_
   void hand_over();             // under mutex_
-  void settle_broken(std::vector<WriteJob*>& group, std::size_t broke, const Error& error,
+  void settle_broken(std::vector<WriteJob*>& group, std::size_t broke, bool map_full, const Error& error,
                      std::deque<WriteJob*>& again);
 
   Log& log_;
