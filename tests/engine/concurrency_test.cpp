@@ -242,6 +242,13 @@ struct Holder {
     REQUIRE_FALSE(slow.has_value());
     CHECK(slow.error().message == "the slow one gives way");
   }
+  // An engine over notes() whose map starts at 256 KiB and grows 64 KiB ahead: a 2 MiB
+  // value fills it.
+  Engine open_small(const std::string& path) {
+    return Engine::open(path, notes(),
+                        {.durability = Durability::no_sync, .initial_map_size = 256 << 10, .map_headroom = 64 << 10})
+        .value();
+  }
   // The titles of the log's events from `from` on.
   static std::multiset<std::string> titles(const Log& log, std::size_t from) {
     auto events = all_events(log);
@@ -337,9 +344,7 @@ TEST_CASE("group commit: plain actions share the group's transaction, and one th
 TEST_CASE("group commit: when the map fills under a plain action, the group runs again, each hook once") {
   TempDir dir;
   Holder holder;
-  auto engine = Engine::open(dir.path(), holder.notes(),
-                             {.durability = Durability::no_sync, .initial_map_size = 256 << 10, .map_headroom = 64 << 10})
-                    .value();
+  auto engine = holder.open_small(dir.path());
 
   auto first = holder.lead(engine);
   auto hooked = Holder::create(engine, {{"title", "h"}}, {.action = "hooked"});
@@ -413,9 +418,7 @@ TEST_CASE("group commit: a plain action the store fails once it has written fail
 TEST_CASE("group commit: a custom policy check is user code, never run again when a group is given up") {
   TempDir dir;
   Holder holder;
-  auto engine = Engine::open(dir.path(), holder.notes(),
-                             {.durability = Durability::no_sync, .initial_map_size = 256 << 10, .map_headroom = 64 << 10})
-                    .value();
+  auto engine = holder.open_small(dir.path());
   auto first = holder.lead(engine);
   auto vote = std::async(std::launch::async, [&] { return engine.create("Vote", {{"title", "v"}}); });
   std::string big(2 << 20, 'b');  // the map fills under it
@@ -433,10 +436,8 @@ TEST_CASE("group commit: a custom policy check is user code, never run again whe
 TEST_CASE("many callers' plain creates while the store grows from a small map: each appended once") {
   TempDir dir;
   Holder holder;
-  constexpr std::size_t kStart = 256 << 10;
-  auto engine = Engine::open(dir.path(), holder.notes(),
-                             {.durability = Durability::no_sync, .initial_map_size = kStart, .map_headroom = 64 << 10})
-                    .value();
+  auto engine = holder.open_small(dir.path());
+  constexpr std::size_t kStart = 256 << 10;  // as open_small starts it
   constexpr int kThreads = 8;
   constexpr int kPerThread = 40;
   std::string text(16 << 10, 't');  // a few per group fill the room grown ahead
