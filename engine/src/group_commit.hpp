@@ -82,7 +82,7 @@ class GroupCommit {
   const void* owner_;
   Sinks sinks_;
 
-  std::mutex mutex_;  // guards queue_, leading_ and each queued job's done
+  std::mutex mutex_;  // guards queue_, leading_, and each queued job's taken and done
   std::deque<WriteJob*> queue_;
   bool leading_ = false;
 
