@@ -121,7 +121,8 @@ void build_log(ashlar::Log& log, const ashlar::StateProjection& state, std::uint
   }
 }
 
-// The floor: every event's bytes in order, through a raw cursor, decoded.
+// The floor: every event's bytes in order, through a raw cursor, decoded (a format 2
+// store: each value is the 32-byte chain hash, then the event's bytes).
 std::uint64_t raw_scan(const std::string& path) {
   MDB_env* env = nullptr;
   mdb_env_create(&env);
@@ -137,7 +138,8 @@ std::uint64_t raw_scan(const std::string& path) {
   MDB_val k, v;
   std::uint64_t n = 0, checksum = 0;
   for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    auto e = ashlar::decode_event(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size));
+    if (v.mv_size < 32) throw std::runtime_error("an events value too short for format 2");
+    auto e = ashlar::decode_event(std::string_view(static_cast<const char*>(v.mv_data) + 32, v.mv_size - 32));
     if (!e) throw std::runtime_error(e.error().message);
     checksum += e->version;  // keep the decode observable
     ++n;

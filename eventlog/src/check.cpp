@@ -3,6 +3,7 @@
 
 #include <ashlar/model/key.hpp>
 
+#include "entries.hpp"
 #include "keys.hpp"
 
 #include <fmt/format.h>
@@ -32,13 +33,14 @@ struct Checker {
     else if (out.problems.size() == kMaxProblems) out.problems.push_back("... and more problems");
   }
 
-  void check_hash(std::uint64_t position, std::string_view bytes, std::optional<std::string_view> stored) {
+  void check_hash(std::uint64_t position, std::string_view bytes, std::string_view stored) {
     if (!chain_intact) return;
     Hash h = Log::chain(previous, bytes, options.chain_key);
-    if (!stored || stored->size() != 32) {
-      problem(fmt::format("position {} has no stored hash: the chain table was changed", position));
+    if (stored.size() != entries::kHashSize) {
+      problem(fmt::format("position {} has no stored hash: the {} table was changed", position,
+                          log.format_version() == 1 ? "chain" : "events"));
       chain_intact = false;
-    } else if (std::memcmp(stored->data(), h.data(), 32) != 0) {
+    } else if (std::memcmp(stored.data(), h.data(), entries::kHashSize) != 0) {
       std::string hint = position == 1 && options.chain_key.empty() ? " (or the chain is keyed: give its key)" : "";
       problem(fmt::format("the hash chain breaks at position {}: the event's bytes or its stored hash were "
                           "changed{}",
@@ -62,7 +64,7 @@ struct Checker {
       problem(fmt::format("{}: {} points at position {}, not at event {}", name, what, keys::read_be64(**v), position));
   }
 
-  void check_event(std::uint64_t position, std::string_view bytes, std::optional<std::string_view> hash) {
+  void check_event(std::uint64_t position, std::string_view bytes, std::string_view hash) {
     auto decoded = decode_event(bytes, position);
     if (!decoded) return problem(decoded.error().message);
     const Event& e = *decoded;
@@ -84,7 +86,7 @@ struct Checker {
     }
     if (options.visit) {
       StoredEvent stored{std::move(*decoded), std::string(bytes), {}};
-      if (hash && hash->size() == 32) std::memcpy(stored.hash.data(), hash->data(), 32);
+      if (hash.size() == entries::kHashSize) std::memcpy(stored.hash.data(), hash.data(), entries::kHashSize);
       options.visit(stored);
     }
   }
@@ -118,9 +120,13 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
       c.problem(fmt::format("position {} is missing: the log jumps from {} to {}", expected, expected - 1, position));
       c.chain_intact = false;
     }
-    ASHLAR_TRY(hash, txn.get(chain_, events->key()));
-    c.check_hash(position, events->value(), *hash);
-    c.check_event(position, events->value(), *hash);
+    entries::Entry entry = entries::split(events->value());
+    if (format_version_ == 1) {
+      ASHLAR_TRY(hash, txn.get(chain_, events->key()));
+      entry = {events->value(), *hash ? **hash : std::string_view{}};
+    }
+    c.check_hash(position, entry.bytes, entry.hash);
+    c.check_event(position, entry.bytes, entry.hash);
     ++c.out.events;
     expected = position + 1;
     if (options.progress && position % 4096 == 0) options.progress(position);
@@ -128,7 +134,7 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
   if (options.expect_position >= expected)
     c.problem(fmt::format("position {} is beyond the head: the log has {} events", options.expect_position,
                           expected - 1));
-  c.check_count(chain_, "chain");
+  if (format_version_ == 1) c.check_count(chain_, "chain");
   c.check_count(by_resource_, "by_resource");
   c.check_count(by_record_, "by_record");
   c.check_count(idem_, "idem", c.keyed);

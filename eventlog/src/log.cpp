@@ -2,6 +2,7 @@
 
 #include <ashlar/model/key.hpp>
 
+#include "entries.hpp"
 #include "keys.hpp"
 #include "reader_pool.hpp"
 #include "store_files.hpp"
@@ -123,6 +124,9 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
     return fail(Error::framework(fmt::format("the chain key must be {} to {} bytes, not {}",
                                              crypto_generichash_KEYBYTES_MIN,
                                              crypto_generichash_KEYBYTES_MAX, options.chain_key.size())));
+  if (options.format_version < kOldestFormatVersion || options.format_version > kFormatVersion)
+    return fail(Error::framework(fmt::format("format_version {} is not one this build writes: {} to {}",
+                                             options.format_version, kOldestFormatVersion, kFormatVersion)));
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec))
     return fail(not_a_store(path, "it is a file, not a directory"));
@@ -195,8 +199,8 @@ Result<void> Log::open_databases() {
     const char* name;
     Db* db;
   };
-  for (Named n : {Named{"events", &events_}, Named{"chain", &chain_}, Named{"by_resource", &by_resource_},
-                  Named{"by_record", &by_record_}, Named{"meta", &meta_}, Named{"idem", &idem_}}) {
+  for (Named n : {Named{"events", &events_}, Named{"by_resource", &by_resource_}, Named{"by_record", &by_record_},
+                  Named{"meta", &meta_}, Named{"idem", &idem_}}) {
     ASHLAR_TRY(db, database(n.name));
     *n.db = *db;
   }
@@ -209,13 +213,19 @@ Result<void> Log::open_databases() {
   if (!format) {
     if (read_only_ && fs::exists(fs::path(path_) / "writer.lock")) return fail(not_initialized(path_));
     if (read_only_) return fail(not_a_store(path_, "it has no format version"));
-    return write([this](Txn& w) { return w.put(meta_, kFormatKey, format_bytes(kFormatVersion)); });
-  }
-  if (*format != format_bytes(kFormatVersion)) {
+    format_version_ = options_.format_version;
+    ASHLAR_TRY_VOID(write([this](Txn& w) { return w.put(meta_, kFormatKey, format_bytes(format_version_)); }));
+  } else {
     std::uint32_t v = 0;
     for (unsigned char c : *format) v = (v << 8) | c;
-    return fail(Error::framework(fmt::format("{} has format version {}; this build reads version {}",
-                                             path_, v, kFormatVersion)));
+    if (format->size() != 4 || v < kOldestFormatVersion || v > kFormatVersion)
+      return fail(Error::framework(fmt::format("{} has format version {}; this build reads versions {} to {}",
+                                               path_, v, kOldestFormatVersion, kFormatVersion)));
+    format_version_ = v;
+  }
+  if (format_version_ == 1) {
+    ASHLAR_TRY(db, database("chain"));
+    chain_ = *db;
   }
   return {};
 }
@@ -400,9 +410,13 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
   stored.bytes = encode_event(stored.event);
   stored.hash = chain(previous.hash, stored.bytes, options_.chain_key);
   std::string pos = keys::be64(stored.event.position);
-  std::string hash(reinterpret_cast<const char*>(stored.hash.data()), stored.hash.size());
-  ASHLAR_TRY_VOID(txn.put(events_, pos, stored.bytes, Txn::PutMode::append));
-  ASHLAR_TRY_VOID(txn.put(chain_, pos, hash, Txn::PutMode::append));
+  if (format_version_ == 1) {
+    ASHLAR_TRY_VOID(txn.put(events_, pos, stored.bytes, Txn::PutMode::append));
+    std::string_view hash(reinterpret_cast<const char*>(stored.hash.data()), stored.hash.size());
+    ASHLAR_TRY_VOID(txn.put(chain_, pos, hash, Txn::PutMode::append));
+  } else {
+    ASHLAR_TRY_VOID(txn.put(events_, pos, entries::join(stored.hash, stored.bytes), Txn::PutMode::append));
+  }
   ASHLAR_TRY_VOID(txn.put(by_resource_, keys::resource_prefix(stored.event.resource) + keys::be64(stored.event.sequence), pos,
                           Txn::PutMode::no_overwrite));
   auto put = txn.put(by_record_, record_key, pos, Txn::PutMode::no_overwrite);
@@ -420,14 +434,16 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
 }
 
 Result<Head> Log::head(const Txn& txn) const {
-  ASHLAR_TRY(c, txn.cursor(chain_));
+  ASHLAR_TRY(c, txn.cursor(format_version_ == 1 ? chain_ : events_));
   ASHLAR_TRY(found, c->last());
   Head h;
   if (!*found) return h;
-  if (c->key().size() != 8 || c->value().size() != 32)
-    return fail(Error::unknown("the store is corrupted: a malformed chain entry"));
+  std::string_view hash = format_version_ == 1 ? c->value() : entries::split(c->value()).hash;
+  if (c->key().size() != 8 || hash.size() != entries::kHashSize)
+    return fail(Error::unknown(format_version_ == 1 ? "the store is corrupted: a malformed chain entry"
+                                                    : "the store is corrupted: the last event has no chain hash"));
   h.position = keys::read_be64(c->key());
-  std::memcpy(h.hash.data(), c->value().data(), 32);
+  std::memcpy(h.hash.data(), hash.data(), entries::kHashSize);
   return h;
 }
 
@@ -460,25 +476,31 @@ Result<std::optional<StoredEvent>> Log::event_at(const Txn& txn, std::uint64_t p
 Result<void> Log::scan(const Txn& txn, std::uint64_t from,
                        const std::function<bool(const StoredEvent&)>& fn) const {
   ASHLAR_TRY(events, txn.cursor(events_));
-  ASHLAR_TRY(hashes, txn.cursor(chain_));
+  std::optional<Cursor> hashes;  // format 1: walked beside events
   std::string start = keys::be64(std::max<std::uint64_t>(from, 1));
   auto e = events->seek(start);
-  auto h = hashes->seek(start);
+  Result<bool> h = false;
+  if (format_version_ == 1) {
+    ASHLAR_TRY(c, txn.cursor(chain_));
+    hashes.emplace(std::move(*c));
+    h = hashes->seek(start);
+  }
   StoredEvent stored;  // one for the whole scan: its bytes' buffer is reused
   for (;;) {
     if (!e) return fail(e.error());
     if (!h) return fail(h.error());
     if (!*e) return {};
     std::uint64_t position = keys::read_be64(events->key());
-    if (!*h || hashes->key() != events->key() || hashes->value().size() != 32)
-      return fail(Error::unknown(fmt::format("the store is corrupted: event {} has no chain hash", position)));
-    ASHLAR_TRY(decoded, decode_event(events->value(), position));
+    entries::Entry entry = entries::split(events->value());
+    if (hashes) entry = {events->value(), *h && hashes->key() == events->key() ? hashes->value() : std::string_view{}};
+    ASHLAR_TRY(hash, entries::hash_of(entry, position));
+    ASHLAR_TRY(decoded, decode_event(entry.bytes, position));
     stored.event = std::move(*decoded);
-    stored.bytes.assign(events->value());
-    std::memcpy(stored.hash.data(), hashes->value().data(), 32);
+    stored.bytes.assign(entry.bytes);
+    stored.hash = *hash;
     if (!fn(stored)) return {};
     e = events->next();
-    h = hashes->next();
+    if (hashes) h = hashes->next();
   }
 }
 

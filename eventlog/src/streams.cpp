@@ -2,6 +2,7 @@
 // that map a sequence or a version to a global position, read back into events.
 #include <ashlar/eventlog/log.hpp>
 
+#include "entries.hpp"
 #include "keys.hpp"
 
 #include <fmt/format.h>
@@ -12,17 +13,14 @@ namespace ashlar {
 namespace {
 
 // The event stored at `position`, which an index entry says exists.
-Result<StoredEvent> load(const Txn& txn, Db events, Db chain, std::uint64_t position) {
-  std::string key = keys::be64(position);
-  ASHLAR_TRY(bytes, txn.get(events, key));
-  ASHLAR_TRY(hash, txn.get(chain, key));
-  if (!*bytes || !*hash || (*hash)->size() != 32)
+Result<StoredEvent> load(const Txn& txn, const entries::Tables& tables, std::uint64_t position) {
+  ASHLAR_TRY(entry, entries::get(txn, tables, keys::be64(position)));
+  if (!*entry)
     return fail(Error::unknown(
         fmt::format("the store is corrupted: an index names event {}, which is not in the log", position)));
-  ASHLAR_TRY(decoded, decode_event(**bytes, position));
-  StoredEvent stored{std::move(*decoded), std::string(**bytes), {}};
-  std::memcpy(stored.hash.data(), (*hash)->data(), 32);
-  return stored;
+  ASHLAR_TRY(hash, entries::hash_of(**entry, position));
+  ASHLAR_TRY(decoded, decode_event((*entry)->bytes, position));
+  return StoredEvent{std::move(*decoded), std::string((*entry)->bytes), *hash};
 }
 
 Error malformed_index(std::string_view what) {
@@ -40,7 +38,7 @@ Result<void> Log::scan_resource(const Txn& txn, std::string_view resource, std::
     if (!found) return fail(found.error());
     if (!*found || c->key().substr(0, prefix.size()) != prefix) return {};
     if (c->key().size() != prefix.size() + 8 || c->value().size() != 8) return fail(malformed_index("by_resource"));
-    ASHLAR_TRY(stored, load(txn, events_, chain_, keys::read_be64(c->value())));
+    ASHLAR_TRY(stored, load(txn, {events_, chain_, format_version_ != 1}, keys::read_be64(c->value())));
     if (!fn(*stored)) return {};
   }
 }
@@ -80,7 +78,7 @@ Result<void> Log::scan_record_back(const Txn& txn, std::string_view resource, st
     // Key encodings are self-delimiting: under this prefix are only this record's versions.
     if (!*found || c->key().size() != prefix.size() + 8 || c->key().substr(0, prefix.size()) != prefix) return {};
     if (c->value().size() != 8) return fail(malformed_index("by_record"));
-    ASHLAR_TRY(stored, load(txn, events_, chain_, keys::read_be64(c->value())));
+    ASHLAR_TRY(stored, load(txn, {events_, chain_, format_version_ != 1}, keys::read_be64(c->value())));
     if (!fn(*stored)) return {};
   }
 }

@@ -1,3 +1,4 @@
+#include <ashlar/eventlog/bytes.hpp>
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/key.hpp>
 
@@ -62,6 +63,36 @@ void poke(const std::string& dir, const char* db, const std::string& key, const 
   REQUIRE(mdb_txn_commit(txn) == 0);
   mdb_env_close(env);
 }
+
+// The raw value under `key` in a named database of a closed store; nullopt when the
+// database or the key is missing.
+std::optional<std::string> peek(const std::string& dir, const char* db, const std::string& key) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 16);
+  REQUIRE(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+  std::optional<std::string> out;
+  MDB_dbi dbi;
+  if (mdb_dbi_open(txn, db, 0, &dbi) == 0) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())}, v{};
+    if (mdb_get(txn, dbi, &k, &v) == 0) out.emplace(static_cast<const char*>(v.mv_data), v.mv_size);
+  }
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  return out;
+}
+
+void append_events(Log& log, int from, int to) {
+  for (int i = from; i <= to; ++i)
+    log.write([&](Txn& txn) -> Result<void> {
+         auto s = log.append(txn, event_for("A", i));
+         return s ? Result<void>() : fail(s.error());
+       }).value();
+}
+
+std::string hash_bytes(const Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
 
 }  // namespace
 
@@ -206,11 +237,112 @@ TEST_CASE("a failed write keeps nothing") {
 TEST_CASE("an unknown format version and a store opened read-only are refused for writing") {
   TempDir dir;
   { Log::open(dir.path()).value(); }
-  poke(dir.path(), "meta", "format", std::string("\0\0\0\x02", 4));
+  poke(dir.path(), "meta", "format", std::string("\0\0\0\x03", 4));
   auto r = Log::open(dir.path());
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message == dir.path() + " has format version 2; this build reads version 1");
+  CHECK(r.error().message == dir.path() + " has format version 3; this build reads versions 1 to 2");
   CHECK(Log::open_read_only(dir.path()).error().message == r.error().message);
+  auto asked = Log::open(dir.sub("new"), {.format_version = 3});
+  REQUIRE_FALSE(asked.has_value());
+  CHECK(asked.error().message == "format_version 3 is not one this build writes: 1 to 2");
+  CHECK_FALSE(std::filesystem::exists(dir.sub("new")));
+}
+
+TEST_CASE("a new store keeps each event's chain hash at the start of its events entry (format 2)") {
+  TempDir dir;
+  Hash head{};
+  {
+    auto log = Log::open(dir.path()).value();
+    CHECK(log->format_version() == 2);
+    append_events(*log, 1, 3);
+    head = log->head().value().hash;
+  }
+  CHECK(peek(dir.path(), "meta", "format") == std::string("\0\0\0\x02", 4));
+  CHECK_FALSE(peek(dir.path(), "chain", be64(1)).has_value());  // no chain table at all
+  auto log = Log::open_read_only(dir.path()).value();
+  CHECK(log->format_version() == 2);
+  auto events = scan_all(*log);
+  REQUIRE(events.size() == 3);
+  for (const auto& e : events)
+    CHECK(peek(dir.path(), "events", be64(e.event.position)) == hash_bytes(e.hash) + e.bytes);
+  CHECK(events.back().hash == head);
+  auto txn = log->read().value();
+  auto check = log->check(txn, {}).value();
+  CHECK(check.problems.empty());
+  CHECK(check.head.position == 3);
+  CHECK(check.head.hash == head);
+}
+
+TEST_CASE("a format 1 store stays format 1: its hashes in the chain table, its events' bytes alone") {
+  TempDir dir;
+  {
+    auto log = Log::open(dir.path(), {.format_version = 1}).value();
+    CHECK(log->format_version() == 1);
+    append_events(*log, 1, 2);
+  }
+  {
+    auto log = Log::open(dir.path()).value();  // the default asks for format 2 only for a new store
+    CHECK(log->format_version() == 1);
+    append_events(*log, 3, 3);
+  }
+  CHECK(peek(dir.path(), "meta", "format") == std::string("\0\0\0\x01", 4));
+  auto log = Log::open_read_only(dir.path()).value();
+  CHECK(log->format_version() == 1);
+  auto events = scan_all(*log);
+  REQUIRE(events.size() == 3);
+  Hash h{};
+  for (const auto& e : events) {
+    h = blake2b(h, e.bytes);
+    CHECK(e.hash == h);
+    CHECK(peek(dir.path(), "events", be64(e.event.position)) == e.bytes);
+    CHECK(peek(dir.path(), "chain", be64(e.event.position)) == hash_bytes(h));
+  }
+  {
+    auto txn = log->read().value();
+    CHECK(log->head(txn).value().hash == h);
+    std::vector<std::uint64_t> versions;
+    log->scan_record_back(txn, "A", encode_key(std::vector<Value>{Value(2)}), 1, [&](const StoredEvent& e) {
+         versions.push_back(e.event.position);
+         CHECK(e.hash == events[1].hash);
+         return true;
+       }).value();
+    CHECK(versions == std::vector<std::uint64_t>{2});
+    CHECK(log->check(txn, {}).value().problems.empty());
+  }
+  log.reset();
+  poke(dir.path(), "chain", be64(2), std::string(32, '\x07'));
+  log = Log::open_read_only(dir.path()).value();
+  auto txn = log->read().value();
+  CHECK(log->check(txn, {}).value().problems ==
+        std::vector<std::string>{"the hash chain breaks at position 2: the event's bytes or its stored hash were "
+                                 "changed"});
+}
+
+TEST_CASE("a format 2 entry too short to hold a hash, or with another hash, breaks the chain there") {
+  TempDir dir;
+  std::string second;
+  {
+    auto log = Log::open(dir.path()).value();
+    append_events(*log, 1, 3);
+    second = scan_all(*log).at(1).bytes;
+  }
+  std::string value = *peek(dir.path(), "events", be64(2));
+  value[5] ^= 0x01;  // inside the hash: the bytes still decode
+  poke(dir.path(), "events", be64(2), value);
+  {
+    auto log = Log::open_read_only(dir.path()).value();
+    auto txn = log->read().value();
+    CHECK(log->check(txn, {}).value().problems ==
+          std::vector<std::string>{"the hash chain breaks at position 2: the event's bytes or its stored hash were "
+                                   "changed"});
+  }
+  poke(dir.path(), "events", be64(3), std::string(31, '\x01'));
+  auto log = Log::open_read_only(dir.path()).value();
+  auto txn = log->read().value();
+  CHECK(log->head(txn).error().message == "the store is corrupted: the last event has no chain hash");
+  auto scanned = log->scan(txn, 3, [](const StoredEvent&) { return true; });
+  REQUIRE_FALSE(scanned.has_value());
+  CHECK(scanned.error().message == "the store is corrupted: event 3 has no chain hash");
 }
 
 TEST_CASE("a read-only log cannot write and a garbage data.mdb is not a store") {
@@ -243,7 +375,7 @@ TEST_CASE("scan reports the position of an event that does not decode") {
            return s ? Result<void>() : fail(s.error());
          }).value();
   }
-  poke(dir.path(), "events", std::string("\0\0\0\0\0\0\0\x02", 8), std::string(64, '\xff'));
+  poke(dir.path(), "events", std::string("\0\0\0\0\0\0\0\x02", 8), std::string(32, '\0') + std::string(64, '\xff'));
   auto log = Log::open_read_only(dir.path()).value();
   auto txn = log->read().value();
   int seen = 0;

@@ -38,6 +38,10 @@ struct ASHLAR_API LogOptions {
   unsigned max_databases = 1024;
   // When set, the chain is keyed BLAKE2b (16 to 64 bytes); keep the key outside the store.
   std::string chain_key;
+  // The format a new store is created in (eventlog/FORMAT.md): 2, the newest, keeps each
+  // event's chain hash in its events entry; 1 keeps it in a table of its own, for programs
+  // that read only version 1. An existing store keeps the format it was created in.
+  std::uint32_t format_version = 2;
 };
 
 struct ASHLAR_API Head {
@@ -79,7 +83,9 @@ struct ASHLAR_API LogCheck {
 
 class ASHLAR_API Log {
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  // The newest store format this build writes, and the oldest it reads and writes.
+  static constexpr std::uint32_t kFormatVersion = 2;
+  static constexpr std::uint32_t kOldestFormatVersion = 1;
 
   // Opens or creates the store in directory `path` for writing. A directory that is empty,
   // missing, or holds only what a first open killed early leaves (writer.lock, lock.mdb,
@@ -204,6 +210,8 @@ class ASHLAR_API Log {
   // Current map size in bytes, for stats and tests.
   std::size_t map_size() const;
   std::size_t max_map_size() const { return options_.max_map_size; }
+  // The format this store is in (LogOptions::format_version).
+  std::uint32_t format_version() const { return format_version_; }
 
  private:
   Log();
@@ -220,7 +228,8 @@ class ASHLAR_API Log {
   LogOptions options_;
   bool read_only_ = false;
   std::size_t map_size_ = 0;
-  Db events_, chain_, by_resource_, by_record_, meta_, idem_;
+  Db events_, chain_, by_resource_, by_record_, meta_, idem_;  // chain_ only in format 1
+  std::uint32_t format_version_ = kFormatVersion;
   mutable StorageCounters counters_;
   // The LMDB environment, the writer lock, the pool of read transactions and the locks
   // that guard them: eventlog/src/log.cpp's own.
