@@ -17,6 +17,7 @@
 #include <algorithm>
 
 namespace ashlar {
+using runtime::custom_checks;
 namespace {
 
 Fields key_fields(const Resource& r, const std::vector<Value>& key) {
@@ -46,18 +47,6 @@ std::optional<FieldError> check_key_size(const Resource& r, const std::vector<Va
 bool hooks_in_transaction(Changeset& cs) {
   return !ChangesetAccess::around_action(cs).empty() || !ChangesetAccess::before_action(cs).empty() ||
          !ChangesetAccess::after_action(cs).empty();
-}
-
-// Whether the resource's policies hold checks written in C++ (checks::custom and
-// custom_filter): user code, run again when the policies decide in a write transaction.
-bool custom_checks(const Resource& r) {
-  auto custom = [](const Check& c) { return c.kind == CheckKind::custom || c.kind == CheckKind::custom_filter; };
-  for (const auto& policy : r.policies()) {
-    if (std::any_of(policy.condition.begin(), policy.condition.end(), custom)) return true;
-    for (const auto& step : policy.steps)
-      if (custom(step.check)) return true;
-  }
-  return false;
 }
 
 Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
@@ -284,6 +273,23 @@ Result<void> EngineImpl::authorize_early(Changeset& cs) const {
   return reading([&](const Txn& txn) { return authorize_change(*this, txn, cs, record); });
 }
 
+namespace {
+
+// Whether every primary key attribute holds what its unique default (a generated uuid)
+// made for this create: no input or change has set it.
+bool generated_key(const Changeset& cs) {
+  const auto& attrs = cs.resource().attributes();
+  bool any = false;
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    if (!attrs[i].primary_key) continue;
+    if (!attrs[i].unique_default || !ChangesetAccess::defaulted(cs, i)) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
 // The data layer: checks against the stored state, then one event appended and folded.
 // The policies decide first, so a refusal tells nothing of what is stored: not that the
 // key or an identity value is taken, nor the record's version.
@@ -292,35 +298,44 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   const CallOptions& call = ChangesetAccess::call(cs);
   if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
   std::vector<Value> key = key_of(cs);
-  ASHLAR_TRY(existing, current(txn, r, key, call.tenant));
   bool creating = cs.action().type == ActionType::create && !cs.data();
+  // A key the engine has just generated has no record and no history to look up; should
+  // one be there after all, the log's append refuses a second version 1 of it.
+  bool fresh = creating && generated_key(cs);
+  std::optional<StoredRecord> existing;
+  if (!fresh) {
+    ASHLAR_TRY(found, current(txn, r, key, call.tenant));
+    existing = std::move(*found);
+  }
   bool removes = cs.action().event_type() == ActionType::destroy;  // not a soft destroy
   ASHLAR_TRY(tenant, runtime::tenant_value(r, cs.action().name, call.tenant));
-  if (!creating && *existing && !runtime::in_tenant(r, to_record(r, **existing), *tenant)) *existing = std::nullopt;
-  if (!creating && !*existing) {
+  if (!creating && existing && !runtime::in_tenant(r, to_record(r, *existing), *tenant)) existing = std::nullopt;
+  if (!creating && !existing) {
     Error e = not_found(r, key);
     e.action = cs.action().name;
     return fail(std::move(e));
   }
-  std::optional<Record> before = creating ? std::nullopt : std::optional<Record>(to_record(r, **existing));
+  std::optional<Record> before = creating ? std::nullopt : std::optional<Record>(to_record(r, *existing));
   std::vector<Value> after = values_after(cs, before);
   std::uint64_t version = 0;
-  if (creating || r.multitenancy().strategy == Multitenancy::context) {
+  if (fresh) {
+    version = 1;
+  } else if (creating || r.multitenancy().strategy == Multitenancy::context) {
     // A key used before continues its history; with context multitenancy other tenants
     // may use the key too, and the log numbers its events as one history.
     ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
     version = *last + 1;
   } else {
-    version = (*existing)->version + 1;
+    version = existing->version + 1;
   }
   if (runtime::authorizing(r, call.authorize))
     ASHLAR_TRY_VOID(authorize_change(*this, txn, cs, before ? *before : Record(domain, r, after, version)));
-  if (creating && *existing)
+  if (creating && existing)
     return fail(conflict(cs, fmt::format("a {} with primary key {} already exists", r.name(), describe_key(key)),
                          codes::kAlreadyExists));
-  if (!creating && call.expected_version && *call.expected_version != (*existing)->version)
+  if (!creating && call.expected_version && *call.expected_version != existing->version)
     return fail(conflict(cs, fmt::format("{} {}: expected version {}, but it is at version {}", r.name(),
-                                         describe_key(key), *call.expected_version, (*existing)->version),
+                                         describe_key(key), *call.expected_version, existing->version),
                          codes::kStaleVersion));
   if (!removes) ASHLAR_TRY_VOID(check_identities(txn, r, cs.action().name, key, after, call.tenant));
   Event e;

@@ -172,6 +172,16 @@ Result<Expr> combined_filter(const Resource& r, const std::vector<const Policy*>
 
 }  // namespace
 
+bool custom_checks(const Resource& r) {
+  auto custom = [](const Check& c) { return c.kind == CheckKind::custom || c.kind == CheckKind::custom_filter; };
+  for (const auto& policy : r.policies()) {
+    if (std::any_of(policy.condition.begin(), policy.condition.end(), custom)) return true;
+    for (const auto& step : policy.steps)
+      if (custom(step.check)) return true;
+  }
+  return false;
+}
+
 Result<Expr> read_filter(const Resource& r, const PolicyRequest& q) {
   std::vector<const Policy*> all;
   for (const auto& p : r.policies()) all.push_back(&p);

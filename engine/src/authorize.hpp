@@ -24,6 +24,10 @@ inline bool authorizing(const Resource& r, const std::optional<bool>& authorize)
   return !r.policies().empty() && authorize.value_or(true);
 }
 
+// Whether the resource's policies hold checks written in C++ (checks::custom and
+// custom_filter): user code, run again when the policies decide in a write transaction.
+bool custom_checks(const Resource& r);
+
 // The filter a read through request.action adds: the literal true when every record may
 // be read, false when none may. Fails with a custom check's error.
 Result<Expr> read_filter(const Resource& r, const PolicyRequest& request);

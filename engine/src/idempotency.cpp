@@ -134,7 +134,10 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
     return fail(Error::unknown(fmt::format("{} {} is missing at position {}, where idempotency key \"{}\" left it",
                                            r.name(), describe_key(key), as_of, call.idempotency_key)));
   Record result = to_record(r, **record);
-  // The same actor, as the first call was: but a record it may no longer read is not there for it.
+  // The same actor, as the first call was: but a record it may no longer read is not there
+  // for it. Checks of its own the read policies run are user code, in a write transaction
+  // when this is one.
+  if (runtime::custom_checks(r)) user_code_runs();
   ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, result, call));
   if (!*visible) {
     Error e = not_found(r, key);

@@ -92,15 +92,19 @@ ResourceBuilder& ResourceBuilder::attribute(std::string name, Type type, Attribu
 }
 
 ResourceBuilder& ResourceBuilder::uuid_primary_key(std::string name) {
-  return attribute(std::move(name), type::uuid,
-                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v4()); },
-                    .writable = false, .primary_key = true});
+  attribute(std::move(name), type::uuid,
+            {.allow_nil = false, .default_fn = [] { return Value(Uuid::v4()); }, .writable = false,
+             .primary_key = true});
+  attributes_.back().unique_default = true;
+  return *this;
 }
 
 ResourceBuilder& ResourceBuilder::uuid_v7_primary_key(std::string name) {
-  return attribute(std::move(name), type::uuid,
-                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v7()); },
-                    .writable = false, .primary_key = true});
+  attribute(std::move(name), type::uuid,
+            {.allow_nil = false, .default_fn = [] { return Value(Uuid::v7()); }, .writable = false,
+             .primary_key = true});
+  attributes_.back().unique_default = true;
+  return *this;
 }
 
 // The runtime replaces these defaults with the action's own time, so that the event's

@@ -433,6 +433,36 @@ TEST_CASE("group commit: a custom policy check is user code, never run again whe
   CHECK(engine.verify().value().problems.empty());
 }
 
+TEST_CASE("group commit: a retried idempotent action's custom read check is user code, never run again either") {
+  TempDir dir;
+  Holder holder;
+  auto engine = holder.open_small(dir.path());
+  const CallOptions keyed{.idempotency_key = "vote-1"};
+  auto voted = engine.create("Vote", {{"title", "v"}}, keyed).value();
+  // What one retry costs on its own: its checks before the transaction and in it.
+  int before = holder.check_runs;
+  CHECK(engine.create("Vote", {{"title", "v"}}, keyed).value().id() == voted.id());
+  int alone = holder.check_runs - before;
+  CHECK(alone > 0);
+
+  auto first = holder.lead(engine);
+  before = holder.check_runs;
+  auto retry = std::async(std::launch::async, [&] { return engine.create("Vote", {{"title", "v"}}, keyed); });
+  std::this_thread::sleep_for(200ms);  // queued before the create that fills the map
+  std::string big(2 << 20, 'b');
+  auto large = Holder::create(engine, {{"title", "large"}, {"text", big}});
+  holder.let_go();
+
+  Holder::gave_way(first.get());
+  auto again = retry.get();
+  REQUIRE(again.has_value());
+  CHECK(again->id() == voted.id());
+  REQUIRE(large.get().has_value());
+  CHECK(holder.check_runs - before == alone);  // the retry's own checks, none a second time
+  CHECK(log_length(engine.log()) == 2);
+  CHECK(engine.verify().value().problems.empty());
+}
+
 TEST_CASE("many callers' plain creates while the store grows from a small map: each appended once") {
   TempDir dir;
   Holder holder;

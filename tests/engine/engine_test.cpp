@@ -202,6 +202,33 @@ TEST_CASE("a changeset and a code interface built before the engine moved reach 
   CHECK(again.read("User").value().size() == 2);
 }
 
+TEST_CASE("a uuid key that a change sets is checked like any other: taken is a conflict, a destroyed one goes on") {
+  TempDir dir;
+  auto d = dsl::domain("docs")
+               .resource(dsl::resource("Doc")
+                             .uuid_primary_key("id")
+                             .attribute("title", type::string)
+                             .defaults({"read", "destroy", "create:*"})
+                             .create("restore", {.accept = {"title"},
+                                                 .arguments = {dsl::argument("id", type::uuid, {.allow_nil = false})},
+                                                 .steps = {changes::set_attribute("id", dsl::arg("id"))}}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d).value();
+  auto doc = engine.create("Doc", {{"title", "a"}}).value();
+  CHECK(doc.version() == 1);
+  auto taken = engine.create("Doc", {{"title", "b"}, {"id", doc.id()}}, {.action = "restore"});
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().code == "already_exists");
+  CHECK(taken.error().message == "a Doc with primary key " + doc.id().as_uuid()->str() + " already exists");
+  engine.destroy("Doc", doc.id()).value();
+  auto restored = engine.create("Doc", {{"title", "c"}, {"id", doc.id()}}, {.action = "restore"}).value();
+  CHECK(restored.version() == 3);  // the key's history goes on
+  CHECK(engine.history("Doc", doc.id()).value().size() == 3);
+  CHECK(log_length(engine.log()) == 3);
+  CHECK(engine.verify().value().problems.empty());
+}
+
 TEST_CASE("uuid_v7_primary_key gives time-ordered keys: a read in key order is creation order") {
   TempDir dir;
   auto d = dsl::domain("log")

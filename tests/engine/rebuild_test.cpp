@@ -202,7 +202,7 @@ TEST_CASE("verify and rebuild report an event that does not decode, without the 
     auto txn = log->read().value();
     bad = test::event_with_huge_changes(log->event_at(txn, 2).value()->event, 300'000'000);
   }
-  test::poke_entry(dir.path(), "events", be64(2), bad);
+  test::poke_event_bytes(dir.path(), 2, bad);
   std::string decode_error = "event at position 2 does not decode: changes: the message claims more data than its " +
                              std::to_string(bad.size()) + " bytes hold";
 

@@ -37,6 +37,37 @@ TEST_CASE("data survives closing and reopening the engine") {
   CHECK(all_events(engine.log()).back().event.position == 3);
 }
 
+TEST_CASE("an engine on a store created in format 1 keeps it format 1: actions, history, verify and rebuild") {
+  TempDir dir;
+  { Log::open(dir.path(), {.format_version = 1}).value(); }
+  Value alice, bob;
+  {
+    auto engine = Engine::open(dir.path(), blog_domain()).value();
+    CHECK(engine.log().format_version() == 1);
+    alice = engine.create("User", {{"name", "Alice"}}).value().id();
+    bob = engine.create("User", {{"name", "Bob"}}).value().id();
+    engine.update("User", alice, {{"age", 41}}).value();
+    engine.destroy("User", bob).value();
+  }
+  auto engine = Engine::open(dir.path(), blog_domain()).value();
+  CHECK(engine.log().format_version() == 1);
+  CHECK(engine.get("User", alice).value()["age"] == Value(41));
+  auto history = engine.history("User", alice).value();
+  REQUIRE(history.size() == 2);
+  CHECK(history[1].event.action == "update");
+  auto events = all_events(engine.log());
+  REQUIRE(events.size() == 4);
+  CHECK(history[1].hash == events[2].hash);
+  CHECK(engine.log().head().value().hash == events.back().hash);
+  auto verified = engine.verify().value();
+  CHECK(verified.problems.empty());
+  CHECK(verified.events == 4);
+  CHECK(engine.rebuild().value().events == 4);
+  engine.create("User", {{"name", "Carol"}}).value();
+  CHECK(engine.verify().value().problems.empty());
+  CHECK(all_events(engine.log()).back().event.position == 5);
+}
+
 TEST_CASE("a compatible model change opens the store, an incompatible one is a clear error") {
   TempDir dir;
   { Engine::open(dir.path(), blog_domain()).value().create("User", {{"name", "A"}}).value(); }

@@ -74,7 +74,7 @@ inline StoreWithBadEvent store_with_bad_event(const std::string& path, std::uint
   }  // closed: LMDB must not have the environment open twice in one process
   REQUIRE_FALSE(bad.empty());
   store.bad_size = bad.size();
-  poke_entry(path, "events", be64(bad_position), bad);
+  poke_event_bytes(path, bad_position, bad);
   return store;
 }
 

@@ -93,6 +93,15 @@ inline void poke_entry(const std::string& dir, const std::string& database, cons
   mdb_env_close(env);
 }
 
+// Replaces the bytes of the event at `position` in a closed format 2 store and keeps the
+// chain hash its entry begins with, as an attacker rewriting an event would.
+inline void poke_event_bytes(const std::string& dir, std::uint64_t position, const std::string& bytes) {
+  std::string value;
+  value_offset(dir, "events", be64(position), &value);
+  REQUIRE(value.size() >= 32);
+  poke_entry(dir, "events", be64(position), value.substr(0, 32) + bytes);
+}
+
 // The page size of a closed store and the size its newest meta page says data.mdb needs:
 // (last page + 1) * page size.
 struct DataSize {

@@ -364,16 +364,16 @@ TEST_CASE("ashlar refuses a directory that is not an ashlar store with one line"
 
 TEST_CASE("ashlar refuses a format version it does not know") {
   BlogStore store;
-  poke(store.path, "meta", "format", std::string("\0\0\0\2", 4));
+  poke(store.path, "meta", "format", std::string("\0\0\0\3", 4));
   for (const char* command : {"log", "stats"}) {
     INFO(command);
-    require_one_line_error(run_cli({command, store.path}), "format version 2; this build reads version 1");
+    require_one_line_error(run_cli({command, store.path}), "format version 3; this build reads versions 1 to 2");
   }
 }
 
 TEST_CASE("ashlar log reports an event that does not decode") {
   BlogStore store;
-  poke(store.path, "events", be64(2), std::string(24, '\xFF'));
+  poke(store.path, "events", be64(2), std::string(32, '\0') + std::string(24, '\xFF'));  // a hash, then the bytes
 
   SECTION("from the bad event: nothing printed, one line of error") {
     for (const char* json_flag : {"", "--json"}) {
@@ -392,7 +392,7 @@ TEST_CASE("ashlar log reports an event that does not decode") {
           "ashlar: event at position 2 does not decode: its segment table claims more than its 24 bytes hold");
   }
   SECTION("an event of a size no message has") {
-    poke(store.path, "events", be64(2), "not an event");
+    poke(store.path, "events", be64(2), std::string(32, '\0') + "not an event");
     require_one_line_error(run_cli({"log", store.path, "--from", "2"}),
                            "event at position 2 does not decode: 12 bytes is not a whole message");
   }
