@@ -26,10 +26,19 @@ json constraints_to_json(const Constraints& c) {
   return out;
 }
 
+// A count (a length, a limit) under `key`: a non-negative integer. Anything else is the
+// type error a wrong type gets, never converted (a float past size_t's range is undefined).
+std::size_t count_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number_unsigned())
+    throw json::type_error::create(302, fmt::format("{} must be a non-negative integer, not {}", key, v.dump()), &v);
+  return v.get<std::size_t>();
+}
+
 Constraints constraints_from_json(const json& j) {
   Constraints c;
-  if (j.contains("min_length")) c.min_length = j["min_length"].get<std::size_t>();
-  if (j.contains("max_length")) c.max_length = j["max_length"].get<std::size_t>();
+  if (j.contains("min_length")) c.min_length = count_at(j, "min_length");
+  if (j.contains("max_length")) c.max_length = count_at(j, "max_length");
   if (j.contains("match")) c.match = j["match"].get<std::string>();
   if (j.contains("min")) c.min = j["min"].get<double>();
   if (j.contains("max")) c.max = j["max"].get<double>();
@@ -105,7 +114,7 @@ Result<Action> action_from_json(const json& j) {
     ASHLAR_TRY(sort, parse_sort(j["sort"].get<std::string>()));
     a.sort = std::move(*sort);
   }
-  if (j.contains("limit")) a.limit = j["limit"].get<std::size_t>();
+  if (j.contains("limit")) a.limit = count_at(j, "limit");
   a.soft = j.value("soft", false);
   if (j.contains("upsert")) {
     const json& u = j["upsert"];
@@ -252,8 +261,9 @@ Result<Domain> domain_from_json(std::string_view text) {
   auto bad = [](std::string why) { return fail(Error::framework("the stored model does not decode: " + why)); };
   try {
     json doc = json::parse(text);
-    if (doc.value("format", 0) != kModelFormat)
-      return bad(fmt::format("model format {} is not {}", doc.value("format", 0), kModelFormat));
+    const json* format = doc.is_object() && doc.contains("format") ? &doc["format"] : nullptr;
+    if (!format || !format->is_number_integer() || format->get<std::int64_t>() != kModelFormat)
+      return bad(fmt::format("model format {} is not {}", format ? format->dump() : "0", kModelFormat));
     auto data = std::make_shared<DomainData>();
     data->name = doc.at("domain").get<std::string>();
     std::vector<std::vector<Relationship>> declared;  // resolved once every resource is read

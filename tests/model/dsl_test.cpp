@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <tuple>
+
 using namespace ashlar::dsl;
 using ashlar::ActionType;
 using ashlar::ErrorClass;
@@ -166,6 +168,23 @@ TEST_CASE("the stored model round-trips through JSON without its functions") {
   auto garbage = ashlar::domain_from_json("{\"format\": 99}");
   REQUIRE_FALSE(garbage.has_value());
   CHECK(garbage.error().message == "the stored model does not decode: model format 99 is not 1");
+
+  // Numbers of the wrong kind are refused, never converted: a float far past any integer's
+  // range, a negative length or limit.
+  auto huge = ashlar::domain_from_json(R"({"format": 3.3e60, "domain": "d", "resources": []})");
+  REQUIRE_FALSE(huge.has_value());
+  CHECK(huge.error().message == "the stored model does not decode: model format 3.3e+60 is not 1");
+  for (auto [from, to, expected] :
+       {std::tuple{std::string(R"("max_length":10)"), std::string(R"("max_length":1e300)"), std::string("max_length must be a non-negative integer, not 1e+300")},
+        std::tuple{std::string(R"("max_length":10)"), std::string(R"("max_length":-1)"), std::string("max_length must be a non-negative integer, not -1")}}) {
+    std::string bad = json;
+    REQUIRE(bad.find(from) != std::string::npos);
+    bad.replace(bad.find(from), from.size(), to);
+    auto refused = ashlar::domain_from_json(bad);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message.find(expected) != std::string::npos);
+    CHECK(refused.error().message.rfind("the stored model does not decode: ", 0) == 0);
+  }
 }
 
 TEST_CASE("a stored model whose names repeat or whose references lead nowhere is refused") {
