@@ -63,22 +63,10 @@ class RawTables {
     std::string position, entry, stream_key, history_key, record_key, record;
   };
 
-  RawTables(const std::string& path, bool no_sync, std::size_t map_size) {
-    using ashlar::bench::check_mdb;
-    check_mdb(mdb_env_create(&env_), "mdb_env_create");
-    check_mdb(mdb_env_set_maxdbs(env_, 8), "mdb_env_set_maxdbs");
-    check_mdb(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
-    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    for (auto [name, dbi] : {std::pair{"events", &events_}, std::pair{"by_resource", &by_resource_},
-                             std::pair{"by_record", &by_record_}, std::pair{"rec/User", &records_}}) {
-      int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
-      if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-      check_mdb(rc, "mdb_dbi_open");
-    }
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
+  RawTables(const std::string& path, bool no_sync, std::size_t map_size)
+      : env_(ashlar::bench::open_raw_env(path, no_sync, map_size,
+                                         {{"events", &events_}, {"by_resource", &by_resource_},
+                                          {"by_record", &by_record_}, {"rec/User", &records_}})) {}
   RawTables(const RawTables&) = delete;
   RawTables& operator=(const RawTables&) = delete;
   ~RawTables() { mdb_env_close(env_); }
@@ -101,8 +89,8 @@ class RawTables {
     ashlar::bench::check_mdb(rc, "mdb_put");
   }
 
+  MDB_dbi events_ = 0, by_resource_ = 0, by_record_ = 0, records_ = 0;  // before env_, which opens them
   MDB_env* env_ = nullptr;
-  MDB_dbi events_ = 0, by_resource_ = 0, by_record_ = 0, records_ = 0;
 };
 
 double seconds_since(Clock::time_point start) {

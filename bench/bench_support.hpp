@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <cstdlib>
 #include <span>
 #include <filesystem>
@@ -74,22 +75,32 @@ inline void check_mdb(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
 }
 
+// An environment opened as the engine opens its own (MDB_NOTLS), with each named database
+// of `dbis` created in it and its handle stored where the pair points.
+inline MDB_env* open_raw_env(const std::string& path, bool no_sync, std::size_t map_size,
+                             std::initializer_list<std::pair<const char*, MDB_dbi*>> dbis) {
+  MDB_env* env = nullptr;
+  check_mdb(mdb_env_create(&env), "mdb_env_create");
+  check_mdb(mdb_env_set_maxdbs(env, static_cast<MDB_dbi>(dbis.size())), "mdb_env_set_maxdbs");
+  check_mdb(mdb_env_set_mapsize(env, map_size), "mdb_env_set_mapsize");
+  check_mdb(mdb_env_open(env, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
+  MDB_txn* txn = nullptr;
+  check_mdb(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin");
+  for (auto [name, dbi] : dbis) {
+    int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
+    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
+    check_mdb(rc, "mdb_dbi_open");
+  }
+  check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  return env;
+}
+
 // The raw baseline's log: an environment opened as the engine opens its own (MDB_NOTLS,
 // a named database for the events), minus everything the engine adds around an append.
 class RawEventLog {
  public:
-  RawEventLog(const std::string& path, bool no_sync, std::size_t map_size) {
-    check_mdb(mdb_env_create(&env_), "mdb_env_create");
-    check_mdb(mdb_env_set_maxdbs(env_, 1), "mdb_env_set_maxdbs");
-    check_mdb(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
-    check_mdb(mdb_env_open(env_, path.c_str(), MDB_NOTLS | (no_sync ? MDB_NOSYNC : 0), 0644), "mdb_env_open");
-    MDB_txn* txn = nullptr;
-    check_mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "mdb_txn_begin");
-    int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &events_);
-    if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
-    check_mdb(rc, "mdb_dbi_open");
-    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
-  }
+  RawEventLog(const std::string& path, bool no_sync, std::size_t map_size)
+      : env_(open_raw_env(path, no_sync, map_size, {{"events", &events_}})) {}
   RawEventLog(const RawEventLog&) = delete;
   RawEventLog& operator=(const RawEventLog&) = delete;
   ~RawEventLog() { mdb_env_close(env_); }
@@ -113,8 +124,8 @@ class RawEventLog {
   }
 
  private:
+  MDB_dbi events_ = 0;  // before env_, whose initializer opens it
   MDB_env* env_ = nullptr;
-  MDB_dbi events_ = 0;
 };
 
 // The domain the write benchmarks share: users with a name, an email and a timestamp;

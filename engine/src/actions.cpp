@@ -276,7 +276,8 @@ Result<void> EngineImpl::authorize_early(Changeset& cs) const {
 namespace {
 
 // Whether every primary key attribute holds what its unique default (a generated uuid)
-// made for this create: no input or change has set it.
+// made for this create: no input or change has set it. (The same changeset run twice
+// carries the same key.)
 bool generated_key(const Changeset& cs) {
   const auto& attrs = cs.resource().attributes();
   bool any = false;
@@ -299,11 +300,17 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   if (cs.action().upsert) ASHLAR_TRY_VOID(prepare_upsert(txn, cs));  // may make it an update
   std::vector<Value> key = key_of(cs);
   bool creating = cs.action().type == ActionType::create && !cs.data();
-  // A key the engine has just generated has no record and no history to look up; should
-  // one be there after all, the log's append refuses a second version 1 of it.
-  bool fresh = creating && generated_key(cs);
+  // A create's key continues its history (with context multitenancy other tenants may use
+  // the key too, and the log numbers its events as one history). A key without one has no
+  // record either: a key the engine has just generated is looked up in the history alone,
+  // and in the records only when it has one (a changeset run again).
+  std::optional<std::uint64_t> last_version;
+  if (creating && generated_key(cs)) {
+    ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
+    last_version = *last;
+  }
   std::optional<StoredRecord> existing;
-  if (!fresh) {
+  if (last_version != 0u) {
     ASHLAR_TRY(found, current(txn, r, key, call.tenant));
     existing = std::move(*found);
   }
@@ -318,13 +325,12 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   std::optional<Record> before = creating ? std::nullopt : std::optional<Record>(to_record(r, *existing));
   std::vector<Value> after = values_after(cs, before);
   std::uint64_t version = 0;
-  if (fresh) {
-    version = 1;
-  } else if (creating || r.multitenancy().strategy == Multitenancy::context) {
-    // A key used before continues its history; with context multitenancy other tenants
-    // may use the key too, and the log numbers its events as one history.
-    ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
-    version = *last + 1;
+  if (creating || r.multitenancy().strategy == Multitenancy::context) {
+    if (!last_version) {
+      ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
+      last_version = *last;
+    }
+    version = *last_version + 1;
   } else {
     version = existing->version + 1;
   }

@@ -229,6 +229,24 @@ TEST_CASE("a uuid key that a change sets is checked like any other: taken is a c
   CHECK(engine.verify().value().problems.empty());
 }
 
+TEST_CASE("a create's changeset run again carries its generated key: taken, then after a destroy its history goes on") {
+  TempDir dir;
+  auto engine = Engine::open(dir.path(), blog_domain()).value();
+  auto built = engine.for_create("User", {{"name", "Ann"}}).value();
+  Changeset again = built, later = built;
+  auto ann = engine.run(std::move(built)).value();
+  auto taken = engine.run(std::move(again));
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().code == "already_exists");
+  CHECK(taken.error().message == "a User with primary key " + ann.id().as_uuid()->str() + " already exists");
+  CHECK(log_length(engine.log()) == 1);
+  engine.destroy("User", ann.id()).value();
+  auto back = engine.run(std::move(later)).value();
+  CHECK(back.id() == ann.id());
+  CHECK(back.version() == 3);
+  CHECK(engine.verify().value().problems.empty());
+}
+
 TEST_CASE("uuid_v7_primary_key gives time-ordered keys: a read in key order is creation order") {
   TempDir dir;
   auto d = dsl::domain("log")

@@ -39,7 +39,9 @@ TEST_CASE("data survives closing and reopening the engine") {
 
 TEST_CASE("an engine on a store created in format 1 keeps it format 1: actions, history, verify and rebuild") {
   TempDir dir;
-  { Log::open(dir.path(), {.format_version = 1}).value(); }
+  LogOptions first;
+  first.format_version = 1;
+  { Log::open(dir.path(), first).value(); }
   Value alice, bob;
   {
     auto engine = Engine::open(dir.path(), blog_domain()).value();
