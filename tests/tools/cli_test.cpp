@@ -278,6 +278,7 @@ TEST_CASE("ashlar stats counts events and live records per resource") {
     CHECK(run.out.find("domain   blog\n") != std::string::npos);
     CHECK(run.out.find("head     5 " + head_hash + "\n") != std::string::npos);
     CHECK(run.out.find("size     " + std::to_string(size) + " bytes\n") != std::string::npos);
+    CHECK(run.out.find("format   2\n") != std::string::npos);
     CHECK(std::regex_search(run.out, std::regex(R"(\nresource +events +records\n)")));
     CHECK(std::regex_search(run.out, std::regex(R"(\nUser +2 +1\n)")));
     CHECK(std::regex_search(run.out, std::regex(R"(\nComment +2 +0\n)")));
@@ -291,6 +292,7 @@ TEST_CASE("ashlar stats counts events and live records per resource") {
     CHECK(stats == json{{"domain", "blog"},
                         {"head", {{"position", 5}, {"hash", head_hash}}},
                         {"size", size},
+                        {"format", 2},
                         {"resources",
                          {{"User", {{"events", 2}, {"records", 1}}},
                           {"Comment", {{"events", 2}, {"records", 0}}},
@@ -311,6 +313,24 @@ TEST_CASE("ashlar on a store with no events prints nothing and a zero head") {
   json s = json::parse(stats.out_lines.at(0));
   CHECK(s["head"] == json{{"position", 0}, {"hash", std::string(64, '0')}});
   CHECK(s["resources"]["User"] == json{{"events", 0}, {"records", 0}});
+}
+
+TEST_CASE("ashlar stats names the store's format: a store created in format 1 says 1") {
+  TempDir tmp;
+  std::string path = tmp.sub("store");
+  LogOptions first;
+  first.format_version = 1;
+  { Log::open(path, first).value(); }
+  { Engine::open(path, test::blog_domain()).value().create("User", {{"name", "Alice"}}).value(); }
+  Run stats = run_cli({"stats", path, "--json"});
+  REQUIRE(stats.code == 0);
+  json s = json::parse(stats.out_lines.at(0));
+  CHECK(s["format"] == 1);
+  CHECK(s["resources"]["User"] == json{{"events", 1}, {"records", 1}});
+  Run text = run_cli({"stats", path});
+  CHECK(text.out.find("format   1\n") != std::string::npos);
+  Run verify = run_cli({"verify", path});
+  CHECK(verify.code == 0);
 }
 
 TEST_CASE("ashlar reads a store while its writer has it open") {

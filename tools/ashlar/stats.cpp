@@ -31,6 +31,7 @@ struct Stats {
   std::string domain;
   Head head;
   std::uintmax_t size = 0;
+  std::uint32_t format = 0;  // the store's format version (eventlog/FORMAT.md)
   std::vector<ResourceStats> resources;
 };
 
@@ -42,6 +43,7 @@ Result<Stats> collect(Store& store) {
   ASHLAR_TRY(txn, store.log->read());
   Stats stats;
   stats.domain = store.domain.name();
+  stats.format = store.log->format_version();
   ASHLAR_TRY(head, store.log->head(*txn));
   stats.head = *head;
   for (const auto& r : store.domain.resources()) {
@@ -70,6 +72,7 @@ std::string stats_json(const Stats& s) {
   out["domain"] = s.domain;
   out["head"] = {{"position", s.head.position}, {"hash", to_hex(s.head.hash)}};
   out["size"] = s.size;
+  out["format"] = s.format;
   out["resources"] = nlohmann::ordered_json::object();
   for (const auto& r : s.resources) out["resources"][r.name] = {{"events", r.events}, {"records", r.records}};
   return json_line(out);
@@ -82,6 +85,7 @@ Result<void> print_text(const Stats& s) {
       fmt::format("domain   {}", s.domain),
       fmt::format("head     {} {}", s.head.position, to_hex(s.head.hash)),
       fmt::format("size     {} bytes", s.size),
+      fmt::format("format   {}", s.format),
       "",
       fmt::format("{:<{}}  {:>10}  {:>10}", "resource", width, "events", "records"),
   };
