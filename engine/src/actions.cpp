@@ -273,24 +273,6 @@ Result<void> EngineImpl::authorize_early(Changeset& cs) const {
   return reading([&](const Txn& txn) { return authorize_change(*this, txn, cs, record); });
 }
 
-namespace {
-
-// Whether every primary key attribute holds what its unique default (a generated uuid)
-// made for this create: no input or change has set it. (The same changeset run twice
-// carries the same key.)
-bool generated_key(const Changeset& cs) {
-  const auto& attrs = cs.resource().attributes();
-  bool any = false;
-  for (std::size_t i = 0; i < attrs.size(); ++i) {
-    if (!attrs[i].primary_key) continue;
-    if (!attrs[i].unique_default || !ChangesetAccess::defaulted(cs, i)) return false;
-    any = true;
-  }
-  return any;
-}
-
-}  // namespace
-
 // The data layer: checks against the stored state, then one event appended and folded.
 // The policies decide first, so a refusal tells nothing of what is stored: not that the
 // key or an identity value is taken, nor the record's version.
@@ -301,11 +283,10 @@ Result<Record> EngineImpl::write_changeset(Txn& txn, Changeset& cs) {
   std::vector<Value> key = key_of(cs);
   bool creating = cs.action().type == ActionType::create && !cs.data();
   // A create's key continues its history (with context multitenancy other tenants may use
-  // the key too, and the log numbers its events as one history). A key without one has no
-  // record either: a key the engine has just generated is looked up in the history alone,
-  // and in the records only when it has one (a changeset run again).
+  // the key too, and the log numbers its events as one history). Every record has one, so
+  // a key without a history (a new one, as every generated key is) has no record to look up.
   std::optional<std::uint64_t> last_version;
-  if (creating && generated_key(cs)) {
+  if (creating) {
     ASHLAR_TRY(last, log->last_version(txn, r.name(), encode_key(key)));
     last_version = *last;
   }

@@ -120,13 +120,9 @@ Result<LogCheck> Log::check(const Txn& txn, const LogCheckOptions& options) cons
       c.problem(fmt::format("position {} is missing: the log jumps from {} to {}", expected, expected - 1, position));
       c.chain_intact = false;
     }
-    entries::Entry entry = entries::split(events->value());
-    if (format_version_ == 1) {
-      ASHLAR_TRY(hash, txn.get(chain_, events->key()));
-      entry = {events->value(), *hash ? **hash : std::string_view{}};
-    }
-    c.check_hash(position, entry.bytes, entry.hash);
-    c.check_event(position, entry.bytes, entry.hash);
+    ASHLAR_TRY(entry, entries::of(txn, {events_, chain_, format_version_ != 1}, events->key(), events->value()));
+    c.check_hash(position, entry->bytes, entry->hash);
+    c.check_event(position, entry->bytes, entry->hash);
     ++c.out.events;
     expected = position + 1;
     if (options.progress && position % 4096 == 0) options.progress(position);

@@ -45,13 +45,19 @@ inline std::string join(const Hash& hash, std::string_view bytes) {
   return value;
 }
 
-// The entry under `key` (u64be position) in either format; nullopt when events has none.
+// The entry whose events value, under `key` (u64be position), is `value`, in either format.
+inline Result<Entry> of(const Txn& txn, const Tables& t, std::string_view key, std::string_view value) {
+  if (t.hash_in_events) return split(value);
+  ASHLAR_TRY(hash, txn.get(t.chain, key));
+  return Entry{value, *hash ? **hash : std::string_view{}};
+}
+
+// The entry under `key` in either format; nullopt when events has none.
 inline Result<std::optional<Entry>> get(const Txn& txn, const Tables& t, std::string_view key) {
   ASHLAR_TRY(value, txn.get(t.events, key));
   if (!*value) return std::optional<Entry>{};
-  if (t.hash_in_events) return std::optional<Entry>{split(**value)};
-  ASHLAR_TRY(hash, txn.get(t.chain, key));
-  return std::optional<Entry>{Entry{**value, *hash ? **hash : std::string_view{}}};
+  ASHLAR_TRY(entry, of(txn, t, key, **value));
+  return std::optional<Entry>{*entry};
 }
 
 // Copies a stored hash, which must be kHashSize bytes.

@@ -92,19 +92,15 @@ ResourceBuilder& ResourceBuilder::attribute(std::string name, Type type, Attribu
 }
 
 ResourceBuilder& ResourceBuilder::uuid_primary_key(std::string name) {
-  attribute(std::move(name), type::uuid,
-            {.allow_nil = false, .default_fn = [] { return Value(Uuid::v4()); }, .writable = false,
-             .primary_key = true});
-  attributes_.back().unique_default = true;
-  return *this;
+  return attribute(std::move(name), type::uuid,
+                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v4()); },
+                    .writable = false, .primary_key = true});
 }
 
 ResourceBuilder& ResourceBuilder::uuid_v7_primary_key(std::string name) {
-  attribute(std::move(name), type::uuid,
-            {.allow_nil = false, .default_fn = [] { return Value(Uuid::v7()); }, .writable = false,
-             .primary_key = true});
-  attributes_.back().unique_default = true;
-  return *this;
+  return attribute(std::move(name), type::uuid,
+                   {.allow_nil = false, .default_fn = [] { return Value(Uuid::v7()); },
+                    .writable = false, .primary_key = true});
 }
 
 // The runtime replaces these defaults with the action's own time, so that the event's

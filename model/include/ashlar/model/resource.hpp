@@ -41,9 +41,6 @@ struct ASHLAR_API Attribute {
   bool primary_key = false;
   Constraints constraints;
   Timestamp timestamp = Timestamp::none;  // set by create_timestamp / update_timestamp
-  // default_fn never returns a value it returned before (uuid_primary_key's generated
-  // uuids): a create whose primary key it made finds no record or history to look up.
-  bool unique_default = false;
 
   bool has_default() const { return default_fn || !default_value.is_null(); }
 };
