@@ -135,10 +135,16 @@ Result<std::optional<Record>> EngineImpl::idempotent_result(const Txn* txn, Chan
                                            r.name(), describe_key(key), as_of, call.idempotency_key)));
   Record result = to_record(r, **record);
   // The same actor, as the first call was: but a record it may no longer read is not there
-  // for it. Checks of its own the read policies run are user code, in a write transaction
-  // when this is one.
+  // for it. "No longer": the record as it is now decides, or, once it is gone (a destroy,
+  // say), as the first call left it. Checks of its own the read policies run are user
+  // code, in a write transaction when this is one.
+  std::optional<Record> now;
+  if (runtime::authorizing(r, call.authorize)) {
+    ASHLAR_TRY(stored_now, current(*txn, r, key, call.tenant));
+    if (*stored_now) now = to_record(r, **stored_now);
+  }
   if (runtime::custom_checks(r)) user_code_runs();
-  ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, result, call));
+  ASHLAR_TRY(visible, runtime::readable(*this, *txn, r, now ? *now : result, call));
   if (!*visible) {
     Error e = not_found(r, key);
     e.action = cs.action().name;

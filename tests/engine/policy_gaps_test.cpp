@@ -103,6 +103,27 @@ TEST_CASE("policy gaps: an idempotent retry does not return a record its actor m
   CHECK(log_length(n.engine.log()) == head);
 }
 
+TEST_CASE("policy gaps: an idempotent retry is NotFound once its actor may no longer read the record") {
+  Notes n;
+  // Bob creates an open note he reads; its owner then closes it, and Bob no longer reads it.
+  Fields inputs{{"title", "draft"}, {"owner_id", Value(kAlice)}};
+  auto first = n.engine.create("Note", inputs, {.actor = user(kBob), .idempotency_key = "k3"}).value();
+  CHECK(n.engine.create("Note", inputs, {.actor = user(kBob), .idempotency_key = "k3"}).value().id() == first.id());
+  n.engine.update("Note", first.id(), {{"closed", true}}, {.actor = user(kAlice)}).value();
+  REQUIRE_FALSE(n.engine.get("Note", first.id(), {.actor = user(kBob)}));
+  std::uint64_t head = log_length(n.engine.log());
+
+  auto retry = n.engine.create("Note", inputs, {.actor = user(kBob), .idempotency_key = "k3"});
+  REQUIRE_FALSE(retry);
+  CHECK(retry.error().describe() == "not_found: Note.create: no Note with primary key " + first.id().str());
+  CHECK(log_length(n.engine.log()) == head);
+  // Reopened, the retry returns what the first call did.
+  n.engine.update("Note", first.id(), {{"closed", false}}, {.actor = user(kAlice)}).value();
+  auto again = n.engine.create("Note", inputs, {.actor = user(kBob), .idempotency_key = "k3"}).value();
+  CHECK(again.id() == first.id());
+  CHECK(again["closed"] == Value(false));
+}
+
 TEST_CASE("policy gaps: a write the policies refuse runs no hook and is told no version, key or identity") {
   Notes n;
   auto alices = n.note("alpha", kAlice);
