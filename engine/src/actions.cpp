@@ -49,7 +49,7 @@ bool hooks_in_transaction(Changeset& cs) {
          !ChangesetAccess::after_action(cs).empty();
 }
 
-Error invalid(const Changeset& cs) { return Error::invalid(cs.resource().name(), cs.action().name, cs.errors()); }
+Error invalid(const Changeset& cs) { return runtime::changeset_error(cs); }
 
 }  // namespace
 

@@ -111,8 +111,7 @@ class BulkRun {
     return runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                                [&](Changeset& c) -> Result<Record> {
                                  // Its errors as they stand once the around hooks ran.
-                                 Error invalid = Error::invalid(c.resource().name(), c.action().name, c.errors());
-                                 return runtime::run_after_transaction(c, std::move(invalid));
+                                 return runtime::run_after_transaction(c, runtime::changeset_error(c));
                                });
   }
 

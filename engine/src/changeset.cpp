@@ -119,7 +119,10 @@ std::optional<FieldError> validate(const Changeset& cs, const Validation& valida
 void run_step(Changeset& cs, const ActionStep& step) {
   if (step.only_when_valid && !cs.valid()) return;
   for (const auto& condition : step.where)
-    if (validate(cs, *condition, "a where condition")) return;
+    if (auto unmet = validate(cs, *condition, "a where condition")) {
+      if (unmet->code == codes::kUserCode) cs.add_error(std::move(*unmet));  // it threw: not a "no"
+      return;
+    }
   if (step.change) {
     auto r = runtime::guarded(cs.resource().name(), cs.action().name, "a change",
                               [&] { return step.change->change(cs); });
@@ -341,4 +344,16 @@ Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view ac
 }
 
 }  // namespace runtime
+
+Error runtime::changeset_error(const Changeset& cs) {
+  for (const auto& f : cs.errors()) {
+    if (f.code != codes::kUserCode) continue;
+    Error e = Error::unknown(f.message).with_code(codes::kUserCode);  // "a change threw: ..."
+    e.resource = cs.resource().name();
+    e.action = cs.action().name;
+    return e;
+  }
+  return Error::invalid(cs.resource().name(), cs.action().name, cs.errors());
+}
+
 }  // namespace ashlar

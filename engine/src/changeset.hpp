@@ -47,6 +47,11 @@ struct ChangesetAccess {
 
 namespace runtime {
 
+// The error an action returns for a changeset that is not valid: Invalid listing its
+// field errors — or, when a change or validation threw, that (code user_code), as a hook
+// that throws is: "unknown: Note.create: a change threw: boom".
+Error changeset_error(const Changeset& cs);
+
 // The code of a field error for a value that did not cast: too_complex for one nested
 // deeper than any stored value may be, invalid_type otherwise.
 inline std::string cast_code(const std::string& why) {

@@ -71,7 +71,15 @@ Domain notes() {
                                                    if (t.as_string() && *t.as_string() == "validation")
                                                      throw std::runtime_error("validation broke");
                                                    return std::nullopt;
-                                                 })}})
+                                                 }),
+                                                 // A condition that throws is not a condition that fails.
+                                                 changes::set_attribute("text", "conditional")
+                                                     .when(validations::validate([](const Changeset& cs) -> std::optional<FieldError> {
+                                                       auto t = cs.argument("trap");
+                                                       if (t.as_string() && *t.as_string() == "where")
+                                                         throw std::runtime_error("where broke");
+                                                       return FieldError{"text", "unmet", "never set"};
+                                                     }).validation)}})
                     .action("explode", {.run = [](ActionInput&) -> Result<Value> {
                                           throw std::runtime_error("run broke");
                                         }}))
@@ -94,9 +102,17 @@ TEST_CASE("what the user's code throws is an error naming the step, and nothing 
     REQUIRE_FALSE(r.has_value());
     return r.error();
   };
-  CHECK(message("change").describe() == "invalid: Note.create: invalid input: a change threw: change broke");
-  CHECK(message("change").fields.at(0).code == "user_code");
-  CHECK(message("validation").describe() == "invalid: Note.create: invalid input: a validation threw: validation broke");
+  // Changes and validations run as the changeset is built, hooks in the action's steps:
+  // what either throws is the same kind of error.
+  CHECK(message("change").describe() == "unknown: Note.create: a change threw: change broke");
+  CHECK(message("change").code == "user_code");
+  CHECK(message("validation").describe() == "unknown: Note.create: a validation threw: validation broke");
+  CHECK(message("validation").code == "user_code");
+  CHECK(message("where").describe() == "unknown: Note.create: a where condition threw: where broke");
+  // Built by hand, the changeset says what threw among its errors.
+  auto built = n.engine.for_create("Note", {{"text", "x"}, {"trap", "change"}}).value();
+  CHECK_FALSE(built.valid());
+  CHECK(built.errors().at(0).code == "user_code");
   CHECK(message("before_transaction").describe() == "unknown: Note.create: before_transaction hook threw: bt broke");
   CHECK(message("before_action").describe() == "unknown: Note.create: before_action hook threw: ba broke");
   CHECK(message("after_action").describe() == "unknown: Note.create: after_action hook threw: aa broke");
