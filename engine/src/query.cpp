@@ -101,6 +101,83 @@ void input_problems(const Domain& d, std::vector<const Resource*> records, const
     errors.push_back({"filter", "invalid", "parent(...) refers to the parent record of a relationship filter"});
 }
 
+// A value of an attribute's type, to try a comparison with a literal on before any record
+// is read; nullopt where what a comparison does depends on the stored value (a map, an
+// array).
+std::optional<Value> sample_of(const Type& type) {
+  switch (type.kind) {
+    case TypeKind::string: return Value(std::string());
+    case TypeKind::integer: return Value(0);
+    case TypeKind::floating: return Value(0.0);
+    case TypeKind::boolean: return Value(false);
+    case TypeKind::uuid: return Value(Uuid{});
+    case TypeKind::utc_datetime: return Value(DateTime{0});
+    case TypeKind::date: return Value(Date{0});
+    case TypeKind::atom: return Value(Atom{""});
+    case TypeKind::binary: return Value(Binary{});
+    case TypeKind::map:
+    case TypeKind::array: break;
+  }
+  return std::nullopt;
+}
+
+// Comparisons of an attribute with a literal that fail on any stored value: NaN, which
+// compares with nothing, and a literal of a kind the attribute's values never compare
+// with ("qty" == "abc"). Refused before anything is read, so whether they are errors does
+// not depend on what is stored (evaluation meets them only on a record with a value).
+// A text attribute compared with a uuid, date or time literal is left to evaluation:
+// whether the text parses as one depends on the record.
+void literal_problems(const Domain& d, const Resource& r, const Expr& e, std::vector<FieldError>& errors) {
+  if (e.kind() == ExprKind::parent || e.kind() == ExprKind::aggregate) return;  // other records' refs
+  auto attribute_type = [&](const Expr& ref) -> std::optional<Type> {
+    if (ref.kind() != ExprKind::ref) return std::nullopt;
+    auto end = resolve_path(d, r, ref.path());
+    if (!end || !end->attribute) return std::nullopt;
+    return end->attribute->type;
+  };
+  // Whether `literal` compares with the attribute's values: the failure evaluation would
+  // meet, or nullopt.
+  auto try_compare = [&](const Type& type, const Value& literal, bool ref_first) -> std::optional<Error> {
+    if (literal.is_null()) return std::nullopt;
+    auto sample = sample_of(type);
+    if (!sample) return std::nullopt;
+    bool text = type.kind == TypeKind::string || type.kind == TypeKind::atom;
+    if (text && (literal.as_uuid() || literal.as_datetime() || literal.as_date())) return std::nullopt;
+    auto c = ref_first ? compare_values(*sample, literal) : compare_values(literal, *sample);
+    if (c) return std::nullopt;
+    return c.error();
+  };
+  auto report = [&](const Error& error) {
+    FieldError f = error.fields.empty() ? FieldError{"filter", "type_mismatch", error.message} : error.fields[0];
+    f.field = "filter";
+    f.message += " in `" + to_string(e) + "`";
+    errors.push_back(std::move(f));
+  };
+  if (e.kind() == ExprKind::compare) {
+    const auto& ops = e.operands();
+    for (int side = 0; side < 2; ++side) {
+      auto type = attribute_type(ops[side]);
+      const Expr& other = ops[1 - side];
+      if (!type || other.kind() != ExprKind::literal) continue;
+      if (auto error = try_compare(*type, other.literal(), side == 0)) return report(*error);
+    }
+    return;
+  }
+  if (e.kind() == ExprKind::in) {
+    const auto& ops = e.operands();
+    auto type = attribute_type(ops[0]);
+    if (!type || ops[1].kind() != ExprKind::literal || ops[1].literal().is_null()) return;
+    const Array* items = ops[1].literal().as_array();
+    if (!items) return report(Error::invalid({}, {}, {{"filter", "type_mismatch",
+                                                       fmt::format("in needs a list, got {}",
+                                                                   to_string(ops[1].literal().kind()))}}));
+    for (const auto& item : *items)
+      if (auto error = try_compare(*type, item, true)) return report(*error);
+    return;
+  }
+  for (const auto& operand : e.operands()) literal_problems(d, r, operand, errors);
+}
+
 // What in a filter and sort does not name something that exists, each name from the record
 // it is evaluated on (`records` as input_problems takes them); with public_only, a hidden
 // attribute too, reported as a missing one, with the same errors, as many.
@@ -109,7 +186,8 @@ std::vector<FieldError> name_problems(const Domain& d, std::vector<const Resourc
                                       bool public_only) {
   const Resource& at = *records.back();
   std::vector<FieldError> errors;
-  if (filter) input_problems(d, std::move(records), *filter, errors, public_only);
+  if (filter) input_problems(d, records, *filter, errors, public_only);
+  if (filter && errors.empty()) literal_problems(d, at, *filter, errors);
   for (const auto& key : sort)
     if (auto problem = input_problem(d, at, key.path(), public_only))
       errors.push_back({"sort", "unknown_attribute", *problem});
@@ -426,6 +504,20 @@ Result<std::vector<bool>> Reader::readable(const Resource& r, const std::vector<
 
 Result<std::vector<Record>> Reader::run_prepared(const Resource& r, const Action* a, const Fields& args,
                                                  const Query& q) {
+  auto page = read_page(r, a, args, q);
+  // What evaluating the filter or sort met (a value that compares with nothing) names
+  // this read, as the checks before it do.
+  if (!page && page.error().resource.empty()) {
+    Error e = page.error();
+    e.resource = r.name();
+    if (e.action.empty()) e.action = a->name;
+    return fail(std::move(e));
+  }
+  return page;
+}
+
+Result<std::vector<Record>> Reader::read_page(const Resource& r, const Action* a, const Fields& args,
+                                              const Query& q) {
   std::optional<Expr> filter = a->filter;
   if (q.filter) filter = filter ? *filter && *q.filter : *q.filter;
   std::vector<SortKey> sort = a->sort;

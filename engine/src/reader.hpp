@@ -176,6 +176,7 @@ class Reader {
   // The read of a prepared query: filter, sort, page, loads and select; fields are not
   // hidden yet (the caller hides them, after the query's hooks).
   Result<std::vector<Record>> run_prepared(const Resource& r, const Action* a, const Fields& args, const Query& q);
+  Result<std::vector<Record>> read_page(const Resource& r, const Action* a, const Fields& args, const Query& q);
   // The same wrapped in the query's hooks, then fields hidden.
   Result<std::vector<Record>> run_hooked(const Resource& r, const Action& a, const Fields& args, Query& q);
   // Field policies on a page run_prepared read (hide_fields as that read's reader).

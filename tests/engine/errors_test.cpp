@@ -324,6 +324,45 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   }
 }
 
+TEST_CASE("a filter that compares an attribute with what it never compares with is refused whatever is stored") {
+  TempDir dir;
+  using namespace ashlar::dsl;
+  Domain d = domain("d")
+                 .resource(resource("Item")
+                               .uuid_primary_key("id")
+                               .attribute("name", type::string)
+                               .attribute("price", type::floating)
+                               .attribute("qty", type::integer)
+                               .attribute("due", type::date)
+                               .defaults({"read", "create:*"}))
+                 .build()
+                 .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  auto refused = [&](const Expr& filter) {
+    auto read = engine.read("Item", {.filter = filter});
+    REQUIRE_FALSE(read.has_value());
+    return read.error().describe();
+  };
+  const std::string nan = "invalid: Item.read: invalid input: filter: NaN compares with nothing; compare finite "
+                          "numbers in `price == nan`";
+  // An empty store, then one whose price is nil, then one with a price: the same error.
+  CHECK(refused(ref("price") == Expr(Value(std::nan("")))) == nan);
+  Record nil_price = engine.create("Item", {{"name", "a"}}).value();
+  CHECK(refused(ref("price") == Expr(Value(std::nan("")))) == nan);
+  CHECK(engine.get("Item", nil_price.id(), {.filter = ref("price") == Expr(Value(std::nan("")))}).error().describe() ==
+        nan);
+  // Short-circuited by what comes before it, and inside `not`: refused all the same.
+  CHECK_THAT(refused(ref("name") == "zz" && ref("price") < Expr(Value(std::nan("")))), Catch::Contains("NaN compares"));
+  CHECK_THAT(refused(!(ref("qty") == "abc")), Catch::Contains("Item.read: invalid input: filter: "));
+  CHECK_THAT(refused(ref("qty").in({Expr(1), Expr("abc")})), Catch::Contains("in `qty in [1, \"abc\"]`"));
+  CHECK_THAT(refused(ref("due") > "soon"), Catch::Contains("not an ISO 8601 date"));
+  engine.create("Item", {{"name", "b"}, {"price", 2.5}, {"qty", 3}}).value();
+  CHECK(refused(ref("price") == Expr(Value(std::nan("")))) == nan);
+  // What compares is not refused: numbers with numbers, a date with a date's text.
+  CHECK(engine.read("Item", {.filter = ref("qty") == 3.0}).value().size() == 1);
+  CHECK(engine.read("Item", {.filter = ref("due") > "2024-01-01"}).value().empty());
+}
+
 TEST_CASE("JSON nested past any stored depth is cut, not recursed through, and integers past int64 are floats") {
   std::string deep;
   for (int i = 0; i < 200000; ++i) deep += '[';
