@@ -137,7 +137,7 @@ Result<void> EngineImpl::check_identities(const Txn& txn, const Resource& r, con
       const std::string& name = identity.attributes[i];
       if (tenant_part(r, identity, name)) continue;
       const Attribute* a = r.attribute(name);
-      shown += (shown.empty() ? "" : ", ") + (a && a->sensitive ? std::string("**redacted**") : values[i].str());
+      shown += (shown.empty() ? "" : ", ") + (a && a->sensitive ? std::string("**redacted**") : describe_values(std::span(&values[i], 1)));
       fields.push_back({name, "identity_taken", "has already been taken"});
     }
     Error e = Error::conflict(r.name(), fmt::format("identity {} is taken: another {} has {}", identity.name, r.name(),

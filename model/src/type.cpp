@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "shown.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <regex>
@@ -128,21 +130,21 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
       if (in.as_uuid()) return {in, {}};
       if (text) {
         if (auto u = Uuid::parse(*text)) return {Value(*u), {}};
-        return bad(fmt::format("\"{}\" is not a uuid", *text));
+        return bad(fmt::format("\"{}\" is not a uuid", shown(*text)));
       }
       return bad();
     case TypeKind::utc_datetime:
       if (in.as_datetime()) return {in, {}};
       if (text) {
         if (auto t = DateTime::parse(*text)) return {Value(*t), {}};
-        return bad(fmt::format("\"{}\" is not an ISO 8601 date and time", *text));
+        return bad(fmt::format("\"{}\" is not an ISO 8601 date and time", shown(*text)));
       }
       return bad();
     case TypeKind::date:
       if (in.as_date()) return {in, {}};
       if (text) {
         if (auto d = Date::parse(*text)) return {Value(*d), {}};
-        return bad(fmt::format("\"{}\" is not an ISO 8601 date", *text));
+        return bad(fmt::format("\"{}\" is not an ISO 8601 date", shown(*text)));
       }
       return bad();
     case TypeKind::atom:
@@ -248,7 +250,7 @@ std::optional<std::pair<std::string, std::string>> check_constraints(
     if (!found) {
       std::string list;
       for (const auto& o : c.one_of) list += (list.empty() ? ":" : ", :") + o;
-      return std::pair{"one_of", fmt::format("must be one of {}, got :{}", list, a->name)};
+      return std::pair{"one_of", fmt::format("must be one of {}, got :{}", list, shown(a->name))};
     }
   }
   return std::nullopt;

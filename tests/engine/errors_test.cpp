@@ -391,6 +391,36 @@ TEST_CASE_METHOD(Fixture, "a message shows an oversized value cut, with its leng
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().cls == ErrorClass::not_found);
   CHECK(missing.error().message == "no Tag with primary key s, " + std::string(100, 'a') + "... (10000 bytes)");
+
+  // An identity's values and a text that does not cast are shown the same way.
+  using namespace ashlar::dsl;
+  TempDir other;
+  auto shop = Engine::open(other.path(),
+                           domain("shop")
+                               .resource(resource("Item")
+                                             .uuid_primary_key("id")
+                                             .attribute("name", type::string)
+                                             .attribute("shop_id", type::uuid)
+                                             .attribute("due", type::date)
+                                             .identity("unique_name", {"name"})
+                                             .defaults({"read", "create:*"}))
+                               .build()
+                               .value(),
+                           {.durability = Durability::no_sync})
+                  .value();
+  std::string cut = std::string(100, 'x') + "... (300 bytes)";
+  shop.create("Item", {{"name", std::string(300, 'x')}}).value();
+  auto taken = shop.create("Item", {{"name", std::string(300, 'x')}});
+  REQUIRE_FALSE(taken.has_value());
+  // (The filter language's form: the quotes count.)
+  CHECK(taken.error().message ==
+        "identity unique_name is taken: another Item has \"" + std::string(99, 'x') + "... (302 bytes)");
+  auto not_uuid = shop.create("Item", {{"shop_id", std::string(300, 'x')}});
+  REQUIRE_FALSE(not_uuid.has_value());
+  CHECK(not_uuid.error().fields.at(0).message == "\"" + cut + "\" is not a uuid");
+  auto not_date = shop.create("Item", {{"due", std::string(300, 'x')}});
+  REQUIRE_FALSE(not_date.has_value());
+  CHECK(not_date.error().fields.at(0).message == "\"" + cut + "\" is not an ISO 8601 date");
 }
 
 TEST_CASE("an argument nested past what the log holds is too_complex, as an attribute is, and a map holds finite floats only") {
