@@ -23,6 +23,12 @@ void empty_to_nil(const Type& type, bool allow_empty, Value& v) {
   if (const std::string* s = v.as_string(); s && s->empty()) v = Value();
 }
 
+// A primary key is an identity: -0.0 is 0.0 there as it is to identities, so that the two
+// name one record (an attribute that is not a key keeps the value's bits).
+void key_zero(const Attribute& a, Value& v) {
+  if (const double* d = v.as_float(); a.primary_key && d && *d == 0.0) v = Value(0.0);
+}
+
 // One input: an accepted attribute or an argument the caller may set.
 void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& arguments, const std::string& name,
                 const Value& raw) {
@@ -38,6 +44,7 @@ void take_input(Changeset& cs, std::vector<FieldError>& errors, Fields& argument
     auto cast = cast_value(attr.type, raw);
     if (!cast.value) return errors.push_back({name, runtime::cast_code(cast.error), cast.error});
     empty_to_nil(attr.type, attr.allow_empty, *cast.value);
+    key_zero(attr, *cast.value);
     check_value(attr, *cast.value, errors);
     ChangesetAccess::assigned(cs)[*index] = *cast.value;
     ChangesetAccess::inputs(cs).emplace_back(name, std::move(*cast.value));
@@ -161,6 +168,7 @@ void Changeset::force_change(std::string_view name, Value value) {
   auto cast = cast_value(a.type, value);
   if (!cast.value) return add_error({a.name, runtime::cast_code(cast.error), cast.error});
   empty_to_nil(a.type, a.allow_empty, *cast.value);
+  key_zero(a, *cast.value);
   check_value(a, *cast.value, errors_);
   assigned_[*i] = std::move(*cast.value);
   defaulted_[*i] = false;
@@ -325,7 +333,10 @@ Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view ac
     auto cast = cast_value(a.type, raw);
     if (!cast.value) errors.push_back({a.name, cast_code(cast.error), cast.error});
     else if (cast.value->is_null()) errors.push_back({a.name, "required", "is required to find the record"});
-    else out.push_back(std::move(*cast.value));
+    else {
+      key_zero(a, *cast.value);
+      out.push_back(std::move(*cast.value));
+    }
   };
   if (pk.size() == 1) {
     cast_one(resource.attributes()[pk[0]], id);

@@ -324,6 +324,34 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   }
 }
 
+TEST_CASE("-0.0 and 0.0 are one primary key") {
+  TempDir dir;
+  using namespace ashlar::dsl;
+  Domain d = domain("d")
+                 .resource(resource("F")
+                               .attribute("k", type::floating, {.allow_nil = false, .primary_key = true})
+                               .attribute("note", type::string)
+                               .defaults({"read", "destroy", "create:*", "update:*"}))
+                 .build()
+                 .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  engine.create("F", {{"k", 0.0}, {"note", "zero"}}).value();
+  std::uint64_t before = log_length(engine.log());
+  auto again = engine.create("F", {{"k", -0.0}});
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == "already_exists");
+  CHECK(log_length(engine.log()) == before);
+  CHECK(engine.get("F", -0.0).value()["note"] == Value("zero"));
+  engine.update("F", -0.0, {{"note", "still zero"}}).value();
+  CHECK(engine.read("F").value().size() == 1);
+  CHECK(engine.history("F", 0.0).value().size() == 2);
+  // Created as -0.0, it is 0.0.
+  engine.destroy("F", 0.0).value();
+  auto negative = engine.create("F", {{"k", -0.0}}).value();
+  CHECK_FALSE(std::signbit(*negative["k"].as_float()));
+  CHECK(engine.history("F", 0.0).value().size() == 4);
+}
+
 TEST_CASE("a filter that compares an attribute with what it never compares with is refused whatever is stored") {
   TempDir dir;
   using namespace ashlar::dsl;
