@@ -416,16 +416,29 @@ Result<Record> EngineImpl::run(Changeset& cs) {
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
   ChangesetAccess::enter(cs, ChangesetAccess::Step::around_transaction);
+  bool committed = false;
   Result<Record> result = runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                              [&](Changeset& c) -> Result<Record> {
     Result<Record> result = Error::unknown("no result");
     auto ready = ready_to_run(c);
     ChangesetAccess::enter(c, ChangesetAccess::Step::before_transaction);
     if (ready) ready = runtime::run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
-    if (ready) result = run_in_transaction(c);
-    else result = ready.error();
+    if (ready) {
+      result = run_in_transaction(c);
+      committed = result.has_value();
+    } else {
+      result = ready.error();
+    }
     return runtime::run_after_transaction(c, std::move(result));
   });
+  // A hook that threw after the commit (after_transaction, or around_transaction after
+  // its next) fails the call, but what the action appended stands: a caller must not read
+  // the error as "nothing happened" and run it again.
+  if (!result && committed && result.error().code == codes::kUserCode) {
+    Error e = result.error();
+    e.message += "; the action had committed: its events are in the log";
+    return fail(std::move(e));
+  }
   if (!result) return result;
   return returned(cs, std::move(*result));
 }

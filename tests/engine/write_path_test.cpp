@@ -41,6 +41,11 @@ ActionStep trap(std::string when) {
         throw 42;  // not even a std::exception
         return r;
       });
+    if (when == "after_transaction")  // after the commit: what it appended stands
+      cs.after_transaction([](Changeset&, Result<Record> r) -> Result<Record> {
+        if (r) throw std::runtime_error("at broke");
+        return r;
+      });
     if (when == "late")  // a hook for a step that has run
       cs.before_transaction([](Changeset& c) -> Result<void> {
         c.around_transaction([](Changeset& c2, const Changeset::Next& next) { return next(c2); });
@@ -66,6 +71,7 @@ Domain notes() {
                                        .arguments = {argument("trap", type::string)},
                                        .steps = {trap("change"), trap("before_transaction"), trap("before_action"),
                                                  trap("after_action"), trap("around_action"), trap("value"), trap("late"),
+                                                 trap("after_transaction"),
                                                  validations::validate([](const Changeset& cs) -> std::optional<FieldError> {
                                                    auto t = cs.argument("trap");
                                                    if (t.as_string() && *t.as_string() == "validation")
@@ -132,6 +138,14 @@ TEST_CASE("what the user's code throws is an error naming the step, and nothing 
   // The engine carries on.
   REQUIRE(n.engine.create("Note", {{"text", "fine"}}).has_value());
   CHECK(n.published == std::vector<std::uint64_t>{1});
+
+  // An after_transaction hook runs after the commit: what the action appended stands, and
+  // the error says so.
+  CHECK(message("after_transaction").describe() ==
+        "unknown: Note.create: after_transaction hook threw: at broke; the action had committed: its events are in "
+        "the log");
+  CHECK(log_length(n.engine.log()) == 2);
+  CHECK(n.published == std::vector<std::uint64_t>{1, 2});
 }
 
 TEST_CASE("after_transaction runs, and around_transaction wraps, also when the changeset is invalid") {
