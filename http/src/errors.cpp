@@ -1,5 +1,7 @@
 #include "errors.hpp"
 
+#include <algorithm>
+
 namespace ashlar::http {
 
 using nlohmann::ordered_json;
@@ -54,6 +56,15 @@ std::string parameter_of(const std::string& field) {
   return {};
 }
 
+// The request header a field error is about: the call options HTTP takes from headers
+// (unless the resource has an attribute or argument of that name).
+std::string header_of(const Resource* resource, const std::string& field) {
+  if (resource && resource->attribute(field)) return {};
+  if (field == "tenant") return "X-Tenant";
+  if (field == "idempotency_key") return "Idempotency-Key";
+  return {};
+}
+
 int status_of(const Error& error, bool write) {
   if (error.code == codes::kStoreFull || error.code == codes::kStoreGrew) return 503;
   switch (error.cls) {
@@ -78,11 +89,19 @@ Failure from_error(const Error& error, bool write, const Resource* resource, std
                                        : "the server could not complete the request";
     return failure(status, status == 503 ? error.code : std::string(codes::kUnknown), detail);
   }
+  // What came in a header (the tenant, the idempotency key) is a malformed header when
+  // it is refused, as an If-Match is: 400, pointing at the header.
+  bool from_headers = !error.fields.empty() && error.cls == ErrorClass::invalid &&
+                      std::all_of(error.fields.begin(), error.fields.end(),
+                                  [&](const FieldError& f) { return !header_of(resource, f.field).empty(); });
+  if (from_headers) status = 400;
   Failure out{status};
   for (const auto& field : error.fields) {
     Source source;
-    if (write && !field.field.empty()) source.pointer = field_pointer(resource, fields_pointer, renamed, field.field);
-    if (!write) source.parameter = parameter_of(field.field);
+    source.header = header_of(resource, field.field);
+    if (write && source.header.empty() && !field.field.empty())
+      source.pointer = field_pointer(resource, fields_pointer, renamed, field.field);
+    if (!write && source.header.empty()) source.parameter = parameter_of(field.field);
     std::string detail = field.field.empty() ? field.message : field.field + ": " + field.message;
     out.errors.push_back(error_object(status, field.code, detail, source));
   }

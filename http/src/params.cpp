@@ -2,8 +2,12 @@
 
 #include <ashlar/model/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
+#include <set>
+#include <vector>
 
 namespace ashlar::http {
 
@@ -140,9 +144,63 @@ Failure malformed(std::string_view pointer, std::string_view detail) {
   return failure(400, "malformed", detail, {.pointer = std::string(pointer)});
 }
 
+// The first key an object of the body repeats, and where: JSON leaves a repeated key's
+// meaning open and the parser would keep its last value, where the engine refuses an input
+// given twice.
+struct RepeatedKey {
+  std::string key;
+  std::vector<std::string> path;  // the keys of the objects around it, when only objects are
+};
+
 std::optional<Failure> parse_document(std::string_view body, json& data) {
-  json doc = json::parse(body, nullptr, false);
+  std::vector<std::set<std::string>> keys;  // of each object open, innermost last
+  std::vector<std::string> path;            // the key each open object is under ("" in an array)
+  std::vector<bool> in_array;               // whether each open container is an array
+  std::optional<RepeatedKey> repeated;
+  json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    using Event = json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+        keys.emplace_back();
+        in_array.push_back(false);
+        path.emplace_back();
+        break;
+      case Event::array_start:
+        in_array.push_back(true);
+        path.emplace_back();
+        break;
+      case Event::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second && !repeated) {
+          repeated = RepeatedKey{parsed.get<std::string>(), {}};
+          if (std::find(in_array.begin(), in_array.end(), true) == in_array.end())
+            repeated->path.assign(path.begin(), path.end() - 1);
+        }
+        if (!path.empty()) path.back() = parsed.get<std::string>();
+        break;
+      case Event::object_end:
+        if (!keys.empty()) keys.pop_back();
+        [[fallthrough]];
+      case Event::array_end:
+        if (!in_array.empty()) in_array.pop_back();
+        if (!path.empty()) path.pop_back();
+        break;
+      case Event::value: break;
+    }
+    return true;
+  };
+  json doc = json::parse(body, check, false);
   if (doc.is_discarded()) return failure(400, "malformed", "the body is not JSON");
+  if (repeated) {
+    // An input given twice, as the engine refuses one; any other repeat, a malformed body.
+    const auto& at = repeated->path;
+    if (at == std::vector<std::string>{"data"} || at == std::vector<std::string>{"data", "attributes"} ||
+        at == std::vector<std::string>{"data", "relationships"}) {
+      std::string pointer;
+      for (const auto& name : at) pointer += "/" + name;
+      return failure(422, "duplicate_input", "is given more than once", {.pointer = pointer + "/" + repeated->key});
+    }
+    return failure(400, "malformed", "an object in the body repeats the key \"" + repeated->key + "\"");
+  }
   if (!doc.is_object() || !doc.contains("data")) return malformed("", "the body must be an object with \"data\"");
   data = std::move(doc["data"]);
   if (!data.is_object()) return malformed("/data", "must be an object");
@@ -178,7 +236,8 @@ std::optional<Failure> relationship_input(const Resource& resource, const Action
   }
   const Relationship* rel = resource.relationship(name);
   bool via_attribute = !action.argument(name) && rel && rel->kind == RelationshipKind::belongs_to;
-  if (via_attribute) renamed[rel->source_attribute] = name;
+  // An error about it points where it was sent.
+  renamed[via_attribute ? rel->source_attribute : name] = name;
   inputs.emplace_back(via_attribute ? rel->source_attribute : name, std::move(value));
   return std::nullopt;
 }

@@ -256,6 +256,21 @@ def check_create_errors(api):
     expect_errors(api.write("POST", "/tickets", {"data": {"type": "representative", "attributes": {}}}), 409,
                   [("type_mismatch", 'is not "ticket", the type of this route', {"pointer": "/data/type"})])
     expect_errors(api.write("POST", "/tickets", raw=b'{"data":'), 400, [("malformed", "the body is not JSON", None)])
+    # A key given twice is an input given twice, as the C++ API has it; elsewhere, a malformed body.
+    twice = (b'{"data": {"type": "ticket", "attributes": {"reference": "HD-2002", "subject": "Cables", '
+             b'"subject": "Cords"}}}')
+    expect_errors(api.write("POST", "/tickets", raw=twice), 422,
+                  [("duplicate_input", "is given more than once", {"pointer": "/data/attributes/subject"})])
+    expect_errors(api.write("POST", "/tickets", raw=b'{"data": {"type": "ticket", "type": "ticket"}}'), 422,
+                  [("duplicate_input", "is given more than once", {"pointer": "/data/type"})])
+    expect_errors(api.write("POST", "/tickets", raw=b'{"data": {"type": "ticket"}, "meta": {"a": 1, "a": 2}}'), 400,
+                  [("malformed", 'an object in the body repeats the key "a"', None)])
+    # A relationship the action does not take is refused where it was sent.
+    stranger = new_ticket("HD-2002", "Cables")
+    stranger["data"]["relationships"] = {"owner": {"data": {"type": "representative", "id": "x"}}}
+    expect_errors(api.write("POST", "/tickets", stranger), 422,
+                  [("unknown_input", "owner: is not an attribute or argument of Ticket.open",
+                    {"pointer": "/data/relationships/owner"})])
     expect_errors(api.write("POST", "/tickets", {"data": []}), 400, [("malformed", "must be an object", {"pointer": "/data"})])
     expect_errors(api.write("POST", "/tickets", raw=b"x" * (2 << 20)), 413,
                   [("too_large", "the body is larger than the server accepts", None)])
@@ -303,6 +318,11 @@ def check_idempotent_retry(api):
     differs = "differs from the call that first used this idempotency key"
     expect_errors(api.write("POST", "/tickets", new_ticket("HD-2005", "Keyboard sticks"), headers=key), 409,
                   [("idempotency_mismatch", "reference: " + differs, {"pointer": "/data/attributes/reference"})])
+    # A key too long to keep is a malformed header.
+    expect_errors(api.write("POST", "/tickets", new_ticket("HD-2005", "Keyboard sticks"),
+                            headers={"Idempotency-Key": "k" * 300}), 400,
+                  [("too_long", "idempotency_key: is 300 bytes; an idempotency key is at most 255",
+                    {"header": "Idempotency-Key"})])
 
 
 def check_generic_route(api):

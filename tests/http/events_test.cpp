@@ -334,6 +334,13 @@ TEST_CASE("The X-Tenant header is the tenant of a request: another tenant's reco
   REQUIRE(none);
   CHECK(none->status == 400);
   CHECK(none->body.find(R"("code":"tenant_required")") != std::string::npos);
+  // A write without one: the header is what is missing, not an attribute.
+  auto unplaced = client.Post("/memos", body, "application/vnd.api+json");
+  REQUIRE(unplaced);
+  CHECK(unplaced->status == 400);
+  auto error = nlohmann::json::parse(unplaced->body)["errors"].at(0);
+  CHECK(error["code"] == "tenant_required");
+  CHECK(error["source"] == nlohmann::json{{"header", "X-Tenant"}});
 }
 
 TEST_CASE("Policies over HTTP: a refused write is 403 with the breakdown, reads leave out what the actor may not read") {
