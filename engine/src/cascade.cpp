@@ -42,9 +42,9 @@ class CascadeDestroyChange final : public Change {
       return fail(Error::framework(fmt::format("cascade_destroy({}) needs a has_many or has_one relationship of {}",
                                                relationship_, cs.resource().name())));
     if (cs.action().type != ActionType::destroy)
-      return fail(Error::framework(fmt::format("cascade_destroy({}) is a change for destroy actions; {}.{} is a {} action",
+      return fail(Error::framework(fmt::format("cascade_destroy({}) is a change for destroy actions; {}.{} is {}",
                                                relationship_, cs.resource().name(), cs.action().name,
-                                               to_string(cs.action().type))));
+                                               an_action(cs.action().type))));
     if (options_.after_action) {
       cs.after_action([rel, options = options_](Changeset& c, Record record) -> Result<Record> {
         ASHLAR_TRY_VOID(destroy_related(c, *rel, options, record));

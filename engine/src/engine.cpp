@@ -30,8 +30,8 @@ Result<const Action*> EngineImpl::action(const Resource& r, ActionType type, std
                                              r.name(), to_string(type))));
   if (!a) return fail(Error::framework(fmt::format("{} has no action named {}", r.name(), name)));
   if (a->type != type)
-    return fail(Error::framework(fmt::format("{}.{} is a {} action, not a {} action", r.name(), a->name,
-                                             to_string(a->type), to_string(type))));
+    return fail(Error::framework(fmt::format("{}.{} is {}, not {}", r.name(), a->name,
+                                             an_action(a->type), an_action(type))));
   return a;
 }
 

@@ -314,7 +314,7 @@ Result<std::vector<Record>> Reader::run(const Resource& r, const Query& q) {
     return fail(Error::framework(fmt::format("{} has no primary read action; name one in Query::action or mark one primary", r.name())));
   if (!a) return fail(Error::framework(fmt::format("{} has no action named {}", r.name(), q.action)));
   if (a->type != ActionType::read)
-    return fail(Error::framework(fmt::format("{}.{} is a {} action, not a read action", r.name(), a->name, to_string(a->type))));
+    return fail(Error::framework(fmt::format("{}.{} is {}, not a read action", r.name(), a->name, an_action(a->type))));
   if (q.authorize) authorize_ = *q.authorize;
   if (!q.tenant.empty()) base_.tenant = q.tenant;
   ASHLAR_TRY(args, cast_arguments(r, *a, q.args));

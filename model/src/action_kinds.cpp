@@ -80,7 +80,7 @@ std::vector<CodeInterface> check_interfaces(const Resource& r, const std::vector
     }
     if (!i.get_by.empty() && a->type != ActionType::read)
       out.push_back({where, "get_by_not_allowed",
-                     fmt::format("get_by is for read actions; {}.{} is a {} action", r.name(), a->name, to_string(a->type))});
+                     fmt::format("get_by is for read actions; {}.{} is {}", r.name(), a->name, an_action(a->type))});
     std::set<std::string> positional;
     for (const auto& name : i.get_by) {
       if (!positional.insert(name).second) out.push_back({where, "duplicate_arg", fmt::format("names \"{}\" twice", name)});

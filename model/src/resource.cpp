@@ -17,6 +17,11 @@ const char* to_string(ActionType type) {
   return "?";
 }
 
+std::string an_action(ActionType type) {
+  std::string name = to_string(type);
+  return (type == ActionType::update ? "an " : "a ") + name + " action";
+}
+
 std::optional<ActionType> parse_action_type(std::string_view name) {
   for (auto t : {ActionType::create, ActionType::read, ActionType::update, ActionType::destroy, ActionType::generic})
     if (name == to_string(t)) return t;

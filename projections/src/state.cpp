@@ -195,7 +195,7 @@ Result<std::optional<StoredRecord>> StateProjection::apply(StateStore& store, co
     case ActionType::read:
     case ActionType::generic: break;  // they write through other actions' events
   }
-  return mismatch(fmt::format("a {} action appends no events", to_string(event.type)));
+  return mismatch(fmt::format("{} appends no events", an_action(event.type)));
 }
 
 Result<std::optional<StoredRecord>> StateProjection::get(const StateStore& store, std::string_view resource,

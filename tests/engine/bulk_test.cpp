@@ -362,7 +362,7 @@ TEST_CASE("bulk actions refuse what they cannot start, an empty list does nothin
         "framework: a bulk action's batch_size is at least 1");
   CHECK(b.engine.bulk_create("Nope", posts({"a"})).error().describe() == "framework: domain blog has no resource named Nope");
   CHECK(b.engine.bulk_update("Post", std::vector<Value>{}, {}, {.action = "traced"}).error().describe() ==
-        "framework: Post.traced is a create action, not a update action");
+        "framework: Post.traced is a create action, not an update action");
   CHECK(b.engine.bulk_destroy("Post", Query{.as_of = AsOf{.position = 1}}).error().describe() ==
         "framework: bulk_destroy of Post acts on the current records; a query with as_of reads the past");
   auto none = b.engine.bulk_create("Post", {}).value();

@@ -20,6 +20,8 @@ namespace ashlar {
 // record of its own (it writes through the actions it calls), so no event has that type.
 enum class ActionType : std::uint8_t { create, read, update, destroy, generic };
 ASHLAR_API const char* to_string(ActionType type);
+// "a create action", "an update action": the type with its article, for messages.
+ASHLAR_API std::string an_action(ActionType type);
 ASHLAR_API std::optional<ActionType> parse_action_type(std::string_view name);
 
 // Timestamps take the action's own time, the same as its event's.
