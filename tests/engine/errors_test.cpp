@@ -120,7 +120,7 @@ TEST_CASE_METHOD(Fixture, "unknown resources and actions are Framework errors") 
   CHECK(engine.create("User", {{"name", "B"}}, {.action = "register"}).error().message ==
         "User has no action named register");
   CHECK(engine.create("Comment", {{"content", "x"}}, {.action = "edit"}).error().message ==
-        "Comment.edit is a update action, not a create action");
+        "Comment.edit is an update action, not a create action");
   CHECK(log_length(engine.log()) == length);
 }
 
@@ -324,7 +324,7 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   }
 }
 
-TEST_CASE("-0.0 and 0.0 are one primary key") {
+TEST_CASE("a float primary key: 0.0 and -0.0 name one record") {
   TempDir dir;
   using namespace ashlar::dsl;
   Domain d = domain("d")
@@ -485,7 +485,7 @@ TEST_CASE("an argument nested past what the log holds is too_complex, as an attr
   CHECK(engine.read("R").value().empty());
 }
 
-TEST_CASE("a float primary key of -0.0 is found by a filter on 0.0, its record key keeping its bits") {
+TEST_CASE("a float primary key of -0.0 is found by a filter on 0.0 or -0.0") {
   using namespace ashlar::dsl;
   TempDir dir;
   auto d = domain("d")

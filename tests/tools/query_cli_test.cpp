@@ -361,7 +361,8 @@ TEST_CASE("ashlar query reports bad queries in one line, with the parser's colum
                 "Ticket.read: invalid input: sort: Ticket has no attribute size");
   require_error(query({s.path, "Tiket"}), 2, "domain helpdesk has no resource named Tiket");
   require_error(query({s.path, "Ticket", "--load", "representative.friends"}), 2,
-                "invalid input: load: Representative has no relationship, aggregate or calculation named friends");
+                "Ticket.read: invalid input: load: Representative has no relationship, aggregate or calculation "
+                "named friends");
   require_error(query({s.path, "Ticket", "--load", "representative..tickets"}), 2,
                 "--load: \"representative..tickets\" has an empty name");
   // The manual relationship's code is not in the store: said, not silently empty.
@@ -448,8 +449,8 @@ TEST_CASE("ashlar query loads, filters and sorts by calculations the stored mode
                                  ", first: \"Ada\", last: \"Lovelace\", full_name: \"Ada Lovelace\"}"});
   // A calculation in C++ code is listed in the stored model, but only its program computes it.
   require_error(query({path, "Person", "--load", "badge"}), 2,
-                "Person.badge is a calculation in C++ code, which a stored model does not hold; compute it in the "
-                "program that declares it");
+                "Person.read: Person.badge is a calculation in C++ code, which a stored model does not hold; compute "
+                "it in the program that declares it");
 }
 
 TEST_CASE("ashlar query, state, history and log take --tenant: another tenant's records are not there") {
