@@ -125,57 +125,62 @@ std::optional<Value> sample_of(const Type& type) {
 // compares with nothing, and a literal of a kind the attribute's values never compare
 // with ("qty" == "abc"). Refused before anything is read, so whether they are errors does
 // not depend on what is stored (evaluation meets them only on a record with a value).
-// A text attribute compared with a uuid, date or time literal is left to evaluation:
+// A string attribute compared with a uuid, date or time literal is left to evaluation:
 // whether the text parses as one depends on the record.
-void literal_problems(const Domain& d, const Resource& r, const Expr& e, std::vector<FieldError>& errors) {
-  if (e.kind() == ExprKind::parent || e.kind() == ExprKind::aggregate) return;  // other records' refs
+void literal_problems(const Domain& d, const Resource& r, const Expr& filter, std::vector<FieldError>& errors) {
   auto attribute_type = [&](const Expr& ref) -> std::optional<Type> {
     if (ref.kind() != ExprKind::ref) return std::nullopt;
     auto end = resolve_path(d, r, ref.path());
     if (!end || !end->attribute) return std::nullopt;
     return end->attribute->type;
   };
-  // Whether `literal` compares with the attribute's values: the failure evaluation would
-  // meet, or nullopt.
+  // The failure evaluation would meet comparing the attribute's values with `literal`, or
+  // nullopt when they compare.
   auto try_compare = [&](const Type& type, const Value& literal, bool ref_first) -> std::optional<Error> {
     if (literal.is_null()) return std::nullopt;
     auto sample = sample_of(type);
     if (!sample) return std::nullopt;
-    bool text = type.kind == TypeKind::string || type.kind == TypeKind::atom;
-    if (text && (literal.as_uuid() || literal.as_datetime() || literal.as_date())) return std::nullopt;
+    if (type.kind == TypeKind::string && (literal.as_uuid() || literal.as_datetime() || literal.as_date()))
+      return std::nullopt;
     auto c = ref_first ? compare_values(*sample, literal) : compare_values(literal, *sample);
     if (c) return std::nullopt;
     return c.error();
   };
-  auto report = [&](const Error& error) {
+  auto report = [&](const Error& error, const Expr& at) {
     FieldError f = error.fields.empty() ? FieldError{"filter", "type_mismatch", error.message} : error.fields[0];
     f.field = "filter";
-    f.message += " in `" + to_string(e) + "`";
+    f.message += " in `" + to_string(at) + "`";
     errors.push_back(std::move(f));
   };
-  if (e.kind() == ExprKind::compare) {
+  // Without recursion (a filter built in C++ may be of any depth), the first problem only.
+  std::vector<const Expr*> pending{&filter};
+  while (!pending.empty()) {
+    const Expr& e = *pending.back();
+    pending.pop_back();
+    if (e.kind() == ExprKind::parent || e.kind() == ExprKind::aggregate) continue;  // other records' refs
     const auto& ops = e.operands();
-    for (int side = 0; side < 2; ++side) {
-      auto type = attribute_type(ops[side]);
-      const Expr& other = ops[1 - side];
-      if (!type || other.kind() != ExprKind::literal) continue;
-      if (auto error = try_compare(*type, other.literal(), side == 0)) return report(*error);
+    if (e.kind() == ExprKind::compare) {
+      for (int side = 0; side < 2; ++side) {
+        auto type = attribute_type(ops[side]);
+        const Expr& other = ops[1 - side];
+        if (!type || other.kind() != ExprKind::literal) continue;
+        if (auto error = try_compare(*type, other.literal(), side == 0)) return report(*error, e);
+      }
+    } else if (e.kind() == ExprKind::in) {
+      auto type = attribute_type(ops[0]);
+      if (type && ops[1].kind() == ExprKind::literal && !ops[1].literal().is_null()) {
+        const Array* items = ops[1].literal().as_array();
+        if (!items)
+          return report(Error::invalid({}, {}, {{"filter", "type_mismatch",
+                                                 fmt::format("in needs a list, got {}",
+                                                             to_string(ops[1].literal().kind()))}}),
+                        e);
+        for (const auto& item : *items)
+          if (auto error = try_compare(*type, item, true)) return report(*error, e);
+      }
     }
-    return;
+    for (auto it = ops.rbegin(); it != ops.rend(); ++it) pending.push_back(&*it);
   }
-  if (e.kind() == ExprKind::in) {
-    const auto& ops = e.operands();
-    auto type = attribute_type(ops[0]);
-    if (!type || ops[1].kind() != ExprKind::literal || ops[1].literal().is_null()) return;
-    const Array* items = ops[1].literal().as_array();
-    if (!items) return report(Error::invalid({}, {}, {{"filter", "type_mismatch",
-                                                       fmt::format("in needs a list, got {}",
-                                                                   to_string(ops[1].literal().kind()))}}));
-    for (const auto& item : *items)
-      if (auto error = try_compare(*type, item, true)) return report(*error);
-    return;
-  }
-  for (const auto& operand : e.operands()) literal_problems(d, r, operand, errors);
 }
 
 // What in a filter and sort does not name something that exists, each name from the record

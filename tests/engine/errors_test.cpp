@@ -1,6 +1,7 @@
 // Every bad input gets its own error, names resource, action and field, and appends nothing.
 #include "support/domains.hpp"
 #include "support/engine_helpers.hpp"
+#include "support/small_stack.hpp"
 #include "support/temp_dir.hpp"
 
 #include <ashlar/model/json.hpp>
@@ -386,6 +387,18 @@ TEST_CASE("a filter that compares an attribute with what it never compares with 
   CHECK_THAT(refused(ref("due") > "soon"), Catch::Contains("not an ISO 8601 date"));
   engine.create("Item", {{"name", "b"}, {"price", 2.5}, {"qty", 3}}).value();
   CHECK(refused(ref("price") == Expr(Value(std::nan("")))) == nan);
+  // A filter of any depth is checked without recursion: a read of 100,000 terms on a small
+  // stack, the last of them refused.
+  Expr deep = ref("qty") == 0;
+  for (int i = 1; i < 100000; ++i) deep = std::move(deep) || (ref("qty") == i);
+  deep = std::move(deep) || (ref("qty") == "abc");
+  std::string deep_error;
+  test::on_small_stack([&] {
+    auto read = engine.read("Item", {.filter = deep});
+    deep_error = read ? "" : read.error().describe();
+  });
+  CHECK(deep_error == "invalid: Item.read: invalid input: filter: cannot compare integer with string in "
+                     "`qty == \"abc\"`");
   // What compares is not refused: numbers with numbers, a date with a date's text.
   CHECK(engine.read("Item", {.filter = ref("qty") == 3.0}).value().size() == 1);
   CHECK(engine.read("Item", {.filter = ref("due") > "2024-01-01"}).value().empty());
