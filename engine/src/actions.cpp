@@ -96,6 +96,13 @@ Result<Record> run_after_transaction(Changeset& cs, Result<Record> result) {
 }
 
 
+Result<Record> after_commit(Result<Record> result, bool committed) {
+  if (result || !committed || result.error().code != codes::kUserCode) return result;
+  Error e = result.error();
+  e.message += "; the action had committed: its events are in the log";
+  return fail(std::move(e));
+}
+
 Result<bool> readable(const EngineImpl& impl, const Txn& txn, const Resource& r, const Record& record,
                       const CallOptions& call) {
   const Value& actor = call.actor;
@@ -416,6 +423,8 @@ Result<Record> EngineImpl::run(Changeset& cs) {
   // around_transaction and after_transaction run always, an invalid changeset included:
   // an after_transaction hook may turn the error into a result.
   ChangesetAccess::enter(cs, ChangesetAccess::Step::around_transaction);
+  // Only an outermost action commits; a nested one's writes stand or fall with its caller's.
+  const bool outermost = open_txn() == nullptr;
   bool committed = false;
   Result<Record> result = runtime::run_around(cs, ChangesetAccess::around_transaction(cs), "around_transaction hook",
                              [&](Changeset& c) -> Result<Record> {
@@ -425,20 +434,15 @@ Result<Record> EngineImpl::run(Changeset& cs) {
     if (ready) ready = runtime::run_before(c, ChangesetAccess::before_transaction(c), "before_transaction hook");
     if (ready) {
       result = run_in_transaction(c);
-      committed = result.has_value();
+      committed = outermost && result.has_value();
     } else {
       result = ready.error();
     }
     return runtime::run_after_transaction(c, std::move(result));
   });
-  // A hook that threw after the commit (after_transaction, or around_transaction after
-  // its next) fails the call, but what the action appended stands: a caller must not read
-  // the error as "nothing happened" and run it again.
-  if (!result && committed && result.error().code == codes::kUserCode) {
-    Error e = result.error();
-    e.message += "; the action had committed: its events are in the log";
-    return fail(std::move(e));
-  }
+  // A hook that threw after the commit: after_transaction, or around_transaction after
+  // its next.
+  result = runtime::after_commit(std::move(result), committed);
   if (!result) return result;
   return returned(cs, std::move(*result));
 }

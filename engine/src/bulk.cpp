@@ -34,7 +34,7 @@ class BulkRun {
   BulkRun(EngineImpl& impl, const BulkOptions& options, const char* kind, Build build)
       : impl_(impl), options_(options), kind_(kind), build_(std::move(build)),
         correlation_id_(options.correlation_id.empty() ? Uuid::v4().str() : options.correlation_id),
-        context_(*Value(options.context).as_map()) {}
+        context_(*Value(options.context).as_map()), outermost_(impl.open_txn() == nullptr) {}
 
   BulkResult run(std::size_t total) {
     for (std::size_t from = 0; from < total && !stopped_; from += options_.batch_size)
@@ -157,7 +157,8 @@ class BulkRun {
         slot.result = not_run(*slot.cs);
       }
       if (!slot.started) continue;
-      slot.result = runtime::run_after_transaction(*slot.cs, std::move(slot.result));
+      bool committed = outermost_ && slot.result.has_value();
+      slot.result = runtime::after_commit(runtime::run_after_transaction(*slot.cs, std::move(slot.result)), committed);
     }
   }
 
@@ -279,6 +280,7 @@ class BulkRun {
   Build build_;
   std::string correlation_id_;
   Map context_;  // the caller's context, sorted
+  bool outermost_;  // not inside another action: each batch commits
   BulkResult result_;
   bool stopped_ = false;
 };

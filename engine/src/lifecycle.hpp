@@ -25,4 +25,9 @@ Result<Record> run_after_action(Changeset& cs, Result<Record> record);
 // result (or error) into another.
 Result<Record> run_after_transaction(Changeset& cs, Result<Record> result);
 
+// The action's result once its hooks ran: when it had committed (`committed`: an outermost
+// action's transaction, which succeeded) and a hook then threw, the error says that what
+// the action appended stands, so that the caller does not run it again blindly.
+Result<Record> after_commit(Result<Record> result, bool committed);
+
 }  // namespace ashlar::runtime

@@ -88,7 +88,17 @@ Domain notes() {
                                                      }).validation)}})
                     .action("explode", {.run = [](ActionInput&) -> Result<Value> {
                                           throw std::runtime_error("run broke");
-                                        }}))
+                                        }})
+                    // A create whose after_transaction hook throws, run inside this action's
+                    // transaction: nothing has committed when it throws.
+                    .action("nest", {.returns = type::string,
+                                     .transaction = true,
+                                     .run = [](ActionInput& input) -> Result<Value> {
+                                       auto inner = input.engine().create(
+                                           "Note", {{"text", "inner"}, {"trap", "after_transaction"}}, input.to_opts());
+                                       if (inner) return Value("created");
+                                       return fail(inner.error());
+                                     }}))
       .build()
       .value();
 }
@@ -146,6 +156,17 @@ TEST_CASE("what the user's code throws is an error naming the step, and nothing 
         "the log");
   CHECK(log_length(n.engine.log()) == 2);
   CHECK(n.published == std::vector<std::uint64_t>{1, 2});
+  // Nested in another action's transaction, it had not committed: the error says nothing
+  // of a commit, and the outer action rolls it back.
+  auto nested = n.engine.run_action("Note", "nest", {});
+  REQUIRE_FALSE(nested.has_value());
+  CHECK(nested.error().describe() == "unknown: Note.create: after_transaction hook threw: at broke");
+  CHECK(log_length(n.engine.log()) == 2);
+  // In a bulk create, each record's commit stands as a single action's does.
+  auto bulk = n.engine.bulk_create("Note", {{{"text", "b"}, {"trap", "after_transaction"}}}).value();
+  REQUIRE(bulk.errors.size() == 1);
+  CHECK_THAT(bulk.errors[0].describe(), Catch::EndsWith("at broke; the action had committed: its events are in the log"));
+  CHECK(log_length(n.engine.log()) == 3);
 }
 
 TEST_CASE("after_transaction runs, and around_transaction wraps, also when the changeset is invalid") {
