@@ -134,9 +134,14 @@ void run_step(Changeset& cs, const ActionStep& step) {
     auto r = runtime::guarded(cs.resource().name(), cs.action().name, "a change",
                               [&] { return step.change->change(cs); });
     if (!r) {
-      for (const auto& f : r.error().fields) cs.add_error(f);
-      if (r.error().fields.empty())
-        cs.add_error({"", r.error().code == codes::kUserCode ? codes::kUserCode : "change_failed", r.error().message});
+      const Error& e = r.error();
+      for (const auto& f : e.fields) cs.add_error(f);
+      // Another action's error (one the change ran) keeps the name of that action.
+      bool other = e.resource != cs.resource().name() || e.action != cs.action().name;
+      std::string message = other && !e.resource.empty() ? fmt::format("{}.{}: {}", e.resource, e.action, e.message)
+                                                         : e.message;
+      if (e.fields.empty())
+        cs.add_error({"", e.code == codes::kUserCode ? codes::kUserCode : "change_failed", std::move(message)});
     }
   }
   if (step.validation) {
