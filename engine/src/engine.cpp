@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace ashlar {
 
 
@@ -51,7 +53,19 @@ Result<std::optional<StoredRecord>> EngineImpl::current(const Txn& txn, const Re
                                                           const std::string& tenant) const {
   ASHLAR_TRY(tables, state_for(txn, r, tenant));
   if (!*tables) return std::optional<StoredRecord>{};
-  return (*tables)->get(txn, r.name(), encode_key(key));
+  ASHLAR_TRY(found, (*tables)->get(txn, r.name(), encode_key(key)));
+  if (*found) return found;
+  // A key's -0.0 is cast to 0.0; a record an earlier build created under -0.0 keeps those
+  // bits, and is found under them.
+  std::vector<Value> negative = key;
+  bool zero = false;
+  for (auto& v : negative)
+    if (const double* d = v.as_float(); d && *d == 0.0 && !std::signbit(*d)) {
+      v = Value(-0.0);
+      zero = true;
+    }
+  if (!zero) return found;
+  return (*tables)->get(txn, r.name(), encode_key(negative));
 }
 
 Value id_map(const Resource& r, const std::vector<Value>& key) {
