@@ -58,10 +58,11 @@ std::string parameter_of(const std::string& field) {
 
 // The request header a field error is about: the call options HTTP takes from headers
 // (unless the resource has an attribute or argument of that name).
-std::string header_of(const Resource* resource, const std::string& field) {
-  if (resource && resource->attribute(field)) return {};
-  if (field == "tenant") return "X-Tenant";
-  if (field == "idempotency_key") return "Idempotency-Key";
+std::string header_of(const Resource* resource, const FieldError& f) {
+  if (f.code == codes::kTenantRequired) return "X-Tenant";
+  if (resource && resource->attribute(f.field)) return {};
+  if (f.field == "tenant") return "X-Tenant";
+  if (f.field == "idempotency_key") return "Idempotency-Key";
   return {};
 }
 
@@ -93,12 +94,12 @@ Failure from_error(const Error& error, bool write, const Resource* resource, std
   // it is refused, as an If-Match is: 400, pointing at the header.
   bool from_headers = !error.fields.empty() && error.cls == ErrorClass::invalid &&
                       std::all_of(error.fields.begin(), error.fields.end(),
-                                  [&](const FieldError& f) { return !header_of(resource, f.field).empty(); });
+                                  [&](const FieldError& f) { return !header_of(resource, f).empty(); });
   if (from_headers) status = 400;
   Failure out{status};
   for (const auto& field : error.fields) {
     Source source;
-    source.header = header_of(resource, field.field);
+    source.header = header_of(resource, field);
     if (write && source.header.empty() && !field.field.empty())
       source.pointer = field_pointer(resource, fields_pointer, renamed, field.field);
     if (!write && source.header.empty()) source.parameter = parameter_of(field.field);

@@ -152,7 +152,8 @@ struct RepeatedKey {
   std::vector<std::string> path;  // the keys of the objects around it, when only objects are
 };
 
-std::optional<Failure> parse_document(std::string_view body, json& data) {
+// `inputs`: the keys of "data" itself are inputs (a generic action's arguments).
+std::optional<Failure> parse_document(std::string_view body, json& data, bool inputs = false) {
   std::vector<std::set<std::string>> keys;  // of each object open, innermost last
   std::vector<std::string> path;            // the key each open object is under ("" in an array)
   std::vector<bool> in_array;               // whether each open container is an array
@@ -193,7 +194,7 @@ std::optional<Failure> parse_document(std::string_view body, json& data) {
   if (repeated) {
     // An input given twice, as the engine refuses one; any other repeat, a malformed body.
     const auto& at = repeated->path;
-    if (at == std::vector<std::string>{"data"} || at == std::vector<std::string>{"data", "attributes"} ||
+    if ((inputs && at == std::vector<std::string>{"data"}) || at == std::vector<std::string>{"data", "attributes"} ||
         at == std::vector<std::string>{"data", "relationships"}) {
       std::string pointer;
       for (const auto& name : at) pointer += "/" + name;
@@ -278,7 +279,7 @@ std::optional<Failure> parse_record_body(std::string_view body, const ResourceRo
 std::optional<Failure> parse_arguments_body(std::string_view body, Fields& args) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
   json data;
-  if (auto failed = parse_document(body, data)) return failed;
+  if (auto failed = parse_document(body, data, true)) return failed;
   for (const auto& [name, value] : data.items()) args.emplace_back(name, value_from_json(value));
   return std::nullopt;
 }

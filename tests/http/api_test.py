@@ -261,8 +261,8 @@ def check_create_errors(api):
              b'"subject": "Cords"}}}')
     expect_errors(api.write("POST", "/tickets", raw=twice), 422,
                   [("duplicate_input", "is given more than once", {"pointer": "/data/attributes/subject"})])
-    expect_errors(api.write("POST", "/tickets", raw=b'{"data": {"type": "ticket", "type": "ticket"}}'), 422,
-                  [("duplicate_input", "is given more than once", {"pointer": "/data/type"})])
+    expect_errors(api.write("POST", "/tickets", raw=b'{"data": {"type": "ticket", "type": "ticket"}}'), 400,
+                  [("malformed", 'an object in the body repeats the key "type"', None)])
     expect_errors(api.write("POST", "/tickets", raw=b'{"data": {"type": "ticket"}, "meta": {"a": 1, "a": 2}}'), 400,
                   [("malformed", 'an object in the body repeats the key "a"', None)])
     # A relationship the action does not take is refused where it was sent.
@@ -332,6 +332,9 @@ def check_generic_route(api):
     expect(ticket(api, "HD-1003")["attributes"]["priority"] == "high", "escalated")
     expect_errors(api.write("POST", "/tickets/escalate_all", {"data": {"representative_id": rita["id"], "min_severity": 9}}),
                   422, [("max", "min_severity: must be at most 5", {"pointer": "/data/min_severity"})])
+    twice = ('{"data": {"representative_id": "%s", "representative_id": "%s"}}' % (rita["id"], rita["id"])).encode()
+    expect_errors(api.write("POST", "/tickets/escalate_all", raw=twice), 422,
+                  [("duplicate_input", "is given more than once", {"pointer": "/data/representative_id"})])
 
 
 def check_destroy(api):
