@@ -5,6 +5,7 @@
 #include "support/temp_dir.hpp"
 
 #include <ashlar/model/json.hpp>
+#include <ashlar/projections/state.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -351,6 +352,45 @@ TEST_CASE("a float primary key: 0.0 and -0.0 name one record") {
   auto negative = engine.create("F", {{"k", -0.0}}).value();
   CHECK_FALSE(std::signbit(*negative["k"].as_float()));
   CHECK(engine.history("F", 0.0).value().size() == 4);
+}
+
+TEST_CASE("a record an earlier build keyed by -0.0 is found by its key, as 0.0 or -0.0") {
+  TempDir dir;
+  using namespace ashlar::dsl;
+  Domain d = domain("d")
+                 .resource(resource("F")
+                               .attribute("k", type::floating, {.allow_nil = false, .primary_key = true})
+                               .attribute("note", type::string)
+                               .defaults({"read", "destroy", "create:*", "update:*"}))
+                 .build()
+                 .value();
+  Engine::open(dir.path(), d).value();  // the store and its model
+  {
+    // Its create, as a build that kept a key's bits appended and folded it.
+    auto log = Log::open(dir.path()).value();
+    auto state = StateProjection::open(*log, d).value();
+    log->write([&](Txn& txn) -> Result<void> {
+         Event e;
+         e.domain = "d";
+         e.resource = "F";
+         e.action = "create";
+         e.type = ActionType::create;
+         e.version = 1;
+         e.key = {{"k", -0.0}};
+         e.changes = {{"k", -0.0}, {"note", "old"}};
+         ASHLAR_TRY(stored, log->append(txn, std::move(e)));
+         ASHLAR_TRY(applied, state.apply(txn, stored->event));
+         return {};
+       }).value();
+  }
+  auto engine = Engine::open(dir.path(), d).value();
+  CHECK(engine.get("F", -0.0).value()["note"] == Value("old"));
+  CHECK(engine.get("F", 0.0).value()["note"] == Value("old"));
+  auto updated = engine.update("F", 0.0, {{"note", "kept"}}).value();
+  CHECK(updated.version() == 2);
+  CHECK(std::signbit(*updated["k"].as_float()));  // its key as stored
+  CHECK(engine.read("F").value().size() == 1);
+  CHECK(engine.verify().value().ok());
 }
 
 TEST_CASE("a filter that compares an attribute with what it never compares with is refused whatever is stored") {
