@@ -326,16 +326,25 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   }
 }
 
+namespace {
+
+// A resource keyed by a float.
+Domain float_keyed() {
+  using namespace ashlar::dsl;
+  return domain("d")
+      .resource(resource("F")
+                    .attribute("k", type::floating, {.allow_nil = false, .primary_key = true})
+                    .attribute("note", type::string)
+                    .defaults({"read", "destroy", "create:*", "update:*"}))
+      .build()
+      .value();
+}
+
+}  // namespace
+
 TEST_CASE("a float primary key: 0.0 and -0.0 name one record") {
   TempDir dir;
-  using namespace ashlar::dsl;
-  Domain d = domain("d")
-                 .resource(resource("F")
-                               .attribute("k", type::floating, {.allow_nil = false, .primary_key = true})
-                               .attribute("note", type::string)
-                               .defaults({"read", "destroy", "create:*", "update:*"}))
-                 .build()
-                 .value();
+  Domain d = float_keyed();
   auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
   engine.create("F", {{"k", 0.0}, {"note", "zero"}}).value();
   std::uint64_t before = log_length(engine.log());
@@ -356,14 +365,7 @@ TEST_CASE("a float primary key: 0.0 and -0.0 name one record") {
 
 TEST_CASE("a record an earlier build keyed by -0.0 is found by its key, as 0.0 or -0.0") {
   TempDir dir;
-  using namespace ashlar::dsl;
-  Domain d = domain("d")
-                 .resource(resource("F")
-                               .attribute("k", type::floating, {.allow_nil = false, .primary_key = true})
-                               .attribute("note", type::string)
-                               .defaults({"read", "destroy", "create:*", "update:*"}))
-                 .build()
-                 .value();
+  Domain d = float_keyed();
   Engine::open(dir.path(), d).value();  // the store and its model
   {
     // Its create, as a build that kept a key's bits appended and folded it.
