@@ -57,10 +57,10 @@ std::string parameter_of(const std::string& field) {
 }
 
 // The request header a field error is about: the call options HTTP takes from headers
-// (unless the resource has an attribute or argument of that name).
-std::string header_of(const Resource* resource, const FieldError& f) {
+// (unless the resource has an attribute, or the action an argument, of that name).
+std::string header_of(const Resource* resource, const Action* action, const FieldError& f) {
   if (f.code == codes::kTenantRequired) return "X-Tenant";
-  if (resource && resource->attribute(f.field)) return {};
+  if ((resource && resource->attribute(f.field)) || (action && action->argument(f.field))) return {};
   if (f.field == "tenant") return "X-Tenant";
   if (f.field == "idempotency_key") return "Idempotency-Key";
   return {};
@@ -82,7 +82,7 @@ int status_of(const Error& error, bool write) {
 }  // namespace
 
 Failure from_error(const Error& error, bool write, const Resource* resource, std::string_view fields_pointer,
-                   const std::map<std::string, std::string>& renamed) {
+                   const std::map<std::string, std::string>& renamed, const Action* action) {
   int status = status_of(error, write);
   if (status >= 500) {
     // The message may name files, internals or a user's code; the status says enough.
@@ -94,12 +94,12 @@ Failure from_error(const Error& error, bool write, const Resource* resource, std
   // it is refused, as an If-Match is: 400, pointing at the header.
   bool from_headers = !error.fields.empty() && error.cls == ErrorClass::invalid &&
                       std::all_of(error.fields.begin(), error.fields.end(),
-                                  [&](const FieldError& f) { return !header_of(resource, f).empty(); });
+                                  [&](const FieldError& f) { return !header_of(resource, action, f).empty(); });
   if (from_headers) status = 400;
   Failure out{status};
   for (const auto& field : error.fields) {
     Source source;
-    source.header = header_of(resource, field);
+    source.header = header_of(resource, action, field);
     if (write && source.header.empty() && !field.field.empty())
       source.pointer = field_pointer(resource, fields_pointer, renamed, field.field);
     if (!write && source.header.empty()) source.parameter = parameter_of(field.field);

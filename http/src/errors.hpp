@@ -37,10 +37,13 @@ Failure failure(int status, std::string_view code, std::string_view detail, cons
 // parameter. Forbidden 403, NotFound 404, Conflict 409; store_full and store_grew
 // 503; Framework and Unknown 500 with a fixed detail: their messages stay in the server.
 // `renamed` maps an input the body gave as a relationship (a belongs_to's attribute) to
-// that relationship, so that its errors point at /data/relationships/<name>.
+// that relationship, so that its errors point at /data/relationships/<name>. An error of
+// an option the request gives in a header (the tenant, the idempotency key) is a 400
+// pointing at that header — unless the resource has an attribute, or `action` an argument,
+// of that name.
 Failure from_error(const Error& error, bool write, const Resource* resource = nullptr,
                    std::string_view fields_pointer = "/data/attributes/",
-                   const std::map<std::string, std::string>& renamed = {});
+                   const std::map<std::string, std::string>& renamed = {}, const Action* action = nullptr);
 
 // "Bad Request", "Not Found", ... for the statuses used here.
 const char* reason(int status);

@@ -111,7 +111,7 @@ Reply post(const Context& c, const Call& call) {
   if (auto failed = parse_record_body(call.body, call.routes, call.resource, action, nullptr, inputs, renamed))
     return reply(*failed);
   auto record = c.engine.create(call.resource.name(), inputs, write_options(call));
-  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed, &action));
   Reply out = record_reply(201, {.api = &c.api}, *record, {});
   out.headers["Location"] = call.routes.base() + "/" + id_text(record->id());
   return out;
@@ -128,7 +128,7 @@ Reply patch(const Context& c, const Call& call) {
   auto id = parse_id(call.resource, call.id);
   if (!id) return reply(no_record(call));
   auto record = c.engine.update(call.resource.name(), *id, inputs, options);
-  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed, &action));
   return record_reply(200, {.api = &c.api}, *record, {});
 }
 
@@ -145,7 +145,7 @@ Reply destroy(const Context& c, const Call& call) {
   auto id = parse_id(call.resource, call.id);
   if (!id) return reply(no_record(call));
   auto record = c.engine.destroy(call.resource.name(), *id, inputs, options);
-  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed));
+  if (!record) return reply(from_error(record.error(), true, &call.resource, "/data/attributes/", renamed, &action));
   return record_reply(200, {.api = &c.api}, *record, {});
 }
 
@@ -177,7 +177,7 @@ Reply generic(const Context& c, const Call& call) {
   Fields args;
   if (auto failed = parse_arguments_body(call.body, args)) return reply(*failed);
   auto result = c.engine.run_action(call.resource.name(), call.route.action, args, write_options(call));
-  if (!result) return reply(from_error(result.error(), true, nullptr, "/data/"));
+  if (!result) return reply(from_error(result.error(), true, nullptr, "/data/", {}, call.resource.action(call.route.action)));
   return document(200, ordered_json{{"data", value_to_json(*result)}});
 }
 

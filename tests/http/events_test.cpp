@@ -39,7 +39,11 @@ Domain desk() {
                     .attribute("title", type::string)
                     .attribute("routing", type::string, {.default_value = "desk-7", .is_public = false})
                     .multitenancy({.strategy = Multitenancy::attribute, .attribute = "org_id"})
-                    .defaults({"read", "destroy", "create:*", "update:*"}))
+                    .defaults({"read", "destroy", "create:*", "update:*"})
+                    // An argument named as a header-borne option: its errors are the body's.
+                    .action("stamp", {.returns = type::integer,
+                                      .arguments = {argument("tenant", type::integer)},
+                                      .run = [](ActionInput& input) -> Result<Value> { return input.argument("tenant"); }}))
       .build()
       .value();
 }
@@ -49,7 +53,7 @@ Value user(const std::string& name) { return Value(Map{{"name", Value(name)}}); 
 http::Api desk_api() {
   http::Api api;
   api.resource("Note", "note", "/notes").get("read").index("read").post("create");
-  api.resource("Memo", "memo", "/memos").get("read").index("read").post("create");
+  api.resource("Memo", "memo", "/memos").get("read").index("read").post("create").route("POST", "/stamp", "stamp");
   return api;
 }
 
@@ -341,6 +345,13 @@ TEST_CASE("The X-Tenant header is the tenant of a request: another tenant's reco
   auto error = nlohmann::json::parse(unplaced->body)["errors"].at(0);
   CHECK(error["code"] == "tenant_required");
   CHECK(error["source"] == nlohmann::json{{"header", "X-Tenant"}});
+  // An argument that happens to be named tenant is the body's.
+  auto stamped = client.Post("/memos/stamp", {{"X-Tenant", "acme"}}, R"({"data": {"tenant": "x"}})",
+                             "application/vnd.api+json");
+  REQUIRE(stamped);
+  CHECK(stamped->status == 422);
+  auto argument_error = nlohmann::json::parse(stamped->body)["errors"].at(0);
+  CHECK(argument_error["source"] == nlohmann::json{{"pointer", "/data/tenant"}});
 }
 
 TEST_CASE("Policies over HTTP: a refused write is 403 with the breakdown, reads leave out what the actor may not read") {
