@@ -26,6 +26,10 @@ ActionStep trap(std::string when) {
     auto trap = cs.argument("trap");
     if (!trap.as_string() || *trap.as_string() != when) return {};
     if (when == "change") throw std::runtime_error("change broke");
+    if (when == "nested") {  // another action's user_code error, returned by the change
+      auto run = cs.engine().run_action("Note", "explode", {});
+      if (!run) return fail(run.error());
+    }
     if (when == "before_transaction")
       cs.before_transaction([](Changeset&) -> Result<void> { throw std::runtime_error("bt broke"); });
     if (when == "before_action")
@@ -71,7 +75,7 @@ Domain notes() {
                                        .arguments = {argument("trap", type::string)},
                                        .steps = {trap("change"), trap("before_transaction"), trap("before_action"),
                                                  trap("after_action"), trap("around_action"), trap("value"), trap("late"),
-                                                 trap("after_transaction"),
+                                                 trap("after_transaction"), trap("nested"),
                                                  validations::validate([](const Changeset& cs) -> std::optional<FieldError> {
                                                    auto t = cs.argument("trap");
                                                    if (t.as_string() && *t.as_string() == "validation")
@@ -125,6 +129,8 @@ TEST_CASE("what the user's code throws is an error naming the step, and nothing 
   CHECK(message("validation").describe() == "unknown: Note.create: a validation threw: validation broke");
   CHECK(message("validation").code == "user_code");
   CHECK(message("where").describe() == "unknown: Note.create: a where condition threw: where broke");
+  // What another action threw keeps that action's name.
+  CHECK(message("nested").describe() == "unknown: Note.create: Note.explode: run threw: run broke");
   // Built by hand, the changeset says what threw among its errors.
   auto built = n.engine.for_create("Note", {{"text", "x"}, {"trap", "change"}}).value();
   CHECK_FALSE(built.valid());
