@@ -303,8 +303,11 @@ class Manager {
     return std::optional<Record>{};
   }
 
-  // The item's fields, without those written elsewhere (join keys on the join record) or
-  // those only used to find the record (key attributes the action does not accept).
+  // The item's fields, without those written elsewhere (join keys on the join record) or,
+  // for the update of a record the item matched, those only used to find it (key
+  // attributes the action does not accept). A record created gets every field: a key it
+  // cannot take is refused, not dropped — the item named a record, and a new one under
+  // another key is not that record.
   Fields inputs_for(const ManageItem& item, const Action* action) const {
     Fields out;
     for (const auto& [name, value] : item.fields) {
@@ -329,9 +332,8 @@ class Manager {
     Fields forced;
     bool sets_destination = rel.kind == RelationshipKind::has_many || rel.kind == RelationshipKind::has_one;
     if (sets_destination && !rel.no_attributes) forced.emplace_back(rel.destination_attribute, source_value_);
-    ASHLAR_TRY(a, impl_.action(*plan_.dest, ActionType::create, plan_.on_no_match.action));
     ASHLAR_TRY(created, nested(*plan_.dest, ActionType::create, plan_.on_no_match.action, nullptr,
-                               inputs_for(item, *a), forced, item.path));
+                               inputs_for(item, nullptr), forced, item.path));
     if (!*created) return {};
     if (rel.kind == RelationshipKind::belongs_to || rel.kind == RelationshipKind::many_to_many)
       return relate(**created, item, plan_.on_lookup.action);

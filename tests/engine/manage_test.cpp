@@ -279,6 +279,30 @@ TEST_CASE("manage_relationship direct_control creates, updates and destroys has_
   CHECK(got.version() == 3);
 }
 
+TEST_CASE("manage_relationship direct_control refuses an id it cannot create under, rather than creating another record") {
+  Press p;
+  Record mine = p.engine.create("Post", {{"title", "mine"}, {"comments", Value(Array{Value(Map{{"body", "kept"}})})}},
+                                {.action = "publish"})
+                    .value();
+  Record theirs = p.engine.create("Post", {{"title", "theirs"}, {"comments", Value(Array{Value(Map{{"body", "theirs"}})})}},
+                                  {.action = "publish"})
+                      .value();
+  Value their_comment = p.engine.read("Comment", {.filter = dsl::ref("body") == "theirs"}).value().at(0).id();
+  std::uint64_t before = p.head();
+  // Another post's comment, and an id nobody holds: neither is related to this post, so
+  // each would be created — under an id Comment.create does not take.
+  for (const Value& id : {their_comment, Value(Uuid::v4())}) {
+    auto hijack = p.update(mine, "edit_comments", {{"comments", Value(Array{Value(Map{{"id", id}, {"body", "hijack"}})})}});
+    REQUIRE_FALSE(hijack);
+    CHECK(hijack.error().describe() ==
+          "invalid: Post.edit_comments: invalid input: comments[0].id: is not accepted by Comment.create");
+  }
+  CHECK(p.head() == before);
+  CHECK(p.names(mine, "comments", "body") == std::vector<std::string>{"kept"});
+  CHECK(p.engine.get("Comment", their_comment).value()["body"] == Value("theirs"));
+  CHECK(p.engine.get("Comment", their_comment).value()["post_id"] == theirs.id());
+}
+
 TEST_CASE("manage_relationship errors name the path into the input, and a failure keeps nothing") {
   Press p;
   std::uint64_t before = p.head();
