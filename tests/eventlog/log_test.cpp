@@ -84,6 +84,26 @@ std::optional<std::string> peek(const std::string& dir, const char* db, const st
   return out;
 }
 
+// Deletes the first entry of a named database of a closed store.
+void erase_first(const std::string& dir, const char* db) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 16);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  MDB_dbi dbi;
+  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
+  MDB_cursor* cursor = nullptr;
+  REQUIRE(mdb_cursor_open(txn, dbi, &cursor) == 0);
+  MDB_val k{}, v{};
+  REQUIRE(mdb_cursor_get(cursor, &k, &v, MDB_FIRST) == 0);
+  REQUIRE(mdb_cursor_del(cursor, 0) == 0);
+  mdb_cursor_close(cursor);
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+}
+
 void append_events(Log& log, int from, int to) {
   for (int i = from; i <= to; ++i)
     log.write([&](Txn& txn) -> Result<void> {
@@ -345,6 +365,19 @@ TEST_CASE("a format 2 entry too short to hold a hash, or with another hash, brea
   auto scanned = log->scan(txn, 3, [](const StoredEvent&) { return true; });
   REQUIRE_FALSE(scanned.has_value());
   CHECK(scanned.error().message == "the store is corrupted: event 3 has no chain hash");
+}
+
+TEST_CASE("an index missing entries is reported as missing them") {
+  TempDir dir;
+  {
+    auto log = Log::open(dir.path()).value();
+    append_events(*log, 1, 3);
+  }
+  erase_first(dir.path(), "by_resource");
+  auto log = Log::open_read_only(dir.path()).value();
+  auto txn = log->read().value();
+  CHECK_THAT(log->check(txn, {}).value().problems,
+             Catch::VectorContains(std::string("by_resource has 2 entries for 3 events: it misses some of them")));
 }
 
 TEST_CASE("a read-only log cannot write and a garbage data.mdb is not a store") {
