@@ -141,7 +141,7 @@ void literal_problems(const Domain& d, const Resource& r, const Expr& filter, st
   auto report = [&](const Error& error, const Expr& at) {
     FieldError f = error.fields.empty() ? FieldError{"filter", "type_mismatch", error.message} : error.fields[0];
     f.field = "filter";
-    f.message += " in `" + to_string(at) + "`";
+    f.message += " in `" + describe_expr(at) + "`";
     errors.push_back(std::move(f));
   };
   // Without recursion (a filter built in C++ may be of any depth), the first problem only.

@@ -22,7 +22,7 @@ Error eval_error(std::string code, std::string message) {
 
 // Names the expression an operation failed in, so a user can find it in a long filter.
 Error in_expr(Error error, const Expr& e) {
-  if (!error.fields.empty()) error.fields[0].message += " in `" + to_string(e) + "`";
+  if (!error.fields.empty()) error.fields[0].message += " in `" + describe_expr(e) + "`";
   return error;
 }
 

@@ -2,6 +2,7 @@
 // others, so parse_expr(to_string(e)) rebuilds the same tree.
 
 #include "expr_syntax.hpp"
+#include "shown.hpp"
 
 #include <ashlar/model/json.hpp>
 
@@ -281,5 +282,7 @@ std::string to_string(const Expr& e) {
   printer.expr(e, 0);
   return printer.run();
 }
+
+std::string describe_expr(const Expr& e) { return shown(to_string(e)); }
 
 }  // namespace ashlar

@@ -228,6 +228,9 @@ inline constexpr std::size_t kMaxFilterNodes = 10000;     // Expr::node_count() 
 // text form.
 ASHLAR_API std::string to_string(const Expr& e);
 ASHLAR_API std::string to_string(const Aggregate& a);
+// The expression as an error message quotes it: its text, cut at a character's start
+// after about 100 bytes, saying its length, when longer than 120.
+ASHLAR_API std::string describe_expr(const Expr& e);
 
 // ---- Evaluation ----------------------------------------------------------------------
 
