@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace ashlar {
 using runtime::custom_checks;
@@ -203,7 +204,17 @@ Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   runtime::WriteScope::Shared& shared = scope()->shared();
   // What the log refuses before it writes (the primary key's size is checked before the
   // transaction), refused here before anything is.
-  ASHLAR_TRY_VOID(check_nesting(event));
+  ASHLAR_TRY_VOID(check_values(event));
+  if (!last_event_time) {
+    last_event_time = std::numeric_limits<std::int64_t>::min();
+    ASHLAR_TRY(head, log->head(txn));
+    if (head->position > 0) {
+      ASHLAR_TRY(last, log->event_at(txn, head->position));
+      if (*last) last_event_time = (*last)->event.time_micros;
+    }
+  }
+  event.time_micros = std::max(event.time_micros, *last_event_time);
+  last_event_time = event.time_micros;
   shared.wrote = true;
   event.tx = shared.tx;
   ASHLAR_TRY(stored, log->append(txn, std::move(event)));

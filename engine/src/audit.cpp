@@ -90,6 +90,10 @@ Result<std::vector<StoredEvent>> record_events(const Log& log, const Upcast& upc
   ASHLAR_TRY(key, cast_id(r, "history", id));
   ASHLAR_TRY(txn, log.read());
   ASHLAR_TRY(events, record_history(log, *txn, r.name(), encode_key(*key), 0, upcast));
+  if (auto negative = negative_zero_key(*key); events->empty() && negative) {  // see EngineImpl::current
+    ASHLAR_TRY(older, record_history(log, *txn, r.name(), encode_key(*negative), 0, upcast));
+    events = std::move(older);
+  }
   if (events->empty())
     return fail(Error::not_found(r.name(), fmt::format("no {} with primary key {} has ever existed", r.name(),
                                                        describe_key(*key))));

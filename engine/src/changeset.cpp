@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace ashlar {
@@ -328,6 +329,18 @@ Fields cast_arguments_partly(const Resource& resource, const Action& action, con
     out.emplace_back(arg.name, std::move(*cast.value));
   }
   return out;
+}
+
+std::optional<std::vector<Value>> negative_zero_key(const std::vector<Value>& key) {
+  std::vector<Value> negative = key;
+  bool zero = false;
+  for (auto& v : negative)
+    if (const double* d = v.as_float(); d && *d == 0.0 && !std::signbit(*d)) {
+      v = Value(-0.0);
+      zero = true;
+    }
+  if (!zero) return std::nullopt;
+  return negative;
 }
 
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id) {

@@ -69,6 +69,11 @@ Fields cast_arguments_partly(const Resource& resource, const Action& action, con
 // Invalid naming the key attribute when it does not cast.
 Result<std::vector<Value>> cast_id(const Resource& resource, std::string_view action, const Value& id);
 
+// The key as an earlier build stored it when it held a 0.0 (it kept -0.0's bits): each
+// 0.0 of the key as -0.0; nullopt when the key holds none. A lookup that finds nothing
+// under the key tries this too, so such a record is still found.
+std::optional<std::vector<Value>> negative_zero_key(const std::vector<Value>& key);
+
 // Ash's context merge: a key of `more` whose value and into's are both maps is merged into
 // it, recursively; any other replaces it. Keys stay sorted.
 void deep_merge(Map& into, const Map& more);

@@ -13,7 +13,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace ashlar {
 
@@ -57,15 +59,9 @@ Result<std::optional<StoredRecord>> EngineImpl::current(const Txn& txn, const Re
   if (*found) return found;
   // A key's -0.0 is cast to 0.0; a record an earlier build created under -0.0 keeps those
   // bits, and is found under them.
-  std::vector<Value> negative = key;
-  bool zero = false;
-  for (auto& v : negative)
-    if (const double* d = v.as_float(); d && *d == 0.0 && !std::signbit(*d)) {
-      v = Value(-0.0);
-      zero = true;
-    }
-  if (!zero) return found;
-  return (*tables)->get(txn, r.name(), encode_key(negative));
+  auto negative = runtime::negative_zero_key(key);
+  if (!negative) return found;
+  return (*tables)->get(txn, r.name(), encode_key(*negative));
 }
 
 Value id_map(const Resource& r, const std::vector<Value>& key) {
@@ -202,6 +198,15 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   std::vector<Value> asked;  // what the caller gave: an error names these, not the tenant
   std::vector<FieldError> errors;
   ASHLAR_TRY(tenant, runtime::tenant_value(res, "get_by", query.tenant));
+  // A field the identity does not hold would be a condition silently dropped.
+  std::set<std::string_view> seen;
+  for (const auto& [name, value] : values) {
+    if (!seen.insert(name).second) errors.push_back({name, "duplicate_input", "is given more than once"});
+    else if (std::find(identity->attributes.begin(), identity->attributes.end(), name) == identity->attributes.end())
+      errors.push_back({name, "not_in_identity",
+                        fmt::format("is not an attribute of identity {} of {} ({})", identity->name, res.name(),
+                                    fmt::join(identity->attributes, ", "))});
+  }
   for (const auto& name : identity->attributes) {
     if (*tenant && !identity->all_tenants && name == res.tenant_attribute()->name) {
       key_values.push_back(**tenant);  // unique per tenant: looked up in the query's tenant
@@ -220,6 +225,21 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   auto missing = [&] {
     return fail(Error::not_found(res.name(), fmt::format("no {} with {} {}", res.name(), identity->name, describe_values(asked))));
   };
+  if (query.as_of) {
+    // The identity as it stood then: the holder now may not have held it, nor the holder
+    // then still hold it. A read pinned to the values, as of then, answers it.
+    Query pinned = query;
+    std::optional<Expr> filter;
+    for (std::size_t i = 0; i < identity->attributes.size(); ++i) {
+      Expr term = dsl::ref(identity->attributes[i]) == Expr(key_values[i]);
+      filter = filter ? *filter && term : term;
+    }
+    pinned.filter = pinned.filter ? *filter && *pinned.filter : *filter;
+    pinned.limit = 1;
+    ASHLAR_TRY(then, read(resource_name, pinned));
+    if (then->empty()) return missing();
+    return std::move(then->front());
+  }
   auto found = impl_->reading([&](const Txn& txn) -> Result<std::vector<Value>> {
     ASHLAR_TRY(tables, impl_->state_for(txn, res, query.tenant));
     if (!*tables) return missing();

@@ -43,7 +43,11 @@ struct runtime::EngineImpl {
   Result<void> in_transaction(const std::function<Result<void>(Txn&)>& fn, const std::string& correlation_id,
                               bool notify = true, bool flat = false, bool plain = false);
   // Appends an event and folds it into the projections; it commits with the transaction.
+  // Its time is its changeset's, or the last event's when that is later (a changeset
+  // stamped before another that committed first): times never go back along the log, so
+  // a position as of a time is the end of the events up to it.
   Result<StoredRecord> append(Txn& txn, Event event);
+  std::optional<std::int64_t> last_event_time;  // the writer's; read from the log's head at its first append
   Result<Record> run(Changeset& cs);
   // The record an action returns, as the call's actor may read it (field policies).
   Result<Record> returned(const Changeset& cs, Record record) const;

@@ -1,5 +1,6 @@
 // Events and records to and from the public Cap'n Proto schema.
 #include <ashlar/eventlog/event.hpp>
+#include <ashlar/model/type.hpp>
 
 #include "event.capnp.h"
 
@@ -382,16 +383,27 @@ std::optional<FieldError> too_deep(const std::string& field, const Value& v) {
 
 }  // namespace
 
-Result<void> check_nesting(const Event& event) {
+Result<void> check_values(const Event& event) {
   std::vector<FieldError> errors;
   for (const auto* fields : {&event.inputs, &event.changes, &event.key})
     for (const auto& [name, value] : *fields)
       if (auto e = too_deep(name, value); e && std::find(errors.begin(), errors.end(), *e) == errors.end())
         errors.push_back(std::move(*e));
-  if (auto e = too_deep("actor", event.actor)) errors.push_back(std::move(*e));
+  bool too_complex = !errors.empty();
+  // What the caller says of the call rather than of the record, cast by nothing else.
+  if (auto why = unstorable(event.actor)) {
+    bool deep = why->starts_with("nests maps and arrays");
+    too_complex = too_complex || deep;
+    errors.push_back({"actor", deep ? codes::kTooComplex : "invalid_value", std::move(*why)});
+  }
+  for (const auto& [name, text] : {std::pair<const char*, const std::string*>{"tenant", &event.tenant},
+                                   {"correlation_id", &event.correlation_id},
+                                   {"causation_id", &event.causation_id},
+                                   {"idempotency_key", &event.idempotency_key}})
+    if (!valid_utf8(*text)) errors.push_back({name, "invalid_value", "is not valid UTF-8 text"});
   if (errors.empty()) return {};
   Error error = Error::invalid(event.resource, event.action, std::move(errors));
-  error.code = codes::kTooComplex;
+  if (too_complex) error.code = codes::kTooComplex;
   return fail(std::move(error));
 }
 

@@ -34,8 +34,9 @@ std::optional<TypeKind> parse_kind(std::string_view name) {
   return std::nullopt;
 }
 
-// Whether s is well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates
-// or code points past U+10FFFF (RFC 3629).
+}  // namespace
+
+// No stray continuation bytes, overlong forms, surrogates or code points past U+10FFFF.
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
@@ -56,6 +57,8 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 // What a map value holds that no stored value may, anywhere inside it (keys included).
 struct Inside {
@@ -156,12 +159,12 @@ CastResult cast_scalar(TypeKind kind, const Value& in) {
       return bad();
     case TypeKind::map:
       if (in.as_map()) {
+        if (nesting(in, kMaxNesting + 1) > kMaxNesting) return bad(kTooDeep);  // first: look_inside recurses
         Inside found;
         look_inside(in, found);
         if (found.forbidden) return bad("holds a field the actor may not read");
         if (found.not_utf8) return bad("holds text that is not valid UTF-8");
         if (found.not_finite) return bad("holds a float that is not finite");
-        if (nesting(in, kMaxNesting + 1) > kMaxNesting) return bad(kTooDeep);
         return {in, {}};
       }
       return bad();
@@ -180,6 +183,15 @@ std::size_t utf8_length(const std::string& s) {
 std::string number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
+
+std::optional<std::string> unstorable(const Value& value) {
+  if (nesting(value, kMaxNesting + 1) > kMaxNesting) return kTooDeep;  // first: look_inside recurses
+  Inside found;
+  look_inside(value, found);
+  if (found.not_utf8) return std::string("holds text that is not valid UTF-8");
+  if (found.not_finite) return std::string("holds a float that is not finite");
+  return std::nullopt;
+}
 
 std::string Type::name() const {
   if (kind == TypeKind::array) return fmt::format("array({})", kind_name(element));

@@ -181,6 +181,28 @@ TEST_CASE_METHOD(Fixture, "a value nested deeper than events can hold is Invalid
   CHECK(log_length(engine.log()) == before);
 }
 
+TEST_CASE_METHOD(Fixture, "an actor, tenant or correlation id the log could not keep as given is Invalid naming it") {
+  const std::string bad("ok\xff", 3);
+  auto refused = [&](const CallOptions& call) {
+    auto r = engine.create("User", {{"name", "Bob"}}, call);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(log_length(engine.log()) == length);
+    return r.error().describe();
+  };
+  CHECK(refused({.actor = Map{{"id", std::nan("")}}}) ==
+        "invalid: User.create: invalid input: actor: holds a float that is not finite");
+  CHECK(refused({.actor = Value(Map{{"roles", Array{Value(bad)}}})}) ==
+        "invalid: User.create: invalid input: actor: holds text that is not valid UTF-8");
+  CHECK(refused({.actor = Value(Map{{bad, 1}})}) == "invalid: User.create: invalid input: actor: holds text that is not valid UTF-8");
+  CHECK(refused({.tenant = bad}) == "invalid: User.create: invalid input: tenant: is not valid UTF-8 text");
+  CHECK(refused({.correlation_id = bad}) == "invalid: User.create: invalid input: correlation_id: is not valid UTF-8 text");
+  CHECK(refused({.idempotency_key = bad}) == "invalid: User.create: invalid input: idempotency_key: is not valid UTF-8 text");
+  // Several at once, each named.
+  CHECK(refused({.actor = Value(std::numeric_limits<double>::infinity()), .tenant = bad}) ==
+        "invalid: User.create: 2 invalid inputs: actor: holds a float that is not finite; tenant: is not valid UTF-8 text");
+  CHECK(engine.create("User", {{"name", "Zoë"}}, {.actor = Map{{"name", "Zoë 🦀"}, {"level", 2.5}}}).has_value());
+}
+
 namespace {
 
 // Strings as Ash casts them: "" is nil unless allow_empty is set.
@@ -326,6 +348,30 @@ TEST_CASE("0.0 and -0.0 are one value to indexes and identities as to filters, a
   }
 }
 
+TEST_CASE("get_by refuses a field its identity does not hold, rather than dropping the condition") {
+  using namespace ashlar::dsl;
+  TempDir dir;
+  auto d = domain("d")
+               .resource(resource("User")
+                             .uuid_primary_key("id")
+                             .attribute("name", type::string)
+                             .attribute("age", type::integer)
+                             .identity("unique_name", {"name"})
+                             .defaults({"read", "create:*"}))
+               .build()
+               .value();
+  auto engine = Engine::open(dir.path(), d, {.durability = Durability::no_sync}).value();
+  engine.create("User", {{"name", "b"}, {"age", 20}}).value();
+  auto error = [&](const Fields& fields) { return engine.get_by("User", "unique_name", fields).error().describe(); };
+  CHECK(error({{"name", "b"}, {"age", 3}}) ==
+        "invalid: User.get_by: invalid input: age: is not an attribute of identity unique_name of User (name)");
+  CHECK(error({{"name", "b"}, {"zzz", 3}}) ==
+        "invalid: User.get_by: invalid input: zzz: is not an attribute of identity unique_name of User (name)");
+  CHECK(error({{"name", "b"}, {"name", "c"}}) == "invalid: User.get_by: invalid input: name: is given more than once");
+  CHECK(error({}) == "invalid: User.get_by: invalid input: name: is required to find the record");
+  CHECK(engine.get_by("User", "unique_name", {{"name", "b"}}).value()["age"] == Value(20));
+}
+
 namespace {
 
 // A resource keyed by a float.
@@ -391,6 +437,13 @@ TEST_CASE("a record an earlier build keyed by -0.0 is found by its key, as 0.0 o
   auto updated = engine.update("F", 0.0, {{"note", "kept"}}).value();
   CHECK(updated.version() == 2);
   CHECK(std::signbit(*updated["k"].as_float()));  // its key as stored
+  // Its history, asked for by either zero, is the record's: the old create and the update.
+  for (double id : {0.0, -0.0}) {
+    auto history = engine.history("F", id).value();
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].event.changes == Fields{{"k", -0.0}, {"note", "old"}});
+    CHECK(history[1].event.changes == Fields{{"note", "kept"}});
+  }
   CHECK(engine.read("F").value().size() == 1);
   CHECK(engine.verify().value().ok());
 }
@@ -441,6 +494,14 @@ TEST_CASE("a filter that compares an attribute with what it never compares with 
   });
   CHECK(deep_error == "invalid: Item.read: invalid input: filter: cannot compare integer with string in "
                      "`qty == \"abc\"`");
+  // A long literal is quoted by its first 100 bytes and its length, not whole.
+  Array many;
+  for (int i = 0; i < 1000; ++i) many.push_back(Value("abcdefghij"));
+  std::string long_error = refused(ref("name") == Expr(Value(many)));
+  CHECK(long_error.size() < 300);
+  CHECK_THAT(long_error, Catch::StartsWith("invalid: Item.read: invalid input: filter: cannot compare string with "
+                                           "array in `name == [\"abcdefghij\", ") &&
+                             Catch::EndsWith("... (14008 bytes)`"));
   // What compares is not refused: numbers with numbers, a date with a date's text.
   CHECK(engine.read("Item", {.filter = ref("qty") == 3.0}).value().size() == 1);
   CHECK(engine.read("Item", {.filter = ref("due") > "2024-01-01"}).value().empty());

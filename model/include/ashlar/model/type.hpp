@@ -60,6 +60,15 @@ struct ASHLAR_API CastResult {
 };
 ASHLAR_API CastResult cast_value(const Type& type, const Value& input);
 
+// Why no stored value may be `value`, anywhere inside it (map keys included): text that is
+// not valid UTF-8, a float that is not finite, or maps and arrays nested more than 16
+// levels deep (the first is said as "nests maps and arrays more than 16 levels deep").
+// nullopt when it may be stored. A field the actor may not read is not looked for: what
+// holds one (an actor built from a read record) is recorded without it.
+ASHLAR_API std::optional<std::string> unstorable(const Value& value);
+// Whether `text` is well-formed UTF-8 (RFC 3629).
+ASHLAR_API bool valid_utf8(std::string_view text);
+
 // The first constraint `value` (already cast, not null) breaks, as (code, message), or
 // nullopt when all hold.
 ASHLAR_API std::optional<std::pair<std::string, std::string>> check_constraints(
