@@ -170,6 +170,37 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& path, LogOptions optio
   return log;
 }
 
+// A chain continued under another key (or none) than it was written with breaks at the
+// first event so appended, for good: the last event's hash, recomputed with the key given,
+// tells before anything is. Checked at a log's first append (opening to rebuild the
+// projections, which appends nothing, needs no key).
+Result<void> Log::check_chain_key(const Txn& txn) const {
+  ASHLAR_TRY(last, head(txn));
+  if (last->position == 0) return {};
+  entries::Tables tables{events_, chain_, format_version_ != 1};
+  Hash previous{};
+  if (last->position > 1) {
+    ASHLAR_TRY(before, entries::get(txn, tables, keys::be64(last->position - 1)));
+    if (!*before) return fail(Error::unknown(fmt::format("the store is corrupted: event {} is missing", last->position - 1)));
+    ASHLAR_TRY(hash, entries::hash_of(**before, last->position - 1));
+    previous = *hash;
+  }
+  ASHLAR_TRY(entry, entries::get(txn, tables, keys::be64(last->position)));
+  if (!*entry) return fail(Error::unknown(fmt::format("the store is corrupted: event {} is missing", last->position)));
+  if (chain(previous, (*entry)->bytes, options_.chain_key) == last->hash) return {};
+  std::string why;
+  if (!options_.chain_key.empty() && chain(previous, (*entry)->bytes) == last->hash)
+    why = "its hash chain is not keyed: open it without a chain key";
+  else if (options_.chain_key.empty())
+    why = "its hash chain is keyed: open it with its chain key";
+  else
+    why = "its hash chain is keyed with another key than the one given";
+  return fail(Error::framework(fmt::format("{}: {} (or its last event, {}, was changed: ashlar verify tells which); "
+                                           "appending under another key would break the chain for good",
+                                           path_, why, last->position))
+                  .with_code(codes::kChainKey));
+}
+
 Result<std::unique_ptr<Log>> Log::open_read_only(const std::string& path) {
   if (sodium_init() < 0) return fail(Error::unknown("libsodium failed to initialize"));
   std::error_code ec;
@@ -373,6 +404,10 @@ Result<void> Log::nested(Txn& parent, const std::function<Result<void>(Txn&)>& f
 }
 
 Result<StoredEvent> Log::append(Txn& txn, Event event) {
+  if (!chain_key_checked_) {
+    ASHLAR_TRY_VOID(check_chain_key(txn));
+    chain_key_checked_ = true;
+  }
   // The head and sequences are those the last append left (see AppendCache); each is read
   // from the store when not known (and always in a transaction write_once did not begin).
   AppendCache* cache = h_->append_txn == txn.txn_ ? &h_->append_cache : nullptr;

@@ -239,6 +239,43 @@ TEST_CASE("a keyed chain differs from the unkeyed one and needs the key to recom
   CHECK(short_key.error().message == "the chain key must be 16 to 64 bytes, not 5");
 }
 
+TEST_CASE("a chain is continued only under the key it was written with") {
+  TempDir keyed_dir, plain_dir;
+  std::string key(32, 'k'), other(32, 'o');
+  auto append_one = [](Log& log, int i) {
+    return log.write([&](Txn& txn) -> Result<void> {
+      auto s = log.append(txn, event_for("A", i));
+      return s ? Result<void>() : fail(s.error());
+    });
+  };
+  {
+    auto keyed = Log::open(keyed_dir.path(), {.chain_key = key}).value();
+    append_one(*keyed, 1).value();
+    append_one(*keyed, 2).value();
+    append_one(*Log::open(plain_dir.path()).value(), 1).value();
+  }
+  auto refused = [&](const std::string& dir, const std::string& with) {
+    auto log = Log::open(dir, {.chain_key = with}).value();  // opening is fine: a rebuild appends nothing
+    auto r = append_one(*log, 3);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == "chain_key");
+    CHECK(log->head().value().position == (dir == keyed_dir.path() ? 2u : 1u));
+    return r.error().message;
+  };
+  auto ending = " was changed: ashlar verify tells which); appending under another key would break the chain for good";
+  CHECK(refused(keyed_dir.path(), "") ==
+        keyed_dir.path() + ": its hash chain is keyed: open it with its chain key (or its last event, 2," + ending);
+  CHECK(refused(keyed_dir.path(), other) ==
+        keyed_dir.path() + ": its hash chain is keyed with another key than the one given (or its last event, 2," + ending);
+  CHECK(refused(plain_dir.path(), key) ==
+        plain_dir.path() + ": its hash chain is not keyed: open it without a chain key (or its last event, 1," + ending);
+  // Under its own key the chain goes on, and checks whole.
+  auto keyed = Log::open(keyed_dir.path(), {.chain_key = key}).value();
+  append_one(*keyed, 3).value();
+  auto txn = keyed->read().value();
+  CHECK(keyed->check(txn, {.chain_key = key}).value().problems.empty());
+}
+
 TEST_CASE("a failed write keeps nothing") {
   TempDir dir;
   auto log = Log::open(dir.path()).value();

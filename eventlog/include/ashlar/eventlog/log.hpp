@@ -37,6 +37,8 @@ struct ASHLAR_API LogOptions {
   // Named databases the store may hold; each resource's projection uses a few.
   unsigned max_databases = 1024;
   // When set, the chain is keyed BLAKE2b (16 to 64 bytes); keep the key outside the store.
+  // The first append refuses to go on a chain written with another key, or keyed when none
+  // is given (or the other way round): Framework, code chain_key, nothing appended.
   std::string chain_key;
   // The format a new store is created in (eventlog/FORMAT.md): 2, the newest, keeps each
   // event's chain hash in its events entry; 1 keeps it in a table of its own, for programs
@@ -216,6 +218,9 @@ class ASHLAR_API Log {
  private:
   Log();
   Result<void> open_databases();
+  // Framework (code chain_key) when the last event's hash is not what the chain key
+  // given (or none) makes of it.
+  Result<void> check_chain_key(const Txn& txn) const;
   Result<Txn> begin(bool writable) const;
   // Doubles the map (up to max_map_size); store_full when it is there already.
   Result<void> grow();
@@ -230,6 +235,7 @@ class ASHLAR_API Log {
   std::size_t map_size_ = 0;
   Db events_, chain_, by_resource_, by_record_, meta_, idem_;  // chain_ only in format 1
   std::uint32_t format_version_ = kFormatVersion;
+  bool chain_key_checked_ = false;  // by the first append (check_chain_key)
   mutable StorageCounters counters_;
   // The LMDB environment, the writer lock, the pool of read transactions and the locks
   // that guard them: eventlog/src/log.cpp's own.

@@ -44,6 +44,7 @@ inline constexpr const char* kStaleVersion = "stale_version";    // expected_ver
 inline constexpr const char* kAlreadyExists = "already_exists";  // a create's primary key is taken
 inline constexpr const char* kWriterLocked = "writer_locked";    // another writer has the store open
 inline constexpr const char* kStoreFull = "store_full";          // the map reached max_map_size
+inline constexpr const char* kChainKey = "chain_key";            // opened for writing with another chain key than its own
 inline constexpr const char* kStoreGrew = "store_grew";          // the map grew mid-transaction: run it again
 inline constexpr const char* kStoreDamaged = "store_damaged";    // the store's files are not what LMDB wrote
 inline constexpr const char* kStoreNotInitialized = "store_not_initialized";  // its first open has not finished
