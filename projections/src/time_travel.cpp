@@ -1,11 +1,22 @@
 #include <ashlar/projections/time_travel.hpp>
 
+#include <ashlar/model/key.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 
 namespace ashlar {
 namespace {
+
+// Whether the event is of the record: a damaged history index may name another's.
+bool of_record(const Event& e, std::string_view resource, std::string_view key_bytes) {
+  if (e.resource != resource) return false;
+  std::vector<Value> key;
+  key.reserve(e.key.size());
+  for (const auto& [name, value] : e.key) key.push_back(value);
+  return encode_key(key) == key_bytes;
+}
 
 // The record's events up to `position` (0: all), newest first; with since_create, only
 // back to its latest create (what its state at `position` folds). With a tenant, only the
@@ -16,13 +27,22 @@ Result<std::vector<StoredEvent>> events_back(const Log& log, const Txn& txn, std
                                              const std::optional<std::string>& tenant = std::nullopt) {
   ASHLAR_TRY(last, log.last_version(txn, resource, key_bytes));
   std::vector<StoredEvent> out;
+  std::optional<Error> misplaced;
   auto scanned = log.scan_record_back(txn, resource, key_bytes, *last, [&](const StoredEvent& e) {
+    if (!of_record(e.event, resource, key_bytes)) {
+      misplaced = Error::unknown(fmt::format("the store is corrupted: the history index of {} names event {}, which "
+                                             "is not that record's (ashlar verify tells more)",
+                                             resource, e.event.position))
+                      .with_code(codes::kStoreDamaged);
+      return false;
+    }
     if (position != 0 && e.event.position > position) return true;
     if (tenant && e.event.tenant != *tenant) return true;
     out.push_back(e);
     return !(since_create && e.event.type == ActionType::create);
   });
   if (!scanned) return fail(scanned.error());
+  if (misplaced) return fail(std::move(*misplaced));
   return out;
 }
 

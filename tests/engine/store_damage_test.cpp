@@ -5,6 +5,7 @@
 #include "support/random_actions.hpp"
 #include "support/temp_dir.hpp"
 
+#include <ashlar/model/key.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -83,4 +84,25 @@ TEST_CASE("Engine::verify reports a stored model changed behind the log") {
   auto report = engine.verify().value();
   CHECK(report.problems ==
         std::vector<std::string>{"the stored model (meta/model) is not its latest version, 1: one of them was changed"});
+}
+
+TEST_CASE("a history index entry that names another record's event is damage, not that record's history") {
+  TempDir dir;
+  Value first, second;
+  {
+    auto engine = Engine::open(dir.path(), test::helpdesk_domain(), {.durability = Durability::no_sync}).value();
+    first = engine.create("Representative", {{"name", "Ann"}}).value().id();
+    second = engine.create("Representative", {{"name", "Bob"}}).value().id();
+  }
+  // Ann's create (position 1) as the history index holds it, pointed at Bob's (position 2).
+  std::vector<Value> key{first};
+  test::poke_entry(dir.path(), "by_record", std::string("Representative") + '\0' + encode_key(key) + be64(1), be64(2));
+  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  auto history = engine.history("Representative", first);
+  REQUIRE_FALSE(history.has_value());
+  CHECK(history.error().code == "store_damaged");
+  CHECK(history.error().message == "the store is corrupted: the history index of Representative names event 2, which "
+                                   "is not that record's (ashlar verify tells more)");
+  CHECK(engine.history("Representative", second).value().size() == 1);
+  CHECK_FALSE(engine.verify().value().ok());
 }
