@@ -2,6 +2,7 @@
 #include <ashlar/eventlog/log.hpp>
 #include <ashlar/model/key.hpp>
 
+#include "support/lmdb_tamper.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -48,22 +49,6 @@ Hash blake2b(const Hash& previous, const std::string& bytes, const std::string& 
   return out;
 }
 
-// Rewrites one value in a named database of a closed store, as an attacker or a bad disk would.
-void poke(const std::string& dir, const char* db, const std::string& key, const std::string& value) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 16);
-  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
-  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-  REQUIRE(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
-}
-
 // The raw value under `key` in a named database of a closed store; nullopt when the
 // database or the key is missing.
 std::optional<std::string> peek(const std::string& dir, const char* db, const std::string& key) {
@@ -82,26 +67,6 @@ std::optional<std::string> peek(const std::string& dir, const char* db, const st
   mdb_txn_abort(txn);
   mdb_env_close(env);
   return out;
-}
-
-// Deletes the first entry of a named database of a closed store.
-void erase_first(const std::string& dir, const char* db) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 16);
-  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
-  MDB_cursor* cursor = nullptr;
-  REQUIRE(mdb_cursor_open(txn, dbi, &cursor) == 0);
-  MDB_val k{}, v{};
-  REQUIRE(mdb_cursor_get(cursor, &k, &v, MDB_FIRST) == 0);
-  REQUIRE(mdb_cursor_del(cursor, 0) == 0);
-  mdb_cursor_close(cursor);
-  REQUIRE(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
 }
 
 void append_events(Log& log, int from, int to) {
@@ -294,7 +259,7 @@ TEST_CASE("a failed write keeps nothing") {
 TEST_CASE("an unknown format version and a store opened read-only are refused for writing") {
   TempDir dir;
   { Log::open(dir.path()).value(); }
-  poke(dir.path(), "meta", "format", std::string("\0\0\0\x03", 4));
+  test::poke_entry(dir.path(), "meta", "format", std::string("\0\0\0\x03", 4));
   auto r = Log::open(dir.path());
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message == dir.path() + " has format version 3; this build reads versions 1 to 2");
@@ -371,7 +336,7 @@ TEST_CASE("a format 1 store stays format 1: its hashes in the chain table, its e
     CHECK(log->check(txn, {}).value().problems.empty());
   }
   log.reset();
-  poke(dir.path(), "chain", be64(2), std::string(32, '\x07'));
+  test::poke_entry(dir.path(), "chain", be64(2), std::string(32, '\x07'));
   log = Log::open_read_only(dir.path()).value();
   auto txn = log->read().value();
   CHECK(log->check(txn, {}).value().problems ==
@@ -387,7 +352,7 @@ TEST_CASE("a format 2 entry too short to hold a hash, or with another hash, brea
   }
   std::string value = *peek(dir.path(), "events", be64(2));
   value[5] ^= 0x01;  // inside the hash: the bytes still decode
-  poke(dir.path(), "events", be64(2), value);
+  test::poke_entry(dir.path(), "events", be64(2), value);
   {
     auto log = Log::open_read_only(dir.path()).value();
     auto txn = log->read().value();
@@ -395,7 +360,7 @@ TEST_CASE("a format 2 entry too short to hold a hash, or with another hash, brea
           std::vector<std::string>{"the hash chain breaks at position 2: the event's bytes or its stored hash were "
                                    "changed"});
   }
-  poke(dir.path(), "events", be64(3), std::string(31, '\x01'));
+  test::poke_entry(dir.path(), "events", be64(3), std::string(31, '\x01'));
   auto log = Log::open_read_only(dir.path()).value();
   auto txn = log->read().value();
   CHECK(log->head(txn).error().message == "the store is corrupted: the last event has no chain hash");
@@ -410,7 +375,7 @@ TEST_CASE("an index missing entries is reported as missing them") {
     auto log = Log::open(dir.path()).value();
     append_events(*log, 1, 3);
   }
-  erase_first(dir.path(), "by_resource");
+  test::poke_entry(dir.path(), "by_resource", std::string("A") + '\0' + be64(1), {}, /*erase=*/true);
   auto log = Log::open_read_only(dir.path()).value();
   auto txn = log->read().value();
   CHECK_THAT(log->check(txn, {}).value().problems,
@@ -447,7 +412,7 @@ TEST_CASE("scan reports the position of an event that does not decode") {
            return s ? Result<void>() : fail(s.error());
          }).value();
   }
-  poke(dir.path(), "events", std::string("\0\0\0\0\0\0\0\x02", 8), std::string(32, '\0') + std::string(64, '\xff'));
+  test::poke_entry(dir.path(), "events", std::string("\0\0\0\0\0\0\0\x02", 8), std::string(32, '\0') + std::string(64, '\xff'));
   auto log = Log::open_read_only(dir.path()).value();
   auto txn = log->read().value();
   int seen = 0;
@@ -493,7 +458,7 @@ TEST_CASE("an idempotency key is stored with its event and indexed per tenant, o
   log.reset();
   // An entry pointing elsewhere is found by check.
   Value parts[] = {Value(""), Value("k")};
-  poke(dir.path(), "idem", encode_key(parts), std::string("\0\0\0\0\0\0\0\3", 8));
+  test::poke_entry(dir.path(), "idem", encode_key(parts), std::string("\0\0\0\0\0\0\0\3", 8));
   auto reopened = Log::open_read_only(dir.path()).value();
   auto txn = reopened->read().value();
   CHECK(reopened->check(txn, {}).value().problems ==
