@@ -206,14 +206,23 @@ Result<StoredRecord> EngineImpl::append(Txn& txn, Event event) {
   // transaction), refused here before anything is.
   ASHLAR_TRY_VOID(check_values(event));
   if (!last_event_time) {
-    last_event_time = std::numeric_limits<std::int64_t>::min();
+    std::int64_t last_time = std::numeric_limits<std::int64_t>::min();
     ASHLAR_TRY(head, log->head(txn));
     if (head->position > 0) {
       ASHLAR_TRY(last, log->event_at(txn, head->position));
-      if (*last) last_event_time = (*last)->event.time_micros;
+      if (*last) last_time = (*last)->event.time_micros;
     }
+    last_event_time = last_time;
   }
-  event.time_micros = std::max(event.time_micros, *last_event_time);
+  if (event.time_micros < *last_event_time) {
+    // Its timestamps are its event's time: they move with it.
+    ASHLAR_TRY(r, resource(event.resource));
+    Value stamped(DateTime{event.time_micros}), now(DateTime{*last_event_time});
+    for (auto& [name, value] : event.changes)
+      if (const Attribute* a = (*r)->attribute(name); a && a->timestamp != Timestamp::none && value == stamped)
+        value = now;
+    event.time_micros = *last_event_time;
+  }
   last_event_time = event.time_micros;
   shared.wrote = true;
   event.tx = shared.tx;

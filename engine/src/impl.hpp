@@ -44,8 +44,9 @@ struct runtime::EngineImpl {
                               bool notify = true, bool flat = false, bool plain = false);
   // Appends an event and folds it into the projections; it commits with the transaction.
   // Its time is its changeset's, or the last event's when that is later (a changeset
-  // stamped before another that committed first): times never go back along the log, so
-  // a position as of a time is the end of the events up to it.
+  // stamped before another that committed first, or a clock stepped back): times never go
+  // back along the log, so a position as of a time is the end of the events up to it. The
+  // record's timestamps move with its event's time.
   Result<StoredRecord> append(Txn& txn, Event event);
   std::optional<std::int64_t> last_event_time;  // the writer's; read from the log's head at its first append
   Result<Record> run(Changeset& cs);

@@ -383,12 +383,34 @@ std::optional<FieldError> too_deep(const std::string& field, const Value& v) {
 
 }  // namespace
 
-Result<void> check_values(const Event& event) {
+namespace {
+
+std::vector<FieldError> too_deep_fields(const Event& event) {
   std::vector<FieldError> errors;
   for (const auto* fields : {&event.inputs, &event.changes, &event.key})
     for (const auto& [name, value] : *fields)
       if (auto e = too_deep(name, value); e && std::find(errors.begin(), errors.end(), *e) == errors.end())
         errors.push_back(std::move(*e));
+  return errors;
+}
+
+Result<void> refuse(const Event& event, std::vector<FieldError> errors, bool too_complex) {
+  if (errors.empty()) return {};
+  Error error = Error::invalid(event.resource, event.action, std::move(errors));
+  if (too_complex) error.code = codes::kTooComplex;
+  return fail(std::move(error));
+}
+
+}  // namespace
+
+Result<void> check_nesting(const Event& event) {
+  std::vector<FieldError> errors = too_deep_fields(event);
+  if (auto e = too_deep("actor", event.actor)) errors.push_back(std::move(*e));
+  return refuse(event, std::move(errors), true);
+}
+
+Result<void> check_values(const Event& event) {
+  std::vector<FieldError> errors = too_deep_fields(event);
   bool too_complex = !errors.empty();
   // What the caller says of the call rather than of the record, cast by nothing else.
   if (auto why = unstorable(event.actor)) {
@@ -401,10 +423,7 @@ Result<void> check_values(const Event& event) {
                                    {"causation_id", &event.causation_id},
                                    {"idempotency_key", &event.idempotency_key}})
     if (!valid_utf8(*text)) errors.push_back({name, "invalid_value", "is not valid UTF-8 text"});
-  if (errors.empty()) return {};
-  Error error = Error::invalid(event.resource, event.action, std::move(errors));
-  if (too_complex) error.code = codes::kTooComplex;
-  return fail(std::move(error));
+  return refuse(event, std::move(errors), too_complex);
 }
 
 }  // namespace ashlar

@@ -440,7 +440,7 @@ Result<StoredEvent> Log::append(Txn& txn, Event event) {
                                  fmt::format("the primary key takes {} bytes; at most {} fit an index key",
                                              record_key.size(), keys::kMaxKeySize)}}));
 
-  ASHLAR_TRY_VOID(check_values(event));
+  ASHLAR_TRY_VOID(check_nesting(event));
   StoredEvent stored{std::move(event), {}, {}};
   stored.bytes = encode_event(stored.event);
   stored.hash = chain(previous.hash, stored.bytes, options_.chain_key);

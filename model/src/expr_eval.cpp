@@ -445,7 +445,7 @@ Result<bool> matches(const Expr& e, const EvalContext& context) {
   if (const bool* b = v->as_bool()) return *b;
   return eval_error("not_boolean",
                     fmt::format("a filter must be true, false or nil, got {} from `{}`",
-                                kind_name(*v), to_string(e)));
+                                kind_name(*v), describe_expr(e)));
 }
 
 }  // namespace ashlar

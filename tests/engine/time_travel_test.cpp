@@ -139,22 +139,28 @@ TEST_CASE("reads as of a time take the last event at or before it") {
 
 TEST_CASE("event times never go back along the log, so a read as of a time is the log up to it") {
   TempDir dir;
-  auto engine = Engine::open(dir.path(), test::helpdesk_domain()).value();
+  auto engine = Engine::open(dir.path(), test::social_domain()).value();
+  auto user = engine.create("User", {{"name", "ann"}}).value();
   // Stamped now, run after another create has committed: its changeset's time is earlier.
-  auto late = engine.for_create("Representative", {{"name", "Late"}}).value();
+  auto late = engine.for_create("Tweet", {{"body", "late"}, {"user_id", user.id()}}).value();
   std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  auto first = engine.create("Representative", {{"name", "First"}}).value();
+  auto first = engine.create("Tweet", {{"body", "first"}, {"user_id", user.id()}}).value();
   auto second = engine.run(std::move(late)).value();
-  auto events = engine.history("Representative", first.id()).value();
-  auto late_events = engine.history("Representative", second.id()).value();
-  REQUIRE(late_events.at(0).event.position == events.at(0).event.position + 1);
-  CHECK(late_events[0].event.time_micros >= events[0].event.time_micros);
-  // As of the first create's time, the late one (appended after it) may be there, never
-  // without it; as of any time both exist, they do.
-  auto at_first = engine.read("Representative", {.as_of = AsOf{.time = DateTime{events[0].event.time_micros}}}).value();
-  CHECK_FALSE(at_first.empty());
-  CHECK(engine.get("Representative", second.id(), {.as_of = AsOf{.time = DateTime{late_events[0].event.time_micros}}})
-            .has_value());
+  auto first_event = engine.history("Tweet", first.id()).value().at(0).event;
+  auto late_event = engine.history("Tweet", second.id()).value().at(0).event;
+  REQUIRE(late_event.position == first_event.position + 1);
+  // Its time is moved up to the last event's, and its timestamp with it.
+  CHECK(late_event.time_micros == first_event.time_micros);
+  CHECK(second["inserted_at"] == Value(DateTime{late_event.time_micros}));
+  CHECK(engine.get("Tweet", second.id()).value()["inserted_at"] == Value(DateTime{late_event.time_micros}));
+  auto bodies = [&](std::int64_t micros) {
+    std::vector<std::string> out;
+    for (const auto& t : engine.read("Tweet", {.sort = {SortKey{"body"}}, .as_of = AsOf{.time = DateTime{micros}}}).value())
+      out.push_back(*t["body"].as_string());
+    return out;
+  };
+  CHECK(bodies(first_event.time_micros - 1).empty());
+  CHECK(bodies(first_event.time_micros) == std::vector<std::string>{"first", "late"});
   CHECK(engine.verify().value().ok());
 }
 

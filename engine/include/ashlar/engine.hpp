@@ -112,7 +112,8 @@ struct ASHLAR_API CallOptions {
 //                         already_exists, identity_taken, stale_version (expected_version),
 //                         conflict (an idempotency key reused for other work), user_code
 //                         (a change, validation, hook or run threw), store_full, store_grew
-//                         (run it again), framework (unknown resource or action),
+//                         (run it again), chain_key (the store's chain is keyed otherwise
+//                         than Options::chain_key), framework (unknown resource or action),
 //                         forbidden (the policies refuse it; nothing appended)
 //   for_create, for_update, for_destroy
 //                         as above, for what is known before the transaction
@@ -224,7 +225,9 @@ class ASHLAR_API Engine {
   // write transaction (a hook, a transactional generic action), it sees what that
   // transaction wrote so far.
   Result<std::vector<Record>> read(std::string_view resource, const Query& query = {}) const;
-  // The record with these values of an identity (one index lookup). NotFound when none.
+  // The record with these values of an identity (one index lookup; with as_of, a read as
+  // of then, where the identity may have had another holder). NotFound when none; Invalid
+  // for a field the identity does not hold (not_in_identity).
   Result<Record> get_by(std::string_view resource, std::string_view identity, const Fields& values,
                         const Query& query = {}) const;
   // Loads relationships and aggregates into records already read, in one snapshot, as

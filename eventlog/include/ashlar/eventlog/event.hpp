@@ -40,13 +40,16 @@ ASHLAR_API std::string encode_event(const Event& event);
 // Values in an event nest at most this deep (a map or array in a map is two levels), so
 // that every event written can be decoded again (see decode_event's limit).
 inline constexpr int kMaxValueNesting = 16;
-// Invalid naming what of the event the log would not keep, each at once; Log::append
-// refuses such an event:
-// - an input, change or key field, or the actor, nesting deeper than kMaxValueNesting
-//   (code too_complex, then the error's code too);
-// - an actor holding text that is not UTF-8 or a float that is not finite, or a tenant,
-//   correlation id, causation id or idempotency key that is not UTF-8 (code
-//   invalid_value). Inputs and changes are cast before: theirs are never so.
+// Invalid (code too_complex) naming the input, change or key field, or "actor", whose
+// value nests deeper than kMaxValueNesting; Log::append refuses such an event (it could
+// not be decoded again).
+ASHLAR_API Result<void> check_nesting(const Event& event);
+// What check_nesting refuses, and what the engine does not let an action record though
+// the log could hold it (a replica appends what its primary wrote, as it wrote it): an
+// actor holding text that is not UTF-8 or a float that is not finite, or a tenant,
+// correlation id, causation id or idempotency key that is not UTF-8 (code
+// invalid_value). Each at once; the error's code is too_complex when one is too deep.
+// Inputs and changes are cast before: theirs are never so.
 ASHLAR_API Result<void> check_values(const Event& event);
 
 // Decodes bytes from the log or the wire, trusting none of the sizes they claim: the
