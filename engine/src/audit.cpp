@@ -107,15 +107,21 @@ Result<GetPlan> plan_get(const Resource& r, const Value& id, const Query& query)
   return GetPlan{std::move(action), std::move(*key)};
 }
 
-Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query) {
+Query pinned_query(const std::vector<std::string>& attributes, const std::vector<Value>& values, Query query) {
   std::optional<Expr> pinned;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    Expr term = dsl::ref(r.attributes()[r.primary_key()[i]].name) == Expr(key[i]);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    Expr term = dsl::ref(attributes[i]) == Expr(values[i]);
     pinned = pinned ? *pinned && term : term;
   }
   query.filter = query.filter ? *pinned && *query.filter : *pinned;
   query.limit = 1;
   return query;
+}
+
+Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query) {
+  std::vector<std::string> names;
+  for (auto i : r.primary_key()) names.push_back(r.attributes()[i].name);
+  return pinned_query(names, key, std::move(query));
 }
 
 Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,

@@ -35,6 +35,8 @@ struct GetPlan {
 Result<GetPlan> plan_get(const Resource& r, const Value& id, const Query& query);
 // The query as a read whose filter pins the primary key, so the plan is one lookup.
 Query pinned_query(const Resource& r, const std::vector<Value>& key, Query query);
+// The same, pinning the named attributes to `values` (an identity's).
+Query pinned_query(const std::vector<std::string>& attributes, const std::vector<Value>& values, Query query);
 // The one record the read found, without a cursor (a get has no page to continue), or
 // record_not_found.
 Result<Record> found_one(const Log& log, const Resource& r, const GetPlan& plan, const Query& query,

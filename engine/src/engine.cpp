@@ -228,15 +228,7 @@ Result<Record> Engine::get_by(std::string_view resource_name, std::string_view i
   if (query.as_of) {
     // The identity as it stood then: the holder now may not have held it, nor the holder
     // then still hold it. A read pinned to the values, as of then, answers it.
-    Query pinned = query;
-    std::optional<Expr> filter;
-    for (std::size_t i = 0; i < identity->attributes.size(); ++i) {
-      Expr term = dsl::ref(identity->attributes[i]) == Expr(key_values[i]);
-      filter = filter ? *filter && term : term;
-    }
-    pinned.filter = pinned.filter ? *filter && *pinned.filter : *filter;
-    pinned.limit = 1;
-    ASHLAR_TRY(then, read(resource_name, pinned));
+    ASHLAR_TRY(then, read(resource_name, runtime::pinned_query(identity->attributes, key_values, query)));
     if (then->empty()) return missing();
     return std::move(then->front());
   }
